@@ -1,0 +1,1 @@
+"""Qt-free analysis: COP, preprocessing, sway metrics, lunge and balance trials, change."""

@@ -1,0 +1,85 @@
+"""The ``clinic-app`` command line (a stable contract; see README "Command line").
+
+``clinic-app [--db PATH] [--demo]`` starts the GUI; sub-commands run headless. User
+errors print one line on stderr and exit 2 with no traceback and nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from clinic_app import __version__, paths
+from clinic_app.commands import COMMAND_MODULES, AppContext
+from clinic_app.errors import UserError
+
+log = logging.getLogger(__name__)
+PROG = "clinic-app"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{self.prog}: error: {message} (see '{PROG} --help')\n")
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser, with every sub-command registered."""
+    parser = _Parser(
+        prog=PROG,
+        description="DorsiLab: lunge test and single-leg balance assessment for runners.",
+    )
+    parser.add_argument("--version", action="version", version=f"DorsiLab {__version__}")
+    parser.add_argument(
+        "--db", type=Path, metavar="PATH", help="database file (default: the user data folder)"
+    )
+    parser.add_argument(
+        "--demo", action="store_true", help="simulated devices and a seeded demo database"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"clinic_app.commands.{name}")
+        module.register(subparsers)
+    return parser
+
+
+def _context(args: argparse.Namespace) -> AppContext:
+    db_path: Path = args.db if args.db is not None else paths.default_db_path(demo=args.demo)
+    if db_path.exists() and db_path.is_dir():
+        raise UserError(f"--db {db_path} is a folder; give the path of a database file")
+    if not db_path.parent.exists():
+        raise UserError(f"--db {db_path}: the folder {db_path.parent} does not exist")
+    return AppContext(db_path=db_path.resolve(), demo=bool(args.demo))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``clinic-app``; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        ctx = _context(args)
+        if args.command is None:
+            from clinic_app.logging_setup import configure
+
+            configure()
+            gui = importlib.import_module("clinic_app.ui.app")
+            return int(gui.run_gui(ctx))
+        return int(args.func(args, ctx))
+    except UserError as exc:
+        sys.stderr.write(f"{PROG}: error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        return 130
+
+
+def gui_main() -> int:
+    """Entry point of the ``dorsilab`` GUI launcher (no console on Windows)."""
+    return main(sys.argv[1:])

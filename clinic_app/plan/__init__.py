@@ -1,0 +1,1 @@
+"""Progression plan: findings from results → phased exercises with doses and criteria."""

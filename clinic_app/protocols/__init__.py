@@ -1,0 +1,1 @@
+"""Qt-free, deterministic test protocols (state machines fed with sample batches)."""

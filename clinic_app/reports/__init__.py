@@ -1,0 +1,1 @@
+"""PDF documents: clinician report and patient handout (reportlab)."""

@@ -1,0 +1,1 @@
+"""The patient database (one SQLite file through sqlite-utils)."""

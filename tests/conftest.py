@@ -1,0 +1,25 @@
+"""Shared test set-up: offscreen Qt, and a private DORSILAB_HOME for every test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TEST_DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def dorsilab_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """Every test gets its own data, log and config folders (never the user's)."""
+    home = tmp_path_factory.mktemp("dorsilab-home")
+    monkeypatch.setenv("DORSILAB_HOME", str(home))
+    yield home
