@@ -14,6 +14,11 @@ os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA = Path(__file__).resolve().parent / "data"
 
+# Child processes (``python -m clinic_app …``) import the code under test.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p
+)
+
 
 @pytest.fixture(autouse=True)
 def dorsilab_home(
