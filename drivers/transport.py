@@ -1,0 +1,212 @@
+"""Opening serial ports by URL, listing them, and finding the same device again.
+
+Every device opens its port through :func:`open_port`, which wraps
+:func:`serial.serial_for_url` with ``exclusive=True``, so ``loop://``, ``spy://``,
+``socket://``, pseudo-terminals and real ports all work, and a second program holding the
+port is reported instead of silently sharing it. pyserial's errors become
+:class:`drivers.base.DeviceError` subclasses whose messages say what to do.
+
+Port discovery (:func:`list_ports`) reads :func:`serial.tools.list_ports.comports`; the
+lister is injectable because pseudo-terminals never appear there. Probing which protocol
+a port speaks lives in :mod:`drivers.probe`.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import serial
+from serial.tools import list_ports as _list_ports
+
+from drivers.base import DeviceError, PortBusyError, PortNotFoundError
+
+__all__ = [
+    "PortIdentity",
+    "PortInfo",
+    "PortLister",
+    "find_port",
+    "list_ports",
+    "map_serial_error",
+    "open_port",
+]
+
+
+@dataclass(frozen=True)
+class PortInfo:
+    """One serial port as the operating system describes it.
+
+    Attributes
+    ----------
+    device : str
+        Path or name to open (``/dev/ttyUSB0``, ``COM3``, a pty path or a URL).
+    vid, pid : int or None
+        USB vendor and product id of the bridge (None for non-USB ports).
+    serial_number, location, description, manufacturer : str
+        As reported by the USB stack ("" when unknown). ``location`` is the USB
+        bus path (e.g. ``1-1.2:1.0``); it is stable while the cable stays in the same socket.
+    """
+
+    device: str
+    vid: int | None = None
+    pid: int | None = None
+    serial_number: str = ""
+    location: str = ""
+    description: str = ""
+    manufacturer: str = ""
+
+    @property
+    def vid_pid(self) -> str:
+        """``"1A86:7523"`` style identifier, or "" for non-USB ports."""
+        if self.vid is None or self.pid is None:
+            return ""
+        return f"{self.vid:04X}:{self.pid:04X}"
+
+
+PortLister = Callable[[], Sequence[PortInfo]]
+"""A callable returning the ports currently present (injectable for tests)."""
+
+
+def _from_pyserial(port: Any) -> PortInfo:
+    return PortInfo(
+        device=str(port.device),
+        vid=port.vid,
+        pid=port.pid,
+        serial_number=port.serial_number or "",
+        location=port.location or "",
+        description=port.description if port.description not in (None, "n/a") else "",
+        manufacturer=port.manufacturer or "",
+    )
+
+
+def system_ports() -> list[PortInfo]:
+    """Ports known to the operating system (:func:`serial.tools.list_ports.comports`)."""
+    return [_from_pyserial(p) for p in _list_ports.comports()]
+
+
+def list_ports(lister: PortLister | None = None) -> list[PortInfo]:
+    """Serial ports present now, sorted by device name.
+
+    Parameters
+    ----------
+    lister : callable, optional
+        Source of ports; :func:`system_ports` when None. Tests pass a lister that
+        returns their pseudo-terminals, which the operating system never lists.
+    """
+    ports = list((lister or system_ports)())
+    return sorted(ports, key=lambda p: p.device)
+
+
+@dataclass(frozen=True)
+class PortIdentity:
+    """What makes "the same physical device" when it comes back after an unplug.
+
+    A USB device is matched by serial number, else by USB location (same socket); a
+    port without either (a pty, a built-in UART, a URL) is matched by its path.
+    """
+
+    device: str
+    serial_number: str = ""
+    location: str = ""
+
+    @classmethod
+    def of(cls, device: str, ports: Iterable[PortInfo]) -> PortIdentity:
+        """The identity of ``device`` as currently listed (path only if not listed)."""
+        for port in ports:
+            if port.device == device:
+                return cls(device, port.serial_number, port.location)
+        return cls(device)
+
+
+def find_port(identity: PortIdentity, ports: Iterable[PortInfo]) -> str | None:
+    """The path under which the device of ``identity`` is present now, or None.
+
+    A USB device re-enumerates under a new name after an unplug (``ttyUSB0`` →
+    ``ttyUSB1``), so serial number and location come before the path.
+    """
+    listed = list(ports)
+    if identity.serial_number:
+        for port in listed:
+            if port.serial_number == identity.serial_number:
+                return port.device
+        return None
+    if identity.location:
+        for port in listed:
+            if port.location == identity.location:
+                return port.device
+        return None
+    if any(p.device == identity.device for p in listed):
+        return identity.device
+    if "://" in identity.device or os.path.exists(identity.device):
+        return identity.device
+    return None
+
+
+def map_serial_error(exc: BaseException, port: str) -> DeviceError:
+    """Turn a pyserial/OS error from opening ``port`` into a message a clinician can act on."""
+    code = getattr(exc, "errno", None)
+    text = str(exc)
+    if isinstance(exc, ValueError) and "protocol" in text:
+        return PortNotFoundError(f"'{port}' is not a port name or a supported port URL ({text}).")
+    if code == errno.ENOENT or "No such file" in text or "FileNotFoundError" in text:
+        return PortNotFoundError(
+            f"There is no port {port}. Check that the device is plugged in and pick it "
+            "again from the list of ports."
+        )
+    if code in (errno.EBUSY, errno.EAGAIN, errno.EWOULDBLOCK) or "exclusively lock" in text:
+        return PortBusyError(
+            f"Port {port} is in use by another program. Close the other program "
+            "(or another DorsiLab window) and try again."
+        )
+    if code in (errno.EACCES, errno.EPERM) or "PermissionError" in text:
+        if sys.platform.startswith("linux"):
+            hint = (
+                "Add your user to the 'dialout' group (sudo usermod -aG dialout $USER), "
+                "then log out and back in."
+            )
+        else:
+            hint = "Another program may hold it, or your account lacks access to it."
+        return PortBusyError(f"Permission denied when opening port {port}. {hint}")
+    return DeviceError(f"Could not open port {port}: {text}")
+
+
+def open_port(
+    url: str,
+    baudrate: int = 115200,
+    timeout: float = 0.05,
+    write_timeout: float | None = 1.0,
+) -> serial.SerialBase:
+    """Open a port or pyserial URL for exclusive use.
+
+    Parameters
+    ----------
+    url : str
+        A device path (``/dev/ttyUSB0``, ``COM3``, a pty) or a pyserial URL
+        (``loop://``, ``spy://…``, ``socket://host:port``).
+    baudrate : int
+        Bits per second (8N1, no flow control).
+    timeout : float
+        Read timeout in seconds; short, so reader threads notice a stop request quickly.
+    write_timeout : float or None
+        Write timeout in seconds.
+
+    Raises
+    ------
+    PortNotFoundError, PortBusyError, DeviceError
+        With a message that says what to do.
+    """
+    try:
+        port = serial.serial_for_url(
+            url,
+            baudrate=baudrate,
+            timeout=timeout,
+            write_timeout=write_timeout,
+            exclusive=True,
+        )
+    except (serial.SerialException, OSError, ValueError) as exc:
+        raise map_serial_error(exc, url) from exc
+    return port
