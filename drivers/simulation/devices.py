@@ -246,7 +246,8 @@ class SimulatedInclinometer(_SimulatedDevice):
 
     def _generate(self, k: np.ndarray[Any, Any], t: np.ndarray[Any, Any]) -> SampleArray:
         pose = self.patient.pose(t)
-        noise = self.noise_deg * self._rng.standard_normal((3, len(k)))
+        # Sample-major draws: the noise stream does not depend on the batch sizes.
+        noise = self.noise_deg * self._rng.standard_normal((len(k), 3)).T
         out = np.empty(len(k), dtype=INCLINOMETER_DTYPE)
         out["t_host_s"] = t
         out["seq"] = k
