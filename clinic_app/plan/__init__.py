@@ -1,1 +1,43 @@
-"""Progression plan: findings from results → phased exercises with doses and criteria."""
+"""Progression plan: findings from results → phased exercises with doses and criteria.
+
+Public API::
+
+    from clinic_app.plan import build_plan, load_library, Plan, Baseline
+    plan = build_plan(interpretation, session_date=date(2026, 11, 24), session_id=7)
+    plan.to_dict()            # the plan JSON (docs/data-model.md)
+    Plan.from_dict(json_dict)
+
+Editing: :mod:`clinic_app.plan.edit`. Words: :mod:`clinic_app.plan.text`.
+"""
+
+from clinic_app.plan.engine import build_plan, make_item, pain_rule
+from clinic_app.plan.findings import Baseline
+from clinic_app.plan.library import Dose, Exercise, Library, LibraryError, load_library
+from clinic_app.plan.model import (
+    CLINICIAN_CAUSE,
+    Finding,
+    Note,
+    Plan,
+    PlanError,
+    PlanItem,
+    PlanPhase,
+)
+
+__all__ = [
+    "CLINICIAN_CAUSE",
+    "Baseline",
+    "Dose",
+    "Exercise",
+    "Finding",
+    "Library",
+    "LibraryError",
+    "Note",
+    "Plan",
+    "PlanError",
+    "PlanItem",
+    "PlanPhase",
+    "build_plan",
+    "load_library",
+    "make_item",
+    "pain_rule",
+]
