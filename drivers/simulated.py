@@ -28,8 +28,9 @@ from the Santos & Duarte 2016 recordings, scale factors per condition).
 from __future__ import annotations
 
 from drivers.simulation.clock import ManualClock, RealTimeClock, SimClock
-from drivers.simulation.devices import SimulatedForcePlate, SimulatedInclinometer
+from drivers.simulation.devices import SimulatedInclinometer
 from drivers.simulation.patient import ACTIONS, CONDITIONS, ScheduledAction, SimulatedPatient
+from drivers.simulation.plate import SimulatedForcePlate
 from drivers.simulation.sway import CONDITION_SWAY, SwayReplay, SwaySource
 
 __all__ = [

@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from drivers.base import (
     INCLINOMETER_DTYPE,
-    PLATE_DTYPE,
     DeviceError,
     DeviceInfo,
     DeviceKind,
@@ -35,7 +33,6 @@ from drivers.base import (
     SampleArray,
     StateListener,
 )
-from drivers.simulation.motions import G
 from drivers.simulation.patient import SimulatedPatient
 
 PUMP_PERIOD_S = 0.005
@@ -234,13 +231,16 @@ class SimulatedInclinometer(_SimulatedDevice):
         self.bias_deg = float(bias_rng.choice([-1, 1]) * bias_rng.uniform(0.5, 2.0))
         self.zero_offset_deg = 0.0
 
-    def zero(self, samples: int = 50) -> float:
+    def zero(self, seconds: float = 1.0) -> float:
         """Zero the sensor as if it lay on a level surface; returns the removed offset (°).
 
-        The simulated sensor is taken off the shin for this: it averages ``samples``
-        readings of a level surface (its bias plus noise) and subtracts that from now on.
+        The simulated sensor is taken off the shin for this: it averages ``seconds`` worth
+        of readings of a level surface (its bias plus noise) and subtracts that from now on.
+        A separate generator is used, so zeroing never shifts the streamed noise.
         """
-        level = self.bias_deg + self.noise_deg * self._rng.standard_normal(samples)
+        n = max(3, round(seconds * self.rate_hz))
+        zero_rng = np.random.default_rng([self.patient.seed, 12, n])
+        level = self.bias_deg + self.noise_deg * zero_rng.standard_normal(n)
         self.zero_offset_deg = float(level.mean())
         return self.zero_offset_deg
 
@@ -258,134 +258,3 @@ class SimulatedInclinometer(_SimulatedDevice):
         out["angle_z_deg"] = 0.02 * (t - self._t_start) + noise[2]
         out["tibia_deg"] = pitch
         return out
-
-
-class SimulatedForcePlate(_SimulatedDevice):
-    """A four-cell force plate (default 1 kHz) under the simulated patient's foot.
-
-    Signal chain per cell (TR, BR, TL, BL): true load from the patient's Fz and COP
-    (bilinear share between the four corners) plus any test mass → ``raw = gain · load +
-    offset + noise`` (gains 1 ± 3 %, offsets ±15 N, seeded: an uncalibrated, untared plate)
-    → reported ``scale · (raw − tare)``. Fz is the sum of the four cells; the COP follows
-    clinical.md §2.3(a) and is NaN below :attr:`min_load_n`.
-
-    Parameters
-    ----------
-    width_mm, length_mm : float
-        Cell spacing, centre to centre, along x (left–right) and y (heel–toe).
-    """
-
-    kind = DeviceKind.FORCE_PLATE
-    dtype = PLATE_DTYPE
-    label = "force plate"
-    model = "DorsiLab simulated 4-cell plate"
-    _stream_id = 2
-    CELLS = ("tr_n", "br_n", "tl_n", "bl_n")
-    CELL_X = np.array([1.0, 1.0, -1.0, -1.0])
-    CELL_Y = np.array([1.0, -1.0, 1.0, -1.0])
-
-    def __init__(
-        self,
-        patient: SimulatedPatient,
-        rate_hz: float = 1000.0,
-        *,
-        width_mm: float = 400.0,
-        length_mm: float = 400.0,
-        noise_n: float = 0.4,
-        min_load_n: float = 20.0,
-    ) -> None:
-        super().__init__(patient, rate_hz)
-        self.width_mm = float(width_mm)
-        self.length_mm = float(length_mm)
-        self.noise_n = float(noise_n)
-        self.min_load_n = float(min_load_n)
-        cal_rng = np.random.default_rng([patient.seed, 22])
-        self.true_gain = cal_rng.uniform(0.97, 1.03, 4)
-        self.true_offset_n = cal_rng.uniform(-15.0, 15.0, 4)
-        self.tare_n = np.zeros(4)
-        self.scale = np.ones(4)
-        self._test_mass: tuple[float, float, float] | None = None
-        self._raw_recent = np.zeros((max(16, int(rate_hz)), 4))
-        self._raw_count = 0
-        self._info = replace(self._info, extra={"width_mm": width_mm, "length_mm": length_mm})
-
-    # ------------------------------------------------------------------ calibration
-    @property
-    def cell_positions_mm(self) -> np.ndarray[Any, Any]:
-        """(4, 2) x, y of the cells TR, BR, TL, BL in mm."""
-        return np.column_stack((self.CELL_X * self.width_mm / 2, self.CELL_Y * self.length_mm / 2))
-
-    def place_test_mass(self, mass_kg: float, x_mm: float = 0.0, y_mm: float = 0.0) -> None:
-        """Put a known mass on the simulated plate at (x, y) mm (calibration wizard)."""
-        self._test_mass = (float(mass_kg), float(x_mm), float(y_mm))
-
-    def remove_test_mass(self) -> None:
-        """Take the test mass off again."""
-        self._test_mass = None
-
-    def raw_cells(self, seconds: float = 0.5) -> np.ndarray[Any, Any]:
-        """Mean tared but unscaled cell readings (TR, BR, TL, BL) over the last ``seconds``.
-
-        Raises
-        ------
-        DeviceError
-            When the plate is not streaming or has not produced that much data yet.
-        """
-        n = max(1, round(seconds * self.rate_hz))
-        with self._lock:
-            if not self.streaming or self._raw_count < n:
-                raise DeviceError(
-                    "The simulated force plate has no recent readings; start it and wait a moment."
-                )
-            n = min(n, len(self._raw_recent))
-            idx = (self._raw_count - n + np.arange(n)) % len(self._raw_recent)
-            mean: np.ndarray[Any, Any] = self._raw_recent[idx].mean(axis=0) - self.tare_n
-            return mean
-
-    def tare(self, seconds: float = 0.5) -> np.ndarray[Any, Any]:
-        """Take the current (unloaded) reading of each cell as its zero; returns it (N)."""
-        self.tare_n = self.tare_n + self.raw_cells(seconds)
-        return self.tare_n.copy()
-
-    def set_cell_scales(self, scales: np.ndarray[Any, Any] | list[float]) -> None:
-        """Per-cell scale factors (TR, BR, TL, BL), e.g. from a known-mass calibration."""
-        arr = np.asarray(scales, dtype=np.float64)
-        if arr.shape != (4,) or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
-            raise ValueError("four positive, finite cell scale factors are needed")
-        self.scale = arr.copy()
-
-    # ------------------------------------------------------------------ samples
-    def _generate(self, k: np.ndarray[Any, Any], t: np.ndarray[Any, Any]) -> SampleArray:
-        pose = self.patient.pose(t)
-        fx = np.clip(pose.cop_x_mm / self.width_mm, -0.5, 0.5)
-        fy = np.clip(pose.cop_y_mm / self.length_mm, -0.5, 0.5)
-        share = (0.5 + np.outer(fx, self.CELL_X)) * (0.5 + np.outer(fy, self.CELL_Y))
-        load = share * pose.fz_n[:, None]
-        if self._test_mass is not None:
-            mass, x, y = self._test_mass
-            s = (0.5 + self.CELL_X * x / self.width_mm) * (0.5 + self.CELL_Y * y / self.length_mm)
-            load = load + mass * G * s
-        noise = self.noise_n * self._rng.standard_normal((len(k), 4))
-        raw = load * self.true_gain + self.true_offset_n + noise
-        self._remember(raw)
-        cells = (raw - self.tare_n) * self.scale
-        fz = cells.sum(axis=1)
-        ok = fz >= self.min_load_n
-        safe = np.where(ok, fz, 1.0)
-        out = np.empty(len(k), dtype=PLATE_DTYPE)
-        out["t_host_s"] = t
-        out["seq"] = k
-        out["t_dev_s"] = k / self.rate_hz
-        out["fz_n"] = fz
-        out["cop_x_mm"] = np.where(ok, (self.width_mm / 2) * (cells @ self.CELL_X) / safe, np.nan)
-        out["cop_y_mm"] = np.where(ok, (self.length_mm / 2) * (cells @ self.CELL_Y) / safe, np.nan)
-        for i, name in enumerate(self.CELLS):
-            out[name] = cells[:, i]
-        return out
-
-    def _remember(self, raw: np.ndarray[Any, Any]) -> None:
-        size = len(self._raw_recent)
-        tail = raw[-size:]
-        idx = (self._raw_count + len(raw) - len(tail) + np.arange(len(tail))) % size
-        self._raw_recent[idx] = tail
-        self._raw_count += len(raw)

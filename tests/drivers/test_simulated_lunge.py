@@ -172,7 +172,7 @@ def test_zero_removes_the_inclinometer_bias() -> None:
     clock, _, inc, _ = rig(seed=8)
     clock.advance(1.0)
     before = inc.buffer.latest(50)["tibia_deg"].mean()
-    removed = inc.zero()
+    removed = inc.zero(0.5)
     assert removed == pytest.approx(inc.bias_deg, abs=0.02)
     clock.advance(1.0)
     after = inc.buffer.latest(50)["tibia_deg"].mean()
