@@ -7,8 +7,10 @@ port is reported instead of silently sharing it. pyserial's errors become
 :class:`drivers.base.DeviceError` subclasses whose messages say what to do.
 
 Port discovery (:func:`list_ports`) reads :func:`serial.tools.list_ports.comports`; the
-lister is injectable because pseudo-terminals never appear there. Probing which protocol
-a port speaks lives in :mod:`drivers.probe`.
+lister is injectable because pseudo-terminals never appear there. :func:`probe_port` tells
+which protocol a port speaks (WitMotion frames, a Rion reply, the line protocol's
+``$INFO``), because generic USB bridges (CH340, CP210x, FTDI) say nothing about the
+device behind them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import errno
 import os
 import sys
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,10 +32,12 @@ __all__ = [
     "PortIdentity",
     "PortInfo",
     "PortLister",
+    "ProbeResult",
     "find_port",
     "list_ports",
     "map_serial_error",
     "open_port",
+    "probe_port",
 ]
 
 
@@ -210,3 +215,90 @@ def open_port(
     except (serial.SerialException, OSError, ValueError) as exc:
         raise map_serial_error(exc, url) from exc
     return port
+
+
+# ---------------------------------------------------------------------- probing
+PROBE_BAUDS: tuple[int, ...] = (115200, 9600)
+"""Rates probed: the enclosed-WitMotion/line-plate default first, then 9600 (WitMotion TTL
+boards, Rion)."""
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """Which protocol a port speaks.
+
+    Attributes
+    ----------
+    port : str
+    protocol : str or None
+        ``"witmotion"``, ``"rion"``, ``"lineplate"``, or None when nothing answered.
+    baudrate : int or None
+        The rate it answered at.
+    detail : str
+        What was seen, or why probing failed, in words.
+    """
+
+    port: str
+    protocol: str | None
+    baudrate: int | None
+    detail: str
+
+
+def _read_for(port: serial.SerialBase, seconds: float) -> bytes:
+    deadline = time.monotonic() + seconds
+    chunks = []
+    while time.monotonic() < deadline:
+        chunk = port.read(max(1, port.in_waiting))
+        if chunk:
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _identify(data: bytes) -> tuple[str | None, str]:
+    from drivers.codecs import lineplate, rion, witmotion
+
+    wit = witmotion.decode_frames(data)
+    if len(wit) >= 3:
+        return "witmotion", f"{len(wit)} WitMotion frames"
+    plate = lineplate.LinePlateCodec().feed(data)
+    info = next((m.info() for m in plate.messages if m.kind == "INFO"), None)
+    if info is not None:
+        return "lineplate", f"{info.model} {info.firmware}, serial {info.serial or '?'}"
+    if len(plate.samples) >= 2:
+        return "lineplate", f"{len(plate.samples)} $FP lines"
+    replies = [f for f in rion.decode_frames(data) if f.command & 0x80]
+    if replies:
+        return "rion", "Rion 0x68 reply"
+    return None, ""
+
+
+def probe_port(url: str, listen_s: float = 0.5, bauds: Sequence[int] = PROBE_BAUDS) -> ProbeResult:
+    """Find out which protocol ``url`` speaks (about 1 s per baud rate tried).
+
+    At each rate: listen for WitMotion frames or ``$FP`` lines, then ask ``?`` (line
+    protocol ``$INFO``), then send the Rion poll ``68 04 00 04 08``. None of these
+    requests changes any device's settings.
+    """
+    from drivers.codecs import lineplate_wire, rion_wire
+
+    try:
+        port = open_port(url, bauds[0], timeout=0.05)
+    except DeviceError as exc:
+        return ProbeResult(url, None, None, str(exc))
+    try:
+        for baud in bauds:
+            port.baudrate = baud
+            port.reset_input_buffer()
+            for request in (b"", lineplate_wire.cmd_query(), rion_wire.req_read_angles()):
+                if request:
+                    port.write(request)
+                data = _read_for(port, listen_s if not request else 0.3)
+                protocol, detail = _identify(data)
+                if protocol is not None:
+                    return ProbeResult(url, protocol, baud, detail)
+    except (serial.SerialException, OSError) as exc:
+        return ProbeResult(url, None, None, f"the port failed while probing ({exc})")
+    finally:
+        port.close()
+    rates = " and ".join(str(b) for b in bauds)
+    return ProbeResult(url, None, None, f"no known protocol at {rates} baud")
