@@ -1,1 +1,31 @@
-"""PDF documents: clinician report and patient handout (reportlab)."""
+"""PDF documents: clinician report and patient handout (reportlab).
+
+Public API::
+
+    from clinic_app.reports import load_report_data, build_clinician_report, build_handout
+    data = load_report_data(db, patient_id, session_id)     # gathers everything once
+    build_clinician_report(data, Path("report.pdf"))         # atomic write, or a stream
+    build_handout(data, Path("handout.pdf"))
+"""
+
+from clinic_app.reports.clinician import build_clinician_report
+from clinic_app.reports.data import ClinicInfo, HistoryVisit, PatientInfo, ReportData, VisitInfo
+from clinic_app.reports.handout import build_handout
+
+__all__ = [
+    "ClinicInfo",
+    "HistoryVisit",
+    "PatientInfo",
+    "ReportData",
+    "VisitInfo",
+    "build_clinician_report",
+    "build_handout",
+    "load_report_data",
+]
+
+
+def load_report_data(*args, **kwargs):  # type: ignore[no-untyped-def]
+    """See :func:`clinic_app.reports.source.load_report_data` (imported lazily: storage)."""
+    from clinic_app.reports.source import load_report_data as _load
+
+    return _load(*args, **kwargs)

@@ -1,0 +1,85 @@
+"""Report fonts: DejaVu Sans for Latin text, Droid Sans Fallback (GB2312 subset) for CJK.
+
+ReportLab has no per-glyph font fallback, so text that may hold CJK characters (names,
+free text) goes through :func:`rich`, which wraps each run of CJK characters in a
+``<font>`` tag. Both fonts are bundled in ``resources/fonts`` and embedded (subset) in every
+PDF.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from xml.sax.saxutils import escape
+
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+
+from clinic_app.paths import resource
+
+FONT = "DorsiSans"
+FONT_BOLD = "DorsiSans-Bold"
+FONT_CJK = "DorsiCJK"
+
+_CJK = re.compile(
+    r"[\u2e80-\u2fff\u3000-\u30ff\u3100-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]+"
+)
+
+
+@functools.cache
+def register_fonts() -> None:
+    """Register the bundled fonts with ReportLab (once per process)."""
+    pdfmetrics.registerFont(TTFont(FONT, str(resource("fonts", "DejaVuSans.ttf"))))
+    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(resource("fonts", "DejaVuSans-Bold.ttf"))))
+    pdfmetrics.registerFont(
+        TTFont(FONT_CJK, str(resource("fonts", "DroidSansFallback-GB2312.ttf")))
+    )
+    pdfmetrics.registerFontFamily(
+        FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD
+    )
+
+
+def runs(text: str) -> list[tuple[str, bool]]:
+    """Split ``text`` into (run, is_cjk) pieces, in order."""
+    out: list[tuple[str, bool]] = []
+    pos = 0
+    for match in _CJK.finditer(text):
+        if match.start() > pos:
+            out.append((text[pos : match.start()], False))
+        out.append((match.group(), True))
+        pos = match.end()
+    if pos < len(text):
+        out.append((text[pos:], False))
+    return out
+
+
+def rich(text: str) -> str:
+    """``text`` escaped for a Paragraph, with CJK runs set in the CJK font."""
+    return "".join(
+        f'<font name="{FONT_CJK}">{escape(run)}</font>' if cjk else escape(run)
+        for run, cjk in runs(text)
+    )
+
+
+def draw_mixed(
+    canvas: Canvas,
+    x: float,
+    y: float,
+    text: str,
+    size: float,
+    *,
+    bold: bool = False,
+    align: str = "left",
+) -> None:
+    """Draw one line of text on a canvas, CJK runs in the CJK font."""
+    pieces = [(run, FONT_CJK if cjk else (FONT_BOLD if bold else FONT)) for run, cjk in runs(text)]
+    width = sum(pdfmetrics.stringWidth(run, font, size) for run, font in pieces)
+    if align == "right":
+        x -= width
+    elif align == "center":
+        x -= width / 2
+    for run, font in pieces:
+        canvas.setFont(font, size)
+        canvas.drawString(x, y, run)
+        x += pdfmetrics.stringWidth(run, font, size)
