@@ -63,6 +63,10 @@ class WitEmulator(PtyEmulator):
         Sensor axis along the tibia, and the sensor axis the shin leans towards.
     unlock_window_s : float
         Writes are accepted this long after an unlock (10 s on the device).
+    yaw_counter : bool
+        Encode the sample number in the yaw (``yaw = (n mod 3600) × 0.1° − 180°``) so
+        that a benchmark can match every received sample to its write time
+        (:meth:`sample_index_from_yaw`); otherwise the yaw is a constant 12°.
     **kwargs
         See :class:`drivers.emulators.base.PtyEmulator` (``link``, ``device_baud`` …).
     """
@@ -80,6 +84,7 @@ class WitEmulator(PtyEmulator):
         mounting_axis: str = "x",
         lean_axis: str = "-z",
         unlock_window_s: float = 10.0,
+        yaw_counter: bool = False,
         **kwargs: Any,
     ) -> None:
         self.peak_deg = peak_deg
@@ -88,6 +93,8 @@ class WitEmulator(PtyEmulator):
         self.mounting_axis = mounting_axis
         self.lean_axis = lean_axis
         self.unlock_window_s = unlock_window_s
+        self.yaw_counter = yaw_counter
+        self._sample_number = 0
         rsw = 0
         for frame_type in content:
             rsw |= wire.CONTENT_BITS[frame_type]
@@ -137,6 +144,9 @@ class WitEmulator(PtyEmulator):
     def _frames_at(self, t: float) -> bytes:
         acc, angles = self.pose_at(t)
         angles = angles - self.angle_offset
+        if self.yaw_counter:
+            angles[2] = (self._sample_number % 3600) * 0.1 - 180.0
+        self._sample_number += 1
         rsw = self.registers[wire.REG_RSW]
         parts = []
         for frame_type in range(0x50, 0x5B):
@@ -216,6 +226,11 @@ class WitEmulator(PtyEmulator):
             self.device_baud = BAUD_BY_CODE[value]
         if register == wire.REG_RRATE:
             self._next_t = now
+
+
+def sample_index_from_yaw(yaw_deg: np.ndarray) -> np.ndarray:
+    """Sample number modulo 3600 from the yaw of a ``yaw_counter`` emulator."""
+    return np.rint((np.asarray(yaw_deg) + 180.0) / 0.1).astype(np.int64) % 3600
 
 
 def main(argv: Sequence[str] | None = None) -> int:
