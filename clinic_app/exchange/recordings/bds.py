@@ -1,0 +1,82 @@
+"""Reader for the public balance data set's TSV files (Santos & Duarte 2016, ``BDSnnnnn.txt``).
+
+Format: one tab-separated header line
+``Time[s] Fx[N] Fy[N] Fz[N] Mx[Nm] My[Nm] Mz[Nm] COPx[cm] COPy[cm]`` then one row per sample
+(100 Hz). The plate origin is at its surface: ``COPx = −My/Fz``, ``COPy = Mx/Fz`` (×100 for cm).
+In this data set x runs antero-posterior and y medio-lateral; resultant metrics (path,
+velocity, ellipse area, distances) do not depend on that assignment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from clinic_app.analysis.cop import DEFAULT_MIN_LOAD_N
+from clinic_app.exchange.recordings.base import (
+    ForceRecording,
+    RecordingError,
+    check_times,
+    is_uniform,
+)
+from clinic_app.exchange.recordings.table import parse_table, read_text
+
+REQUIRED = ("Time[s]", "Fz[N]", "COPx[cm]", "COPy[cm]")
+HEADER_PREFIX = "Time[s]\tFx[N]"
+
+
+def looks_like_bds(text_head: str) -> bool:
+    """True when the first line is the data set's header."""
+    return text_head.lstrip("\ufeff").startswith(HEADER_PREFIX)
+
+
+def read_bds(path: Path, min_load_n: float = DEFAULT_MIN_LOAD_N) -> ForceRecording:
+    """Read one ``BDSnnnnn.txt`` recording.
+
+    Parameters
+    ----------
+    path : Path
+    min_load_n : float
+        Every row must carry at least this vertical load (N), or the COP is undefined.
+
+    Raises
+    ------
+    RecordingError
+        Naming the file, line and column of the first problem.
+    """
+    name = path.name
+    table = parse_table(name, read_text(path), delimiter="\t")
+    missing = [c for c in REQUIRED if c not in table.header]
+    if missing:
+        raise RecordingError(
+            name,
+            "is not a balance data set file: missing column(s) " + ", ".join(missing),
+            line=1,
+        )
+    idx = {c: table.header.index(c) for c in REQUIRED}
+    t = table.column(idx["Time[s]"])
+    check_times(name, t, table.lines[0], "'Time[s]'")
+    fz = table.column(idx["Fz[N]"])
+    low = np.flatnonzero(fz < min_load_n)
+    if low.size:
+        r = int(low[0])
+        raise RecordingError(
+            name,
+            f"vertical force {fz[r]:g} N is below the {min_load_n:g} N minimum load, so the "
+            "centre of pressure is undefined there",
+            line=table.lines[r],
+            column="'Fz[N]'",
+        )
+    fs = round(1.0 / float(np.median(np.diff(t))), 6) if t.size > 1 else 0.0
+    return ForceRecording(
+        source=name,
+        format="bds",
+        t_s=t - t[0],
+        cop_ap_cm=table.column(idx["COPx[cm]"]),
+        cop_ml_cm=table.column(idx["COPy[cm]"]),
+        fz_n=fz,
+        fs_hz=fs,
+        uniform=is_uniform(t),
+        notes=("balance data set TSV: COPx → antero-posterior, COPy → medio-lateral (cm)",),
+    )
