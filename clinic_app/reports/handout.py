@@ -163,10 +163,10 @@ def _pain_table(data: ReportData, width: float) -> Table:
 
 def _log_tables(data: ReportData, width: float, names: list[str]) -> list[Flowable]:
     weeks = max(1, round(data.plan.retest_weeks or 1))
-    days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
     out: list[Flowable] = []
     for week in range(weeks):
         start = data.visit.day + timedelta(weeks=week)
+        days = [(start + timedelta(days=k)).strftime("%a %d") for k in range(7)]
         rows: list[list[Any]] = [
             [para(f"Week {week + 1} (from {start.isoformat()})", "cell_bold"), *days]
         ]
