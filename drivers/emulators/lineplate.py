@@ -54,6 +54,9 @@ class LinePlateEmulator(PtyEmulator):
         Half-axes (x, y) of the COP ellipse in mm.
     sway_hz : float
         Ellipse frequency.
+    cop_mm : tuple of float
+        Centre of the sway ellipse (x, y) in mm; put it on a corner (±Lx/2, ±Ly/2) to
+        stand a known mass over one cell for a calibration.
     noise_n : float
         Standard deviation of white noise per cell, N.
     units : {"g", "counts"}
@@ -80,6 +83,7 @@ class LinePlateEmulator(PtyEmulator):
         mass_kg: float = 70.0,
         sway_mm: tuple[float, float] = (6.0, 10.0),
         sway_hz: float = 0.3,
+        cop_mm: tuple[float, float] = (0.0, 0.0),
         noise_n: float = 0.5,
         units: str = "g",
         counts_per_n: Sequence[float] = (21.5, 20.8, 22.3, 19.9),
@@ -93,6 +97,7 @@ class LinePlateEmulator(PtyEmulator):
         self.mass_kg = mass_kg
         self.sway_mm = sway_mm
         self.sway_hz = sway_hz
+        self.cop_mm = cop_mm
         self.noise_n = noise_n
         self.units = units
         self.counts_per_n = np.asarray(counts_per_n, dtype=np.float64)
@@ -118,8 +123,8 @@ class LinePlateEmulator(PtyEmulator):
         """Cell forces (N), shape (n, 4) in TR, BR, TL, BL order, at times ``t`` (s)."""
         weight = self.mass_kg * STANDARD_GRAVITY
         phase = 2 * math.pi * self.sway_hz * t
-        cop_x = self.sway_mm[0] * np.sin(phase)
-        cop_y = self.sway_mm[1] * np.sin(phase + math.pi / 3)
+        cop_x = self.cop_mm[0] + self.sway_mm[0] * np.sin(phase)
+        cop_y = self.cop_mm[1] + self.sway_mm[1] * np.sin(phase + math.pi / 3)
         right = 0.5 + cop_x / self.geometry.spacing_x_mm
         front = 0.5 + cop_y / self.geometry.spacing_y_mm
         cells = np.column_stack(

@@ -1,0 +1,154 @@
+"""WitMotion device over a real pty: baud scan, configuration, samples, zero, states."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from drivers.base import DeviceError, DeviceState, ProtocolMismatchError
+from drivers.codecs import witmotion_wire as wire
+from drivers.emulators.witmotion import WitEmulator
+from drivers.witmotion import WitMotionDevice, ZeroOffsets
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
+
+
+@pytest.fixture
+def emu(tmp_path: Path) -> Iterator[WitEmulator]:
+    with WitEmulator(link=tmp_path / "ttyWIT", rate_hz=50, ramp_s=1.0, hold_s=0.5) as emulator:
+        yield emulator
+
+
+def test_opens_configures_and_streams_the_scripted_lunge(emu: WitEmulator) -> None:
+    device = WitMotionDevice(emu.port, rate_hz=100, content=(wire.ACC, wire.ANGLE))
+    states: list[DeviceState] = []
+    device.add_state_listener(lambda state, message: states.append(state))
+    device.open()
+    try:
+        assert device.info.nominal_rate_hz == 100.0
+        assert device.info.extra["baud"] == 115200
+        # unlock → writes → save, and the stored settings are the new ones
+        assert (
+            emu.flash[wire.REG_RSW] == wire.CONTENT_BITS[wire.ACC] | wire.CONTENT_BITS[wire.ANGLE]
+        )
+        assert emu.flash[wire.REG_RRATE] == wire.RATE_CODES[100.0]
+        assert emu.accepted_writes[-1] == (wire.REG_SAVE, 0)
+        device.start()
+        assert wait_for(lambda: device.buffer.total >= 60)
+    finally:
+        device.close()
+    assert states[:3] == [DeviceState.CONNECTING, DeviceState.CONNECTED, DeviceState.STREAMING]
+    assert states[-1] is DeviceState.DISCONNECTED
+    got = device.buffer.latest(device.buffer.total)
+    sent = np.array(emu.sent_angles)
+    received = np.column_stack((got["angle_x_deg"], got["angle_y_deg"], got["angle_z_deg"]))
+    # Every received sample is one the emulator sent, in order, unchanged.
+    start = int(np.flatnonzero(np.all(np.isclose(sent, received[0], atol=1e-9), axis=1))[0])
+    np.testing.assert_allclose(received, sent[start : start + len(received)], atol=1e-9)
+    # tibia_deg follows the script (ramp 0→40°, from the accelerometer gravity vector).
+    assert 0.0 <= got["tibia_deg"].min() and got["tibia_deg"].max() <= 40.1
+    assert np.ptp(got["tibia_deg"]) > 5.0
+    assert np.all(np.diff(got["t_host_s"]) >= 0)
+
+
+def test_settings_already_stored_are_not_written_again(emu: WitEmulator) -> None:
+    for _ in range(2):
+        device = WitMotionDevice(emu.port, rate_hz=50, content=(wire.ACC, wire.ANGLE))
+        device.open()
+        device.close()
+    writes = len(emu.accepted_writes)
+    device = WitMotionDevice(emu.port, rate_hz=50, content=(wire.ACC, wire.ANGLE))
+    device.open()
+    device.close()
+    assert len(emu.accepted_writes) == writes
+
+
+def test_device_rate_is_read_back_when_not_configured(emu: WitEmulator) -> None:
+    device = WitMotionDevice(emu.port, rate_hz=None, content=None)
+    device.open()
+    try:
+        registers = device.read_registers(wire.REG_RSW)
+    finally:
+        device.close()
+    assert device.info.nominal_rate_hz == 50.0
+    assert emu.accepted_writes == []
+    assert registers[:3] == (0x1E, wire.RATE_CODES[50.0], wire.BAUD_CODES[115200])
+
+
+def test_level_surface_zero(tmp_path: Path) -> None:
+    # Lying flat, with the chip tilted 1.2° in its case: tibia reads 91.2° until zeroed.
+    with WitEmulator(
+        link=tmp_path / "ttyWIT", rate_hz=50, peak_deg=91.2, ramp_s=0.001, hold_s=1e6
+    ) as emu:
+        device = WitMotionDevice(emu.port, rate_hz=50)
+        device.open()
+        try:
+            with pytest.raises(DeviceError, match="Start"):
+                device.zero()
+            device.start()
+            assert wait_for(lambda: device.buffer.total >= 5)
+            offsets = device.zero(seconds=0.3)
+            assert offsets.tibia_deg == pytest.approx(1.2, abs=0.05)
+            cursor = device.buffer.total
+            assert wait_for(lambda: device.buffer.total >= cursor + 5)
+            after, _, _ = device.buffer.read_new(cursor)
+            np.testing.assert_allclose(after["tibia_deg"], 90.0, atol=0.05)
+        finally:
+            device.close()
+    again = WitMotionDevice("loop://", zero_offsets=ZeroOffsets(0.5, -0.25, 1.2))
+    assert again.zero_offsets.tibia_deg == 1.2
+
+
+def test_zero_refuses_a_sensor_that_is_not_lying_flat(emu: WitEmulator) -> None:
+    emu.peak_deg, emu.ramp_s, emu.hold_s = 30.0, 0.001, 1e6
+    device = WitMotionDevice(emu.port, rate_hz=50)
+    device.open()
+    try:
+        device.start()
+        assert wait_for(lambda: device.buffer.total >= 5)
+        with pytest.raises(DeviceError, match="level surface"):
+            device.zero(seconds=0.2)
+    finally:
+        device.close()
+
+
+def test_silent_port_is_a_protocol_mismatch_and_releases_the_port(emu: WitEmulator) -> None:
+    emu.faults.mute = True
+    emu.faults.ignore_commands = True
+    device = WitMotionDevice(emu.port, scan=False)
+    with pytest.raises(ProtocolMismatchError, match="No WitMotion data"):
+        device.open()
+    assert device.state is DeviceState.ERROR
+    assert "switched on" in device.last_error
+    emu.faults.mute = emu.faults.ignore_commands = False
+    device.open()  # the port was released
+    device.close()
+
+
+def test_rejects_unsupported_rates() -> None:
+    with pytest.raises(ValueError, match="not one of"):
+        WitMotionDevice("loop://", rate_hz=33)
+
+
+def test_set_rate_while_streaming(emu: WitEmulator) -> None:
+    device = WitMotionDevice(emu.port, rate_hz=50)
+    device.open()
+    try:
+        device.start()
+        device.set_rate(20)
+        assert emu.flash[wire.REG_RRATE] == wire.RATE_CODES[20.0]
+        assert device.info.nominal_rate_hz == 20.0
+        assert device.state is DeviceState.STREAMING
+    finally:
+        device.close()
