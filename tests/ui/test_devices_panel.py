@@ -1,0 +1,225 @@
+"""The Devices panel on simulated devices: state words, zero, tare, known-mass calibration."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from clinic_app.ui import theme
+from clinic_app.ui.devices_calibration import CalibrationProcedure
+from clinic_app.ui.devices_panel import DevicesDialog, DevicesPanel
+from clinic_app.ui.devices_wizard import CalibrationWizard
+from drivers.base import DeviceError, DeviceState
+from drivers.calibration import STANDARD_GRAVITY, CalibrationStore
+from drivers.registry import DeviceRegistry
+from drivers.simulated import ManualClock, SimulatedPatient, create_simulated_devices
+
+
+@pytest.fixture
+def sim():
+    clock = ManualClock(start_s=100.0)
+    patient = SimulatedPatient(21, 68.0, {"left": 36.0, "right": 41.0}, clock=clock)
+    inc, plate = create_simulated_devices(patient)
+    registry = DeviceRegistry()
+    registry.add(inc)
+    registry.add(plate)
+    yield clock, patient, inc, plate, registry
+    inc.close()
+    plate.close()
+
+
+@pytest.fixture
+def panel(qtbot, sim, tmp_path):
+    *_, registry = sim
+    widget = DevicesPanel(registry=registry, store=CalibrationStore(tmp_path))
+    qtbot.addWidget(widget)
+    widget.resize(1000, 700)
+    widget.show()
+    return widget
+
+
+def connect_all(panel: DevicesPanel) -> None:
+    for role in ("inclinometer", "force_plate"):
+        panel.cards[role].connect_button.click()
+    panel.wait_for_actions()
+
+
+def test_state_words_and_colours_follow_the_device(panel, sim) -> None:
+    clock, _, inc, plate, _ = sim
+    card = panel.cards["inclinometer"]
+    assert "not connected" in card.pill.text()
+    assert card.connect_button.text() == "Connect &inclinometer"
+    assert not card.action_buttons["zero"].isEnabled()
+
+    connect_all(panel)
+    clock.advance(1.5)
+    panel.refresh()
+    assert card.pill.text() == "● streaming 100 Hz"
+    assert panel.cards["force_plate"].pill.text() == "● streaming 1000 Hz"
+    assert theme.DEVICE_LOOKS["streaming"].foreground in card.pill.styleSheet()
+    assert card.stats.text() == "Measured rate 100 Hz · Lost samples 0"
+    assert card.live.text().endswith("°")
+    assert card.detail.text() == "tibial angle from vertical"
+    assert card.connect_button.text() == "Disconnect &inclinometer"
+
+    plate_card = panel.cards["force_plate"]
+    plate_card.action_buttons["dropout"].click()
+    panel.wait_for_actions()
+    assert plate.state is DeviceState.LOST
+    assert plate_card.pill.text() == "● connection lost"
+    assert theme.DEVICE_LOOKS["lost"].foreground in plate_card.pill.styleSheet()
+    clock.advance(2.7)
+    panel.refresh()
+    assert plate_card.pill.text() == "● lost, reconnecting…"
+    clock.advance(1.0)
+    panel.refresh()
+    assert plate_card.pill.text() == "● streaming 1000 Hz"
+    lost = int(plate_card.stats.text().rsplit(" ", 1)[-1])
+    assert lost == pytest.approx(3000, abs=2)  # 3 s at 1 kHz
+
+    card.connect_button.click()
+    panel.wait_for_actions()
+    assert inc.state is DeviceState.DISCONNECTED
+    assert "not connected" in card.pill.text()
+
+
+def test_empty_registry_says_what_to_do_and_picks_up_new_devices(qtbot, tmp_path) -> None:
+    registry = DeviceRegistry()
+    widget = DevicesPanel(registry=registry, store=CalibrationStore(tmp_path))
+    qtbot.addWidget(widget)
+    card = widget.cards["force_plate"]
+    assert "No force plate connected" in card.identity.text()
+    assert not card.connect_button.isEnabled()
+    patient = SimulatedPatient(1, clock=ManualClock())
+    _, plate = create_simulated_devices(patient)
+    registry.add(plate)  # e.g. from another screen or thread
+    widget.refresh()
+    assert card.device is plate
+    assert "serial SIM-FORC-0001" in card.identity.text()
+    assert card.connect_button.isEnabled()
+
+
+def test_zero_button_removes_the_inclinometer_bias(panel, sim) -> None:
+    clock, patient, inc, _, _ = sim
+
+    def error_deg() -> float:  # reading minus the patient's true shin angle
+        s = inc.buffer.latest(20)
+        return float(np.mean(s["tibia_deg"] - patient.pose(s["t_host_s"]).tibia_deg))
+
+    connect_all(panel)
+    clock.advance(1.0)
+    before = error_deg()
+    card = panel.cards["inclinometer"]
+    panel.refresh()
+    assert card.action_buttons["zero"].isEnabled()
+    card.action_buttons["zero"].click()
+    panel.wait_for_actions()
+    assert card.message.text().startswith("Zeroed:")
+    clock.advance(1.0)
+    assert before == pytest.approx(inc.bias_deg, abs=0.02)
+    assert abs(error_deg()) < 0.02
+
+
+def test_tare_button_zeroes_the_empty_plate(panel, sim) -> None:
+    clock, _, _, plate, _ = sim
+    connect_all(panel)
+    clock.advance(1.0)
+    assert abs(plate.buffer.latest(200)["fz_n"].mean()) > 3.0
+    card = panel.cards["force_plate"]
+    panel.refresh()
+    card.action_buttons["tare"].click()
+    panel.wait_for_actions()
+    assert card.message.text() == "Tared: the empty plate now reads 0 N."
+    clock.advance(0.5)
+    panel.refresh()
+    assert abs(plate.buffer.latest(200)["fz_n"].mean()) < 0.5
+    assert card.live.text().startswith(("0 N", "1 N", "−0 N", "−1 N"))
+
+
+def test_every_action_has_its_own_alt_key_and_works_from_the_keyboard(panel, sim, qtbot) -> None:
+    clock, _, inc, _, _ = sim
+    texts = [panel.cards[r].connect_button.text() for r in panel.cards] + [
+        b.text()
+        for card in panel.cards.values()
+        for n, b in card.action_buttons.items()
+        if n != "dropout"
+    ]
+    keys = [t[t.index("&") + 1].lower() for t in texts]
+    assert len(keys) == len(set(keys)) == 5  # i, p, z, t, c
+    connect_all(panel)
+    clock.advance(1.0)
+    panel.refresh()
+    button = panel.cards["inclinometer"].action_buttons["zero"]
+    assert button.focusPolicy() & Qt.FocusPolicy.TabFocus
+    button.setFocus()
+    qtbot.keyClick(button, Qt.Key.Key_Space)
+    panel.wait_for_actions()
+    assert inc.zero_offset_deg != 0.0
+
+
+def step_wizard(qtbot, wizard: CalibrationWizard, clock: ManualClock) -> None:
+    """Press Next once the reading has settled, and wait for the step to finish."""
+    index = wizard.procedure.index
+    clock.advance(0.6)
+    qtbot.waitUntil(wizard.next_button.isEnabled, timeout=3000)
+    qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.procedure.index > index or wizard.procedure.saved, timeout=3000)
+
+
+def test_calibration_wizard_finds_each_cells_scale(panel, sim, qtbot, tmp_path) -> None:
+    clock, _, _, plate, _ = sim
+    connect_all(panel)
+    clock.advance(1.0)
+    wizard = panel.open_calibration(plate, modal=False)
+    assert isinstance(wizard, CalibrationWizard)
+    qtbot.addWidget(wizard)
+    assert wizard.title.text() == "Known mass"
+    wizard.mass.setValue(12.5)
+    for _ in range(len(wizard.procedure.steps) - 1):
+        step_wizard(qtbot, wizard, clock)
+    proc = wizard.procedure
+    assert proc.saved and proc.step.key == "save"
+    # The plate's true cell gains are 0.97–1.03: each scale must undo its cell's gain.
+    assert np.allclose(proc.scales, 1.0 / plate.true_gain, rtol=2e-3)
+    assert abs(proc.check_error_pct) < 0.3
+    assert proc.centre_before_n is not None
+    assert plate.calibration.scales == pytest.approx(list(1.0 / plate.true_gain), rel=2e-3)
+    stored = json.loads((tmp_path / CalibrationStore.FILENAME).read_text())
+    assert plate.info.serial_number in stored["plates"]
+    assert stored["plates"][plate.info.serial_number]["masses_kg"] == [12.5] * 4
+    # The mass is gone again, and the calibrated plate weighs a 20 kg mass right.
+    clock.advance(0.5)
+    assert abs(plate.buffer.latest(200)["fz_n"].mean()) < 0.5
+    plate.place_test_mass(20.0, 50.0, -30.0)
+    clock.advance(0.5)
+    assert plate.buffer.latest(200)["fz_n"].mean() == pytest.approx(
+        20 * STANDARD_GRAVITY, rel=1e-3
+    )
+    qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
+    assert not wizard.isVisible()
+
+
+def test_a_mass_on_the_wrong_corner_is_refused(sim) -> None:
+    clock, _, _, plate, _ = sim
+    plate.start()
+    clock.advance(1.0)
+    proc = CalibrationProcedure(plate)
+    while proc.step.key != "corner1":
+        proc.run()
+        proc.advance()
+        clock.advance(0.6)
+    plate.place_test_mass(10.0, 200.0, 200.0)  # front right, but the step asks for back right
+    clock.advance(0.6)
+    with pytest.raises(DeviceError, match="back right cell is not the most loaded"):
+        proc.run()
+
+
+def test_devices_dialog_wraps_the_panel(qtbot, sim, tmp_path) -> None:
+    *_, registry = sim
+    dialog = DevicesDialog(registry=registry, store=CalibrationStore(tmp_path))
+    qtbot.addWidget(dialog)
+    assert dialog.panel.registry is registry
+    assert dialog.windowTitle() == "Devices"
