@@ -78,25 +78,28 @@ class ContinuityTrack:
     def _ok(self, previous: FloatRows, row: FloatRows) -> bool:
         return bool(self._step_ok(previous, row)[0])
 
-    def filter(self, values: FloatRows, single_ok: BoolArray) -> TrackResult:
+    def filter(self, values: FloatRows, single_ok: BoolArray | None = None) -> TrackResult:
         """Decide, in order, which frames of a batch are accepted.
 
         Parameters
         ----------
         values : ndarray, shape (m, k)
             The compared quantities of each frame.
-        single_ok : ndarray of bool, shape (m,)
-            Result of the per-frame range checks.
+        single_ok : ndarray of bool, shape (m,), optional
+            Result of the per-frame range checks (None: every frame passed).
         """
         count = len(values)
         if count == 0:
             return TrackResult(np.zeros(0, dtype=np.bool_), 0, 0)
-        if self.locked and self._last is not None and bool(single_ok.all()):
+        all_fine = single_ok is None or bool(single_ok.all())
+        if self.locked and self._last is not None and all_fine:
             previous = np.concatenate((self._last, values[:-1]))
             if bool(self._step_ok(previous, values).all()):
                 self._last = values[-1:].copy()
                 self._misses = 0
                 return TrackResult(np.ones(count, dtype=np.bool_), 0, 0)
+        if single_ok is None:
+            single_ok = np.ones(count, dtype=np.bool_)
         return self._filter_slow(values, single_ok)
 
     def _filter_slow(self, values: FloatRows, single_ok: BoolArray) -> TrackResult:

@@ -18,35 +18,15 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+# fmt: off
 __all__ = [
-    "BAUD_CODES",
-    "CMD_BAUD",
-    "CMD_COMPASS",
-    "CMD_OUTPUT_MODE",
-    "CMD_QUERY_ZERO",
-    "CMD_READ_ANGLES",
-    "CMD_READ_X",
-    "CMD_READ_Y",
-    "CMD_SET_ZERO",
-    "DIGITS",
-    "HEADER",
-    "MAX_LEN",
-    "MIN_LEN",
-    "REPLY_BIT",
-    "SCALE",
-    "decode_bcd",
-    "encode_angle_replies",
-    "encode_bcd",
-    "encode_frame",
-    "encode_reply",
-    "req_baud",
-    "req_output_mode",
-    "req_query_zero",
-    "req_read_angles",
-    "req_read_x",
-    "req_read_y",
-    "req_set_zero",
+    "BAUD_CODES", "CMD_BAUD", "CMD_COMPASS", "CMD_OUTPUT_MODE", "CMD_QUERY_ZERO",
+    "CMD_READ_ANGLES", "CMD_READ_X", "CMD_READ_Y", "CMD_SET_ZERO", "DIGITS", "HEADER",
+    "MAX_LEN", "MIN_LEN", "REPLY_BIT", "SCALE", "decode_bcd", "encode_angle_replies",
+    "encode_bcd", "encode_frame", "encode_reply", "req_baud", "req_output_mode",
+    "req_query_zero", "req_read_angles", "req_read_x", "req_read_y", "req_set_zero",
 ]
+# fmt: on
 
 HEADER: Final = 0x68
 MIN_LEN: Final = 4

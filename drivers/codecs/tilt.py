@@ -52,8 +52,10 @@ def tilt_from_vertical(
         Mounting axis, e.g. ``"x"``.
     """
     u = axis_vector(axis)
-    along = specific_force @ u
-    across = np.linalg.norm(specific_force - along[:, None] * u[None, :], axis=1)
+    index = int(np.flatnonzero(u)[0])
+    others = [i for i in range(3) if i != index]
+    along = specific_force[:, index] * u[index]
+    across = np.hypot(specific_force[:, others[0]], specific_force[:, others[1]])
     angle: npt.NDArray[np.float64] = np.degrees(np.arctan2(across, along))
     return angle
 

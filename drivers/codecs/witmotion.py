@@ -40,12 +40,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+from functools import cached_property
+from typing import Final, Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from drivers.base import INCLINOMETER_DTYPE, SampleArray
+from drivers.codecs import witmotion_checks as checks
 from drivers.codecs import witmotion_wire as wire
 from drivers.codecs.framing import gather_rows, select_greedy, visited
 from drivers.codecs.plausibility import ContinuityTrack
@@ -58,14 +60,18 @@ SLICE_BYTES: Final = 1 << 20
 
 FloatRows = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
-
-
-def _empty_frames() -> npt.NDArray[np.void]:
-    return np.zeros(0, dtype=wire.WIT_FRAME_DTYPE)
+Words = npt.NDArray[np.int16]
 
 
 def _empty_samples() -> SampleArray:
     return np.zeros(0, dtype=INCLINOMETER_DTYPE)
+
+
+def _frames_array(types: npt.NDArray[np.uint8], words: Words) -> npt.NDArray[np.void]:
+    frames = np.empty(len(types), dtype=wire.WIT_FRAME_DTYPE)
+    frames["type"] = types
+    frames["words"] = words
+    return frames
 
 
 @dataclass(frozen=True)
@@ -76,39 +82,47 @@ class WitBatch:
     ----------
     samples : ndarray of INCLINOMETER_DTYPE
         One sample per accepted 0x53 angle frame, in stream order.
-    frames : ndarray of WIT_FRAME_DTYPE
-        Every accepted frame (all types), in stream order, raw words.
+    types : ndarray of uint8, shape (n,)
+        Type byte of every accepted frame (all types), in stream order.
+    words : ndarray of int16, shape (n, 4)
+        Their raw payload words.
     """
 
     samples: SampleArray = field(default_factory=_empty_samples)
-    frames: npt.NDArray[np.void] = field(default_factory=_empty_frames)
+    types: npt.NDArray[np.uint8] = field(default_factory=lambda: np.zeros(0, dtype=np.uint8))
+    words: Words = field(default_factory=lambda: np.zeros((0, 4), dtype=np.int16))
 
-    def words(self, frame_type: int) -> npt.NDArray[np.int16]:
+    @cached_property
+    def frames(self) -> npt.NDArray[np.void]:
+        """The accepted frames as one :data:`WIT_FRAME_DTYPE` array."""
+        return _frames_array(self.types, self.words)
+
+    def of_type(self, frame_type: int) -> Words:
         """Raw words ``(n, 4)`` of the accepted frames of one type."""
-        words: npt.NDArray[np.int16] = self.frames["words"][self.frames["type"] == frame_type]
+        words: Words = self.words[self.types == frame_type]
         return words
 
     @property
     def acc(self) -> FloatRows:
-        """0x51 frames as ``(n, 4)``: ax, ay, az in g, temperature in °C."""
-        words = self.words(wire.ACC)
+        """0x51 frames as ``(n, 4)``: ax, ay, az in g, temperature in °C (raw/100)."""
+        words = self.of_type(wire.ACC)
         return np.column_stack((wire.words_scaled(words, wire.ACC_RANGE_G), words[:, 3] / 100))
 
     @property
     def gyro(self) -> FloatRows:
-        """0x52 frames as ``(n, 4)``: wx, wy, wz in °/s, temperature in °C."""
-        words = self.words(wire.GYRO)
+        """0x52 frames as ``(n, 4)``: wx, wy, wz in °/s, temperature in °C (raw/100)."""
+        words = self.of_type(wire.GYRO)
         return np.column_stack((wire.words_scaled(words, wire.GYRO_RANGE_DPS), words[:, 3] / 100))
 
     @property
     def angle(self) -> FloatRows:
         """0x53 frames as ``(n, 3)``: roll, pitch, yaw in degrees."""
-        return wire.words_scaled(self.words(wire.ANGLE), wire.ANGLE_RANGE_DEG)
+        return wire.words_scaled(self.of_type(wire.ANGLE), wire.ANGLE_RANGE_DEG)
 
     @property
     def registers(self) -> npt.NDArray[np.uint16]:
         """0x5F register read-back replies as ``(n, 4)`` uint16 values."""
-        return wire.registers_u16(self.words(wire.READBACK))
+        return wire.registers_u16(self.of_type(wire.READBACK))
 
 
 class WitMotionCodec:
@@ -128,6 +142,8 @@ class WitMotionCodec:
         Require a constant 0x53 word 3 (False for WT61/JY61, where it is a temperature).
     accel_max_g, static_band_g : float
         Largest plausible |a|; tolerance around 1 g for "quasi-static".
+    legacy_wt61 : bool
+        WT61/JY61 firmware: temperature = raw/340 + 36.53 °C and no version word.
     lock_count, relock_after : int
         See :class:`~.plausibility.ContinuityTrack`.
     accepted_types : iterable of int
@@ -157,6 +173,7 @@ class WitMotionCodec:
         check_version: bool = True,
         accel_max_g: float = 8.0,
         static_band_g: float = 0.2,
+        legacy_wt61: bool = False,
         lock_count: int = 3,
         relock_after: int = 5,
         accepted_types: Iterable[int] = wire.FRAME_TYPES,
@@ -168,18 +185,20 @@ class WitMotionCodec:
         self.tibia_source = tibia_source
         self.output_rate_hz = output_rate_hz
         self.max_angular_rate_dps = max_angular_rate_dps
-        self.check_version = check_version
+        self.check_version = check_version and not legacy_wt61
+        self.legacy_wt61 = legacy_wt61
         self.accel_max_g = accel_max_g
         self.static_band_g = static_band_g
         self._type_ok = np.zeros(256, dtype=np.bool_)
         self._type_ok[list(accepted_types)] = True
+        angle_step = checks.angle_step(self._max_angle_step, self.check_version)
         self._tracks = {
             frame_type: ContinuityTrack(step, lock_count, relock_after)
             for frame_type, step in (
-                (wire.ACC, _temperature_step),
-                (wire.GYRO, _temperature_step),
-                (wire.MAG, _temperature_step),
-                (wire.ANGLE, self._angle_step),
+                (wire.ACC, checks.temperature_step),
+                (wire.GYRO, checks.temperature_step),
+                (wire.MAG, checks.temperature_step),
+                (wire.ANGLE, angle_step),
             )
         }
         self._residual = b""
@@ -220,22 +239,26 @@ class WitMotionCodec:
             ]
             return WitBatch(
                 np.concatenate([p.samples for p in parts]),
-                np.concatenate([p.frames for p in parts]),
+                np.concatenate([p.types for p in parts]),
+                np.concatenate([p.words for p in parts]),
             )
         buf = np.frombuffer(self._residual + bytes(data), dtype=np.uint8)
         rows, stop = self._frame(buf)
         self._residual = buf[stop:].tobytes()
-        if len(rows) == 0:
+        count = len(rows)
+        if count == 0:
             return WitBatch()
-        frames = _rows_to_frames(rows)
+        types = rows[:, 1]
+        words: Words = np.ascontiguousarray(rows[:, 2:10]).view("<i2")
         first_index = self._frame_index
-        self._frame_index += len(rows)
-        self.frames += len(rows)
-        accepted = self._plausible(frames)
-        frames = frames[accepted]
-        indexes = np.flatnonzero(accepted) + first_index
-        samples = self._samples(frames, indexes, t_host_s)
-        return WitBatch(samples, frames)
+        self._frame_index += count
+        self.frames += count
+        rejected = self._implausible(types, words)
+        indexes = np.arange(first_index, first_index + count)
+        if rejected is not None:
+            types, words, indexes = types[~rejected], words[~rejected], indexes[~rejected]
+        samples = self._samples(types, words, indexes, t_host_s)
+        return WitBatch(samples, types, words)
 
     # ------------------------------------------------------------ framing
     def _frame(self, buf: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.uint8], int]:
@@ -260,78 +283,88 @@ class WitMotionCodec:
         return rows, stop
 
     # ------------------------------------------------------------ plausibility
-    def _angle_step(self, previous: FloatRows, rows: FloatRows) -> BoolArray:
-        limit = self.max_angular_rate_dps / max(self.output_rate_hz, 1e-3)
-        delta = np.abs(wire.wrap_deg(rows[:, :3] - previous[:, :3]))
-        ok: BoolArray = np.all(delta <= limit, axis=1)
-        if self.check_version:
-            ok = ok & (rows[:, 3] == previous[:, 3])
-        return ok
+    def _max_angle_step(self) -> float:
+        return self.max_angular_rate_dps / max(self.output_rate_hz, 1e-3)
 
-    def _plausible(self, frames: npt.NDArray[np.void]) -> BoolArray:
-        types = frames["type"]
-        words = frames["words"]
-        accepted = np.ones(len(frames), dtype=np.bool_)
+    def _implausible(self, types: npt.NDArray[np.uint8], words: Words) -> BoolArray | None:
+        """Mask of the frames rejected by the plausibility checks (None when none is)."""
+        present = np.bincount(types, minlength=256)
+        rejected: BoolArray | None = None
         for frame_type, track in self._tracks.items():
-            index = np.flatnonzero(types == frame_type)
-            if len(index) == 0:
+            if not present[frame_type]:
                 continue
-            values, single = self._values(frame_type, words[index])
+            index = np.flatnonzero(types == frame_type)
+            rows = words[index]
+            if frame_type == wire.ANGLE:
+                values, single = checks.angle_values(rows), None
+            else:
+                values, single = checks.temperature_values(rows, self.legacy_wt61)
+                if frame_type == wire.ACC:
+                    fine = checks.acceleration_ok(rows, self.accel_max_g)
+                    if fine is not None:
+                        single = fine if single is None else single & fine
             result = track.filter(values, single)
-            accepted[index[~result.accepted]] = False
             self.implausible += result.rejected
             self.unconfirmed += result.withheld
-        for frame_type, check in ((wire.TIME, _time_ok), (wire.QUATERNION, _quaternion_ok)):
-            index = np.flatnonzero(types == frame_type)
-            if len(index):
+            if result.rejected or result.withheld:
+                rejected = np.zeros(len(types), dtype=np.bool_) if rejected is None else rejected
+                rejected[index[~result.accepted]] = True
+        for frame_type, check in (
+            (wire.TIME, checks.time_ok),
+            (wire.QUATERNION, checks.quaternion_ok),
+        ):
+            if present[frame_type]:
+                index = np.flatnonzero(types == frame_type)
                 bad = index[~check(words[index])]
-                accepted[bad] = False
-                self.implausible += len(bad)
-        return accepted
-
-    def _values(self, frame_type: int, words: npt.NDArray[Any]) -> tuple[FloatRows, BoolArray]:
-        if frame_type == wire.ANGLE:
-            values = words.astype(np.float64)
-            values[:, :3] *= wire.ANGLE_RANGE_DEG / wire.FULL_SCALE
-            return values, np.ones(len(words), dtype=np.bool_)
-        values = wire.temperature_c(words)[:, None]
-        single = (values[:, 0] >= -40.0) & (values[:, 0] <= 85.0)
-        if frame_type == wire.ACC:
-            acc = wire.words_scaled(words, wire.ACC_RANGE_G)
-            single &= np.einsum("ij,ij->i", acc, acc) <= self.accel_max_g**2
-        return values, single
+                if len(bad):
+                    rejected = (
+                        np.zeros(len(types), dtype=np.bool_) if rejected is None else rejected
+                    )
+                    rejected[bad] = True
+                    self.implausible += len(bad)
+        return rejected
 
     # ------------------------------------------------------------ samples
     def _samples(
-        self, frames: npt.NDArray[np.void], indexes: npt.NDArray[np.int64], t_host_s: float
+        self,
+        types: npt.NDArray[np.uint8],
+        words: Words,
+        indexes: npt.NDArray[np.int64],
+        t_host_s: float,
     ) -> SampleArray:
-        types = frames["type"]
         is_angle = types == wire.ANGLE
-        is_acc = types == wire.ACC
-        acc_idx = np.concatenate((self._last_acc_index, indexes[is_acc]))
-        acc = np.concatenate(
-            (self._last_acc, wire.words_scaled(frames["words"][is_acc], wire.ACC_RANGE_G))
-        )
-        self._last_acc, self._last_acc_index = acc[-1:], acc_idx[-1:]
         count = int(np.count_nonzero(is_angle))
+        if self.tibia_source == "accel":
+            is_acc = types == wire.ACC
+            if is_acc.any():
+                acc_rows = words[is_acc, :3].astype(np.float64)
+                acc_idx = indexes[is_acc]
+                if count:
+                    acc_rows = np.concatenate((self._last_acc, acc_rows))
+                    acc_idx = np.concatenate((self._last_acc_index, acc_idx))
+                self._last_acc, self._last_acc_index = acc_rows[-1:], acc_idx[-1:]
+            else:
+                acc_rows, acc_idx = self._last_acc, self._last_acc_index
         if count == 0:
             return _empty_samples()
-        angles = wire.words_scaled(frames["words"][is_angle], wire.ANGLE_RANGE_DEG)
-        tibia = tilt_from_vertical(
-            gravity_from_euler(angles[:, 0], angles[:, 1]), self.mounting_axis
-        )
+        angles = wire.words_scaled(words[is_angle], wire.ANGLE_RANGE_DEG)
+        tibia = np.full(count, np.nan)
+        use = np.zeros(count, dtype=np.bool_)
         if self.tibia_source == "accel" and len(acc_idx):
             angle_idx = indexes[is_angle]
-            k = np.searchsorted(acc_idx, angle_idx) - 1
-            pair = acc[np.maximum(k, 0)]
-            magnitude = np.linalg.norm(pair, axis=1)
+            k = np.maximum(np.searchsorted(acc_idx, angle_idx) - 1, 0)
+            pair = acc_rows[k]
+            magnitude_g = np.sqrt(np.einsum("ij,ij->i", pair, pair)) / checks.COUNTS_PER_G
             use = (
-                (k >= 0)
-                & (angle_idx - acc_idx[np.maximum(k, 0)] <= MAX_ACC_AGE)
-                & (np.abs(magnitude - 1.0) <= self.static_band_g)
+                (acc_idx[k] < angle_idx)
+                & (angle_idx - acc_idx[k] <= MAX_ACC_AGE)
+                & (np.abs(magnitude_g - 1.0) <= self.static_band_g)
             )
-            if use.any():
-                tibia[use] = tilt_from_vertical(pair[use], self.mounting_axis)
+            tibia = tilt_from_vertical(pair, self.mounting_axis)
+        if not use.all():
+            fallback = ~use
+            up = gravity_from_euler(angles[fallback, 0], angles[fallback, 1])
+            tibia[fallback] = tilt_from_vertical(up, self.mounting_axis)
         samples = np.empty(count, dtype=INCLINOMETER_DTYPE)
         samples["t_host_s"] = t_host_s
         samples["seq"] = -1
@@ -343,72 +376,8 @@ class WitMotionCodec:
         return samples
 
 
-def _rows_to_frames(rows: npt.NDArray[np.uint8]) -> npt.NDArray[np.void]:
-    frames = np.empty(len(rows), dtype=wire.WIT_FRAME_DTYPE)
-    frames["type"] = rows[:, 1]
-    frames["words"] = np.ascontiguousarray(rows[:, 2:10]).view("<i2")
-    return frames
-
-
 def decode_frames(data: bytes) -> npt.NDArray[np.void]:
     """Checksum-valid frames found in ``data`` by the framing rule alone (no plausibility
     checks, no state): for probing a port and for test vectors."""
     rows, _ = WitMotionCodec()._frame(np.frombuffer(data, dtype=np.uint8))
-    return _rows_to_frames(rows)
-
-
-class WitCommandParser:
-    """Device-side parser of ``FF AA <reg> <lo> <hi>`` commands, for emulators.
-
-    Uses the same drop-one-byte rule as the official firmware parsers: bytes that do not
-    start ``FF AA`` are discarded one at a time. :meth:`feed` returns ``(register, value)``
-    pairs (value as uint16).
-    """
-
-    def __init__(self) -> None:
-        self._buf = b""
-        self.dropped_bytes = 0
-
-    def feed(self, data: bytes) -> list[tuple[int, int]]:
-        """Commands completed by ``data``."""
-        buf = self._buf + bytes(data)
-        commands: list[tuple[int, int]] = []
-        pos = 0
-        while len(buf) - pos >= 5:
-            if buf[pos] == 0xFF and buf[pos + 1] == 0xAA:
-                commands.append((buf[pos + 2], buf[pos + 3] | (buf[pos + 4] << 8)))
-                pos += 5
-            else:
-                pos += 1
-                self.dropped_bytes += 1
-        self._buf = buf[pos:]
-        return commands
-
-
-def _temperature_step(previous: FloatRows, rows: FloatRows) -> BoolArray:
-    ok: BoolArray = np.abs(rows[:, 0] - previous[:, 0]) <= 2.0
-    return ok
-
-
-def _time_ok(words: npt.NDArray[Any]) -> BoolArray:
-    b = np.ascontiguousarray(words).view(np.uint8).reshape(-1, 8).astype(np.int64)
-    millis = b[:, 6] | (b[:, 7] << 8)
-    ok: BoolArray = (
-        (b[:, 0] <= 99)
-        & (b[:, 1] >= 1)
-        & (b[:, 1] <= 12)
-        & (b[:, 2] >= 1)
-        & (b[:, 2] <= 31)
-        & (b[:, 3] <= 23)
-        & (b[:, 4] <= 59)
-        & (b[:, 5] <= 59)
-        & (millis <= 999)
-    )
-    return ok
-
-
-def _quaternion_ok(words: npt.NDArray[Any]) -> BoolArray:
-    q = words.astype(np.float64) / wire.FULL_SCALE
-    norm = np.einsum("ij,ij->i", q, q)
-    ok: BoolArray = (norm >= 0.81) & (norm <= 1.21)
-    return ok
+    return _frames_array(rows[:, 1], np.ascontiguousarray(rows[:, 2:10]).view("<i2"))

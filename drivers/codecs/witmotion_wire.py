@@ -28,76 +28,23 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+# fmt: off
 __all__ = [
-    "ACC",
-    "ACC_RANGE_G",
-    "ANGLE",
-    "ANGLE_RANGE_DEG",
-    "BAUD_CODES",
-    "CAL_ACCEL",
-    "CAL_ALTITUDE",
-    "CAL_ANGLE_REFERENCE",
-    "CAL_MAGNETIC",
-    "CAL_NORMAL",
-    "CAL_YAW_ZERO",
-    "CONTENT_BITS",
-    "DEFAULT_CONTENT",
-    "FRAME_LEN",
-    "FRAME_TYPES",
-    "FULL_SCALE",
-    "GPS",
-    "GPS_ACCURACY",
-    "GPS_SPEED",
-    "GYRO",
-    "GYRO_RANGE_DPS",
-    "HEADER",
-    "MAG",
-    "PORT",
-    "PRESSURE",
-    "QUATERNION",
-    "RATE_CODES",
-    "READBACK",
-    "REG_AXIS6",
-    "REG_BANDWIDTH",
-    "REG_BAUD",
-    "REG_CALSW",
-    "REG_KEY",
-    "REG_ORIENT",
-    "REG_READ",
-    "REG_RRATE",
-    "REG_RSW",
-    "REG_SAVE",
-    "REG_VERSION",
-    "TIME",
-    "UNLOCK_KEY",
-    "WIT_FRAME_DTYPE",
-    "cmd_algorithm",
-    "cmd_baud",
-    "cmd_calibrate",
-    "cmd_orientation",
-    "cmd_output_content",
-    "cmd_output_rate",
-    "cmd_read_registers",
-    "cmd_restart",
-    "cmd_restore_defaults",
-    "cmd_save",
-    "cmd_unlock",
-    "cmd_zero_angles",
-    "encode_acc",
-    "encode_angle",
-    "encode_command",
-    "encode_frame",
-    "encode_frames",
-    "encode_gyro",
-    "encode_mag",
-    "encode_quaternion",
-    "encode_readback",
-    "encode_time",
-    "registers_u16",
-    "temperature_c",
-    "words_scaled",
+    "ACC", "ACC_RANGE_G", "ANGLE", "ANGLE_RANGE_DEG", "BAUD_CODES", "CAL_ACCEL",
+    "CAL_ALTITUDE", "CAL_ANGLE_REFERENCE", "CAL_MAGNETIC", "CAL_NORMAL", "CAL_YAW_ZERO",
+    "CONTENT_BITS", "DEFAULT_CONTENT", "FRAME_LEN", "FRAME_TYPES", "FULL_SCALE", "GPS",
+    "GPS_ACCURACY", "GPS_SPEED", "GYRO", "GYRO_RANGE_DPS", "HEADER", "MAG", "PORT", "PRESSURE",
+    "QUATERNION", "RATE_CODES", "READBACK", "REG_AXIS6", "REG_BANDWIDTH", "REG_BAUD",
+    "REG_CALSW", "REG_KEY", "REG_ORIENT", "REG_READ", "REG_RRATE", "REG_RSW", "REG_SAVE",
+    "REG_VERSION", "TIME", "UNLOCK_KEY", "WIT_FRAME_DTYPE", "WitCommandParser",
+    "cmd_algorithm", "cmd_baud", "cmd_calibrate", "cmd_orientation", "cmd_output_content",
+    "cmd_output_rate", "cmd_read_registers", "cmd_restart", "cmd_restore_defaults", "cmd_save",
+    "cmd_unlock", "cmd_zero_angles", "encode_acc", "encode_angle", "encode_command",
+    "encode_frame", "encode_frames", "encode_gyro", "encode_mag", "encode_quaternion",
+    "encode_readback", "encode_time", "registers_u16", "temperature_c", "words_scaled",
     "wrap_deg",
 ]
+# fmt: on
 
 HEADER: Final = 0x55
 FRAME_LEN: Final = 11
@@ -388,3 +335,31 @@ def registers_u16(words: npt.NDArray[Any]) -> npt.NDArray[np.uint16]:
     """0x5F payload words as unsigned register values."""
     regs: npt.NDArray[np.uint16] = words.astype(np.uint16)
     return regs
+
+
+class WitCommandParser:
+    """Device-side parser of ``FF AA <reg> <lo> <hi>`` commands, for emulators.
+
+    Uses the same drop-one-byte rule as the official firmware parsers: bytes that do not
+    start ``FF AA`` are discarded one at a time. :meth:`feed` returns ``(register, value)``
+    pairs (value as uint16).
+    """
+
+    def __init__(self) -> None:
+        self._buf = b""
+        self.dropped_bytes = 0
+
+    def feed(self, data: bytes) -> list[tuple[int, int]]:
+        """Commands completed by ``data``."""
+        buf = self._buf + bytes(data)
+        commands: list[tuple[int, int]] = []
+        pos = 0
+        while len(buf) - pos >= 5:
+            if buf[pos] == 0xFF and buf[pos + 1] == 0xAA:
+                commands.append((buf[pos + 2], buf[pos + 3] | (buf[pos + 4] << 8)))
+                pos += 5
+            else:
+                pos += 1
+                self.dropped_bytes += 1
+        self._buf = buf[pos:]
+        return commands

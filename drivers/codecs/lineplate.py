@@ -1,0 +1,301 @@
+"""Codec for the DorsiLab line protocol of 4-load-cell force plates (drivers/PROTOCOL.md).
+
+Pure: bytes in, raw per-cell samples and messages out, no I/O. The device layer applies
+tare, calibration and the centre-of-pressure formula; this codec only frames and checks.
+
+Framing (the reference rule, byte by byte)
+    Bytes are ignored until ``$``. A line runs from ``$`` to the first CR or LF, so CRLF,
+    LF and CR-only endings all work (the empty line between CR and LF is ignored). A
+    second ``$`` before the terminator abandons the partial line and starts a new one
+    (resync at the next ``$``); so does a line growing past :data:`MAX_LINE` bytes (it is
+    dropped, and bytes up to the next ``$`` with it). A complete line must be printable
+    ASCII (0x20-0x7E) - a non-ASCII or control byte rejects it - and end in ``*hh``, the
+    XOR of the characters between ``$`` and ``*`` in two hex digits (either case); a line
+    without it is rejected. Rejections count as ``malformed`` (structure) or
+    ``checksum_failures`` (XOR mismatch). The buffer never holds more than one partial
+    line (≤ :data:`MAX_LINE` bytes).
+``$FP`` sample lines
+    ``FP,<seq>,<t_us>,<TR>,<BR>,<TL>,<BL>``: seq and t_us are unsigned decimals of at most
+    10 digits below 2³², the cells signed decimals of at most 10 digits within int32 and
+    |value| ≤ 2²⁴ (else ``implausible``). Output: :data:`LINE_SAMPLE_DTYPE`. Sequence gaps
+    (lost samples, modulo 2³²) are counted in ``seq_gaps``; a step backwards (the board
+    restarted) in ``seq_resets``.
+Other lines
+    ``$INFO``, ``$ERR``, ``$OK`` and unknown types come back as :class:`LineMessage`.
+
+Speed: lines are found with one compiled regular expression, and the checks, the XOR
+(``np.bitwise_xor.reduceat``) and the number parsing run on numpy arrays over all lines of
+a call at once; a batch with an odd line falls back to a per-line check for that batch.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from drivers.codecs import lineplate_wire as wire
+from drivers.codecs.lineplate_wire import *  # noqa: F403  (re-export the wire API)
+from drivers.codecs.lineplate_wire import MAX_LINE, PlateInfo
+
+LINE_SAMPLE_DTYPE: Final = np.dtype(
+    [
+        ("t_host_s", "f8"),
+        ("seq", "i8"),
+        ("t_us", "i8"),
+        ("tr", "i4"),
+        ("br", "i4"),
+        ("tl", "i4"),
+        ("bl", "i4"),
+    ]
+)
+"""One raw plate sample: host time (s), device seq and t_us, and the four cells (raw)."""
+
+_LINE_RE: Final = re.compile(rb"\$([^$\r\n]*)(?=[\r\n])")
+_HEX = np.full(256, -1, dtype=np.int16)
+for _i, _c in enumerate(b"0123456789ABCDEF"):
+    _HEX[_c] = _i
+for _i, _c in enumerate(b"abcdef"):
+    _HEX[_c] = 10 + _i
+_STRUCTURED = rb"[\x20-\x29\x2B-\x7E]*\*[0-9A-Fa-f]{2}"
+_STRUCTURED_RE: Final = re.compile(_STRUCTURED)
+_ALL_STRUCTURED_RE: Final = re.compile(rb"(?:" + _STRUCTURED + rb"\n)*")
+_FP_FIELDS = rb"\d{1,10},\d{1,10}(?:,-?\d{1,10}){4}"
+_FP_FIELDS_RE: Final = re.compile(_FP_FIELDS)
+"""The fields of an FP line: two unsigned and four signed decimals of ≤ 10 digits."""
+_ALL_FP_FIELDS_RE: Final = re.compile(_FP_FIELDS + rb"(?:;" + _FP_FIELDS + rb")*")
+_INT32 = (-(1 << 31), (1 << 31) - 1)
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class LineMessage:
+    """A checked non-sample line.
+
+    Attributes
+    ----------
+    kind : str
+        First field: ``"INFO"``, ``"ERR"``, ``"OK"`` or another type.
+    fields : tuple of str
+        The remaining fields.
+    after_samples : int
+        Number of samples of the same batch that came before this line.
+    """
+
+    kind: str
+    fields: tuple[str, ...]
+    after_samples: int = 0
+
+    def info(self) -> PlateInfo | None:
+        """The parsed ``$INFO`` reply (None for other kinds or malformed INFO)."""
+        if self.kind != "INFO":
+            return None
+        try:
+            return PlateInfo.from_fields(self.fields)
+        except ValueError:
+            return None
+
+
+def _empty_samples() -> npt.NDArray[np.void]:
+    return np.zeros(0, dtype=LINE_SAMPLE_DTYPE)
+
+
+@dataclass(frozen=True)
+class LineBatch:
+    """What one :meth:`LinePlateCodec.feed` call produced."""
+
+    samples: npt.NDArray[np.void] = field(default_factory=_empty_samples)
+    messages: list[LineMessage] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Checked:
+    ok: BoolArray
+    arr: npt.NDArray[np.uint8]
+    starts: IntArray
+    accepted_bytes: int
+
+
+class LinePlateCodec:
+    """Stateful decoder of a DorsiLab line-protocol byte stream (module docstring).
+
+    Attributes
+    ----------
+    lines : int
+        Lines that passed the structure and checksum checks.
+    dropped_bytes : int
+        Bytes outside accepted lines (CR and LF excepted).
+    checksum_failures, malformed, implausible : int
+        Rejected lines by reason.
+    seq_gaps, seq_resets : int
+        Samples missing according to ``seq``; backward jumps of ``seq``.
+    """
+
+    def __init__(self) -> None:
+        self._residual = b""
+        self._last_seq: int | None = None
+        self.lines = self.dropped_bytes = self.checksum_failures = 0
+        self.malformed = self.implausible = self.seq_gaps = self.seq_resets = 0
+
+    @property
+    def buffered(self) -> int:
+        """Bytes of the partial line kept for the next call (≤ MAX_LINE)."""
+        return len(self._residual)
+
+    def reset(self) -> None:
+        """Drop the partial line and the sequence history (counters are kept)."""
+        self.dropped_bytes += len(self._residual)
+        self._residual = b""
+        self._last_seq = None
+
+    def feed(self, data: bytes, t_host_s: float = math.nan) -> LineBatch:
+        """Decode the bytes read from the transport (any amount, never raises)."""
+        buf = self._residual + bytes(data)
+        cut = max(buf.rfind(b"\n"), buf.rfind(b"\r")) + 1
+        self._keep_tail(buf[cut:])
+        if cut == 0:
+            return LineBatch()
+        complete = buf[:cut]
+        bodies: list[bytes] = _LINE_RE.findall(complete)
+        self.malformed += complete.count(b"$") - len(bodies)
+        checked = self._check(bodies)
+        terminators = complete.count(b"\r") + complete.count(b"\n")
+        self.dropped_bytes += len(complete) - terminators - checked.accepted_bytes
+        return self._decode(bodies, checked, t_host_s)
+
+    # ------------------------------------------------------------ framing and checks
+    def _keep_tail(self, tail: bytes) -> None:
+        last = tail.rfind(b"$")
+        if last < 0:
+            self.dropped_bytes += len(tail)
+            self._residual = b""
+            return
+        self.malformed += tail.count(b"$", 0, last)
+        self.dropped_bytes += last
+        rest = tail[last:]
+        if len(rest) > MAX_LINE:
+            self.malformed += 1
+            self.dropped_bytes += len(rest)
+            rest = b""
+        self._residual = rest
+
+    def _check(self, bodies: list[bytes]) -> _Checked:
+        """Which line bodies pass the structure and checksum checks."""
+        count = len(bodies)
+        lens = np.fromiter(map(len, bodies), dtype=np.int64, count=count)
+        text = b"\n".join(bodies) + b"\n"
+        if _ALL_STRUCTURED_RE.fullmatch(text) and int(lens.max()) + 1 <= MAX_LINE:
+            structure = np.ones(count, dtype=np.bool_)
+        else:
+            structure = np.fromiter(
+                (
+                    len(body) + 1 <= MAX_LINE and _STRUCTURED_RE.fullmatch(body) is not None
+                    for body in bodies
+                ),
+                dtype=np.bool_,
+                count=count,
+            )
+        arr = np.frombuffer(text, dtype=np.uint8)
+        starts = np.zeros(count, dtype=np.int64)
+        np.cumsum(lens[:-1] + 1, out=starts[1:])
+        ends = starts + lens
+        h1, h2 = arr[np.maximum(ends - 2, 0)], arr[np.maximum(ends - 1, 0)]
+        # XOR over body + "*hh\n", then the last four bytes are XORed back out.
+        body_xor = np.bitwise_xor.reduceat(arr, starts) ^ (0x0A ^ 0x2A) ^ h1 ^ h2
+        checksum = structure & (body_xor == (_HEX[h1] << 4) + _HEX[h2])
+        self.malformed += int(np.count_nonzero(~structure))
+        self.checksum_failures += int(np.count_nonzero(structure & ~checksum))
+        self.lines += int(np.count_nonzero(checksum))
+        accepted_bytes = int((lens[checksum] + 1).sum())
+        return _Checked(checksum, arr, starts, accepted_bytes)
+
+    # ------------------------------------------------------------ decoding
+    def _decode(self, bodies: list[bytes], checked: _Checked, t_host_s: float) -> LineBatch:
+        ok, arr, starts = checked.ok, checked.arr, checked.starts
+        if not ok.any():
+            return LineBatch()
+        safe = np.minimum(starts + 2, len(arr) - 1)
+        is_fp = ok & (arr[starts] == 0x46) & (arr[starts + 1] == 0x50) & (arr[safe] == 0x2C)
+        fp_index = np.flatnonzero(is_fp)
+        values, fp_ok = self._parse_fp([bodies[i][3:-3] for i in fp_index.tolist()])
+        if not fp_ok.all():
+            values = values[fp_ok]
+            fp_index = fp_index[fp_ok]
+            self.malformed += int(np.count_nonzero(~fp_ok))
+            self.lines -= int(np.count_nonzero(~fp_ok))
+        plausible = np.all(np.abs(values[:, 2:]) <= wire.COUNT_LIMIT, axis=1)
+        if not plausible.all():
+            self.implausible += int(np.count_nonzero(~plausible))
+            values = values[plausible]
+            fp_index = fp_index[plausible]
+        messages = [
+            self._message(bodies[i], int(np.searchsorted(fp_index, i)))
+            for i in np.flatnonzero(ok & ~is_fp).tolist()
+        ]
+        samples = np.empty(len(values), dtype=LINE_SAMPLE_DTYPE)
+        samples["t_host_s"] = t_host_s
+        for column, name in enumerate(("seq", "t_us", "tr", "br", "tl", "bl")):
+            samples[name] = values[:, column]
+        self._count_seq(values[:, 0])
+        return LineBatch(samples, messages)
+
+    @staticmethod
+    def _parse_fp(fields: list[bytes]) -> tuple[IntArray, BoolArray]:
+        """Numbers ``(m, 6)`` of FP lines (text between ``FP,`` and ``*``) and whether each
+        line matches :data:`_FP_FIELDS_RE` with values in range.
+
+        One regular-expression match validates every line of the batch at once; only a
+        batch containing a malformed line is checked line by line.
+        """
+        m = len(fields)
+        # ';' cannot occur inside the fields, so the joined match is exactly per line.
+        joined = b";".join(fields)
+        if m and _ALL_FP_FIELDS_RE.fullmatch(joined):
+            tokens = joined.replace(b";", b",").decode("ascii").split(",")
+            values = np.array(tokens, dtype=np.int64).reshape(m, 6)
+            return values, LinePlateCodec._in_range(values)
+        values = np.zeros((m, 6), dtype=np.int64)
+        ok = np.zeros(m, dtype=np.bool_)
+        for row, text in enumerate(fields):
+            if _FP_FIELDS_RE.fullmatch(text):
+                values[row] = [int(v) for v in text.split(b",")]
+                ok[row] = True
+        return values, ok & LinePlateCodec._in_range(values)
+
+    @staticmethod
+    def _in_range(values: IntArray) -> BoolArray:
+        """seq and t_us below 2³², cells within int32."""
+        if len(values) == 0 or (
+            int(values[:, :2].max()) < wire.SEQ_MODULUS
+            and _INT32[0] <= int(values[:, 2:].min())
+            and int(values[:, 2:].max()) <= _INT32[1]
+        ):
+            return np.ones(len(values), dtype=np.bool_)
+        ok: BoolArray = np.all(values[:, :2] < wire.SEQ_MODULUS, axis=1) & np.all(
+            (values[:, 2:] >= _INT32[0]) & (values[:, 2:] <= _INT32[1]), axis=1
+        )
+        return ok
+
+    @staticmethod
+    def _message(body: bytes, after: int) -> LineMessage:
+        kind, *fields = body[:-3].decode("ascii").split(",")
+        return LineMessage(kind, tuple(fields), after)
+
+    def _count_seq(self, seq: IntArray) -> None:
+        if len(seq) == 0:
+            return
+        if self._last_seq is None:
+            previous, current = seq[:-1], seq[1:]
+        else:
+            previous, current = np.concatenate(([self._last_seq], seq[:-1])), seq
+        step = (current - previous) % wire.SEQ_MODULUS
+        forward = (step >= 1) & (step < wire.SEQ_MODULUS // 2)
+        self.seq_gaps += int((step[forward] - 1).sum())
+        self.seq_resets += int(np.count_nonzero(~forward))
+        self._last_seq = int(seq[-1])
