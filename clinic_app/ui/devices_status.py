@@ -144,7 +144,14 @@ def describe(device: Device) -> DeviceView:
     if info.serial_number:
         parts.append(f"serial {info.serial_number}")
     streaming = device.state in (DeviceState.STREAMING, DeviceState.RECONNECTING)
-    live, detail = live_text(device.kind, samples) if streaming else ("—", "not streaming")
+    if streaming:
+        live, detail = live_text(device.kind, samples)
+    elif device.state is DeviceState.LOST:
+        live, detail = "—", "no live value until the device is back"
+    elif device.state is DeviceState.CONNECTED:
+        live, detail = "—", "connected, not streaming"
+    else:
+        live, detail = "—", "connect it to see live values"
     title = "Inclinometer" if device.kind is DeviceKind.INCLINOMETER else "Force plate"
     error = (
         device.last_error

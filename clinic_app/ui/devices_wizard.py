@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from clinic_app.ui import theme
-from clinic_app.ui.devices_calibration import CalibrationProcedure
+from clinic_app.ui.devices_calibration import CORNERS, CalibrationProcedure
 from drivers.base import DeviceError
 from drivers.calibration import CalibrationStore
 
@@ -79,6 +79,7 @@ class CalibrationWizard(QDialog):
         self.waiting.setObjectName("muted")
         buttons = QHBoxLayout()
         self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setAutoDefault(False)
         self.cancel_button.clicked.connect(self.reject)
         self.next_button = QPushButton("&Next")
         self.next_button.setDefault(True)
@@ -164,7 +165,10 @@ class CalibrationWizard(QDialog):
         if step.key == "save":
             error = proc.check_error_pct
             check = "" if error is None else f" The check at the centre was off by {error:+.1f} %."
-            text = "The new scales are in use." + check + " Press Close."
+            scales = ", ".join(
+                f"{name} {scale:.4g}" for name, scale in zip(CORNERS, proc.scales, strict=True)
+            )
+            text = f"The new scales are in use (N per unit: {scales})." + check + " Press Close."
             self.next_button.setText("&Close")
             self.cancel_button.setEnabled(False)
         self.instruction.setText(text)
