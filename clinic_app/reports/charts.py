@@ -185,7 +185,7 @@ def trace_chart(series: Sequence[TraceSeries], side: str, width: float, height: 
     tmax = max(float(np.nanmax(s.t_s)) for s in finite)
     amin = min(float(np.nanmin(s.angle_deg)) for s in finite)
     amax = max(float(np.nanmax(s.angle_deg)) for s in finite)
-    yt = nice_ticks(max(min(0.0, amin), -10.0), amax + 3, 5)
+    yt = nice_ticks(0.0 if amin > -3.0 else max(amin, -10.0), amax + 3, 5)
     xt = nice_ticks(0.0, tmax, 5)
     ax = _Axes(34, 26, width - 44, height - 46, (0.0, xt[-1]), (yt[0], yt[-1]))
     ax.draw(g, xt, yt, "time (s)", "tibial angle (°)")

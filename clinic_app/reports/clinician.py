@@ -18,7 +18,7 @@ from clinic_app.analysis.verdicts import Verdict
 from clinic_app.plan.text import top_findings
 from clinic_app.reports.common import light, page_decorator, para, write_atomic
 from clinic_app.reports.data import ReportData
-from clinic_app.reports.fonts import register_fonts, rich
+from clinic_app.reports.fonts import FONT, register_fonts, rich
 from clinic_app.reports.sections import (
     STATUS_WORDS,
     balance_section,
@@ -190,6 +190,7 @@ def build_clinician_report(data: ReportData, out: Path | IO[bytes]) -> None:
         rightMargin=MARGIN,
         topMargin=MARGIN + 8 * mm,
         bottomMargin=MARGIN,
+        initialFontName=FONT,
         title=f"{TITLE} — {data.patient.full_name}",
         author=data.clinic.name or "DorsiLab",
         subject="Ankle dorsiflexion and balance",

@@ -12,9 +12,11 @@ import functools
 import re
 from xml.sax.saxutils import escape
 
+from reportlab.graphics import shapes
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import tables
 
 from clinic_app.paths import resource
 
@@ -38,6 +40,10 @@ def register_fonts() -> None:
     pdfmetrics.registerFontFamily(
         FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD
     )
+    # Charts and drawings start from reportlab's default state (Helvetica, a non-embedded
+    # base-14 font); make our embedded font the default so every PDF embeds all its fonts.
+    shapes.STATE_DEFAULTS["fontName"] = FONT
+    tables.CellStyle.fontname = FONT
 
 
 def runs(text: str) -> list[tuple[str, bool]]:

@@ -33,7 +33,7 @@ from clinic_app.plan.model import PlanItem
 from clinic_app.plan.text import patient_summary
 from clinic_app.reports.common import page_decorator, para, write_atomic
 from clinic_app.reports.data import ReportData
-from clinic_app.reports.fonts import rich
+from clinic_app.reports.fonts import FONT, register_fonts, rich
 from clinic_app.reports.styles import (
     ACCENT,
     MARGIN,
@@ -196,6 +196,7 @@ def build_handout(data: ReportData, out: Path | IO[bytes]) -> None:
     if isinstance(out, Path | str):
         write_atomic(lambda buf: build_handout(data, buf), Path(out))
         return
+    register_fonts()
     size = page_size(data.paper)
     width = size[0] - 2 * MARGIN
     plan = data.plan
@@ -207,6 +208,7 @@ def build_handout(data: ReportData, out: Path | IO[bytes]) -> None:
         rightMargin=MARGIN,
         topMargin=MARGIN + 8 * mm,
         bottomMargin=MARGIN,
+        initialFontName=FONT,
         title=f"{TITLE} — {data.patient.full_name}",
         author=data.clinic.name or "DorsiLab",
         creator=f"DorsiLab {data.version}",

@@ -304,8 +304,9 @@ def findings_and_plan(data: ReportData, width: float) -> list[Flowable]:
     plan = data.plan
     lib = load_library()
     out: list[Flowable] = [para("Findings", "h1")]
-    rows: list[list[Any]] = [["", "Finding", "Basis"]]
-    for f in plan.findings:
+    rows: list[list[Any]] = [["#", "", "Finding", "Basis"]]
+    number = {f.id: n for n, f in enumerate(plan.findings, start=1)}
+    for n, f in enumerate(plan.findings, start=1):
         basis = (
             "editable clinic default, not research-based"
             if f.clinic_default
@@ -315,14 +316,15 @@ def findings_and_plan(data: ReportData, width: float) -> list[Flowable]:
         )
         rows.append(
             [
+                f"F{n}",
                 Paragraph(light(f.level), styles()["cell"]),
                 para(f.text, "cell"),
                 para(basis, "cell"),
             ]
         )
     if len(rows) == 1:
-        rows.append(["", para("No findings.", "cell"), ""])
-    out.append(grid(rows, [width * 0.12, width * 0.6, width * 0.28]))
+        rows.append(["", "", para("No findings.", "cell"), ""])
+    out.append(grid(rows, [width * 0.06, width * 0.12, width * 0.56, width * 0.26]))
     out.append(para("Progression plan", "h1"))
     if plan.status == "stopped":
         out.append(para(plan.summary, "big_bold"))
@@ -338,7 +340,7 @@ def findings_and_plan(data: ReportData, width: float) -> list[Flowable]:
             para(f"Entry: {phase.entry}  Exit: {phase.exit_criteria}", "small"),
         ]
         if phase.items:
-            rows = [["Exercise", "Dose", "Dose basis", "Because"]]
+            rows = [["Exercise", "Dose", "Dose basis", "Because (findings)"]]
             for item in phase.items:
                 ex = lib.exercises.get(item.exercise_id)
                 name = ex.name if ex else item.exercise_id
@@ -349,7 +351,10 @@ def findings_and_plan(data: ReportData, width: float) -> list[Flowable]:
                     if item.dose_evidence == "U"
                     else f"[{item.dose_evidence}] {item.dose_source}"
                 )
-                causes = "; ".join(plan.causes_of(item))
+                causes = ", ".join(
+                    f"F{number[c]}" if c in number else "added by the clinician"
+                    for c in item.because
+                )
                 if item.notes:
                     causes += f" Note: {item.notes}"
                 rows.append(
@@ -360,7 +365,7 @@ def findings_and_plan(data: ReportData, width: float) -> list[Flowable]:
                         para(causes, "small"),
                     ]
                 )
-            block.append(grid(rows, [width * f for f in (0.2, 0.22, 0.22, 0.36)]))
+            block.append(grid(rows, [width * f for f in (0.24, 0.26, 0.34, 0.16)]))
         out.append(KeepTogether(block))
     out.append(Spacer(1, 2 * mm))
     out.append(para(f"Pain rule: {plan.pain_rule} ({plan.pain_rule_basis}).", "body"))
