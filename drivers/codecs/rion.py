@@ -179,10 +179,15 @@ class RionCodec:
             return RionBatch()
         angle_parts: list[tuple[npt.NDArray[np.intp], FloatRows]] = []
         other: list[tuple[int, RionFrame]] = []
-        for length in np.unique(lengths).tolist():
-            group = starts[lengths == length]
+        shortest, longest = int(lengths.min()), int(lengths.max())
+        groups = [shortest] if shortest == longest else np.unique(lengths).tolist()
+        for length in groups:
+            group = starts if shortest == longest else starts[lengths == length]
             rows = gather_rows(buf, group, length)
             is_angle = rows[:, 3] == ANGLE_REPLY
+            if is_angle.all():
+                angle_parts.append(self._angles(group, rows))
+                continue
             if is_angle.any():
                 angle_parts.append(self._angles(group[is_angle], rows[is_angle]))
             for start, row in zip(group[~is_angle].tolist(), rows[~is_angle], strict=True):
@@ -237,15 +242,21 @@ class RionCodec:
         keep &= valid.all(axis=1) & (np.abs(values) <= 360.0).all(axis=1)
         if self.address is not None:
             keep &= rows[:, 2] == self.address
+        if count >= 3:
+            padded = values[:, :3]
+        else:
+            padded = np.full((len(rows), 3), np.nan)
+            padded[:, :count] = values
+        if keep.all():
+            return starts, padded
         self.implausible += int(np.count_nonzero(~keep))
-        padded = np.full((len(rows), 3), np.nan)
-        padded[:, : min(count, 3)] = values[:, :3]
         return starts[keep], padded[keep]
 
     def _step_ok(self, previous: FloatRows, rows: FloatRows) -> BoolArray:
         limit = self.max_angular_rate_dps / max(self.output_rate_hz, 1e-3)
-        delta = np.abs(rows - previous)
-        ok: BoolArray = np.all((delta <= limit) | (np.isnan(rows) & np.isnan(previous)), axis=1)
+        # NaN (an absent third value) compares False, so absent values are masked out.
+        delta = np.abs(np.nan_to_num(rows - previous))
+        ok: BoolArray = np.all(delta <= limit, axis=1)
         return ok
 
     def _samples(

@@ -117,6 +117,18 @@ def encode_bcd(values: npt.ArrayLike, width: int = 3) -> npt.NDArray[np.uint8]:
     return out
 
 
+_PAIR = np.full(256, -100000, dtype=np.int64)
+"""Byte → its two BCD digits as 0-99, or a large negative marker when a nibble is > 9."""
+_LEAD = np.full(256, -100000, dtype=np.int64)
+"""First byte → its low digit (sign nibble 0 or 1), or the invalid marker."""
+for _byte in range(256):
+    _hi, _lo = _byte >> 4, _byte & 0x0F
+    if _hi <= 9 and _lo <= 9:
+        _PAIR[_byte] = 10 * _hi + _lo
+    if _hi <= 1 and _lo <= 9:
+        _LEAD[_byte] = _lo
+
+
 def decode_bcd(
     cells: npt.NDArray[np.uint8],
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
@@ -127,14 +139,12 @@ def decode_bcd(
     width = cells.shape[-1]
     if width not in DIGITS:
         raise ValueError("BCD width must be 3 or 4 bytes")
-    high = (cells >> 4).astype(np.int64)
-    low = (cells & 0x0F).astype(np.int64)
-    valid = (high[..., 0] <= 1) & (low <= 9).all(axis=-1) & (high[..., 1:] <= 9).all(axis=-1)
-    value = low[..., 0]
+    value = _LEAD[cells[..., 0]]
     for byte in range(1, width):
-        value = value * 100 + high[..., byte] * 10 + low[..., byte]
+        value = value * 100 + _PAIR[cells[..., byte]]
+    valid = value >= 0
     degrees = value / SCALE[width]
-    degrees = np.where(high[..., 0] == 1, -degrees, degrees)
+    degrees = np.where(cells[..., 0] >= 0x10, -degrees, degrees)
     return degrees, valid
 
 
