@@ -85,6 +85,20 @@ class Processing:
         }
 
 
+UNIFORM_TOLERANCE = 0.05
+"""Relative spread of sampling intervals above which a stream counts as non-uniform."""
+
+
+def is_uniform(t_s: npt.ArrayLike) -> bool:
+    """True when every sampling interval is within 5 % of the median interval."""
+    t = np.asarray(t_s, dtype=np.float64)
+    if t.size < 3:
+        return True
+    dt = np.diff(t)
+    median = float(np.median(dt))
+    return median > 0 and bool(np.all(np.abs(dt - median) <= UNIFORM_TOLERANCE * median))
+
+
 def check_finite(name: str, values: FloatArray) -> None:
     """Raise :class:`SignalError` naming the first non-finite sample of ``values``."""
     bad = ~np.isfinite(values)

@@ -7,11 +7,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
+from clinic_app.analysis.preprocess import is_uniform
 
-# Relative spread of the sampling intervals above which a stream counts as non-uniform
-# and is resampled by window averaging before analysis (Wii Balance Board style streams).
-UNIFORM_TOLERANCE = 0.05
+FloatArray = npt.NDArray[np.float64]
 
 
 class RecordingError(ValueError):
@@ -81,15 +79,6 @@ class ForceRecording:
         return int(self.cop_ap_cm.size)
 
 
-def is_uniform(t_s: FloatArray) -> bool:
-    """True when every sampling interval is within 5 % of the median interval."""
-    if t_s.size < 3:
-        return True
-    dt = np.diff(t_s)
-    median = float(np.median(dt))
-    return median > 0 and bool(np.all(np.abs(dt - median) <= UNIFORM_TOLERANCE * median))
-
-
 def check_times(path: str, t_s: FloatArray, first_line: int, column: str) -> None:
     """Raise :class:`RecordingError` at the first time that does not increase."""
     bad = np.flatnonzero(np.diff(t_s) <= 0)
@@ -101,3 +90,6 @@ def check_times(path: str, t_s: FloatArray, first_line: int, column: str) -> Non
             line=first_line + index,
             column=column,
         )
+
+
+__all__ = ["FloatArray", "ForceRecording", "RecordingError", "check_times", "is_uniform"]
