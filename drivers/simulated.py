@@ -27,6 +27,7 @@ from the Santos & Duarte 2016 recordings, scale factors per condition).
 
 from __future__ import annotations
 
+from drivers.registry import DeviceRegistry
 from drivers.simulation.clock import ManualClock, RealTimeClock, SimClock
 from drivers.simulation.devices import SimulatedInclinometer
 from drivers.simulation.patient import ACTIONS, CONDITIONS, ScheduledAction, SimulatedPatient
@@ -47,6 +48,8 @@ __all__ = [
     "SwayReplay",
     "SwaySource",
     "create_simulated_devices",
+    "demo_patient",
+    "start_demo_devices",
 ]
 
 
@@ -69,3 +72,46 @@ def create_simulated_devices(
         SimulatedInclinometer(patient, inclinometer_rate_hz),
         SimulatedForcePlate(patient, plate_rate_hz),
     )
+
+
+def demo_patient(seed: int = 2026, *, clock: SimClock | None = None) -> SimulatedPatient:
+    """The ``--demo`` patient: a runner with a restricted, less steady left ankle.
+
+    72 kg; maximal lunge 35° left and 43° right (the left side below the 36.5° cut-off of
+    clinical.md §1, a clear asymmetry); single-leg sway 1.25× larger on the left. Autopilot on,
+    so the patient follows the protocol's prompts by itself. Fictional values for the demo.
+    """
+    return SimulatedPatient(
+        seed,
+        72.0,
+        {"left": 35.0, "right": 43.0},
+        sway_scale={"left": 1.25, "right": 1.0},
+        clock=clock,
+        autopilot=True,
+    )
+
+
+def start_demo_devices(
+    registry: DeviceRegistry, patient: SimulatedPatient | None = None
+) -> tuple[SimulatedPatient, SimulatedInclinometer, SimulatedForcePlate]:
+    """Create, start and register a simulated inclinometer and plate (``--demo``).
+
+    Parameters
+    ----------
+    registry : DeviceRegistry
+        Receives both devices (replacing any in their roles).
+    patient : SimulatedPatient, optional
+        Defaults to :func:`demo_patient` on the real-time clock.
+
+    Returns
+    -------
+    patient, inclinometer, plate
+        The caller keeps the patient to :meth:`~SimulatedPatient.prompt` it from the protocol.
+    """
+    patient = patient if patient is not None else demo_patient()
+    inclinometer, plate = create_simulated_devices(patient)
+    inclinometer.start()
+    plate.start()
+    registry.add(inclinometer)
+    registry.add(plate)
+    return patient, inclinometer, plate

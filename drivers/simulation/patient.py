@@ -42,6 +42,8 @@ SIDES = ("left", "right")
 CONDITIONS = tuple(CONDITION_SWAY)
 ACTIONS = ("lunge", "practice_lunge", "step_on", "step_off", "touchdown", "place_foot")
 
+_POSE_FIELDS = ("tibia_deg", "roll_deg", "tremor_gain", "fz_n", "cop_x_mm", "cop_y_mm")
+
 DEFAULT_TOUCHDOWN_PROBABILITY = {"eo_firm": 0.0, "eo_foam": 0.05, "ec_firm": 0.15, "ec_foam": 0.3}
 """Autopilot chance of a touchdown per balance trial (demo behaviour, not a clinical rate)."""
 
@@ -153,12 +155,15 @@ class SimulatedPatient:
             phases = list(self._phases)
         idx = np.searchsorted(np.asarray(starts), t, side="right") - 1
         n = len(t)
-        out = Pose(*(np.empty(n) for _ in range(6)))
-        for i in np.unique(idx):
-            mask = idx == i
-            part = phases[int(i)].evaluate(self.body, t[mask])
-            for name in ("tibia_deg", "roll_deg", "tremor_gain", "fz_n", "cop_x_mm", "cop_y_mm"):
-                getattr(out, name)[mask] = getattr(part, name)
+        if n and idx[0] == idx[-1]:  # the usual case: the whole batch lies in one phase
+            out = phases[int(idx[0])].evaluate(self.body, t)
+        else:
+            out = Pose(*(np.empty(n) for _ in range(6)))
+            for i in np.unique(idx):
+                mask = idx == i
+                part = phases[int(i)].evaluate(self.body, t[mask])
+                for name in _POSE_FIELDS:
+                    getattr(out, name)[mask] = getattr(part, name)
         tremor = np.zeros(n)
         for f, a, p in zip(self._tremor_f, self._tremor_a, self._tremor_p, strict=True):
             tremor += a * np.sin(2 * np.pi * f * t + p)
