@@ -138,6 +138,8 @@ class RionEmulator(PtyEmulator):
             _, frame, samples = self._queue.pop(0)
             out.append((frame, samples))
         if self._pending_baud is not None and not self._queue:
+            self._send(out)  # the acknowledgement still goes out at the old rate
+            out = []
             self.device_baud, self._pending_baud = self._pending_baud, None
         if self.auto:
             period = 1.0 / self.auto_rate_hz
