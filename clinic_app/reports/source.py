@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -17,14 +18,14 @@ import numpy as np
 
 from clinic_app.analysis.norms import Norms, load_norms
 from clinic_app.analysis.preprocess import SignalError, preprocess
-from clinic_app.analysis.session import interpret_session
+from clinic_app.analysis.session import SessionInterpretation, interpret_session
 from clinic_app.analysis.summary import SessionSummary, summarize_session
 from clinic_app.analysis.sway import prediction_ellipse_q
 from clinic_app.errors import UserError
 from clinic_app.plan import Baseline, Plan, build_plan
 from clinic_app.reports.charts import CopPath, TraceSeries
 from clinic_app.reports.data import ClinicInfo, HistoryVisit, PatientInfo, ReportData, VisitInfo
-from clinic_app.storage import Database, SessionHistory, Trial
+from clinic_app.storage import Database, Patient, SessionHistory, Trial
 
 log = logging.getLogger(__name__)
 
@@ -137,8 +138,99 @@ def _processing(trials: Sequence[Trial]) -> str:
     return ""
 
 
+@dataclass(frozen=True)
+class SessionContext:
+    """One session of a patient, interpreted against the previous one.
+
+    Attributes
+    ----------
+    history : list of SessionHistory
+        Every visit of the patient (oldest first).
+    index : int
+        Position of the chosen session in ``history``.
+    summaries : list of HistoryVisit
+        Visits with results up to and including the chosen one, summarised.
+    interp : SessionInterpretation
+    day : date
+    baseline : Baseline or None
+        The first visit with results, for the plateau rule (None on a first visit).
+    norms : Norms
+        Thresholds with the clinic's overrides.
+    """
+
+    patient: Patient
+    history: list[SessionHistory]
+    index: int
+    summaries: list[HistoryVisit]
+    interp: SessionInterpretation
+    day: date
+    baseline: Baseline | None
+    norms: Norms
+
+    @property
+    def session_id(self) -> int:
+        """Id of the chosen session."""
+        return int(self.history[self.index].session.id)
+
+
+def session_context(
+    db: Database, patient_id: int, session_id: int | None = None
+) -> SessionContext:
+    """Summarise and interpret one session (default: the latest with results).
+
+    Raises
+    ------
+    UserError
+        Unknown patient, a session of another patient, or no results yet.
+    """
+    patient = db.get_patient(patient_id)
+    history = db.patient_history(patient_id)
+    index = _pick(history, session_id, patient_id)
+    norms = clinic_norms(db)
+    visits = [v for v in history[: index + 1] if any(t.result for t in v.trials)]
+    summaries = [
+        HistoryVisit(v.session.id, _day(v.session.started_at), _summary(v)) for v in visits
+    ]
+    summary = summaries[-1].summary
+    previous = summaries[-2].summary if len(summaries) > 1 else None
+    involved = patient.involved_side if patient.involved_side in ("left", "right") else None
+    interp = interpret_session(summary, previous, involved_side=involved, norms=norms)
+    day = _day(history[index].session.started_at)
+    baseline = None
+    if len(summaries) > 1:
+        first = summaries[0]
+        baseline = Baseline(first.summary, (day - first.day).days / 7.0)
+    return SessionContext(patient, history, index, summaries, interp, day, baseline, norms)
+
+
+def generate_plan(
+    ctx: SessionContext, *, red_flags: Sequence[str] = (), red_flags_checked: bool = False
+) -> Plan:
+    """A freshly generated plan for the session (not saved)."""
+    return build_plan(
+        ctx.interp,
+        session_date=ctx.day,
+        session_id=ctx.session_id,
+        baseline=ctx.baseline,
+        red_flags=red_flags,
+        red_flags_checked=red_flags_checked,
+        norms=ctx.norms,
+    )
+
+
+def session_plan(db: Database, ctx: SessionContext) -> Plan:
+    """The session's latest saved plan, or a generated one when none was saved."""
+    stored = db.latest_plan(ctx.session_id)
+    return Plan.from_dict(stored.plan) if stored is not None else generate_plan(ctx)
+
+
 def load_report_data(
-    db: Database, patient_id: int, session_id: int | None = None, *, paper: str | None = None
+    db: Database,
+    patient_id: int,
+    session_id: int | None = None,
+    *,
+    paper: str | None = None,
+    plan: Plan | None = None,
 ) -> ReportData:
     """Everything both documents need for one patient's session.
 
@@ -150,6 +242,8 @@ def load_report_data(
         Default: the patient's latest session with results.
     paper : {"A4", "Letter"}, optional
         Default: the clinic's ``paper_size`` setting.
+    plan : Plan, optional
+        A plan to print instead of the stored one (the plan editor's live preview).
 
     Raises
     ------
@@ -157,35 +251,11 @@ def load_report_data(
         Unknown patient (:class:`~clinic_app.storage.NotFoundError`), a session of another
         patient, or a patient without results.
     """
-    patient = db.get_patient(patient_id)
-    history = db.patient_history(patient_id)
-    index = _pick(history, session_id, patient_id)
-    norms = clinic_norms(db)
-    visits = [v for v in history[: index + 1] if any(t.result for t in v.trials)]
-    summaries = [
-        HistoryVisit(v.session.id, _day(v.session.started_at), _summary(v)) for v in visits
-    ]
+    ctx = session_context(db, patient_id, session_id)
+    patient, history, index = ctx.patient, ctx.history, ctx.index
     current = history[index]
-    summary = summaries[-1].summary
-    previous = summaries[-2].summary if len(summaries) > 1 else None
-    involved = patient.involved_side if patient.involved_side in ("left", "right") else None
-    interp = interpret_session(summary, previous, involved_side=involved, norms=norms)
-    day = _day(current.session.started_at)
-    stored = db.latest_plan(current.session.id)
-    if stored is not None:
-        plan = Plan.from_dict(stored.plan)
-    else:
-        baseline = None
-        if len(summaries) > 1:
-            first = summaries[0]
-            baseline = Baseline(first.summary, (day - first.day).days / 7.0)
-        plan = build_plan(
-            interp,
-            session_date=day,
-            session_id=current.session.id,
-            baseline=baseline,
-            norms=norms,
-        )
+    summaries, interp, day = ctx.summaries, ctx.interp, ctx.day
+    plan = plan or session_plan(db, ctx)
     logo = str(db.get_setting("logo_path") or "")
     clinic = ClinicInfo(
         name=str(db.get_setting("clinic_name") or ""),

@@ -1,6 +1,7 @@
 """Colours, paragraph styles and page sizes shared by the clinician report and the handout.
 
-Left and right are always the same two colour-blind-safe Okabe–Ito hues (blue / orange);
+Left and right are always the same two colour-blind-safe Okabe–Ito hues (blue / vermillion,
+as in the window);
 green, amber and red are used only for verdicts, always beside a word.
 """
 
@@ -16,10 +17,10 @@ from reportlab.lib.units import mm
 from clinic_app.reports.fonts import FONT, FONT_BOLD, register_fonts
 
 LEFT = colors.HexColor("#0072B2")
-RIGHT = colors.HexColor("#E69F00")
+RIGHT = colors.HexColor("#D55E00")  # same hue as clinic_app.ui.theme.RIGHT
 SIDE_COLOURS = {"left": LEFT, "right": RIGHT}
 LEFT_TINT = colors.HexColor("#D6E8F4")
-RIGHT_TINT = colors.HexColor("#FBEBC8")
+RIGHT_TINT = colors.HexColor("#F7DCCB")
 SIDE_TINTS = {"left": LEFT_TINT, "right": RIGHT_TINT}
 
 VERDICT_COLOURS = {
