@@ -110,6 +110,9 @@ class RionCodec:
         The third value of a 0x84 reply is a temperature, not an angle.
     output_rate_hz, max_angular_rate_dps : float
         Poll or auto-output rate and fastest plausible shin rotation.
+    check_plausibility : bool
+        False returns every checksum-valid frame, angle replies included, as
+        :class:`RionFrame` without decoding them (diagnostics, framing tests).
     lock_count, relock_after : int
         See :class:`~.plausibility.ContinuityTrack`.
 
@@ -129,6 +132,7 @@ class RionCodec:
         third_is_temperature: bool = False,
         output_rate_hz: float = 10.0,
         max_angular_rate_dps: float = 720.0,
+        check_plausibility: bool = True,
         lock_count: int = 3,
         relock_after: int = 5,
     ) -> None:
@@ -141,6 +145,7 @@ class RionCodec:
         self.tibia_axis = tibia_axis
         self.mount = mount
         self.third_is_temperature = third_is_temperature
+        self.check_plausibility = check_plausibility
         self.output_rate_hz = output_rate_hz
         self.max_angular_rate_dps = max_angular_rate_dps
         self._track = ContinuityTrack(self._step_ok, lock_count, relock_after)
@@ -184,7 +189,7 @@ class RionCodec:
         for length in groups:
             group = starts if shortest == longest else starts[lengths == length]
             rows = gather_rows(buf, group, length)
-            is_angle = rows[:, 3] == ANGLE_REPLY
+            is_angle = (rows[:, 3] == ANGLE_REPLY) & self.check_plausibility
             if is_angle.all():
                 angle_parts.append(self._angles(group, rows))
                 continue

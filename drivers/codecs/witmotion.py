@@ -144,6 +144,9 @@ class WitMotionCodec:
         Largest plausible |a|; tolerance around 1 g for "quasi-static".
     legacy_wt61 : bool
         WT61/JY61 firmware: temperature = raw/340 + 36.53 °C and no version word.
+    check_plausibility : bool
+        False passes every checksum-valid frame on (diagnostics, framing tests); samples
+        then come from every angle frame.
     lock_count, relock_after : int
         See :class:`~.plausibility.ContinuityTrack`.
     accepted_types : iterable of int
@@ -174,6 +177,7 @@ class WitMotionCodec:
         accel_max_g: float = 8.0,
         static_band_g: float = 0.2,
         legacy_wt61: bool = False,
+        check_plausibility: bool = True,
         lock_count: int = 3,
         relock_after: int = 5,
         accepted_types: Iterable[int] = wire.FRAME_TYPES,
@@ -187,6 +191,7 @@ class WitMotionCodec:
         self.max_angular_rate_dps = max_angular_rate_dps
         self.check_version = check_version and not legacy_wt61
         self.legacy_wt61 = legacy_wt61
+        self.check_plausibility = check_plausibility
         self.accel_max_g = accel_max_g
         self.static_band_g = static_band_g
         self._type_ok = np.zeros(256, dtype=np.bool_)
@@ -288,6 +293,8 @@ class WitMotionCodec:
 
     def _implausible(self, types: npt.NDArray[np.uint8], words: Words) -> BoolArray | None:
         """Mask of the frames rejected by the plausibility checks (None when none is)."""
+        if not self.check_plausibility:
+            return None
         present = np.bincount(types, minlength=256)
         rejected: BoolArray | None = None
         for frame_type, track in self._tracks.items():

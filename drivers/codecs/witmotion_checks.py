@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from drivers.codecs import witmotion_wire as wire
+from drivers.codecs.tilt import gravity_from_euler
 
 FloatRows = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -57,22 +58,28 @@ def temperature_step(previous: FloatRows, rows: FloatRows) -> BoolArray:
 
 
 def angle_values(words: npt.NDArray[Any]) -> FloatRows:
-    """Roll, pitch, yaw in degrees and the raw version word, ``(m, 4)``."""
-    values = words.astype(np.float64)
-    values[:, :3] *= wire.ANGLE_RANGE_DEG / wire.FULL_SCALE
-    return values
+    """Upward unit vector rebuilt from roll and pitch, and the raw version word, ``(m, 4)``.
+
+    Continuity is judged on the gravity direction rather than on the Euler angles: near a
+    pitch of ±90° - a sensor strapped with its long axis up the shin - roll and yaw swing
+    through large angles while the sensor hardly moves (gimbal lock), and yaw drifts with
+    the magnetometer. The direction of gravity has neither problem.
+    """
+    radians = words[:, :2] * (np.pi / wire.FULL_SCALE)
+    up = gravity_from_euler(np.degrees(radians[:, 0]), np.degrees(radians[:, 1]))
+    return np.column_stack((up, words[:, 3].astype(np.float64)))
 
 
 def angle_step(
     max_step_deg: Callable[[], float], check_version: bool
 ) -> Callable[[FloatRows, FloatRows], BoolArray]:
-    """Step check for 0x53 frames: every angle moves by at most ``max_step_deg()``
-    (wrapping at ±180°) and, optionally, the version word does not change."""
+    """Step check for 0x53 frames: the gravity direction turns by at most ``max_step_deg()``
+    and, optionally, the version word does not change."""
 
     def step(previous: FloatRows, rows: FloatRows) -> BoolArray:
-        limit = max_step_deg()
-        delta = np.abs(rows[:, :3] - previous[:, :3])
-        ok: BoolArray = np.all((delta <= limit) | (delta >= 360.0 - limit), axis=1)
+        cos_limit = np.cos(np.radians(min(max_step_deg(), 180.0)))
+        dot = np.einsum("ij,ij->i", previous[:, :3], rows[:, :3])
+        ok: BoolArray = dot >= cos_limit - 1e-12
         if check_version:
             ok = ok & (rows[:, 3] == previous[:, 3])
         return ok
