@@ -1,0 +1,175 @@
+"""The connection, transactions and audit log shared by every record store.
+
+:class:`StoreBase` is the common base of the mixins (patients, sessions, recordings, plans,
+settings) that :class:`clinic_app.storage.Database` combines. All methods are serialised
+with one re-entrant lock, so a :class:`Database` may be shared between threads (e.g. the
+GUI thread and a journaling timer).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from clinic_app.storage._util import from_json, to_json, utc_now
+from clinic_app.storage.errors import DatabaseBusyError, NotFoundError
+
+log = logging.getLogger(__name__)
+
+AUDIT_ACTIONS = ("create", "update", "delete", "restore", "export", "import", "backup", "migrate")
+AUDIT_ENTITIES = ("patient", "session", "trial", "plan", "settings", "database")
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One row of the append-only audit log.
+
+    ``details`` lists the *names* of changed fields (and ids, counts, file names), never
+    patient names or birth dates.
+    """
+
+    id: int
+    at: str
+    action: str
+    entity: str
+    entity_id: int | None
+    details: dict[str, Any]
+    user: str
+
+
+class StoreBase:
+    """Connection holder with transactions, row helpers and the audit log."""
+
+    conn: sqlite3.Connection
+    su: sqlite_utils.Database
+    user: str
+    _lock: threading.RLock
+
+    # ------------------------------------------------------------------ transactions
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the block as one atomic, durable transaction (nested blocks: savepoints).
+
+        ``BEGIN IMMEDIATE`` takes the write lock up front, so two writers wait for each
+        other (up to the busy timeout) instead of failing half-way. On any exception the
+        whole block is rolled back and the exception propagates.
+
+        Raises
+        ------
+        DatabaseBusyError
+            If another program holds the write lock for longer than the busy timeout.
+        """
+        with self._lock:
+            if self.conn.in_transaction:
+                with self.su.atomic():  # savepoint
+                    yield
+                return
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    raise DatabaseBusyError(
+                        "The patient database is busy: another DorsiLab window or program "
+                        "is writing to it. Try again in a moment."
+                    ) from exc
+                raise
+            try:
+                yield
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self.conn.execute("COMMIT")
+
+    # ------------------------------------------------------------------ row helpers
+    def _rows(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            cursor = self.conn.cursor()
+            cursor.row_factory = sqlite3.Row
+            return cursor.execute(sql, params).fetchall()
+
+    def _row(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> sqlite3.Row | None:
+        rows = self._rows(sql, params)
+        return rows[0] if rows else None
+
+    def _require_row(self, table: str, record_id: int, what: str) -> sqlite3.Row:
+        """The row of ``table`` with ``id = record_id``, or :class:`NotFoundError` in words."""
+        row = self._row(f"SELECT * FROM {table} WHERE id = ?", (int(record_id),))
+        if row is None:
+            raise NotFoundError(f"There is no {what} with id {record_id}.")
+        return row
+
+    # ------------------------------------------------------------------ audit log
+    def record_audit(
+        self,
+        action: str,
+        entity: str,
+        entity_id: int | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Append one audit-log row (its own transaction unless one is open).
+
+        Parameters
+        ----------
+        action : str
+            One of :data:`AUDIT_ACTIONS` (``export``/``import`` are for the exchange code).
+        entity : str
+            One of :data:`AUDIT_ENTITIES`.
+        entity_id : int, optional
+            The record's id (None for the whole database).
+        details : mapping, optional
+            Names of changed fields, counts, file names - never names or birth dates.
+        """
+        if action not in AUDIT_ACTIONS:
+            raise ValueError(f"unknown audit action {action!r}; use one of {AUDIT_ACTIONS}")
+        if entity not in AUDIT_ENTITIES:
+            raise ValueError(f"unknown audit entity {entity!r}; use one of {AUDIT_ENTITIES}")
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO audit_log (at, action, entity, entity_id, details, user) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (utc_now(), action, entity, entity_id, to_json(dict(details or {})), self.user),
+            )
+
+    def audit_entries(
+        self,
+        entity: str | None = None,
+        entity_id: int | None = None,
+        *,
+        limit: int | None = 1000,
+    ) -> list[AuditEntry]:
+        """Audit-log rows, newest first, optionally for one entity type and id."""
+        where: list[str] = []
+        params: list[Any] = []
+        if entity is not None:
+            where.append("entity = ?")
+            params.append(entity)
+        if entity_id is not None:
+            where.append("entity_id = ?")
+            params.append(entity_id)
+        sql = "SELECT * FROM audit_log"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [
+            AuditEntry(
+                id=r["id"],
+                at=r["at"],
+                action=r["action"],
+                entity=r["entity"],
+                entity_id=r["entity_id"],
+                details=from_json(r["details"]) or {},
+                user=r["user"],
+            )
+            for r in self._rows(sql, params)
+        ]

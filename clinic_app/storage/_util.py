@@ -1,0 +1,43 @@
+"""Small helpers shared by the storage modules: UTC timestamps, JSON, search keys."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from datetime import UTC, datetime
+from typing import Any
+
+
+def utc_now() -> str:
+    """The current time as ISO 8601 UTC with a ``Z`` suffix, to the second."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def to_json(value: Any) -> str:
+    """Compact UTF-8 JSON (non-ASCII kept as is, NaN refused: JSON has no NaN)."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def from_json(text: str | None) -> Any:
+    """Parse a JSON column; None stays None."""
+    return None if text is None else json.loads(text)
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form of ``text`` for searching.
+
+    Decomposes (NFKD), drops combining marks (é → e, ñ → n, ü → u), case-folds
+    (ß → ss) and collapses whitespace. Scripts without case or accents (中文) pass
+    through unchanged.
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    # Letters that do not decompose but that people type without their stroke.
+    stripped = stripped.translate(_UNDECOMPOSABLE)
+    return " ".join(stripped.casefold().split())
+
+
+_UNDECOMPOSABLE = str.maketrans(
+    {"ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "æ": "ae", "Æ": "AE",
+     "œ": "oe", "Œ": "OE", "ı": "i"}
+)  # fmt: skip

@@ -1,0 +1,290 @@
+"""Open, check, migrate, back up and close the patient database.
+
+:class:`Database` is the one object the rest of DorsiLab uses for stored data. It combines
+the record stores (patients, sessions and trials, recordings, plans, settings, audit log)
+on one ``sqlite3`` connection configured for durability, wrapped by
+:class:`sqlite_utils.Database` (``db.su``):
+
+* WAL journal, ``synchronous=FULL`` (a committed transaction survives power loss),
+  foreign keys on, a busy timeout so two windows wait for each other rather than fail;
+* ``PRAGMA quick_check`` on open: a damaged file raises :class:`DatabaseCorruptError`
+  saying so in words, with the newest backup on ``error.newest_backup`` for
+  :func:`~clinic_app.storage.backups.restore_backup`;
+* numbered migrations, each preceded by a backup (:mod:`clinic_app.storage.migrations`);
+* a backup at start when the newest is older than a day (:mod:`clinic_app.storage.backups`);
+* owner-only files (mode 0600) for the database, its ``-wal``/``-shm`` and backups.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+import sqlite_utils
+
+from clinic_app.storage import backups
+from clinic_app.storage._files import make_private, private_umask
+from clinic_app.storage.errors import (
+    DatabaseBusyError,
+    DatabaseCorruptError,
+    DatabaseTooNewError,
+    NotADatabaseError,
+    StorageError,
+)
+from clinic_app.storage.migrations import MIGRATIONS, Migration, current_version, run_migrations
+from clinic_app.storage.patients import PatientStore
+from clinic_app.storage.plans import PlanStore
+from clinic_app.storage.sessions import SessionStore
+from clinic_app.storage.settings import SettingsStore
+
+log = logging.getLogger(__name__)
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+DEFAULT_BUSY_TIMEOUT_S = 5.0
+
+
+class Database(PatientStore, SessionStore, PlanStore, SettingsStore):
+    """The open patient database. Use :meth:`open`; close with :meth:`close` or ``with``.
+
+    Attributes
+    ----------
+    path : Path
+        The database file.
+    conn : sqlite3.Connection
+        The configured connection (autocommit mode; use :meth:`transaction` to group writes).
+    su : sqlite_utils.Database
+        sqlite-utils wrapper of ``conn`` for introspection and migrations.
+    user : str
+        Who is working (written to the audit log); the OS user unless set.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, user: str) -> None:
+        self.conn = conn
+        self.path = path
+        self.user = user
+        self.su = sqlite_utils.Database(conn, execute_plugins=False)
+        self._lock = threading.RLock()
+        self._closed = False
+
+    # ------------------------------------------------------------------ lifecycle
+    @classmethod
+    def open(
+        cls,
+        path: Path,
+        *,
+        backup_on_start: bool = True,
+        migrations: Sequence[Migration] = MIGRATIONS,
+        user: str | None = None,
+        busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+    ) -> Database:
+        """Open (creating if needed), check and migrate the database at ``path``.
+
+        Parameters
+        ----------
+        path : Path
+            The SQLite file; its folder is created (mode 0700) if missing.
+        backup_on_start : bool
+            Make a backup if the newest one is older than a day.
+        migrations : sequence of Migration
+            The schema steps to apply (tests pass extra ones).
+        user : str, optional
+            Name for the audit log (default: the operating-system user).
+        busy_timeout_s : float
+            How long a write waits for another program's lock, in seconds.
+
+        Raises
+        ------
+        NotADatabaseError
+            The file is not a SQLite database.
+        DatabaseCorruptError
+            The integrity check failed (``newest_backup`` names a backup to restore).
+        DatabaseTooNewError
+            The file was written by a newer DorsiLab.
+        DatabaseBusyError
+            Another program kept the database locked.
+        StorageError
+            The file or folder cannot be opened (permissions, disk).
+        """
+        path = Path(path).expanduser().absolute()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise StorageError(
+                f"The database folder {path.parent} cannot be created ({exc.strerror})."
+            ) from exc
+        _check_header(path)
+        with private_umask():
+            try:
+                conn = sqlite3.connect(
+                    path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
+                )
+            except sqlite3.Error as exc:
+                raise StorageError(f"The database file {path} cannot be opened ({exc}).") from exc
+            try:
+                _configure(conn, path, busy_timeout_s)
+            except BaseException:
+                conn.close()
+                raise
+        db = cls(conn, path, user if user is not None else _os_user())
+        try:
+            db._prepare(migrations, backup_on_start)
+        except BaseException:
+            db.close()
+            raise
+        log.info("database opened (schema v%d)", db.schema_version)
+        return db
+
+    def _prepare(self, migrations: Sequence[Migration], backup_on_start: bool) -> None:
+        known = migrations[-1].version if migrations else 0
+        found = current_version(self.conn)
+        if found > known:
+            raise DatabaseTooNewError(
+                f"The database {self.path.name} was written by a newer version of DorsiLab "
+                f"(schema {found}; this version knows up to {known}). Install the newer "
+                "version to open it; nothing was changed.",
+                self.path,
+                backups.newest_backup(self.path),
+            )
+        with private_umask():
+            run_migrations(self.su, migrations, self._backup_for_migration, self.user)
+        make_private(self.path)
+        if backup_on_start and backups.backup_due(self.path):
+            self.backup_now("daily")
+
+    def _backup_for_migration(self, reason: str) -> Path:
+        # The audit row for this backup is part of the migration's own audit row.
+        return backups.create_backup(self.conn, self.path, reason)
+
+    def close(self) -> None:
+        """Checkpoint the WAL and close the connection (safe to call twice)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            try:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error:
+                log.warning("WAL checkpoint at close failed; SQLite will recover it on open")
+            finally:
+                self.conn.close()
+        log.info("database closed")
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ maintenance
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the open database."""
+        with self._lock:
+            return current_version(self.conn)
+
+    def backup_now(self, reason: str = "manual") -> Path:
+        """Write a backup now (rotating to keep ten) and audit it; return its path."""
+        with self._lock:
+            with private_umask():
+                target = backups.create_backup(self.conn, self.path, reason)
+            self.record_audit("backup", "database", None, {"file": target.name, "reason": reason})
+        return target
+
+    def list_backups(self) -> list[backups.BackupInfo]:
+        """This database's backups, newest first."""
+        return backups.list_backups(self.path)
+
+    def quick_check(self) -> list[str]:
+        """``PRAGMA quick_check`` lines (``["ok"]`` when the file is sound)."""
+        with self._lock:
+            return [row[0] for row in self.conn.execute("PRAGMA quick_check")]
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name (some containers and services)
+        return ""
+
+
+def _check_header(path: Path) -> None:
+    """Refuse a file that exists but is not a SQLite database, before SQLite touches it."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return
+    if size == 0:
+        return  # an empty file is a valid, empty database
+    with path.open("rb") as handle:
+        header = handle.read(len(SQLITE_HEADER))
+    if header != SQLITE_HEADER:
+        raise NotADatabaseError(
+            f"The file {path} is not a DorsiLab database (it is not a SQLite file at all). "
+            "Check the path you chose, or restore a backup of the database.",
+            path,
+            backups.newest_backup(path),
+        )
+
+
+def _configure(conn: sqlite3.Connection, path: Path, busy_timeout_s: float) -> None:
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            log.warning("WAL journal not available (journal_mode=%s)", mode)
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        check = [row[0] for row in conn.execute("PRAGMA quick_check")]
+    except sqlite3.DatabaseError as exc:
+        _raise_open_error(exc, path)
+    if check != ["ok"]:
+        log.error("quick_check failed on open: %d problem(s)", len(check))
+        raise _corrupt(path, "its integrity check found damage")
+    make_private(path)
+
+
+def _raise_open_error(exc: sqlite3.DatabaseError, path: Path) -> None:
+    text = str(exc).lower()
+    log.error("database open failed: %s", exc)
+    if "not a database" in text:
+        raise NotADatabaseError(
+            f"The file {path} is not a readable DorsiLab database (its header is damaged "
+            "or it is another kind of file). Restore a backup of the database.",
+            path,
+            backups.newest_backup(path),
+        ) from exc
+    if "locked" in text or "busy" in text:
+        raise DatabaseBusyError(
+            f"The database {path.name} is locked by another program (another DorsiLab "
+            "window?). Close it and try again."
+        ) from exc
+    if "malformed" in text or "corrupt" in text:
+        raise _corrupt(path, "SQLite reports the file is malformed") from exc
+    raise StorageError(f"The database file {path} cannot be opened ({exc}).") from exc
+
+
+def _corrupt(path: Path, what: str) -> DatabaseCorruptError:
+    newest = backups.newest_backup(path)
+    offer = (
+        f"The newest backup is {newest.name} in {newest.parent}; restore it to continue "
+        "(the damaged file is kept aside)."
+        if newest
+        else "No backup was found beside it; contact your IT support before changing anything."
+    )
+    return DatabaseCorruptError(
+        f"The patient database {path} is damaged: {what}. Nothing was changed. {offer}",
+        path,
+        newest,
+    )

@@ -1,0 +1,262 @@
+"""Numbered schema migrations: each in one transaction, each preceded by a backup.
+
+The schema is described in ``docs/data-model.md``. Migration ``n`` takes the database
+from version ``n - 1`` to ``n``; the ``schema_version`` table records every version
+applied. A released migration is never edited: a change is a new, higher number.
+
+A migration is a :class:`Migration` whose ``apply`` receives a :class:`sqlite_utils.Database`
+inside an open transaction. It must not commit (so no ``executescript``): if it raises,
+everything it did is rolled back and the database stays at the previous version.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+from clinic_app.storage._util import to_json, utc_now
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step.
+
+    Attributes
+    ----------
+    version : int
+        The schema version this migration produces (1, 2, …, no gaps).
+    description : str
+        What it changes, in a few words (logged and kept in the audit log).
+    apply : callable
+        ``apply(db)`` with ``db`` a :class:`sqlite_utils.Database` inside a transaction.
+    """
+
+    version: int
+    description: str
+    apply: Callable[[sqlite_utils.Database], None]
+
+
+_V1_STATEMENTS = (
+    """CREATE TABLE patients (
+        id INTEGER PRIMARY KEY,
+        record_number TEXT UNIQUE,
+        first_name TEXT NOT NULL CHECK (length(trim(first_name)) > 0),
+        last_name TEXT NOT NULL CHECK (length(trim(last_name)) > 0),
+        birth_date TEXT NOT NULL CHECK (date(birth_date) IS birth_date),
+        sex TEXT NOT NULL DEFAULT 'unspecified'
+            CHECK (sex IN ('female', 'male', 'other', 'unspecified')),
+        height_cm REAL,
+        mass_kg REAL,
+        dominant_leg TEXT NOT NULL DEFAULT 'unknown'
+            CHECK (dominant_leg IN ('left', 'right', 'unknown')),
+        involved_side TEXT NOT NULL DEFAULT 'none'
+            CHECK (involved_side IN ('left', 'right', 'both', 'none')),
+        weekly_km REAL,
+        years_running REAL,
+        notes TEXT NOT NULL DEFAULT '',
+        search_text TEXT NOT NULL DEFAULT '',
+        sort_name TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        deleted_at TEXT
+    )""",
+    "CREATE INDEX idx_patients_active_name ON patients (sort_name) WHERE deleted_at IS NULL",
+    "CREATE INDEX idx_patients_name ON patients "
+    "(last_name COLLATE NOCASE, first_name COLLATE NOCASE)",
+    "CREATE INDEX idx_patients_first_name ON patients (first_name COLLATE NOCASE)",
+    "CREATE INDEX idx_patients_birth_date ON patients (birth_date)",
+    "CREATE INDEX idx_patients_deleted ON patients (deleted_at) WHERE deleted_at IS NOT NULL",
+    """CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY,
+        patient_id INTEGER NOT NULL REFERENCES patients (id) ON DELETE RESTRICT,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        examiner TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'in_progress'
+            CHECK (status IN ('in_progress', 'complete', 'abandoned')),
+        inclinometer_site TEXT NOT NULL DEFAULT 'tibial_crest_15cm',
+        notes TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX idx_sessions_patient_date ON sessions (patient_id, started_at)",
+    "CREATE INDEX idx_sessions_started ON sessions (started_at)",
+    "CREATE INDEX idx_sessions_unfinished ON sessions (status) WHERE status = 'in_progress'",
+    """CREATE TABLE trials (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE RESTRICT,
+        protocol TEXT NOT NULL CHECK (protocol IN ('lunge', 'balance')),
+        side TEXT NOT NULL CHECK (side IN ('left', 'right')),
+        condition TEXT CHECK (condition IS NULL
+            OR condition IN ('eo_firm', 'ec_firm', 'eo_foam', 'ec_foam')),
+        attempt INTEGER NOT NULL CHECK (attempt >= 1),
+        practice INTEGER NOT NULL DEFAULT 0 CHECK (practice IN (0, 1)),
+        status TEXT NOT NULL DEFAULT 'incomplete'
+            CHECK (status IN ('valid', 'invalid', 'failed', 'incomplete')),
+        invalid_reason TEXT,
+        result TEXT CHECK (result IS NULL OR json_valid(result)),
+        started_at TEXT NOT NULL,
+        ended_at TEXT
+    )""",
+    "CREATE INDEX idx_trials_session ON trials (session_id)",
+    """CREATE TABLE recordings (
+        id INTEGER PRIMARY KEY,
+        trial_id INTEGER NOT NULL REFERENCES trials (id) ON DELETE CASCADE,
+        device TEXT NOT NULL CHECK (device IN ('inclinometer', 'plate')),
+        chunk INTEGER NOT NULL CHECK (chunk >= 0),
+        dtype TEXT NOT NULL CHECK (json_valid(dtype)),
+        n_samples INTEGER NOT NULL CHECK (n_samples >= 0),
+        data BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (trial_id, device, chunk)
+    )""",
+    """CREATE TABLE plans (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions (id) ON DELETE RESTRICT,
+        version INTEGER NOT NULL CHECK (version >= 1),
+        plan TEXT NOT NULL CHECK (json_valid(plan)),
+        edited_by TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        UNIQUE (session_id, version)
+    )""",
+    """CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL CHECK (json_valid(value))
+    )""",
+    """CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('create', 'update', 'delete', 'restore',
+            'export', 'import', 'backup', 'migrate')),
+        entity TEXT NOT NULL CHECK (entity IN ('patient', 'session', 'trial', 'plan',
+            'settings', 'database')),
+        entity_id INTEGER,
+        details TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details)),
+        user TEXT NOT NULL DEFAULT ''
+    )""",
+    "CREATE INDEX idx_audit_entity ON audit_log (entity, entity_id)",
+    # The audit log is append-only: no application path may rewrite history.
+    """CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
+    """CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
+)
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    for statement in _V1_STATEMENTS:
+        db.execute(statement)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "patients, sessions, trials, recordings, plans, settings, audit log", _v1),
+)
+"""The migrations of this DorsiLab version, in order."""
+
+SCHEMA_VERSION = MIGRATIONS[-1].version
+"""The schema version this DorsiLab version writes."""
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    """The highest applied schema version (0 for a new, empty database)."""
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    ).fetchone()
+    if not exists:
+        return 0
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def has_user_tables(conn: sqlite3.Connection) -> bool:
+    """True if the database holds any table (so a backup before migrating is worth it)."""
+    row = conn.execute(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    ).fetchone()
+    return bool(row[0])
+
+
+def check_sequence(migrations: Sequence[Migration]) -> None:
+    """Raise ValueError unless versions run 1, 2, 3, … without gaps or repeats."""
+    versions = [m.version for m in migrations]
+    if versions != list(range(1, len(versions) + 1)):
+        raise ValueError(f"migrations must be numbered 1, 2, 3, … without gaps: {versions}")
+
+
+def run_migrations(
+    su: sqlite_utils.Database,
+    migrations: Sequence[Migration],
+    backup: Callable[[str], Path],
+    user: str,
+) -> list[int]:
+    """Apply every pending migration, each after a backup and in its own transaction.
+
+    Parameters
+    ----------
+    su : sqlite_utils.Database
+        The open database (its connection in autocommit mode; we issue BEGIN ourselves).
+    migrations : sequence of Migration
+        All migrations, numbered from 1.
+    backup : callable
+        ``backup(reason) -> Path`` makes a backup through the SQLite backup API; called
+        before each migration of a database that already holds tables.
+    user : str
+        Written to the audit log.
+
+    Returns
+    -------
+    list of int
+        The versions applied (empty when already up to date).
+    """
+    check_sequence(migrations)
+    conn = su.conn
+    applied: list[int] = []
+    for migration in migrations:
+        if migration.version <= current_version(conn):
+            continue
+        backup_path = backup(f"before-v{migration.version}") if has_user_tables(conn) else None
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have migrated while we waited for the write lock.
+            before = current_version(conn)
+            if migration.version <= before:
+                conn.execute("ROLLBACK")
+                continue
+            migration.apply(su)
+            if before == 0:
+                conn.execute(
+                    "CREATE TABLE schema_version ("
+                    "version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+                )
+            now = utc_now()
+            conn.execute(
+                "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                (migration.version, now),
+            )
+            details = {
+                "from_version": before,
+                "to_version": migration.version,
+                "description": migration.description,
+                "backup": backup_path.name if backup_path else None,
+            }
+            conn.execute(
+                "INSERT INTO audit_log (at, action, entity, entity_id, details, user) "
+                "VALUES (?, 'migrate', 'database', NULL, ?, ?)",
+                (now, to_json(details), user),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            log.exception("migration to schema v%d failed; rolled back", migration.version)
+            raise
+        log.info("database migrated to schema v%d", migration.version)
+        applied.append(migration.version)
+    return applied

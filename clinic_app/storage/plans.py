@@ -1,0 +1,87 @@
+"""Progression plans: every edit is a new version, none is overwritten.
+
+Version 1 is the plan as generated; each save after that (the clinician's edits) gets
+the next number, so a report can always show exactly the plan that was handed out.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from clinic_app.storage._base import StoreBase
+from clinic_app.storage._util import from_json, to_json, utc_now
+from clinic_app.storage.sessions import clean_json
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPlan:
+    """One saved version of a session's plan (the Plan JSON of ``docs/data-model.md``)."""
+
+    id: int
+    session_id: int
+    version: int
+    plan: dict[str, Any]
+    edited_by: str
+    created_at: str
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> StoredPlan:
+        """Build from a ``plans`` row."""
+        return cls(
+            id=row["id"],
+            session_id=row["session_id"],
+            version=row["version"],
+            plan=from_json(row["plan"]),
+            edited_by=row["edited_by"],
+            created_at=row["created_at"],
+        )
+
+
+class PlanStore(StoreBase):
+    """Plan methods of :class:`~clinic_app.storage.Database`."""
+
+    def save_plan(self, session_id: int, plan: Mapping[str, Any], edited_by: str) -> int:
+        """Save a new version of a session's plan; return its version number (1, 2, …).
+
+        ``edited_by`` is who generated or edited it (``"generator"`` or the clinician).
+        """
+        text = to_json(clean_json(plan))
+        with self.transaction():
+            self._require_row("sessions", session_id, "session")
+            row = self.conn.execute(
+                "SELECT COALESCE(MAX(version), 0) + 1 FROM plans WHERE session_id = ?",
+                (session_id,),
+            ).fetchone()
+            version = int(row[0])
+            cursor = self.conn.execute(
+                "INSERT INTO plans (session_id, version, plan, edited_by, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (session_id, version, text, edited_by, utc_now()),
+            )
+            self.record_audit(
+                "create", "plan", int(cursor.lastrowid or 0),
+                {"session_id": session_id, "version": version},
+            )  # fmt: skip
+        log.info("plan v%d saved for session %d", version, session_id)
+        return version
+
+    def latest_plan(self, session_id: int) -> StoredPlan | None:
+        """The newest version of a session's plan, or None if none was saved."""
+        row = self._row(
+            "SELECT * FROM plans WHERE session_id = ? ORDER BY version DESC LIMIT 1",
+            (session_id,),
+        )
+        return StoredPlan.from_row(row) if row else None
+
+    def plan_versions(self, session_id: int) -> list[StoredPlan]:
+        """Every saved version of a session's plan, oldest first."""
+        rows = self._rows(
+            "SELECT * FROM plans WHERE session_id = ? ORDER BY version", (session_id,)
+        )
+        return [StoredPlan.from_row(row) for row in rows]
