@@ -1,0 +1,153 @@
+"""Start the GUI: the application object, the database (with recovery), the main window.
+
+:func:`run_gui` is what ``clinic-app`` without a sub-command calls. The selftest and the
+startup probe use the same pieces (:func:`create_application`, :func:`open_database`,
+:func:`create_main_window`) so that they measure and test the real start-up path.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from clinic_app import __version__
+from clinic_app.commands import AppContext
+from clinic_app.storage import Database
+from clinic_app.storage.backups import restore_backup
+from clinic_app.storage.errors import DatabaseCorruptError, DatabaseOpenError, StorageError
+from clinic_app.ui import crash, theme
+from clinic_app.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+
+def create_application(argv: list[str] | None = None) -> QApplication:
+    """The QApplication with DorsiLab's names, high-DPI policy, look and crash handling."""
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        app = existing
+    else:
+        # Fractional scale factors (125 %, 150 %) as they are, not rounded: crisp text.
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+        )
+        app = QApplication(argv if argv is not None else sys.argv[:1])
+    QCoreApplication.setOrganizationName("DorsiLab")
+    QCoreApplication.setApplicationName("DorsiLab")
+    QCoreApplication.setApplicationVersion(__version__)
+    QGuiApplication.setApplicationDisplayName("DorsiLab")
+    theme.apply(app)
+    crash.install()
+    return app
+
+
+def open_database(
+    ctx: AppContext, parent: QWidget | None = None, *, interactive: bool = True
+) -> Database | None:
+    """Open ``ctx.db_path``; on damage, explain it and offer the newest backup.
+
+    Returns None when the user chose to quit (the caller exits with status 1). With
+    ``interactive=False`` (selftest, startup probe: nobody may be there to click) storage
+    errors are raised instead of shown.
+    """
+    while True:
+        try:
+            db = Database.open(ctx.db_path)
+        except DatabaseCorruptError as exc:
+            log.error("database damaged at start: %s", type(exc).__name__)
+            if not interactive:
+                raise
+            if not _offer_restore(exc, parent):
+                return None
+            continue
+        except StorageError as exc:
+            log.error("database could not be opened: %s", type(exc).__name__)
+            if not interactive:
+                raise
+            _show_open_error(exc, ctx, parent)
+            return None
+        if ctx.demo:
+            _seed_demo(db)
+        return db
+
+
+def _show_open_error(exc: StorageError, ctx: AppContext, parent: QWidget | None) -> None:
+    box = QMessageBox(
+        QMessageBox.Icon.Critical,
+        "DorsiLab cannot open the database",
+        str(exc),
+        QMessageBox.StandardButton.Close,
+        parent,
+    )
+    box.setObjectName("databaseError")
+    box.setInformativeText(f"Database file: {ctx.db_path}")
+    box.exec()
+
+
+def _offer_restore(exc: DatabaseOpenError, parent: QWidget | None) -> bool:
+    """Show the damage in words; True after a successful restore, False to quit."""
+    box = QMessageBox(parent)
+    box.setObjectName("corruptDatabase")
+    box.setIcon(QMessageBox.Icon.Critical)
+    box.setWindowTitle("The patient database is damaged")
+    box.setText(str(exc))
+    backup = exc.newest_backup
+    restore = None
+    if backup is not None:
+        box.setInformativeText(
+            f"DorsiLab can replace it with the newest backup, {backup.name}. Work saved after "
+            "that backup was made will be missing. The damaged file is kept beside it, "
+            "renamed, so that nothing is erased."
+        )
+        restore = box.addButton("Restore the newest backup", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(restore)
+    else:
+        box.setInformativeText(
+            "There is no backup of this database. Keep the file for your support contact; "
+            f"it is at {exc.db_path}."
+        )
+    box.addButton("Quit", QMessageBox.ButtonRole.RejectRole)
+    box.exec()
+    if restore is None or box.clickedButton() is not restore or backup is None:
+        return False
+    try:
+        restore_backup(exc.db_path, backup)
+    except StorageError as restore_error:
+        QMessageBox.critical(parent, "Restore failed", str(restore_error))
+        return False
+    log.warning("database restored from the newest backup after damage at start")
+    return True
+
+
+def _seed_demo(db: Any) -> None:
+    from clinic_app.storage.demo_seed import seed_demo_patients
+
+    seed_demo_patients(db)
+
+
+def create_main_window(ctx: AppContext, db: Any) -> MainWindow:
+    """The main window over an open database (not yet shown)."""
+    return MainWindow(ctx, db)
+
+
+def run_gui(ctx: AppContext) -> int:
+    """Run DorsiLab until the main window closes; returns the process exit code."""
+    app = create_application()
+    log.info("DorsiLab %s starting (demo=%s)", __version__, ctx.demo)
+    db = open_database(ctx)
+    if db is None:
+        return 1
+    try:
+        window = create_main_window(ctx, db)
+        window.show()
+        status = app.exec()
+    finally:
+        db.close()
+        crash.uninstall()
+    log.info("DorsiLab stopped with status %s", status)
+    return int(status)

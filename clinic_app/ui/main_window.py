@@ -1,0 +1,295 @@
+"""The DorsiLab main window: toolbar, device strip, patient list, and the current page.
+
+Adding a page (later helpers: assessment, results, plan editor, history, report preview)
+-------------------------------------------------------------------------------------------
+Write ``clinic_app/ui/<your_module>.py`` with a ``QWidget`` subclass whose constructor
+takes the host window (``YourPage(host)``; see :mod:`clinic_app.ui.pages` for the
+:class:`~clinic_app.ui.pages.PageHost` API and the optional ``show_patient`` /
+``can_leave`` methods), then make sure one line in :data:`PAGES` names it::
+
+    PageSpec("history", "History", "clinic_app.ui.history:HistoryPage", "Ctrl+H", True),
+
+That line gives the page a toolbar button, a "Go" menu entry and its keyboard shortcut;
+``host.show_page("history")`` opens it from code. The lines below are already there for
+the planned pages: a page whose module does not exist yet answers "coming in a later
+version". Keep the class and module names, or edit the line. ``PageSpec(toolbar=False)``
+registers a page reachable only from code (e.g. results after an assessment).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clinic_app import paths
+from clinic_app.commands import AppContext
+from clinic_app.ui import patient_actions, theme
+from clinic_app.ui.device_strip import DeviceStrip
+from clinic_app.ui.pages import PageSpec
+from clinic_app.ui.patient_list import PatientList
+from clinic_app.ui.patient_page import PatientPage
+
+log = logging.getLogger(__name__)
+
+PAGES: list[PageSpec] = [
+    PageSpec("patient", "Patients", "clinic_app.ui.patient_page:PatientPage", "Ctrl+1",
+             tip="The selected patient's record and visits"),
+    PageSpec("assessment", "New assessment", "clinic_app.ui.assessment:AssessmentPage",
+             "Ctrl+T", True, tip="Lunge test and balance trials for the selected patient"),
+    PageSpec("results", "Results", "clinic_app.ui.assessment_results:ResultsPage",
+             toolbar=False, needs_patient=True),
+    PageSpec("plan", "Plan", "clinic_app.ui.plan_editor:PlanEditorPage", "Ctrl+L", True,
+             toolbar=False, tip="Edit the progression plan"),
+    PageSpec("history", "History", "clinic_app.ui.history:HistoryPage", "Ctrl+H", True,
+             tip="Trends and re-test comparison"),
+    PageSpec("report", "Report", "clinic_app.ui.report_preview:ReportPreviewPage", "Ctrl+R",
+             True, tip="Clinician report and patient handout"),
+    PageSpec("devices", "Devices", "clinic_app.ui.devices_panel:DevicesPanel", "Ctrl+D",
+             tip="Connect, zero, tare and calibrate devices"),
+]  # fmt: skip
+"""Every page of the window, in toolbar order. One line per page."""
+
+SETTINGS_FILE = "window.ini"
+
+
+def window_settings() -> QSettings:
+    """Window geometry and splitter state, in an INI file in the user config folder."""
+    return QSettings(str(paths.config_dir() / SETTINGS_FILE), QSettings.Format.IniFormat)
+
+
+class MainWindow(QMainWindow):
+    """The window a clinician lives in (also the :class:`~clinic_app.ui.pages.PageHost`)."""
+
+    patient_changed = Signal(object)
+    patients_changed = Signal()
+
+    def __init__(self, ctx: AppContext, db: object) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.db = db
+        self._current_patient_id: int | None = None
+        self._pages: dict[str, QWidget] = {}
+        self._page_actions: dict[str, QAction] = {}
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("DorsiLab — DEMO (fictional patients)" if ctx.demo else "DorsiLab")
+
+        self.patient_list = PatientList(db)
+        self.patient_list.patient_selected.connect(self._on_patient_selected)
+        self.patient_list.patient_activated.connect(lambda _id: self.show_page("patient"))
+        self.stack = QStackedWidget()
+        self.stack.setObjectName("pageStack")
+        self.patient_page = PatientPage(self)
+        self._add_page("patient", self.patient_page)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.patient_list)
+        self.splitter.addWidget(self.stack)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([380, 900])
+        self.splitter.setChildrenCollapsible(False)
+
+        self.device_strip = DeviceStrip()
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        if ctx.demo:
+            self.demo_banner = QLabel(
+                "DEMO — fictional patients and simulated devices. Nothing here is a real record."
+            )
+            self.demo_banner.setObjectName("demoBanner")
+            self.demo_banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            layout.addWidget(self.demo_banner)
+        layout.addWidget(self.device_strip)
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(theme.GAP, theme.GAP // 2, theme.GAP, theme.GAP)
+        body_layout.addWidget(self.splitter)
+        layout.addWidget(body, 1)
+        self.setCentralWidget(central)
+
+        self.actions_ = patient_actions.PatientActions(self)
+        self._build_toolbar_and_menus()
+        self.device_strip.open_devices.connect(lambda: self.show_page("devices"))
+        self.statusBar().showMessage(f"Database: {ctx.db_path}", 8000)
+        self.resize(1280, 800)
+        self._restore_state()
+        QTimer.singleShot(0, self.patient_list.refresh)
+
+    # ------------------------------------------------------------ PageHost API
+    @property
+    def current_patient_id(self) -> int | None:
+        """The patient selected in the list, or None."""
+        return self._current_patient_id
+
+    @property
+    def config_dir(self) -> Path:
+        """Per-user configuration folder."""
+        return paths.config_dir()
+
+    def notify(self, message: str, timeout_ms: int = 5000) -> None:
+        """A short message in the status bar."""
+        self.statusBar().showMessage(message, timeout_ms)
+
+    def page(self, key: str) -> QWidget | None:
+        """The page widget ``key`` if it has been built."""
+        return self._pages.get(key)
+
+    def show_page(self, key: str) -> bool:
+        """Make page ``key`` current (building it on first use); see :data:`PAGES`."""
+        spec = next((s for s in PAGES if s.key == key), None)
+        if spec is None:
+            raise KeyError(f"no page registered as {key!r}")
+        current = self.stack.currentWidget()
+        can_leave = getattr(current, "can_leave", None)
+        leaving = current is not None and self._pages.get(key) is not current
+        if leaving and callable(can_leave) and not can_leave():
+            return False
+        if spec.needs_patient and self._current_patient_id is None:
+            QMessageBox.information(
+                self, spec.title, f"Pick a patient in the list first, then choose {spec.title}."
+            )
+            return False
+        widget = self._pages.get(key)
+        if widget is None:
+            page_class = spec.load()
+            if page_class is None:
+                QMessageBox.information(
+                    self,
+                    spec.title,
+                    f"{spec.title} is coming in a later version of DorsiLab.",
+                )
+                return False
+            if issubclass(page_class, QDialog):
+                dialog = page_class(self)
+                dialog.exec()
+                return True
+            widget = page_class(self)
+            self._add_page(key, widget)
+        self.stack.setCurrentWidget(widget)
+        show_patient = getattr(widget, "show_patient", None)
+        if callable(show_patient):
+            show_patient(self._current_patient_id)
+        for other_key, action in self._page_actions.items():
+            action.setChecked(other_key == key)
+        return True
+
+    def select_patient(self, patient_id: int | None) -> None:
+        """Select ``patient_id`` in the list (and so everywhere)."""
+        self.patient_list.select_patient(patient_id)
+        self._on_patient_selected(patient_id)
+
+    # ------------------------------------------------------------ internals
+    def _add_page(self, key: str, widget: QWidget) -> None:
+        widget.setObjectName(widget.objectName() or f"page_{key}")
+        self._pages[key] = widget
+        self.stack.addWidget(widget)
+
+    @Slot(object)
+    def _on_patient_selected(self, patient_id: int | None) -> None:
+        if patient_id == self._current_patient_id:
+            return
+        self._current_patient_id = patient_id
+        log.info("patient selected: patient_id=%s", patient_id)
+        current = self.stack.currentWidget()
+        show_patient = getattr(current, "show_patient", None)
+        if callable(show_patient):
+            show_patient(patient_id)
+        if current is not self.patient_page:
+            self.patient_page.show_patient(patient_id)
+        self.patient_changed.emit(patient_id)
+
+    def _build_toolbar_and_menus(self) -> None:
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setMovable(False)
+        toolbar.setFloatable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        toolbar.toggleViewAction().setEnabled(False)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
+        self.toolbar = toolbar
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        patient_menu = menu.addMenu("&Patient")
+        go_menu = menu.addMenu("&Go")
+        help_menu = menu.addMenu("&Help")
+
+        acts = self.actions_
+        toolbar.addAction(acts.new_patient)
+        for spec in PAGES:
+            action = QAction(spec.title, self)
+            action.setObjectName(f"action_{spec.key}")
+            action.setCheckable(True)
+            if spec.shortcut:
+                action.setShortcut(QKeySequence(spec.shortcut))
+            action.setToolTip(_tip(spec.tip or spec.title, action))
+            action.setStatusTip(spec.tip)
+            action.triggered.connect(lambda _checked=False, key=spec.key: self.show_page(key))
+            self._page_actions[spec.key] = action
+            go_menu.addAction(action)
+            if spec.toolbar:
+                toolbar.addAction(action)
+        self._page_actions["patient"].setChecked(True)
+        toolbar.addAction(acts.settings)
+
+        file_menu.addAction(acts.settings)
+        file_menu.addSeparator()
+        file_menu.addAction(acts.quit)
+        for action in (acts.new_patient, acts.edit_patient, acts.find_patient):
+            patient_menu.addAction(action)
+        patient_menu.addSeparator()
+        for action in (acts.delete_patient, acts.show_deleted, acts.restore_patient):
+            patient_menu.addAction(action)
+        help_menu.addAction(acts.about)
+        help_menu.addAction(acts.open_logs)
+        for action in (acts.new_patient, acts.settings):
+            action.setToolTip(_tip(action.text().replace("&", "").rstrip("…"), action))
+        self.addAction(acts.delete_patient)
+
+    def _restore_state(self) -> None:
+        settings = window_settings()
+        geometry = settings.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        splitter = settings.value("window/splitter")
+        if isinstance(splitter, QByteArray) and not splitter.isEmpty():
+            self.splitter.restoreState(splitter)
+
+    def save_state(self) -> None:
+        """Remember geometry and splitter sizes for the next start."""
+        settings = window_settings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/splitter", self.splitter.saveState())
+        settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        current = self.stack.currentWidget()
+        can_leave = getattr(current, "can_leave", None)
+        if callable(can_leave) and not can_leave():
+            event.ignore()
+            return
+        self.save_state()
+        log.info("main window closed")
+        super().closeEvent(event)
+
+
+def _tip(text: str, action: QAction) -> str:
+    """A tooltip that names the shortcut, so every key is discoverable."""
+    keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+    return f"{text} ({keys})" if keys else text

@@ -1,0 +1,250 @@
+"""The patient page: header card, visits, and what to do next.
+
+Without a selected patient the page shows a short welcome saying how to start.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clinic_app.ui import theme
+from clinic_app.ui.patient_form import LEGS, SEXES, SIDES
+
+log = logging.getLogger(__name__)
+
+SESSION_ID_ROLE = Qt.ItemDataRole.UserRole
+_SEX = dict(SEXES)
+_SIDE = dict(SIDES)
+_LEG = dict(LEGS)
+STATUS_WORDS = {"in_progress": "unfinished", "complete": "complete", "abandoned": "abandoned"}
+
+
+def format_date(iso: str | None) -> str:
+    """``2026-11-24`` or ``2026-11-24T09:15:00Z`` as "24 Nov 2026" ("—" when missing)."""
+    if not iso:
+        return "—"
+    try:
+        day = datetime.fromisoformat(iso.replace("Z", "+00:00")).date()
+    except ValueError:
+        try:
+            day = date.fromisoformat(iso[:10])
+        except ValueError:
+            return iso
+    return f"{day.day} {day:%b %Y}"
+
+
+def _fact(caption: str) -> tuple[QLabel, QLabel]:
+    label = QLabel(caption)
+    label.setObjectName("muted")
+    value = QLabel("—")
+    theme.set_font(value, theme.BASE_PT + 2, bold=True)
+    value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label, value
+
+
+class PatientPage(QWidget):
+    """Header card, sessions list and actions for the host's current patient."""
+
+    session_activated = Signal(int)
+
+    def __init__(self, host: Any) -> None:
+        super().__init__()
+        self.host = host
+        self.patient_id: int | None = None
+        self.setObjectName("page_patient")
+
+        self.inner = QStackedWidget()
+        self.welcome = QLabel(
+            "Select a patient on the left, or press Ctrl+N to add a new patient.\n\n"
+            "Ctrl+F searches by name, record number or birth date."
+        )
+        self.welcome.setObjectName("muted")
+        self.welcome.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.welcome.setWordWrap(True)
+        theme.set_font(self.welcome, theme.BASE_PT + 2)
+        self.inner.addWidget(self.welcome)
+        self.inner.addWidget(self._build_record())
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(theme.GAP, 0, 0, 0)
+        layout.addWidget(self.inner)
+
+    def _build_record(self) -> QWidget:
+        record = QWidget()
+        card = QFrame()
+        card.setObjectName("card")
+        self.name_label = QLabel()
+        self.name_label.setObjectName("patientName")
+        theme.set_font(self.name_label, theme.HEADLINE_PT, bold=True)
+        self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.subtitle = QLabel()
+        self.subtitle.setObjectName("muted")
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(theme.GAP * 3)
+        grid.setVerticalSpacing(2)
+        self.facts: dict[str, QLabel] = {}
+        captions = [
+            ("age", "Age"),
+            ("sex", "Sex"),
+            ("mass", "Body mass"),
+            ("involved", "Involved side"),
+            ("last_visit", "Last visit"),
+            ("next_retest", "Next re-test due"),
+        ]
+        for column, (key, caption) in enumerate(captions):
+            label, value = _fact(caption)
+            grid.addWidget(label, 0, column)
+            grid.addWidget(value, 1, column)
+            self.facts[key] = value
+        grid.setColumnStretch(len(captions), 1)
+        self.edit_button = QPushButton("Edit details  (Ctrl+E)")
+        self.edit_button.setObjectName("editPatient")
+        head = QHBoxLayout()
+        names = QVBoxLayout()
+        names.addWidget(self.name_label)
+        names.addWidget(self.subtitle)
+        head.addLayout(names, 1)
+        head.addWidget(self.edit_button, 0, Qt.AlignmentFlag.AlignTop)
+        card_layout = QVBoxLayout(card)
+        card_layout.setContentsMargins(theme.GAP * 2, theme.GAP, theme.GAP * 2, theme.GAP)
+        card_layout.addLayout(head)
+        card_layout.addSpacing(theme.GAP)
+        card_layout.addLayout(grid)
+
+        self.assess_button = QPushButton("New assessment  (Ctrl+T)")
+        self.assess_button.setObjectName("newAssessment")
+        self.assess_button.setProperty("primary", True)
+        self.report_button = QPushButton("Report  (Ctrl+R)")
+        self.report_button.setObjectName("report")
+        self.handout_button = QPushButton("Plan and handout  (Ctrl+L)")
+        self.handout_button.setObjectName("handout")
+        self.history_button = QPushButton("History  (Ctrl+H)")
+        self.history_button.setObjectName("history")
+        actions = QHBoxLayout()
+        for button in (
+            self.assess_button,
+            self.report_button,
+            self.handout_button,
+            self.history_button,
+        ):
+            button.setMinimumHeight(button.sizeHint().height() + 8)
+            actions.addWidget(button)
+        actions.addStretch(1)
+        self.assess_button.clicked.connect(lambda: self.host.show_page("assessment"))
+        self.report_button.clicked.connect(lambda: self.host.show_page("report"))
+        self.handout_button.clicked.connect(lambda: self.host.show_page("plan"))
+        self.history_button.clicked.connect(lambda: self.host.show_page("history"))
+
+        visits = QLabel("Visits")
+        theme.set_font(visits, theme.TITLE_PT, bold=True)
+        self.sessions = QListWidget()
+        self.sessions.setObjectName("sessionList")
+        self.sessions.itemActivated.connect(self._session_activated)
+        self.sessions_empty = QLabel(
+            "No visits yet. Press “New assessment” (Ctrl+T) to measure the lunge test and "
+            "single-leg balance; the visit will appear here."
+        )
+        self.sessions_empty.setObjectName("muted")
+        self.sessions_empty.setWordWrap(True)
+        self.sessions_empty.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+
+        layout = QVBoxLayout(record)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(theme.GAP)
+        layout.addWidget(card)
+        layout.addLayout(actions)
+        layout.addWidget(visits)
+        self.visits = QStackedWidget()
+        self.visits.addWidget(self.sessions_empty)
+        self.visits.addWidget(self.sessions)
+        layout.addWidget(self.visits, 1)
+        return record
+
+    # ------------------------------------------------------------ page API
+    def show_patient(self, patient_id: int | None) -> None:
+        """Show ``patient_id`` (None: the welcome text)."""
+        self.patient_id = patient_id
+        self.refresh()
+
+    @Slot()
+    def refresh(self) -> None:
+        """Read the patient and their sessions again."""
+        if self.patient_id is None:
+            self.inner.setCurrentWidget(self.welcome)
+            return
+        db = self.host.db
+        patient = db.get_patient(self.patient_id)
+        sessions = db.list_sessions(self.patient_id)
+        self.inner.setCurrentIndex(1)
+        deleted = " (deleted)" if patient.is_deleted else ""
+        self.name_label.setText(f"{patient.first_name} {patient.last_name}{deleted}")
+        bits = []
+        if patient.record_number:
+            bits.append(f"Record number {patient.record_number}")
+        bits.append(f"born {format_date(patient.birth_date.isoformat())}")
+        if patient.weekly_km is not None:
+            bits.append(f"runs {patient.weekly_km:g} km a week")
+        if patient.years_running is not None:
+            bits.append(f"for {patient.years_running:g} years")
+        self.subtitle.setText(" · ".join(bits))
+        self.facts["age"].setText(f"{patient.age_years()} years")
+        self.facts["sex"].setText(_SEX.get(patient.sex or "unspecified", "—"))
+        self.facts["mass"].setText("—" if patient.mass_kg is None else f"{patient.mass_kg:g} kg")
+        self.facts["involved"].setText(_SIDE.get(patient.involved_side or "none", "—"))
+        last = sessions[0].started_at if sessions else None
+        self.facts["last_visit"].setText(format_date(last) if last else "no visit yet")
+        self.facts["next_retest"].setText(self._next_retest(db, sessions))
+        for button in (self.assess_button, self.edit_button):
+            button.setEnabled(not patient.is_deleted)
+
+        self.sessions.clear()
+        for session in sessions:
+            item = QListWidgetItem(self._describe_session(session))
+            item.setData(SESSION_ID_ROLE, int(session.id))
+            self.sessions.addItem(item)
+        self.visits.setCurrentWidget(self.sessions if sessions else self.sessions_empty)
+
+    # ------------------------------------------------------------ internals
+    @staticmethod
+    def _describe_session(session: Any) -> str:
+        words = [format_date(session.started_at)]
+        status = STATUS_WORDS.get(session.status, session.status)
+        words.append(status)
+        if session.examiner:
+            words.append(f"examiner {session.examiner}")
+        return "  ·  ".join(words)
+
+    @staticmethod
+    def _next_retest(db: Any, sessions: list[Any]) -> str:
+        """The re-test date of the newest plan, if storage can tell."""
+        latest_plan = getattr(db, "latest_plan", None)
+        for session in sessions:
+            if latest_plan is None:
+                break
+            plan = latest_plan(session.id)
+            if plan is None:
+                continue
+            body = getattr(plan, "plan", plan)
+            retest = body.get("retest_date") if isinstance(body, dict) else None
+            if retest:
+                return format_date(retest)
+        return "not planned yet"
+
+    @Slot(QListWidgetItem)
+    def _session_activated(self, item: QListWidgetItem) -> None:
+        self.session_activated.emit(int(item.data(SESSION_ID_ROLE)))

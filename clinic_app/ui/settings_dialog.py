@@ -1,0 +1,222 @@
+"""Clinic settings: name, address, logo, units and examiner, stored in the database.
+
+Keys are those of :data:`clinic_app.storage.DEFAULT_SETTINGS`: ``clinic_name``,
+``clinic_address`` (may hold line breaks), ``logo_path``, ``units`` (``"metric"`` or
+``"imperial"``: how values are *displayed*; they are always stored metric) and
+``examiner_name`` (the default examiner of new sessions).
+
+The chosen logo is copied, as a PNG at most :data:`LOGO_MAX_PX` wide, to
+``branding/clinic-logo.png`` beside the database, and ``logo_path`` points there: the
+report keeps its logo when the original file (on a USB stick, in Downloads) goes away.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QImage, QImageReader, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clinic_app.ui import theme
+
+log = logging.getLogger(__name__)
+
+CLINIC_NAME = "clinic_name"
+CLINIC_ADDRESS = "clinic_address"
+LOGO_PATH = "logo_path"
+UNITS = "units"
+EXAMINER = "examiner_name"
+LOGO_FILE = Path("branding") / "clinic-logo.png"
+UNIT_CHOICES = [("metric", "Metric (cm, kg, km)"), ("imperial", "Imperial (in, lb, mi)")]
+LOGO_MAX_PX = 600
+PREVIEW_HEIGHT = 72
+
+
+def save_logo(image: QImage, db_path: Path) -> Path:
+    """Write ``image`` (scaled to at most :data:`LOGO_MAX_PX` wide) beside the database."""
+    if image.width() > LOGO_MAX_PX:
+        image = image.scaledToWidth(LOGO_MAX_PX, Qt.TransformationMode.SmoothTransformation)
+    target = Path(db_path).parent / LOGO_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_suffix(".tmp.png")
+    if not image.save(str(staging), "PNG"):
+        raise OSError(f"the logo could not be written to {target.parent}")
+    os.replace(staging, target)
+    return target
+
+
+class SettingsDialog(QDialog):
+    """Edit the clinic settings; OK writes them in one go."""
+
+    def __init__(self, db: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.setObjectName("settingsDialog")
+        self.setWindowTitle("Settings")
+        stored_logo = str(db.get_setting(LOGO_PATH) or "")
+        self._logo = QImage(stored_logo) if stored_logo else QImage()
+        self._logo_changed = False
+
+        heading = QLabel("Clinic settings")
+        theme.set_font(heading, theme.TITLE_PT, bold=True)
+        note = QLabel("These appear on every report and handout.")
+        note.setObjectName("muted")
+        self.clinic_name = QLineEdit(str(db.get_setting(CLINIC_NAME, "") or ""))
+        self.clinic_name.setObjectName("clinicName")
+        self.clinic_name.setPlaceholderText("e.g. Riverside Running Clinic")
+        self.clinic_address = QPlainTextEdit(str(db.get_setting(CLINIC_ADDRESS, "") or ""))
+        self.clinic_address.setObjectName("clinicAddress")
+        self.clinic_address.setTabChangesFocus(True)
+        self.clinic_address.setPlaceholderText("Street, town, phone")
+        self.clinic_address.setFixedHeight(self.fontMetrics().lineSpacing() * 3 + 18)
+        self.examiner = QLineEdit(str(db.get_setting(EXAMINER, "") or ""))
+        self.examiner.setObjectName("examiner")
+        self.examiner.setPlaceholderText("Name printed as examiner on new reports")
+        self.units = QComboBox()
+        self.units.setObjectName("units")
+        for value, text in UNIT_CHOICES:
+            self.units.addItem(text, value)
+        self.units.setCurrentIndex(max(self.units.findData(db.get_setting(UNITS, "metric")), 0))
+
+        self.logo_preview = QLabel()
+        self.logo_preview.setObjectName("logoPreview")
+        self.logo_preview.setMinimumSize(PREVIEW_HEIGHT * 3, PREVIEW_HEIGHT)
+        self.logo_preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.logo_preview.setStyleSheet(
+            f"background:{theme.SURFACE}; border:1px dashed {theme.BORDER}; border-radius:6px;"
+        )
+        self.choose_logo = QPushButton("Choose logo…")
+        self.choose_logo.setObjectName("chooseLogo")
+        self.remove_logo = QPushButton("Remove")
+        self.remove_logo.setObjectName("removeLogo")
+        self.choose_logo.clicked.connect(self.pick_logo)
+        self.remove_logo.clicked.connect(lambda: self.set_logo(QImage()))
+        self.logo_error = QLabel("")
+        self.logo_error.setObjectName("fieldError")
+        self.logo_error.setVisible(False)
+        logo_row = QHBoxLayout()
+        logo_row.addWidget(self.logo_preview, 1)
+        logo_buttons = QVBoxLayout()
+        logo_buttons.addWidget(self.choose_logo)
+        logo_buttons.addWidget(self.remove_logo)
+        logo_buttons.addStretch(1)
+        logo_row.addLayout(logo_buttons)
+        logo_box = QVBoxLayout()
+        logo_box.addLayout(logo_row)
+        logo_box.addWidget(self.logo_error)
+
+        form = QFormLayout()
+        form.setHorizontalSpacing(theme.GAP)
+        form.addRow("Clinic name", self.clinic_name)
+        form.addRow("Address", self.clinic_address)
+        form.addRow("Logo", logo_box)
+        form.addRow("Units", self.units)
+        form.addRow("Examiner", self.examiner)
+
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.setSpacing(theme.GAP)
+        layout.addWidget(heading)
+        layout.addWidget(note)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self.setMinimumWidth(620)
+        self._show_logo()
+
+    # ------------------------------------------------------------ logo
+    @Slot()
+    def pick_logo(self) -> None:
+        """Ask for an image file and preview it."""
+        formats = " ".join(
+            f"*.{bytes(f.data()).decode()}" for f in QImageReader.supportedImageFormats()
+        )
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Choose the clinic logo", str(Path.home()), f"Images ({formats})"
+        )
+        if path:
+            self.load_logo_file(Path(path))
+
+    def load_logo_file(self, path: Path) -> bool:
+        """Use the image at ``path`` as the logo; False (with a message) if it cannot be read."""
+        reader = QImageReader(str(path))
+        image = reader.read()
+        if image.isNull():
+            self.logo_error.setText(
+                f"⚠ {path.name} could not be read as an image ({reader.errorString()}). "
+                "Choose a PNG, JPEG or SVG file."
+            )
+            self.logo_error.setVisible(True)
+            return False
+        self.set_logo(image)
+        return True
+
+    def set_logo(self, image: QImage) -> None:
+        """Set (or, with a null image, clear) the logo."""
+        self.logo_error.setVisible(False)
+        self._logo = image
+        self._logo_changed = True
+        self._show_logo()
+
+    def _show_logo(self) -> None:
+        image = self._logo
+        self.remove_logo.setEnabled(not image.isNull())
+        if image.isNull():
+            self.logo_preview.setPixmap(QPixmap())
+            self.logo_preview.setText("No logo")
+            return
+        ratio = self.devicePixelRatioF()
+        pixmap = QPixmap.fromImage(image).scaledToHeight(
+            int(PREVIEW_HEIGHT * ratio), Qt.TransformationMode.SmoothTransformation
+        )
+        pixmap.setDevicePixelRatio(ratio)
+        self.logo_preview.setPixmap(pixmap)
+
+    # ------------------------------------------------------------ saving
+    def values(self) -> dict[str, str]:
+        """The text settings as they will be stored (the logo is saved separately)."""
+        return {
+            CLINIC_NAME: self.clinic_name.text().strip(),
+            CLINIC_ADDRESS: self.clinic_address.toPlainText().strip(),
+            UNITS: str(self.units.currentData()),
+            EXAMINER: self.examiner.text().strip(),
+        }
+
+    @Slot()
+    def save(self) -> None:
+        """Store every setting in one transaction and close."""
+        values = self.values()
+        try:
+            if self._logo_changed:
+                values[LOGO_PATH] = (
+                    "" if self._logo.isNull() else str(save_logo(self._logo, self.db.path))
+                )
+        except OSError as exc:
+            self.logo_error.setText(f"⚠ {exc}. Check that the data folder is writable.")
+            self.logo_error.setVisible(True)
+            return
+        with self.db.transaction():
+            for key, value in values.items():
+                self.db.set_setting(key, value)
+        log.info("clinic settings saved (%s)", ", ".join(sorted(values)))
+        self.accept()
