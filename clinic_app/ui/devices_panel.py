@@ -252,7 +252,7 @@ class DevicesPanel(QWidget):
         self._sync_devices()
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
-        self._timer.timeout.connect(self.refresh)
+        self._timer.timeout.connect(self._tick)
         self._timer.start()
         self.refresh()
 
@@ -265,6 +265,15 @@ class DevicesPanel(QWidget):
             device = self.registry.get(role)
             if device is not card.device:
                 card.set_device(device)
+
+    def _tick(self) -> None:
+        if self.isVisible() or self._jobs:  # a hidden page costs nothing
+            self.refresh()
+
+    def showEvent(self, event: Any) -> None:
+        """Refresh at once when the page comes into view."""
+        super().showEvent(event)
+        self.refresh()
 
     def refresh(self) -> None:
         """Re-read every device (called by the timer; cheap)."""
