@@ -105,10 +105,11 @@ def cop_from_six_component(
     ``COP_x = (−h·Fx − My) / Fz`` and ``COP_y = (−h·Fy + Mx) / Fz`` (clinical reference
     §2.3b, AMTI manual form), h = depth of the transducer origin below the top surface.
     With ``h = 0`` this is ``COP_x = −My/Fz``, ``COP_y = Mx/Fz`` (the balance data set's
-    convention). Convention expected: Fz positive for load; a dead weight W resting at
-    (x0, y0) with horizontal force (Fx, Fy) reads ``Mx = W·y0 − h·Fy`` and
-    ``My = −W·x0 − h·Fx`` about the transducer origin. Plates with the opposite moment
-    signs must be negated before calling (check with a dead weight).
+    convention). Convention expected (AMTI): the action force of the subject on the plate
+    with z pointing down into the plate, so Fz is positive for load; a load W pressing at
+    (x0, y0) on the surface with horizontal force (Fx, Fy) reads ``Mx = W·y0 + h·Fy`` and
+    ``My = −W·x0 − h·Fx`` about the transducer origin h below the surface. Plates with the
+    opposite moment signs must be negated before calling (check with a dead weight).
 
     Parameters
     ----------

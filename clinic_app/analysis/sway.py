@@ -145,9 +145,9 @@ def _outside_octagon(ml: FloatArray, ap: FloatArray, buf: FloatArray) -> npt.NDA
             corners.append(index)
     if len(corners) > 1 and corners[0] == corners[-1]:
         corners.pop()
+    if len(corners) < 3:  # all points on a line: keep them all
+        return np.ones(ml.size, dtype=bool)
     inside = np.ones(ml.size, dtype=bool)
-    if len(corners) < 3:
-        return ~inside
     for j in range(len(corners)):
         x0, y0 = ml[corners[j - 1]], ap[corners[j - 1]]
         x1, y1 = ml[corners[j]], ap[corners[j]]
