@@ -32,7 +32,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import logging
-import select
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -47,7 +46,6 @@ from drivers.base import (
     DeviceInfo,
     DeviceKind,
     DeviceState,
-    PortNotFoundError,
     RingBuffer,
     SampleArray,
     StateListener,
@@ -153,82 +151,8 @@ class EventSource(Protocol):
         """Release the device."""
 
 
-class EvdevSource:
-    """A real input device through python-evdev (imported here, lazily)."""
-
-    def __init__(self, path: str) -> None:
-        try:
-            import evdev  # optional dependency, imported only when used
-        except ImportError as exc:
-            raise DeviceError(
-                "Wii Balance Board support needs the optional 'evdev' package "
-                "(pip install dorsilab[wii]); it works on Linux only."
-            ) from exc
-        try:
-            self._dev = evdev.InputDevice(path)
-        except FileNotFoundError as exc:
-            raise PortNotFoundError(f"No input device at {path}.") from exc
-        except PermissionError as exc:
-            raise DeviceError(
-                f"No permission to read {path}. Add your user to the 'input' group."
-            ) from exc
-        self.name = str(self._dev.name)
-        self.path = path
-        self.uniq = str(self._dev.uniq or "")
-
-    def read(self, timeout_s: float) -> list[Event]:
-        """Events within ``timeout_s``; raises OSError when the board disconnected."""
-        ready, _, _ = select.select([self._dev.fd], [], [], timeout_s)
-        if not ready:
-            return []
-        try:
-            return [(e.type, e.code, e.value, e.timestamp()) for e in self._dev.read()]
-        except BlockingIOError:
-            return []
-
-    def close(self) -> None:
-        """Close the device file."""
-        self._dev.close()
-
-
-def find_balance_boards() -> list[str]:
-    """Paths (``/dev/input/event*``) of connected balance boards ([] without evdev)."""
-    try:
-        import evdev  # optional dependency, imported only when used
-    except ImportError:
-        return []
-    found = []
-    for path in evdev.list_devices():
-        try:
-            dev = evdev.InputDevice(path)
-        except OSError:
-            continue
-        try:
-            if dev.name == BOARD_NAME:
-                found.append(path)
-        finally:
-            dev.close()
-    return found
-
-
 SourceFactory = Callable[[], EventSource]
-
-
-def default_source() -> EventSource:
-    """Open the first connected balance board.
-
-    Raises
-    ------
-    PortNotFoundError
-        When no board is connected (with what to do about it).
-    """
-    paths = find_balance_boards()
-    if not paths:
-        raise PortNotFoundError(
-            "No Wii Balance Board found. Pair it over Bluetooth (press the red button in the "
-            "battery compartment), then try again."
-        )
-    return EvdevSource(paths[0])
+"""Opens an :class:`EventSource` (raises :class:`~drivers.base.DeviceError` when it cannot)."""
 
 
 class WiiBalanceBoard:
@@ -250,13 +174,17 @@ class WiiBalanceBoard:
 
     def __init__(
         self,
-        source_factory: SourceFactory = default_source,
+        source_factory: SourceFactory | None = None,
         *,
         reconnect: bool = True,
         capacity_s: float = 600.0,
         min_load_n: float = MIN_LOAD_N,
     ) -> None:
-        self._factory = source_factory
+        if source_factory is None:
+            from drivers.wiiboard_evdev import default_source
+
+            source_factory = default_source
+        self._factory: SourceFactory = source_factory
         self._reconnect = reconnect
         self.min_load_n = min_load_n
         self.buffer = RingBuffer(PLATE_DTYPE, int(capacity_s * 200))

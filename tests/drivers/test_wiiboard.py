@@ -191,7 +191,7 @@ def test_a_device_that_is_not_a_board_is_refused() -> None:
 
 @pytest.mark.skipif(HAS_EVDEV, reason="checks the message shown when evdev is missing")
 def test_without_evdev_the_message_says_how_to_install_it() -> None:
-    from drivers.wiiboard import EvdevSource
+    from drivers.wiiboard_evdev import EvdevSource
 
     with pytest.raises(DeviceError, match=r"dorsilab\[wii\]"):
         EvdevSource("/dev/input/event0")
@@ -212,3 +212,15 @@ def test_event_codes_match_the_kernel_headers() -> None:
         SYN_DROPPED,
         BTN_A,
     )
+
+
+@pytest.mark.skipif(HAS_EVDEV, reason="checks the behaviour when evdev is missing")
+def test_without_evdev_no_board_is_found_and_open_says_so() -> None:
+    from drivers.wiiboard_evdev import find_balance_boards
+
+    assert find_balance_boards() == []
+    board = WiiBalanceBoard()
+    with pytest.raises(DeviceError, match="No Wii Balance Board found"):
+        board.open()
+    assert board.state is DeviceState.ERROR
+    assert "Bluetooth" in board.last_error
