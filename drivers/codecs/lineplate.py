@@ -201,7 +201,8 @@ class LinePlateCodec:
                 dtype=np.bool_,
                 count=count,
             )
-        arr = np.frombuffer(text, dtype=np.uint8)
+        # Zero padding keeps look-ups just past a short last line in bounds (XOR-neutral).
+        arr = np.frombuffer(text + b"\0\0\0", dtype=np.uint8)
         starts = np.zeros(count, dtype=np.int64)
         np.cumsum(lens[:-1] + 1, out=starts[1:])
         ends = starts + lens
@@ -220,8 +221,7 @@ class LinePlateCodec:
         ok, arr, starts = checked.ok, checked.arr, checked.starts
         if not ok.any():
             return LineBatch()
-        safe = np.minimum(starts + 2, len(arr) - 1)
-        is_fp = ok & (arr[starts] == 0x46) & (arr[starts + 1] == 0x50) & (arr[safe] == 0x2C)
+        is_fp = ok & (arr[starts] == 0x46) & (arr[starts + 1] == 0x50) & (arr[starts + 2] == 0x2C)
         fp_index = np.flatnonzero(is_fp)
         values, fp_ok = self._parse_fp([bodies[i][3:-3] for i in fp_index.tolist()])
         if not fp_ok.all():
