@@ -7,6 +7,9 @@ Quick start (real time, as the app uses it)::
     patient = SimulatedPatient(seed=7, body_mass_kg=72,
                                max_dorsiflexion_deg={"left": 38, "right": 44}, autopilot=True)
     inclinometer, plate = create_simulated_devices(patient)
+    if calibrated:
+        inclinometer.zero()
+        plate.preset_calibration()
     inclinometer.start(); plate.start()
     patient.prompt("lunge", side="left")          # the patient lunges by itself a moment later
 
@@ -15,6 +18,9 @@ Deterministic, faster than real time (tests, benchmarks)::
     clock = ManualClock()
     patient = SimulatedPatient(seed=7, clock=clock)
     inclinometer, plate = create_simulated_devices(patient)
+    if calibrated:
+        inclinometer.zero()
+        plate.preset_calibration()
     inclinometer.start(); plate.start()
     action = patient.perform_lunge("right", heel_lift=True)
     clock.advance(12.0)                            # no threads: 1,200 + 12,000 samples now
@@ -92,7 +98,10 @@ def demo_patient(seed: int = 2026, *, clock: SimClock | None = None) -> Simulate
 
 
 def start_demo_devices(
-    registry: DeviceRegistry, patient: SimulatedPatient | None = None
+    registry: DeviceRegistry,
+    patient: SimulatedPatient | None = None,
+    *,
+    calibrated: bool = True,
 ) -> tuple[SimulatedPatient, SimulatedInclinometer, SimulatedForcePlate]:
     """Create, start and register a simulated inclinometer and plate (``--demo``).
 
@@ -102,6 +111,9 @@ def start_demo_devices(
         Receives both devices (replacing any in their roles).
     patient : SimulatedPatient, optional
         Defaults to :func:`demo_patient` on the real-time clock.
+    calibrated : bool
+        Start with the inclinometer zeroed and the plate tared and calibrated (as a clinic's
+        devices would be); False shows the raw offsets that zero and tare remove.
 
     Returns
     -------
@@ -110,6 +122,9 @@ def start_demo_devices(
     """
     patient = patient if patient is not None else demo_patient()
     inclinometer, plate = create_simulated_devices(patient)
+    if calibrated:
+        inclinometer.zero()
+        plate.preset_calibration()
     inclinometer.start()
     plate.start()
     registry.add(inclinometer)

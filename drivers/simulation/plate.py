@@ -124,6 +124,16 @@ class SimulatedForcePlate(_SimulatedDevice):
         cal.scales = [float(s) for s in scales]
         self.apply_calibration(cal)
 
+    def preset_calibration(self) -> None:
+        """Tare and calibrate exactly (as if done earlier): zero offsets, scales = 1 / gain.
+
+        For demos and tests that want true forces at once; the wizard recomputes the scales
+        from the unscaled readings, so it still works afterwards.
+        """
+        with self._lock:
+            self.tare_n = self.true_offset_n.copy()
+        self.set_cell_scales(1.0 / self.true_gain)
+
     def place_test_mass(self, mass_kg: float, x_mm: float = 0.0, y_mm: float = 0.0) -> None:
         """Put a known mass on the simulated plate at (x, y) mm (the calibration wizard)."""
         self._test_mass = (float(mass_kg), float(x_mm), float(y_mm))

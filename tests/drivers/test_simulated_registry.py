@@ -88,6 +88,10 @@ def test_demo_devices_stream_into_the_default_registry() -> None:
         assert action.lunge.peak_deg < 36.5  # the demo's restricted left ankle
         clock.advance(action.t_end - clock.now())
         assert inc.buffer.total > 100 and plate.buffer.total > 1000
+        # Demo devices start zeroed, tared and calibrated: the plate reads the true load.
+        recent = plate.buffer.latest(500)
+        error = recent["fz_n"] - patient.pose(recent["t_host_s"]).fz_n
+        assert abs(error.mean()) < 0.2 and error.std() < 1.2  # sensor noise only
     finally:
         registry.close_all()
     assert active_devices() == []
