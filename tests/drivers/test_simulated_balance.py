@@ -182,7 +182,7 @@ def test_realtime_thread_delivers_about_the_nominal_rate() -> None:
         assert np.array_equal(got[name]["seq"], np.arange(len(t)))
         # …stamped on the monotonic clock, and the thread keeps up with real time.
         assert t0 <= t[0] and t[-1] <= now
-        assert now - t[-1] < 0.3
+        assert now - t[-1] < 0.5
     assert inc.state is DeviceState.DISCONNECTED
 
 
