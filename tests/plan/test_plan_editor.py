@@ -1,0 +1,90 @@
+"""The plan editor widget: edits go through the plan API, saving stores an audited version."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from clinic_app.bench.report import build_fixture_db
+from clinic_app.plan import CLINICIAN_CAUSE, Dose, Plan
+from clinic_app.storage import Database
+from clinic_app.ui.plan_editor import PlanEditor
+
+pytest.importorskip("pytestqt")
+
+
+@pytest.fixture
+def db(tmp_path: Path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "editor.sqlite3"
+    build_fixture_db(path, visits=1)
+    with Database.open(path, backup_on_start=False) as database:
+        yield database
+
+
+def _ids(plan: Plan, phase: str) -> list[str]:
+    return [i.exercise_id for p in plan.phases if p.id == phase for i in p.items]
+
+
+def test_edit_and_save_a_plan(qtbot, db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    editor = PlanEditor(db, 1, user="Dr. Ünal", preview=False)
+    qtbot.addWidget(editor)
+    editor.resize(1300, 800)
+    editor.grab().save(str(tmp_path / "editor.png"))
+    assert editor.tree.topLevelItemCount() == len(editor.plan.phases)
+    first = _ids(editor.plan, "mobility")
+    assert first[0] == "calf_stretch_straight"
+
+    mobility = editor.tree.topLevelItem(0)
+    editor.tree.setCurrentItem(mobility.child(1))
+    with qtbot.waitSignal(editor.plan_changed):
+        editor.up.click()
+    assert _ids(editor.plan, "mobility")[:2] == [first[1], first[0]]
+
+    editor.tree.setCurrentItem(editor.tree.topLevelItem(0).child(0))
+    editor.remove.click()
+    assert first[1] not in _ids(editor.plan, "mobility")
+
+    editor.add_choice.setCurrentIndex(editor.add_choice.findData("tibialis_raises"))
+    editor.add_button.click()
+    added = next(i for i in editor.plan.items if i.exercise_id == "tibialis_raises")
+    assert added.because == (CLINICIAN_CAUSE,)
+
+    editor.set_item_dose("mobility", 0, Dose(sets=2, hold_s=45.0, days_per_week=5))
+    editor.notes.setText("Use the kitchen wall.")
+    editor.apply_notes.click()
+    item = editor.plan.phases[0].items[0]
+    assert item.dose.hold_s == 45.0 and item.dose_evidence == "U" and item.notes
+    editor.checklist_done.setChecked(True)
+    assert editor.plan.red_flags_checked and editor.dirty
+
+    with qtbot.waitSignal(editor.plan_saved) as saved:
+        editor.save.click()
+    assert saved.args == [1] and not editor.dirty
+    stored = db.latest_plan(editor.ctx.session_id)
+    assert stored.version == 1 and stored.edited_by == "Dr. Ünal"
+    assert Plan.from_dict(stored.plan).to_dict() == editor.plan.to_dict()
+    audit = db.audit_entries()
+    assert any(a.entity == "plan" and a.action == "create" for a in audit)
+
+
+def test_red_flag_stops_the_plan_in_the_editor(qtbot, db) -> None:  # type: ignore[no-untyped-def]
+    editor = PlanEditor(db, 1, preview=False)
+    qtbot.addWidget(editor)
+    editor.flag_boxes["dvt"].setChecked(True)
+    assert editor.plan.status == "stopped" and editor.plan.items == []
+    assert editor.tree.topLevelItemCount() == 0
+    assert "Same-day" in editor.plan.referral_notes[0].text
+    editor.flag_boxes["dvt"].setChecked(False)
+    assert editor.plan.status == "active" and editor.plan.items
+
+
+def test_live_preview_follows_edits(qtbot, db) -> None:  # type: ignore[no-untyped-def]
+    editor = PlanEditor(db, 1, preview=True)
+    qtbot.addWidget(editor)
+    assert editor.preview is not None and editor.preview.kind == "handout"
+    before = len(editor.preview.page_images())
+    editor.tree.setCurrentItem(editor.tree.topLevelItem(0).child(0))
+    with qtbot.waitSignal(editor.preview.document_built, timeout=5000):
+        editor.remove.click()
+    assert 0 < len(editor.preview.page_images()) <= before
