@@ -12,6 +12,10 @@ from clinic_app.analysis.norms import Norms, load_norms
 from clinic_app.analysis.summary import CONDITIONS, LungeSideSummary, SessionSummary
 from clinic_app.analysis.verdicts import MEASURE_LABELS, Verdict, basis_words, fmt
 
+# Rounding guard: 11.6 − 10.1 is 1.4999999999999982 in binary floating point; values are
+# recorded to 0.1, so a tolerance of 1e-9 never changes a genuine comparison.
+_EPS = 1e-9
+
 SITE_15CM = "tibial_crest_15cm"
 SITE_TUBEROSITY = "tibial_tuberosity"
 
@@ -129,10 +133,10 @@ def _distance_asymmetry(
     marked = norms["asymmetry.lunge_distance_marked_cm"]
     diff = abs(right - left)
     what = f"Left–right difference in knee-to-wall distance {fmt(diff, 'cm')}"
-    if diff > float(marked.value):
+    if diff - float(marked.value) > _EPS:
         entry, status, level = marked, "marked", "red"
         text = f"{what}: marked, above {fmt(float(marked.value), 'cm')} ({basis_words(marked)})."
-    elif diff > float(flag.value):
+    elif diff - float(flag.value) > _EPS:
         entry, status, level = flag, "flagged", "amber"
         text = (
             f"{what}: outside the usual healthy range, above {fmt(float(flag.value), 'cm')} "
@@ -163,7 +167,7 @@ def _angle_asymmetry(
             None, None, "deg", "", "",
         )  # fmt: skip
     else:
-        flagged = diff >= threshold
+        flagged = diff - threshold > -_EPS
         text = (
             f"Left–right difference in tibial angle {fmt(diff, 'deg')}: "
             + (f"{fmt(threshold, 'deg')} or more" if flagged else f"below {fmt(threshold, 'deg')}")
@@ -187,7 +191,7 @@ def _velocity_asymmetry(
     what = f"Left–right difference in mean COP velocity ({condition}) {fmt(diff, 'cm/s')}"
     if condition.startswith("ec_"):
         mdc = norms["mdc.balance_ec_velocity_cm_s"]
-        flagged = diff > float(mdc.value)
+        flagged = diff - float(mdc.value) > _EPS
         text = (
             f"{what}: "
             + ("above" if flagged else "within")

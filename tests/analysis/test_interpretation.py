@@ -1,0 +1,204 @@
+"""Verdicts: reference context, asymmetry and change vs MDC, table-driven."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from clinic_app.analysis.session import (
+    LocalMDC,
+    SessionSummary,
+    compare_sessions,
+    interpret_session,
+    limb_asymmetry,
+    load_norms,
+    local_mdc_from_pairs,
+    mdc95_from_sem,
+    reference_context,
+    sem_from_icc,
+    summarize_session,
+)
+
+SITE = "tibial_crest_15cm"
+
+
+def session(
+    left: tuple[float, float] | None,
+    right: tuple[float, float] | None,
+    *,
+    examiner: str | None = "AB",
+    site: str = SITE,
+    ec_velocity: tuple[float, float] | None = None,
+) -> SessionSummary:
+    rows = []
+    for side, values in (("left", left), ("right", right)):
+        if values is None:
+            continue
+        angle, distance = values
+        for attempt in (1, 2, 3):
+            rows.append({"protocol": "lunge", "side": side, "attempt": attempt, "practice": 0,
+                         "status": "valid", "result": {"angle_deg": angle, "distance_cm": distance,
+                                                        "site": site}})  # fmt: skip
+    if ec_velocity:
+        for side, v in zip(("left", "right"), ec_velocity):
+            rows.append({"protocol": "balance", "side": side, "condition": "ec_firm",
+                         "attempt": 1, "practice": 0, "status": "valid",
+                         "result": {"metrics": {"mean_velocity_cm_s": v}}})  # fmt: skip
+    return summarize_session(rows, examiner=examiner, site=site)
+
+
+@pytest.mark.parametrize(
+    ("distance", "status", "level", "evidence"),
+    [(8.0, "below", "amber", "U"), (9.99, "below", "amber", "U"), (10.0, "within", "green", "C"),
+     (12.0, "within", "green", "C"), (15.0, "above", "green", "C")],
+)  # fmt: skip
+def test_distance_reference(distance: float, status: str, level: str, evidence: str) -> None:
+    v = [x for x in reference_context(session((45, distance), None)) if x.measure.endswith("cm")]
+    assert (v[0].status, v[0].level, v[0].evidence) == (status, level, evidence)
+    if evidence == "U":
+        assert "clinic default, not research-based" in v[0].text and v[0].is_clinic_default
+
+
+@pytest.mark.parametrize(
+    ("angle", "site", "status", "level"),
+    [(34.0, SITE, "restricted", "red"), (36.4, SITE, "restricted", "red"),
+     (36.5, SITE, "below", "amber"), (39.3, SITE, "below", "amber"),
+     (39.5, SITE, "within", "green"), (50.5, SITE, "above", "green"),
+     (36.0, "tibial_tuberosity", "within", "green"), (33.0, "tibial_tuberosity", "below", "amber"),
+     (40.0, "medial_malleolus", "not_comparable", "grey")],
+)  # fmt: skip
+def test_angle_reference(angle: float, site: str, status: str, level: str) -> None:
+    v = [
+        x for x in reference_context(session((angle, 12), None, site=site)) if "angle" in x.measure
+    ]
+    assert (v[0].status, v[0].level) == (status, level)
+    if status == "restricted":
+        assert "not runners" in v[0].text and v[0].evidence == "C" and "Backman" in v[0].source
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "distance_status", "angle_status"),
+    [((40, 10.0), (40, 11.5), "not_flagged", "not_flagged"),
+     ((40, 10.0), (44.9, 11.6), "flagged", "not_flagged"),
+     ((40, 10.0), (45.0, 11.0), "not_flagged", "flagged"),
+     ((40, 10.0), (40, 13.1), "marked", "not_flagged"),
+     ((40.1, 10.1), (45.1, 11.6), "not_flagged", "flagged")],
+)  # fmt: skip
+def test_asymmetry_flags(
+    left: tuple[float, float], right: tuple[float, float], distance_status: str, angle_status: str
+) -> None:
+    by = {a.measure: a for a in limb_asymmetry(session(left, right))}
+    assert by["lunge_distance_cm"].verdict.status == distance_status
+    assert by["lunge_angle_deg"].verdict.status == angle_status
+    assert by["lunge_angle_deg"].verdict.evidence == "D"
+
+
+def test_limb_symmetry_index() -> None:
+    s = session((36.0, 8.0), (45.0, 10.0))
+    plain = {a.measure: a for a in limb_asymmetry(s)}
+    assert plain["lunge_distance_cm"].lsi_percent == pytest.approx(80.0)
+    assert plain["lunge_distance_cm"].lsi_basis == "lower/higher"
+    assert plain["lunge_distance_cm"].difference == pytest.approx(2.0)
+    involved = {a.measure: a for a in limb_asymmetry(s, involved_side="right")}
+    assert involved["lunge_angle_deg"].lsi_percent == pytest.approx(125.0)
+
+
+def test_eyes_closed_velocity_asymmetry_uses_the_derived_mdc() -> None:
+    s = session((40, 10), (40, 10), ec_velocity=(5.0, 7.6))
+    by = {(a.measure, a.condition): a for a in limb_asymmetry(s)}
+    v = by[("balance_mean_velocity_cm_s", "ec_firm")].verdict
+    assert v.status == "flagged" and v.evidence == "D" and v.threshold == 2.5
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "examiner_now", "status", "mdc"),
+    [(10.0, 11.9, "AB", "no_real_change", 1.9),  # exactly the MDC is not real
+     (10.0, 12.0, "AB", "improved", 1.9),
+     (10.0, 8.0, "AB", "worsened", 1.9),
+     (10.0, 11.7, "CD", "improved", 1.6),  # different examiner: 1.6 cm
+     (10.0, 11.6, "CD", "no_real_change", 1.6),
+     (10.0, 11.8, None, "no_real_change", 1.9)],  # unknown examiner: the larger MDC
+)  # fmt: skip
+def test_distance_change_against_mdc(
+    before: float, after: float, examiner_now: str | None, status: str, mdc: float
+) -> None:
+    changes = compare_sessions(
+        session((40, after), None, examiner=examiner_now), session((40, before), None)
+    )
+    c = next(c for c in changes if c.measure == "lunge_distance_cm")
+    assert (c.verdict.status, c.mdc) == (status, mdc)
+    assert c.real == (status in ("improved", "worsened"))
+    if examiner_now is None:
+        assert "examiner unknown" in c.verdict.text
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "same", "status"),
+    [(40.0, 44.7, True, "no_real_change"), (40.0, 44.8, True, "improved"),
+     (40.0, 44.6, False, "no_real_change"), (40.0, 44.7, False, "improved")],
+)  # fmt: skip
+def test_angle_change_against_mdc(before: float, after: float, same: bool, status: str) -> None:
+    changes = compare_sessions(
+        session((after, 10), None), session((before, 10), None), same_examiner=same
+    )
+    assert next(c for c in changes if c.measure == "lunge_angle_deg").verdict.status == status
+
+
+def test_angles_at_different_sites_are_never_compared() -> None:
+    changes = compare_sessions(
+        session((45, 10), None), session((38, 10), None, site="tibial_tuberosity")
+    )
+    c = next(c for c in changes if c.measure == "lunge_angle_deg")
+    assert c.verdict.status == "not_comparable" and c.delta is None
+    assert "never compared" in c.verdict.text
+
+
+def test_balance_velocity_change_lower_is_better() -> None:
+    now = session((40, 10), (40, 10), ec_velocity=(5.0, 9.0))
+    before = session((40, 10), (40, 10), ec_velocity=(8.0, 9.5))
+    by = {c.side: c for c in compare_sessions(now, before) if c.condition == "ec_firm"}
+    assert (
+        by["left"].verdict.status == "improved" and by["right"].verdict.status == "no_real_change"
+    )
+
+
+def test_local_mdc_overrides_and_is_marked_local() -> None:
+    local = {"lunge_distance_cm": LocalMDC("lunge_distance_cm", 1.0, 0.36, "cm", 12, "pairs")}
+    changes = compare_sessions(
+        session((40, 11.2), None), session((40, 10.0), None), local_mdc=local
+    )
+    c = next(c for c in changes if c.measure == "lunge_distance_cm")
+    assert c.real and c.mdc == 1.0 and c.verdict.local and "clinic's own MDC" in c.verdict.text
+
+
+def test_mdc_formulas() -> None:
+    assert sem_from_icc(5.5, 0.96) == pytest.approx(5.5 * math.sqrt(0.04))
+    assert mdc95_from_sem(1.0) == pytest.approx(2.7718, abs=1e-4)
+    first = [10.0, 11.0, 9.0, 12.0, 10.5, 8.0, 13.0, 9.5, 11.5, 10.0]
+    diffs = [0.5, -0.3, 0.2, -0.6, 0.4, 0.1, -0.2, 0.3, -0.4, 0.0]
+    local = local_mdc_from_pairs(
+        "lunge_distance_cm", first, [a + d for a, d in zip(first, diffs)], "cm"
+    )
+    mean = sum(diffs) / 10
+    sd = math.sqrt(sum((d - mean) ** 2 for d in diffs) / 9)
+    assert local.sem == pytest.approx(sd / math.sqrt(2))
+    assert local.mdc == pytest.approx(1.96 * sd) and local.n_pairs == 10
+    with pytest.raises(ValueError, match="at least 10"):
+        local_mdc_from_pairs("lunge_distance_cm", first[:5], first[:5], "cm")
+    with pytest.raises(ValueError, match="ICC"):
+        sem_from_icc(5.0, 1.2)
+
+
+def test_interpret_session_bundles_everything() -> None:
+    result = interpret_session(session((34, 8), (45, 12)), session((30, 7), (44, 12)))
+    kinds = {v.kind for v in result.verdicts}
+    assert kinds == {"reference", "asymmetry", "change"}
+    assert all(v.text and v.level in ("green", "amber", "red", "grey") for v in result.verdicts)
+    assert interpret_session(session((40, 10), None)).changes == ()
+
+
+def test_clinic_overrides_flow_into_verdicts() -> None:
+    norms = load_norms().with_overrides({"reference.lunge_distance_restricted_cm": 9.0})
+    v = reference_context(session((45, 9.5), None), norms)
+    assert next(x for x in v if x.measure == "lunge_distance_cm").status == "within"
