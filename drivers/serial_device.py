@@ -376,9 +376,14 @@ class SerialDevice(abc.ABC):
             raise LinkLost(f"no data for {limit:.1f} s")
 
     def _start_job(self) -> None:
-        self._begin_stream()
-        self._last_data_t = time.monotonic()
+        # Streaming first: samples that follow the start command at once must be kept.
         self._streaming = True
+        try:
+            self._begin_stream()
+        except BaseException:
+            self._streaming = False
+            raise
+        self._last_data_t = time.monotonic()
         self._set_state(DeviceState.STREAMING, self._streaming_message())
 
     def _stop_job(self) -> None:

@@ -271,7 +271,6 @@ class PtyEmulator(abc.ABC):
     def _open_pty(self) -> None:
         if self._tty_path is not None:
             self._master = open_tty(self._tty_path)
-            self.host_connected = True
             return
         master, slave = os.openpty()
         self._slave_name = os.ttyname(slave)
