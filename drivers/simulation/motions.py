@@ -215,6 +215,11 @@ class Lunge:
         Time after the hold starts at which the heel lifts (None: the heel stays down).
     heel_extra_deg : float
         Extra tibial inclination once the heel is up, degrees.
+    cop_forward_mm, heel_cop_forward_mm : float
+        How far the COP moves towards the toes at full lunge with the heel down (12 mm) and,
+        in addition, once the heel is up (70 mm). Simulation assumptions: small enough that a
+        heel-down lunge stays under a 20 mm "COP moved forward" heel-lift rule, large enough
+        that a lifted heel is unmistakable.
     stance : LungeStance
     """
 
@@ -229,7 +234,7 @@ class Lunge:
     heel_lift_at_s: float | None = None
     heel_extra_deg: float = 4.0
     lunge_share: float = 0.68
-    cop_forward_mm: float = 25.0
+    cop_forward_mm: float = 12.0
     heel_cop_forward_mm: float = 70.0
 
     @property

@@ -254,7 +254,7 @@ class SimulatedPatient:
             ramp_s=float(rng.uniform(2.0, 3.0)),
             hold_s=float(hold_s if hold_s is not None else rng.uniform(3.5, 5.0)),
             release_s=float(rng.uniform(1.2, 1.8)),
-            drift_deg=float(rng.normal(0.0, 0.25)),
+            drift_deg=float(rng.normal(0.0, 0.2)),
             drift_phase=float(rng.uniform(0, 2 * np.pi)),
             stance=stance,
             heel_lift_at_s=float(rng.uniform(0.6, 1.0)) if heel_lift else None,
