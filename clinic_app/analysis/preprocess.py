@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import signal
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -192,6 +191,8 @@ def lowpass(values: npt.ArrayLike, fs_hz: float, cutoff_hz: float, order: int = 
         )
     if order < 2 or order % 2:
         raise SignalError(f"zero-lag filter order must be even and ≥ 2, got {order}")
+    from scipy import signal  # lazy: scipy.signal takes ~0.8 s to import
+
     sos = signal.butter(order // 2, cutoff_hz, btype="low", fs=fs_hz, output="sos")
     padlen = 3 * (2 * len(sos) + 1)
     if x.shape[0] <= padlen:

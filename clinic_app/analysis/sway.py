@@ -27,10 +27,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import signal, stats
-from scipy.integrate import cumulative_trapezoid
-from scipy.spatial import ConvexHull, QhullError
-from scipy.spatial.distance import pdist
 
 from clinic_app.analysis.preprocess import MIN_SAMPLES, Processing, SignalError, check_finite
 
@@ -126,7 +122,9 @@ def prediction_ellipse_q(n: int, probability: float = 0.95) -> float:
     """
     if n < 3:
         raise SignalError("a prediction ellipse needs at least 3 samples")
-    f_quantile = float(stats.f.ppf(probability, 2, n - 2))
+    from scipy.special import fdtri  # lazy: scipy is slow to import, keep it off start-up
+
+    f_quantile = float(fdtri(2, n - 2, probability))
     return f_quantile * (n - 1) * 2 * (n + 1) / (n * (n - 2))
 
 
@@ -159,6 +157,9 @@ def _outside_octagon(ml: FloatArray, ap: FloatArray, buf: FloatArray) -> npt.NDA
 
 
 def _resultant_range(ml: FloatArray, ap: FloatArray, buf: FloatArray) -> float:
+    from scipy.spatial import ConvexHull, QhullError
+    from scipy.spatial.distance import pdist
+
     keep = _outside_octagon(ml, ap, buf)
     points = np.column_stack([ml[keep], ap[keep]])
     if points.shape[0] < 3:
@@ -196,7 +197,9 @@ def welch_psd(x: FloatArray, fs: float) -> tuple[FloatArray, FloatArray]:
     nperseg = n // 2
     step = nperseg - n // 4
     starts = np.arange(0, n - nperseg + 1, step)
-    window = signal.get_window("hann", nperseg)
+    from scipy.signal import get_window
+
+    window = get_window("hann", nperseg)
     frames = np.lib.stride_tricks.sliding_window_view(x, nperseg, axis=-1)[..., starts, :]
     frames = frames - frames.mean(axis=-1, keepdims=True)
     spectrum = np.fft.rfft(frames * window, axis=-1)
@@ -213,6 +216,8 @@ def _mean_power_frequency(f: FloatArray, p: FloatArray) -> float:
 
 
 def _power_frequency(f: FloatArray, p: FloatArray, fraction: float) -> float:
+    from scipy.integrate import cumulative_trapezoid
+
     cumulative = cumulative_trapezoid(p, f, initial=0.0)
     total = cumulative[-1]
     if total <= 0:
@@ -297,7 +302,9 @@ def sway_metrics(
     major = eigenvectors[:, 1]
     angle = math.degrees(math.atan2(major[1], major[0]))
     angle = angle - 180.0 if angle > 90.0 else angle + 180.0 if angle <= -90.0 else angle
-    z = float(stats.norm.ppf(probability))  # 1.645 for 95 % (Prieto's AREA-CC)
+    from scipy.special import ndtri
+
+    z = float(ndtri(probability))  # 1.645 for 95 % (Prieto's AREA-CC)
     resultant_range = _resultant_range(ml, ap, work)
 
     velocity = path / duration
