@@ -1,0 +1,1 @@
+"""Build tooling for DorsiLab's installers (not shipped in the application)."""
