@@ -317,7 +317,8 @@ class Touchdown:
     def evaluate(self, body: Body, t: FloatArray) -> Pose:
         """Pose at times ``t``."""
         fz, cx, cy = self.stance.plate(body, t)
-        down = min_jerk((t - self.t0) / 0.08) * (
+        # Load transfer to the landing foot within 50 ms (a foot strike, not a slow lean).
+        down = min_jerk((t - self.t0) / 0.05) * (
             1.0 - min_jerk((t - (self.t0 + self.duration_s)) / 0.3)
         )
         share = self.load_share * down
