@@ -302,3 +302,37 @@ def analyse_balance_trial(
         trim_s=(norms.value("balance.trim_start_s"), norms.value("balance.trim_end_s")),
     )
     return BalanceTrialResult("valid", planned_s, planned_s, None, None, metrics, body_mass_kg)
+
+
+def sample_times(samples: npt.NDArray[np.void]) -> npt.NDArray[np.float64]:
+    """Sample times (s) of a plate recording: the device clock when every sample has one
+    (``t_dev_s``), else the host's monotonic read time (``t_host_s``)."""
+    names = samples.dtype.names or ()
+    if "t_dev_s" in names:
+        device = np.asarray(samples["t_dev_s"], dtype=np.float64)
+        if device.size and np.isfinite(device).all() and np.all(np.diff(device) > 0):
+            return device
+    return np.asarray(samples["t_host_s"], dtype=np.float64)
+
+
+def analyse_plate_trial(
+    samples: npt.NDArray[np.void],
+    *,
+    planned_s: float,
+    body_mass_kg: float | None = None,
+    norms: Norms | None = None,
+) -> BalanceTrialResult:
+    """:func:`analyse_balance_trial` on a ``drivers.base.PLATE_DTYPE`` recording.
+
+    Uses ``fz_n``, ``cop_x_mm`` (medio-lateral) and ``cop_y_mm`` (antero-posterior) and the
+    times from :func:`sample_times`; the first sample is the trial start.
+    """
+    return analyse_balance_trial(
+        sample_times(samples),
+        samples["fz_n"],
+        samples["cop_x_mm"],
+        samples["cop_y_mm"],
+        planned_s=planned_s,
+        body_mass_kg=body_mass_kg,
+        norms=norms,
+    )

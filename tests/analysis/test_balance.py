@@ -125,3 +125,19 @@ def test_settings_come_from_the_norms_file() -> None:
 def test_bad_times_are_a_clear_error() -> None:
     with pytest.raises(SignalError, match="increasing"):
         analyse_balance_trial([0.0, 0.0], [500, 500], [0, 0], [0, 0], planned_s=10)
+
+
+def test_plate_samples_from_the_driver_dtype() -> None:
+    from clinic_app.analysis.balance import analyse_plate_trial, sample_times
+    from drivers.base import PLATE_DTYPE
+
+    p = replay()
+    samples = np.zeros(p["t"].size, dtype=PLATE_DTYPE)
+    samples["t_host_s"] = 5000.0 + p["t"] + 0.002 * np.random.default_rng(0).random(p["t"].size)
+    samples["t_dev_s"] = p["t"]
+    samples["fz_n"], samples["cop_x_mm"], samples["cop_y_mm"] = p["fz"], p["ml"], p["ap"]
+    np.testing.assert_array_equal(sample_times(samples), p["t"])
+    result = analyse_plate_trial(samples, planned_s=10.0)
+    assert result.status == "valid" and result.metrics is not None
+    samples["t_dev_s"] = np.nan  # a protocol without a device clock: host times
+    assert sample_times(samples)[0] == pytest.approx(5000.0, abs=0.01)
