@@ -224,3 +224,21 @@ def test_without_evdev_no_board_is_found_and_open_says_so() -> None:
         board.open()
     assert board.state is DeviceState.ERROR
     assert "Bluetooth" in board.last_error
+
+
+@pytest.mark.hardware
+@pytest.mark.skipif(not HAS_EVDEV, reason="REQUIRES evdev and a paired Wii Balance Board")
+def test_a_real_board_streams_when_one_is_paired() -> None:
+    from drivers.wiiboard_evdev import find_balance_boards
+
+    if not find_balance_boards():
+        pytest.skip("REQUIRES a Wii Balance Board paired over Bluetooth")
+    board = WiiBalanceBoard()
+    board.start()
+    try:
+        deadline = time.monotonic() + 5.0
+        while board.buffer.total < 20 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        board.close()
+    assert board.buffer.total >= 20, "the board sent fewer than 20 reports in 5 s"
