@@ -198,6 +198,28 @@ class SerialDevice(abc.ABC):
             raise
         self._set_state(DeviceState.CONNECTED, f"{self.label.capitalize()} connected.")
 
+    def open_async(
+        self, done: Callable[[DeviceError | None], None] | None = None
+    ) -> threading.Thread:
+        """:meth:`open` in a background thread, for callers that must not wait (the GUI).
+
+        Progress arrives through the state listeners; ``done(error_or_None)`` is called
+        from that thread when opening finished.
+        """
+
+        def run() -> None:
+            error: DeviceError | None = None
+            try:
+                self.open()
+            except DeviceError as exc:
+                error = exc
+            if done is not None:
+                done(error)
+
+        thread = threading.Thread(target=run, name=f"open-{self.port}", daemon=True)
+        thread.start()
+        return thread
+
     def close(self) -> None:
         """Stop streaming and release the port (idempotent, bounded)."""
         if self._streaming and self._worker_alive():
@@ -353,8 +375,9 @@ class SerialDevice(abc.ABC):
             except Exception as exc:  # a bug must not kill the thread silently
                 log.exception("%s worker failed", self.protocol)
                 self._fail(f"Internal error in the {self.label} driver: {exc}")
-                self._close_port()
-                return
+                break
+        # close() may have given up waiting while a reconnection was opening the port.
+        self._close_port()
 
     def _serve_once(self) -> None:
         while self._jobs:
@@ -430,10 +453,14 @@ class SerialDevice(abc.ABC):
             return False
         try:
             self._serial = open_port(path, self.baudrate, self._read_timeout_s)
-            self.port = path
+            if path != self.port:  # a USB device re-enumerated under another name
+                self.port = path
+                self._update_info(port=path)
             self._reset_codec()
             self._replies.clear()
             self._initialise()
+            if self._stop.is_set():
+                return True
             if resume_streaming:
                 self._start_job()
             else:

@@ -1,9 +1,10 @@
 """Bench figures of the 'acquisition' group: two real devices streaming over real ptys.
 
 A line-protocol force plate at 1 kHz and a WitMotion inclinometer at 200 Hz (0x51 + 0x53
-frames at 115200 baud) are emulated on the master side of two pseudo-terminals, in this
-process, and read by the real device classes (pyserial, worker threads, codecs, ring
-buffers) *together* for 60 s (10 s with ``quick``).
+frames at 115200 baud) are emulated on the master side of two pseudo-terminals, in a
+child process (like real sensors, they do not share this interpreter), and read by the
+real device classes (pyserial, worker threads, codecs, ring buffers) *together* for 60 s
+(10 s with ``quick``).
 
 Figures
 -------
@@ -20,8 +21,10 @@ acq_plate_samples, acq_wit_samples
 
 from __future__ import annotations
 
+import multiprocessing
 import tempfile
 import time
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -46,35 +49,71 @@ def measure(quick: bool) -> dict[str, float]:
         return _run(Path(tmp), seconds)
 
 
+def _emulate(folder: str, conn: Connection) -> None:
+    """Child process: both emulators, until told to stop; then their write logs."""
+    content = (wire.ACC, wire.ANGLE)
+    plate = LinePlateEmulator(link=Path(folder) / "ttyPLATE", rate_hz=PLATE_RATE_HZ)
+    wit = WitEmulator(
+        link=Path(folder) / "ttyWIT", rate_hz=WIT_RATE_HZ, yaw_counter=True, content=content
+    )
+    with plate, wit:
+        conn.send("ready")
+        conn.recv()
+        plate.faults.mute = wit.faults.mute = True
+        conn.send("muted")
+        conn.recv()
+        plate_times = plate.write_times()
+        conn.send(
+            {
+                "plate_times": plate_times,
+                "plate_seq": np.array(
+                    [row[0] for row in plate.sent[: len(plate_times)]], dtype=np.int64
+                ),
+                "wit_times": wit.write_times(),
+            }
+        )
+
+
 def _run(folder: Path, seconds: float) -> dict[str, float]:
-    plate_emu = LinePlateEmulator(link=folder / "ttyPLATE", rate_hz=PLATE_RATE_HZ)
-    wit_emu = WitEmulator(
-        link=folder / "ttyWIT",
-        rate_hz=WIT_RATE_HZ,
-        yaw_counter=True,
-        content=(wire.ACC, wire.ANGLE),
-    )
-    plate = LinePlateDevice(plate_emu.port, rate_hz=PLATE_RATE_HZ, capacity_s=seconds + 30)
-    wit = WitMotionDevice(
-        wit_emu.port, rate_hz=WIT_RATE_HZ, content=(wire.ACC, wire.ANGLE), capacity_s=seconds + 30
-    )
-    with plate_emu, wit_emu:
+    # The emulators run in their own process, as a real sensor would: they must not take
+    # the interpreter lock from the reader threads being measured.
+    context = multiprocessing.get_context("spawn")
+    conn, child_conn = context.Pipe()
+    child = context.Process(target=_emulate, args=(str(folder), child_conn), daemon=True)
+    child.start()
+    try:
+        if not conn.poll(60) or conn.recv() != "ready":
+            raise RuntimeError("the emulator process did not start")
+        content = (wire.ACC, wire.ANGLE)
+        plate = LinePlateDevice(
+            str(folder / "ttyPLATE"), rate_hz=PLATE_RATE_HZ, capacity_s=seconds + 30
+        )
+        wit = WitMotionDevice(
+            str(folder / "ttyWIT"), rate_hz=WIT_RATE_HZ, content=content, capacity_s=seconds + 30
+        )
         try:
             plate.open()
             wit.open()
             plate.start()
             wit.start()
             time.sleep(seconds)
-            plate_emu.faults.mute = wit_emu.faults.mute = True
+            conn.send("mute")
+            conn.recv()
             time.sleep(0.3)  # let the last written samples arrive
             streaming = plate.state is DeviceState.STREAMING and wit.state is DeviceState.STREAMING
         finally:
             plate.close()
             wit.close()
-        plate_got = plate.buffer.latest(plate.buffer.total)
-        wit_got = wit.buffer.latest(wit.buffer.total)
-        plate_lost, plate_lat = _match_plate(plate_got, plate_emu)
-        wit_lost, wit_lat = _match_wit(wit_got, wit_emu)
+        conn.send("report")
+        log: dict[str, npt.NDArray[Any]] = conn.recv()
+    finally:
+        child.join(10)
+        if child.is_alive():
+            child.kill()
+    plate_got = plate.buffer.latest(plate.buffer.total)
+    wit_got = wit.buffer.latest(wit.buffer.total)
+    plate_lost, plate_lat = _match_plate(plate_got, log["plate_seq"], log["plate_times"])
+    wit_lost, wit_lat = _match_wit(wit_got, log["wit_times"])
     both = np.concatenate((plate_lat, wit_lat)) * 1000.0
     figures = {
         "acq_lost_samples": float(plate_lost + wit_lost + plate.lost_samples),
@@ -95,11 +134,9 @@ def _pct(values: npt.NDArray[np.float64], q: float) -> float:
 
 
 def _match_plate(
-    got: npt.NDArray[Any], emu: LinePlateEmulator
+    got: npt.NDArray[Any], sent_seq: npt.NDArray[np.int64], written: npt.NDArray[np.float64]
 ) -> tuple[int, npt.NDArray[np.float64]]:
     """(lost, latencies in s) of the plate samples, matched by ``seq``."""
-    written = emu.write_times()
-    sent_seq = np.array([row[0] for row in emu.sent[: len(written)]], dtype=np.int64)
     if len(got) == 0 or len(sent_seq) == 0:
         return len(sent_seq), np.zeros(0)
     seq = got["seq"] % (1 << 32)
@@ -111,14 +148,15 @@ def _match_plate(
     return expected - int(np.count_nonzero(found)), latency
 
 
-def _match_wit(got: npt.NDArray[Any], emu: WitEmulator) -> tuple[int, npt.NDArray[np.float64]]:
+def _match_wit(
+    got: npt.NDArray[Any], written: npt.NDArray[np.float64]
+) -> tuple[int, npt.NDArray[np.float64]]:
     """(lost, latencies in s) of the inclinometer samples, matched by the yaw counter.
 
     The counter is the sample number modulo 3600; received samples are in order, so the
     number is unwrapped from the steps between them, and anchored at the newest received
     sample (the newest written one with that residue: any tail loss is < 3600 samples).
     """
-    written = emu.write_times()
     if len(got) == 0 or len(written) == 0:
         return len(written), np.zeros(0)
     residue = sample_index_from_yaw(got["angle_z_deg"])
