@@ -8,6 +8,7 @@ from clinic_app.storage._base import AUDIT_ACTIONS, AUDIT_ENTITIES, AuditEntry
 from clinic_app.storage.backups import BackupInfo, list_backups, newest_backup, restore_backup
 from clinic_app.storage.database import Database
 from clinic_app.storage.errors import (
+    BackupCheckError,
     DatabaseBusyError,
     DatabaseCorruptError,
     DatabaseOpenError,
@@ -51,6 +52,7 @@ __all__ = [
     "SIDES",
     "TRIAL_STATUSES",
     "AuditEntry",
+    "BackupCheckError",
     "BackupInfo",
     "Database",
     "DatabaseBusyError",

@@ -14,12 +14,14 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from clinic_app.storage._util import from_json, to_json, utc_now
-from clinic_app.storage.errors import DatabaseBusyError, NotFoundError
+from clinic_app.storage.backups import newest_backup
+from clinic_app.storage.errors import DatabaseBusyError, DatabaseCorruptError, NotFoundError
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +46,16 @@ class AuditEntry:
     user: str
 
 
+def is_damage(exc: sqlite3.DatabaseError) -> bool:
+    """True if SQLite reports a damaged file (rather than a constraint or a lock)."""
+    text = str(exc).lower()
+    return "malformed" in text or "not a database" in text or "corrupt" in text
+
+
 class StoreBase:
     """Connection holder with transactions, row helpers and the audit log."""
 
+    path: Path
     conn: sqlite3.Connection
     su: sqlite_utils.Database
     user: str
@@ -82,19 +91,41 @@ class StoreBase:
                 raise
             try:
                 yield
-            except BaseException:
+                self.conn.execute("COMMIT")
+            except BaseException as exc:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.DatabaseError) and is_damage(exc):
+                    raise self._damaged() from exc
                 raise
-            else:
-                self.conn.execute("COMMIT")
 
     # ------------------------------------------------------------------ row helpers
     def _rows(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
             cursor = self.conn.cursor()
             cursor.row_factory = sqlite3.Row
-            return cursor.execute(sql, params).fetchall()
+            try:
+                return cursor.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as exc:
+                if is_damage(exc):
+                    raise self._damaged() from exc
+                raise
+
+    def _damaged(self) -> DatabaseCorruptError:
+        """The error for damage found while working (not at open), in words."""
+        log.error("database damage found while reading or writing")
+        newest = newest_backup(self.path)
+        offer = (
+            f"Close DorsiLab and restore the newest backup, {newest.name}."
+            if newest
+            else "Close DorsiLab and contact your IT support; no backup was found."
+        )
+        return DatabaseCorruptError(
+            f"Part of the patient database {self.path.name} is damaged and cannot be read. "
+            f"{offer}",
+            self.path,
+            newest,
+        )
 
     def _row(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> sqlite3.Row | None:
         rows = self._rows(sql, params)

@@ -21,7 +21,7 @@ from pathlib import Path
 from clinic_app import paths
 from clinic_app.storage._files import make_private, private_umask
 from clinic_app.storage._util import to_json, utc_now
-from clinic_app.storage.errors import StorageError
+from clinic_app.storage.errors import BackupCheckError, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -110,13 +110,18 @@ def create_backup(
     with private_umask():
         target = sqlite3.connect(partial, isolation_level=None)
     try:
-        conn.backup(target)
-        target.execute("PRAGMA journal_mode=DELETE")
-        check = [row[0] for row in target.execute("PRAGMA quick_check")]
+        try:
+            conn.backup(target)
+            target.execute("PRAGMA journal_mode=DELETE")
+            check = [row[0] for row in target.execute("PRAGMA quick_check")]
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "malformed" not in str(exc):
+                raise StorageError(f"The backup could not be written ({exc}).") from exc
+            check = [str(exc)]
         if check != ["ok"]:
-            raise StorageError(
+            raise BackupCheckError(
                 "The backup copy failed its integrity check and was discarded; "
-                "the database itself may be damaged."
+                "the database itself is damaged."
             )
     except BaseException:
         target.close()

@@ -7,9 +7,9 @@ on one ``sqlite3`` connection configured for durability, wrapped by
 
 * WAL journal, ``synchronous=FULL`` (a committed transaction survives power loss),
   foreign keys on, a busy timeout so two windows wait for each other rather than fail;
-* ``PRAGMA quick_check`` on open: a damaged file raises :class:`DatabaseCorruptError`
-  saying so in words, with the newest backup on ``error.newest_backup`` for
-  :func:`~clinic_app.storage.backups.restore_backup`;
+* ``PRAGMA quick_check`` on open (see :func:`integrity_problems` for large files): a
+  damaged file raises :class:`DatabaseCorruptError` saying so in words, with the newest
+  backup on ``error.newest_backup`` for :func:`~clinic_app.storage.backups.restore_backup`;
 * numbered migrations, each preceded by a backup (:mod:`clinic_app.storage.migrations`);
 * a backup at start when the newest is older than a day (:mod:`clinic_app.storage.backups`);
 * owner-only files (mode 0600) for the database, its ``-wal``/``-shm`` and backups.
@@ -28,8 +28,9 @@ from types import TracebackType
 import sqlite_utils
 
 from clinic_app.storage import backups
-from clinic_app.storage._files import make_private, private_umask
+from clinic_app.storage._files import companions, make_private, private_umask
 from clinic_app.storage.errors import (
+    BackupCheckError,
     DatabaseBusyError,
     DatabaseCorruptError,
     DatabaseTooNewError,
@@ -46,6 +47,8 @@ log = logging.getLogger(__name__)
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 DEFAULT_BUSY_TIMEOUT_S = 5.0
+FULL_CHECK_MAX_BYTES = 256 * 1024 * 1024
+"""Files up to this size get a whole-file quick_check on open (see :func:`integrity_problems`)."""
 
 
 class Database(PatientStore, SessionStore, PlanStore, SettingsStore):
@@ -154,7 +157,13 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore):
             run_migrations(self.su, migrations, self._backup_for_migration, self.user)
         make_private(self.path)
         if backup_on_start and backups.backup_due(self.path):
-            self.backup_now("daily")
+            try:
+                self.backup_now("daily")
+            except BackupCheckError as exc:
+                log.error("daily backup copy failed its integrity check")
+                raise _corrupt(
+                    self.path, "a backup copy of it failed the integrity check"
+                ) from exc
 
     def _backup_for_migration(self, reason: str) -> Path:
         # The audit row for this backup is part of the migration's own audit row.
@@ -246,13 +255,43 @@ def _configure(conn: sqlite3.Connection, path: Path, busy_timeout_s: float) -> N
             log.warning("WAL journal not available (journal_mode=%s)", mode)
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
-        check = [row[0] for row in conn.execute("PRAGMA quick_check")]
+        check = integrity_problems(conn, path)
     except sqlite3.DatabaseError as exc:
         _raise_open_error(exc, path)
-    if check != ["ok"]:
+    if check:
         log.error("quick_check failed on open: %d problem(s)", len(check))
         raise _corrupt(path, "its integrity check found damage")
     make_private(path)
+
+
+def integrity_problems(conn: sqlite3.Connection, path: Path) -> list[str]:
+    """Run ``PRAGMA quick_check`` as fits the file's size; return the problems (none: ok).
+
+    A file of up to :data:`FULL_CHECK_MAX_BYTES` (database + WAL) is checked whole. A
+    larger one, which is nearly all recording chunks, has every table checked except
+    ``recordings``, so opening stays quick however many trials were recorded; the
+    recordings are covered by the full check of each backup copy (at least daily) and by
+    the size and zlib checksum checks on every chunk read.
+    """
+    size = sum(p.stat().st_size for p in companions(path) if not p.name.endswith("-shm"))
+    if size <= FULL_CHECK_MAX_BYTES:
+        rows = [str(row[0]) for row in conn.execute("PRAGMA quick_check")]
+        return [] if rows == ["ok"] else rows
+    tables = [
+        str(row[0])
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'recordings'"
+        )
+    ]
+    problems = []
+    for table in tables:
+        rows = [str(row[0]) for row in conn.execute(f"PRAGMA quick_check({_quote(table)})")]
+        problems += [] if rows == ["ok"] else rows
+    return problems
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _raise_open_error(exc: sqlite3.DatabaseError, path: Path) -> None:

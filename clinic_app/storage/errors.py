@@ -49,6 +49,13 @@ class DatabaseTooNewError(DatabaseOpenError):
     """The file was written by a newer DorsiLab with a schema this version does not know."""
 
 
+class BackupCheckError(StorageError):
+    """A fresh backup copy failed ``quick_check``: the database it was copied from is damaged.
+
+    The damaged copy is deleted, so it can never be offered for restore.
+    """
+
+
 class DatabaseBusyError(StorageError):
     """Another program kept the database locked for longer than the busy timeout."""
 

@@ -67,7 +67,10 @@ _V1_STATEMENTS = (
         updated_at TEXT NOT NULL,
         deleted_at TEXT
     )""",
-    "CREATE INDEX idx_patients_active_name ON patients (sort_name) WHERE deleted_at IS NULL",
+    # Search as you type scans this index in name order and tests search_text in the index
+    # itself, touching table rows only for matches.
+    "CREATE INDEX idx_patients_active_name ON patients (sort_name, search_text) "
+    "WHERE deleted_at IS NULL",
     "CREATE INDEX idx_patients_name ON patients "
     "(last_name COLLATE NOCASE, first_name COLLATE NOCASE)",
     "CREATE INDEX idx_patients_first_name ON patients (first_name COLLATE NOCASE)",

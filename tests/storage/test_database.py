@@ -200,3 +200,66 @@ def test_close_is_idempotent_and_checkpoints(db_path: Path) -> None:
     db.close()
     wal = db_path.with_name(db_path.name + "-wal")
     assert not wal.exists() or wal.stat().st_size == 0
+
+
+def _recording_pages(db_path: Path) -> list[int]:
+    """Page numbers (1-based) that hold only recordings data, via the dbstat table."""
+    conn = sqlite3.connect(db_path)
+    try:
+        rows = conn.execute("SELECT name, pageno FROM dbstat").fetchall()
+    finally:
+        conn.close()
+    return sorted(page for name, page in rows if name == "recordings")
+
+
+def _big_recording(db_path: Path) -> None:
+    import numpy as np
+
+    from drivers.base import PLATE_DTYPE
+
+    with Database.open(db_path) as db:
+        patient = db.create_patient({"first_name": "A", "last_name": "B", "birth_date": "1990-01-01"})
+        session = db.create_session(patient.id, "examiner")
+        trial = db.begin_trial(session, "balance", "left", "eo_firm")
+        rng = np.random.default_rng(1)
+        for _ in range(4):
+            samples = np.zeros(2000, dtype=PLATE_DTYPE)
+            samples["fz_n"] = rng.normal(size=2000)
+            db.append_recording_chunk(trial, "plate", samples)
+
+
+def test_large_files_check_every_table_but_recordings_on_open(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clinic_app.storage import database
+
+    monkeypatch.setattr(database, "FULL_CHECK_MAX_BYTES", 0)  # treat the file as large
+    _populated(db_path)
+    _damage(db_path)  # patients pages: still found on open
+    with pytest.raises(DatabaseCorruptError):
+        Database.open(db_path)
+
+
+def test_damaged_recordings_are_found_by_the_backup_check_and_on_read(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clinic_app.storage import StorageError, database
+
+    monkeypatch.setattr(database, "FULL_CHECK_MAX_BYTES", 0)
+    _big_recording(db_path)
+    pages = _recording_pages(db_path)
+    with db_path.open("r+b") as handle:
+        for page in pages[-3:]:
+            handle.seek((page - 1) * 4096)
+            handle.write(bytes([0xA5]) * 64)
+    before = list_backups(db_path)
+    with Database.open(db_path, backup_on_start=False) as db:  # opens: recordings skipped
+        with pytest.raises(StorageError, match="damaged"):
+            db.load_recording(1, "plate")
+        with pytest.raises(Exception, match="integrity check"):
+            db.backup_now()
+    assert list_backups(db_path) == before  # the damaged copy was not kept
+    for old in before:  # make the daily backup due: it finds the damage at start
+        old.path.unlink()
+    with pytest.raises(DatabaseCorruptError, match="backup copy of it failed"):
+        Database.open(db_path)
