@@ -21,6 +21,7 @@ from drivers.emulators.rion import RionEmulator
 from drivers.emulators.witmotion import WitEmulator
 from drivers.lineplate import LinePlateDevice
 from drivers.rion import RionDevice
+from drivers.transport import PortInfo
 from drivers.witmotion import WitMotionDevice
 
 PAYLOAD_OF_0x55 = bytes.fromhex("55 53 55 55 55 55 55 55 00 00 A6")
@@ -276,3 +277,32 @@ def test_9_missing_checksum_overlong_and_non_utf8_lines(tmp_path: Path) -> None:
     assert set((got["seq"] % (1 << 32)).tolist()) <= sent
     # The lines without a checksum were refused, so the stream has a gap that is counted.
     assert device.lost_samples > 0
+
+
+def test_7c_a_usb_device_is_found_again_by_serial_number_under_a_new_name(
+    tmp_path: Path,
+) -> None:
+    """After an unplug the device re-enumerates as another port; same serial = same plate."""
+    listed: list[PortInfo] = []
+    with LinePlateEmulator(link=tmp_path / "ttyUSB0", rate_hz=200) as first:
+        listed[:] = [PortInfo(first.port, 0x1A86, 0x7523, "PLATE-7", "1-1.2:1.0")]
+        device = LinePlateDevice(first.port, lister=lambda: list(listed))
+        device.open()
+        device.start()
+        assert wait_for(lambda: device.buffer.total >= 20)
+        listed[:] = [PortInfo("/dev/ttyS0", serial_number="")]  # unplugged
+        first.unplug()
+        assert wait_for(lambda: device.state is DeviceState.RECONNECTING)
+    try:
+        with LinePlateEmulator(link=tmp_path / "ttyUSB1", rate_hz=200) as second:
+            # Another bridge in the old socket must not be taken for the plate.
+            listed[:] = [
+                PortInfo(str(tmp_path / "ttyUSB0"), 0x1A86, 0x7523, "OTHER", "1-1.2:1.0"),
+                PortInfo(str(tmp_path / "ttyUSB1"), 0x1A86, 0x7523, "PLATE-7", "1-1.4:1.0"),
+            ]
+            assert wait_for(lambda: device.state is DeviceState.STREAMING)
+            assert device.info.port == second.port
+            total = device.buffer.total
+            assert wait_for(lambda: device.buffer.total >= total + 20)
+    finally:
+        device.close()
