@@ -28,6 +28,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from clinic_app.storage import Database
 from clinic_app.storage.patients import search_columns
@@ -86,7 +87,7 @@ _LAST = ["Durand", "Martínez", "Müller", "王", "O'Connor", "Mensah", "Raman",
          "Weiß"]  # fmt: skip
 
 
-def _patients(rng: random.Random) -> list[tuple[object, ...]]:
+def _patients(rng: random.Random) -> list[tuple[Any, ...]]:
     rows = []
     now = "2026-01-01T00:00:00Z"
     for i in range(N_PATIENTS):
