@@ -53,6 +53,9 @@ class DeviceView:
     lost_samples : int
     error : str
         The device's last problem in words ("" when none).
+    link : str
+        Link health of a serial device's codec (checksum failures, dropped bytes), "" when
+        the device has no codec counters.
     """
 
     title: str
@@ -64,12 +67,14 @@ class DeviceView:
     rate_hz: float | None
     lost_samples: int
     error: str
+    link: str = ""
 
     @property
     def stats(self) -> str:
-        """Measured rate and lost samples in words."""
+        """Measured rate, lost samples and link health in words."""
         rate = "—" if self.rate_hz is None else f"{self.rate_hz:.0f} Hz"
-        return f"Measured rate {rate} · Lost samples {self.lost_samples}"
+        text = f"Measured rate {rate} · Lost samples {self.lost_samples}"
+        return f"{text} · {self.link}" if self.link else text
 
 
 def measured_rate_hz(samples: np.ndarray[Any, Any]) -> float | None:
@@ -131,6 +136,16 @@ def state_words(device: Device, rate_hz: float | None) -> str:
     return state.describe()
 
 
+def link_text(device: Device) -> str:
+    """Checksum failures and dropped bytes of a serial device's codec ("" when none)."""
+    codec = getattr(device, "codec", None)
+    failures = getattr(codec, "checksum_failures", None)
+    dropped = getattr(codec, "dropped_bytes", None)
+    if not isinstance(failures, int) or not isinstance(dropped, int):
+        return ""
+    return f"Checksum failures {failures} · Dropped bytes {dropped}"
+
+
 def describe(device: Device) -> DeviceView:
     """Everything the panel shows about ``device`` right now."""
     info = device.info
@@ -168,4 +183,5 @@ def describe(device: Device) -> DeviceView:
         rate_hz=None if rate is None or not math.isfinite(rate) else rate,
         lost_samples=int(device.lost_samples),
         error=error,
+        link=link_text(device),
     )

@@ -223,3 +223,18 @@ def test_devices_dialog_wraps_the_panel(qtbot, sim, tmp_path) -> None:
     qtbot.addWidget(dialog)
     assert dialog.panel.registry is registry
     assert dialog.windowTitle() == "Devices"
+
+
+def test_serial_link_health_is_shown_when_the_device_has_codec_counters(sim) -> None:
+    from clinic_app.ui.devices_status import describe
+
+    _, _, inc, _, _ = sim
+
+    class Codec:
+        checksum_failures = 2
+        dropped_bytes = 37
+
+    inc.codec = Codec()  # what WitMotion, Rion and line-plate devices expose
+    assert describe(inc).stats.endswith("Checksum failures 2 · Dropped bytes 37")
+    del inc.codec
+    assert "Checksum" not in describe(inc).stats
