@@ -102,6 +102,7 @@ def create_backup(
         raise ValueError(f"backup reason must be a short lowercase tag, not {reason!r}")
     folder = paths.backup_dir(db_path)
     folder.chmod(0o700)
+    _remove_stale_partials(folder)
     when = datetime.now(UTC)
     final = (
         folder / f"{db_path.stem}-{when.strftime(_STAMP)}-{reason}{db_path.suffix or '.sqlite3'}"
@@ -133,6 +134,15 @@ def create_backup(
     log.info("database backup written: %s (%s)", final.name, reason)
     rotate_backups(db_path, keep=keep)
     return final
+
+
+def _remove_stale_partials(folder: Path) -> None:
+    """Delete ``*.partial`` copies left by a backup that was killed half-way (> 1 h old)."""
+    cutoff = datetime.now(UTC).timestamp() - 3600
+    for stale in folder.glob("*.partial"):
+        with contextlib.suppress(FileNotFoundError):
+            if stale.stat().st_mtime < cutoff:
+                stale.unlink()
 
 
 def rotate_backups(db_path: Path, *, keep: int = KEEP) -> list[Path]:

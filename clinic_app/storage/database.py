@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 DEFAULT_BUSY_TIMEOUT_S = 5.0
+WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 FULL_CHECK_MAX_BYTES = 256 * 1024 * 1024
 """Files up to this size get a whole-file quick_check on open (see :func:`integrity_problems`)."""
 
@@ -204,8 +205,16 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore):
             return current_version(self.conn)
 
     def backup_now(self, reason: str = "manual") -> Path:
-        """Write a backup now (rotating to keep ten) and audit it; return its path."""
+        """Write a backup now (rotating to keep ten) and audit it; return its path.
+
+        Raises
+        ------
+        BackupCheckError
+            If the copy fails its integrity check (the database is damaged).
+        """
         with self._lock:
+            if self.conn.in_transaction:
+                raise RuntimeError("back up outside a transaction, so the copy is all committed")
             with private_umask():
                 target = backups.create_backup(self.conn, self.path, reason)
             self.record_audit("backup", "database", None, {"file": target.name, "reason": reason})
@@ -254,6 +263,8 @@ def _configure(conn: sqlite3.Connection, path: Path, busy_timeout_s: float) -> N
         if str(mode).lower() != "wal":
             log.warning("WAL journal not available (journal_mode=%s)", mode)
         conn.execute("PRAGMA synchronous = FULL")
+        # After a checkpoint the WAL is cut back to this size instead of keeping its peak.
+        conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")
         conn.execute("PRAGMA foreign_keys = ON")
         check = integrity_problems(conn, path)
     except sqlite3.DatabaseError as exc:

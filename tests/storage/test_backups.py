@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import time
 from pathlib import Path
+
+import pytest
 
 from clinic_app.storage import Database, list_backups, newest_backup
 from clinic_app.storage.backups import KEEP, create_backup
@@ -60,3 +64,21 @@ def test_backup_is_a_complete_standalone_copy(db: Database, make_patient: Patien
     finally:
         copy.close()
     assert len(names) == 25 and "Uncommitted" not in names
+
+
+def test_no_backup_inside_an_open_transaction(db: Database) -> None:
+    with db.transaction(), pytest.raises(RuntimeError, match="outside a transaction"):
+        db.backup_now()
+
+
+def test_copies_left_by_a_killed_backup_are_cleaned_up(db: Database) -> None:
+    folder = db.path.parent / "backups"
+    stale = folder / "dorsilab-20200101T000000000000Z-daily.sqlite3.partial"
+    fresh = folder / "dorsilab-20990101T000000000000Z-daily.sqlite3.partial"
+    for path in (stale, fresh):
+        path.write_bytes(b"half a copy")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    db.backup_now()
+    assert not stale.exists()
+    assert fresh.exists()  # might belong to a backup running right now
+    assert all(not b.path.name.endswith(".partial") for b in db.list_backups())

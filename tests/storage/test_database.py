@@ -218,7 +218,9 @@ def _big_recording(db_path: Path) -> None:
     from drivers.base import PLATE_DTYPE
 
     with Database.open(db_path) as db:
-        patient = db.create_patient({"first_name": "A", "last_name": "B", "birth_date": "1990-01-01"})
+        patient = db.create_patient(
+            {"first_name": "A", "last_name": "B", "birth_date": "1990-01-01"}
+        )
         session = db.create_session(patient.id, "examiner")
         trial = db.begin_trial(session, "balance", "left", "eo_firm")
         rng = np.random.default_rng(1)
