@@ -132,6 +132,7 @@ class HoldDetector:
         """Forget everything (a new trial)."""
         self._t: deque[float] = deque()
         self._a: deque[float] = deque()
+        self._shift: float | None = None  # sums are of (angle − shift): no cancellation
         self._sum = 0.0
         self._sum_sq = 0.0
         self._min: deque[tuple[float, float]] = deque()  # (t, angle), increasing angles
@@ -141,10 +142,13 @@ class HoldDetector:
         self._holding = False
 
     def _push(self, t: float, a: float) -> None:
+        if self._shift is None:
+            self._shift = a
         self._t.append(t)
         self._a.append(a)
-        self._sum += a
-        self._sum_sq += a * a
+        d = a - self._shift
+        self._sum += d
+        self._sum_sq += d * d
         while self._min and self._min[-1][1] >= a:
             self._min.pop()
         self._min.append((t, a))
@@ -154,9 +158,9 @@ class HoldDetector:
 
     def _pop_front(self) -> None:
         t = self._t.popleft()
-        a = self._a.popleft()
-        self._sum -= a
-        self._sum_sq -= a * a
+        d = self._a.popleft() - (self._shift or 0.0)
+        self._sum -= d
+        self._sum_sq -= d * d
         if self._min and self._min[0][0] <= t:
             self._min.popleft()
         if self._max and self._max[0][0] <= t:
@@ -168,19 +172,18 @@ class HoldDetector:
         self._min.clear()
         self._max.clear()
         self._sum = self._sum_sq = 0.0
+        self._shift = None
+
+    def _mean(self) -> float:
+        return (self._shift or 0.0) + self._sum / len(self._a)
 
     def _window_hold(self) -> Hold:
         n = len(self._a)
-        mean = self._sum / n
-        if n > 1:
-            var = max((self._sum_sq - n * mean * mean) / (n - 1), 0.0)
-            # The running sums lose precision over long holds; recompute exactly when small.
-            if var < 1e-6:
-                arr = np.fromiter(self._a, dtype=np.float64, count=n)
-                var = float(arr.var(ddof=1))
-        else:
-            var = 0.0
-        return Hold(self._t[0], self._t[-1], mean, math.sqrt(var), n)
+        mean_shifted = self._sum / n
+        var = max((self._sum_sq - n * mean_shifted**2) / (n - 1), 0.0) if n > 1 else 0.0
+        return Hold(
+            self._t[0], self._t[-1], (self._shift or 0.0) + mean_shifted, math.sqrt(var), n
+        )
 
     def update(self, t_s: npt.ArrayLike, angle_deg: npt.ArrayLike) -> HoldState:
         """Add a batch of samples and report the state.
@@ -207,7 +210,7 @@ class HoldDetector:
                 self._pop_front()
                 self._holding = False
             still = self._t[-1] - self._t[0]
-            self._holding = still >= s.min_hold_s and self._sum / len(self._a) >= s.min_angle_deg
+            self._holding = still >= s.min_hold_s and self._mean() >= s.min_angle_deg
             if self._holding:
                 hold = self._window_hold()
                 self._hold = hold
@@ -222,7 +225,7 @@ class HoldDetector:
         """The state after the last batch."""
         s = self.settings
         still = (self._t[-1] - self._t[0]) if len(self._t) > 1 else 0.0
-        above = bool(self._a) and self._sum / len(self._a) >= s.min_angle_deg
+        above = bool(self._a) and self._mean() >= s.min_angle_deg
         progress = min(still / s.min_hold_s, 1.0) if above and s.min_hold_s > 0 else 0.0
         return HoldState(
             still_s=still,

@@ -125,3 +125,16 @@ def test_pain_checks() -> None:
     for nrs, place, message in cases:
         with pytest.raises(InputError, match=message):
             check_pain(nrs, place)
+
+
+def test_long_and_quantised_holds_keep_an_accurate_quality_figure() -> None:
+    fs = 200.0
+    t = np.arange(0, 30, 1 / fs)
+    rng = np.random.default_rng(8)
+    angle = np.round(44.0 + rng.normal(0, 0.01, t.size), 2)  # 0.01° resolution
+    hold = find_hold(t, angle, SETTINGS)
+    assert hold is not None and hold.n == t.size
+    assert hold.angle_deg == pytest.approx(float(angle.mean()), abs=1e-9)
+    assert hold.sd_deg == pytest.approx(float(angle.std(ddof=1)), rel=1e-6)
+    still = find_hold(t, np.full(t.size, 37.25), SETTINGS)
+    assert still is not None and still.sd_deg == 0.0 and still.angle_deg == 37.25

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -57,6 +57,10 @@ def test_rotation_keeps_resultant_measures(
     trace: tuple[np.ndarray, np.ndarray], angle: float
 ) -> None:
     ap, ml = trace
+    # The ellipse area of a nearly collinear trace is ill-conditioned (its small eigenvalue
+    # is lost in rounding); real sway is never a line, so such traces are left out here.
+    eigenvalues = np.linalg.eigvalsh(np.cov(np.vstack([ap, ml])))
+    assume(eigenvalues[0] > 1e-6 * eigenvalues[1])
     c, s = math.cos(angle), math.sin(angle)
     a = sway_metrics(ap, ml, 100.0).to_json()
     b = sway_metrics(c * ap - s * ml, s * ap + c * ml, 100.0).to_json()
