@@ -36,8 +36,8 @@ from drivers.base import (
 )
 from drivers.codecs import rion_wire as wire
 from drivers.codecs.rion import RionCodec, RionFrame
-from drivers.serial_device import LinkLost, SerialDevice
-from drivers.transport import PortLister
+from drivers.serial_device import SerialDevice
+from drivers.transport import LinkLost, PortLister
 
 
 class RionDevice(SerialDevice):

@@ -29,7 +29,6 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import replace
 from typing import Any, TypeVar
 
 import numpy as np
@@ -43,33 +42,24 @@ from drivers.base import (
     DeviceTimeoutError,
     RingBuffer,
     SampleArray,
-    StateListener,
 )
-from drivers.transport import PortIdentity, PortLister, find_port, list_ports, open_port
-
-try:  # termios exists on POSIX only; a pty raises termios.error on some settings.
-    import termios
-
-    _TermiosError: type[Exception] = termios.error
-except ImportError:  # pragma: no cover - Windows
-    _TermiosError = OSError
+from drivers.device_status import DeviceStatus
+from drivers.transport import (
+    TRANSPORT_ERRORS,
+    LinkLost,
+    PortIdentity,
+    PortLister,
+    find_port,
+    list_ports,
+    open_port,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-TRANSPORT_ERRORS: tuple[type[Exception], type[Exception], type[Exception]] = (
-    serial.SerialException,
-    OSError,
-    _TermiosError,
-)
-"""Exceptions that mean "the link is gone" (``SerialException`` is an ``OSError``)."""
+RECONNECT_ERRORS: tuple[type[Exception], ...] = (DeviceError, LinkLost, *TRANSPORT_ERRORS)
 
 
-class LinkLost(Exception):
-    """Raised inside the worker when the transport failed or the device went silent."""
-
-
-class SerialDevice(abc.ABC):
+class SerialDevice(DeviceStatus, abc.ABC):
     """Base class of the serial devices (WitMotion, Rion, line-protocol plate).
 
     Implements the :class:`drivers.base.Device` protocol. Subclasses provide the
@@ -113,6 +103,7 @@ class SerialDevice(abc.ABC):
         reconnect: bool = True,
         read_timeout_s: float = 0.02,
     ) -> None:
+        super().__init__(DeviceInfo(kind=self.kind, protocol=self.protocol, port=port))
         self.port = port
         self.baudrate = baudrate
         self.buffer = RingBuffer(self.dtype, capacity)
@@ -121,11 +112,6 @@ class SerialDevice(abc.ABC):
         self._read_timeout_s = read_timeout_s
         self._serial: serial.SerialBase | None = None
         self._identity = PortIdentity(port)
-        self._state = DeviceState.DISCONNECTED
-        self._last_error = ""
-        self._lost_samples = 0
-        self._listeners: list[StateListener] = []
-        self._state_lock = threading.RLock()
         self._jobs: collections.deque[tuple[Callable[[], Any], Future[Any]]] = collections.deque()
         self._replies: collections.deque[Any] = collections.deque(maxlen=256)
         self._stop = threading.Event()
@@ -134,37 +120,11 @@ class SerialDevice(abc.ABC):
         self._want_streaming = False
         self._bytes_read = 0
         self._last_data_t = 0.0
-        self._info = DeviceInfo(kind=self.kind, protocol=self.protocol, port=port)
-
-    # ------------------------------------------------------------------ Device API
-    @property
-    def state(self) -> DeviceState:
-        """Current connection state."""
-        return self._state
-
-    @property
-    def info(self) -> DeviceInfo:
-        """Identity and configuration (updated by identification)."""
-        return self._info
-
-    @property
-    def last_error(self) -> str:
-        """The last problem in words ("" when none)."""
-        return self._last_error
-
-    @property
-    def lost_samples(self) -> int:
-        """Samples known to be lost (sequence gaps, poll timeouts)."""
-        return self._lost_samples
 
     @property
     def bytes_read(self) -> int:
         """Bytes received since :meth:`open` (link-activity figure)."""
         return self._bytes_read
-
-    def add_state_listener(self, listener: StateListener) -> None:
-        """Register ``listener(state, message)``; called from the device's threads."""
-        self._listeners.append(listener)
 
     def open(self) -> None:
         """Open the port, start the worker and identify/configure the device.
@@ -197,28 +157,6 @@ class SerialDevice(abc.ABC):
             self._fail(str(exc))
             raise
         self._set_state(DeviceState.CONNECTED, f"{self.label.capitalize()} connected.")
-
-    def open_async(
-        self, done: Callable[[DeviceError | None], None] | None = None
-    ) -> threading.Thread:
-        """:meth:`open` in a background thread, for callers that must not wait (the GUI).
-
-        Progress arrives through the state listeners; ``done(error_or_None)`` is called
-        from that thread when opening finished.
-        """
-
-        def run() -> None:
-            error: DeviceError | None = None
-            try:
-                self.open()
-            except DeviceError as exc:
-                error = exc
-            if done is not None:
-                done(error)
-
-        thread = threading.Thread(target=run, name=f"open-{self.port}", daemon=True)
-        thread.start()
-        return thread
 
     def close(self) -> None:
         """Stop streaming and release the port (idempotent, bounded)."""
@@ -268,13 +206,6 @@ class SerialDevice(abc.ABC):
     def _silence_limit_s(self) -> float | None:
         """Seconds without any byte while streaming after which the link counts as lost."""
         return None
-
-    def _update_info(self, **changes: Any) -> None:
-        self._info = replace(self._info, **changes)
-
-    def _add_lost(self, count: int) -> None:
-        if count > 0:
-            self._lost_samples += count
 
     def _call(self, job: Callable[[], T], timeout: float) -> T:
         """Run ``job`` in the worker and wait at most ``timeout`` seconds for its result."""
@@ -465,7 +396,7 @@ class SerialDevice(abc.ABC):
                 self._start_job()
             else:
                 self._set_state(DeviceState.CONNECTED, f"{self.label.capitalize()} reconnected.")
-        except (DeviceError, LinkLost, serial.SerialException, OSError, _TermiosError) as exc:
+        except RECONNECT_ERRORS as exc:
             log.debug("reconnect to %s failed: %s", path, exc)
             self._close_port()
             return False
@@ -508,17 +439,3 @@ class SerialDevice(abc.ABC):
         if port is not None:
             with contextlib.suppress(*TRANSPORT_ERRORS):
                 port.close()
-
-    def _fail(self, message: str) -> None:
-        self._last_error = message
-        self._set_state(DeviceState.ERROR, message)
-
-    def _set_state(self, state: DeviceState, message: str) -> None:
-        with self._state_lock:
-            self._state = state
-            listeners = list(self._listeners)
-        for listener in listeners:
-            try:
-                listener(state, message)
-            except Exception:
-                log.exception("device state listener failed")

@@ -29,6 +29,8 @@ from serial.tools import list_ports as _list_ports
 from drivers.base import DeviceError, PortBusyError, PortNotFoundError
 
 __all__ = [
+    "TRANSPORT_ERRORS",
+    "LinkLost",
     "PortIdentity",
     "PortInfo",
     "PortLister",
@@ -39,6 +41,21 @@ __all__ = [
     "open_port",
     "probe_port",
 ]
+
+
+try:  # termios exists on POSIX only; a pty raises termios.error on some settings.
+    import termios
+
+    _TermiosError: type[Exception] = termios.error
+except ImportError:  # pragma: no cover - Windows
+    _TermiosError = OSError
+
+TRANSPORT_ERRORS: tuple[type[Exception], ...] = (serial.SerialException, OSError, _TermiosError)
+"""Exceptions that mean "the link is gone" (USB unplug, Bluetooth drop, pty closed)."""
+
+
+class LinkLost(Exception):
+    """Raised inside a device worker when the transport failed or the device went silent."""
 
 
 @dataclass(frozen=True)
