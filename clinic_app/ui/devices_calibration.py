@@ -77,6 +77,9 @@ class CalibrationProcedure:
         self.check_error_pct: float | None = None
         self.saved = False
         self._calibration: PlateCalibration = plate.calibration
+        # The unit the plate reports in ($INFO of a line-protocol plate), so the stored
+        # scales say what they convert from.
+        self._calibration.unit = str(plate.info.extra.get("units", self._calibration.unit))
         self._cursor = 0
         geo = self._calibration.geometry
         hx, hy = geo.spacing_x_mm / 2, geo.spacing_y_mm / 2

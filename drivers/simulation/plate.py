@@ -96,7 +96,7 @@ class SimulatedForcePlate(_SimulatedDevice):
             extra={
                 "spacing_x_mm": geometry.spacing_x_mm,
                 "spacing_y_mm": geometry.spacing_y_mm,
-                "unit": "N",
+                "units": "N",
             },
         )
 

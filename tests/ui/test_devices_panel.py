@@ -238,3 +238,49 @@ def test_serial_link_health_is_shown_when_the_device_has_codec_counters(sim) -> 
     assert describe(inc).stats.endswith("Checksum failures 2 · Dropped bytes 37")
     del inc.codec
     assert "Checksum" not in describe(inc).stats
+
+
+def test_calibration_wizard_on_a_line_protocol_plate_over_a_real_pty(qtbot, tmp_path) -> None:
+    """The same wizard drives the real serial driver; the emulator plays the known mass."""
+    from drivers.emulators.lineplate import LinePlateEmulator
+    from drivers.lineplate import LinePlateDevice
+
+    half = 200.0  # the emulator's 400 × 400 mm plate
+    where = {"tare": None, "centre": (0.0, 0.0), "check": (0.0, 0.0)}
+    where |= {
+        f"corner{i}": xy
+        for i, xy in enumerate([(half, half), (half, -half), (-half, half), (-half, -half)])
+    }
+    with LinePlateEmulator(
+        link=tmp_path / "ttyPLATE", rate_hz=500, units="counts", sway_mm=(0.0, 0.0), noise_n=0.2
+    ) as emu:
+        plate = LinePlateDevice(emu.port, calibration_dir=tmp_path / "device-store")
+        registry = DeviceRegistry()
+        registry.add(plate)
+        panel = DevicesPanel(registry=registry, store=CalibrationStore(tmp_path))
+        qtbot.addWidget(panel)
+        try:
+            panel.cards["force_plate"].connect_button.click()
+            panel.wait_for_actions(10.0)
+            assert plate.state is DeviceState.STREAMING
+            wizard = panel.open_calibration(plate, modal=False)
+            qtbot.addWidget(wizard)
+            wizard.mass.setValue(10.0)
+            proc = wizard.procedure
+            while proc.step.key != "save":
+                key = proc.step.key
+                if key in where:
+                    xy = where[key]
+                    emu.mass_kg, emu.cop_mm = (0.0, (0.0, 0.0)) if xy is None else (10.0, xy)
+                    proc.enter()  # readings from now on see the new load
+                index = proc.index
+                qtbot.waitUntil(wizard.next_button.isEnabled, timeout=5000)
+                qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
+                qtbot.waitUntil(lambda i=index: proc.index > i, timeout=5000)
+            assert proc.saved, wizard.messages
+            np.testing.assert_allclose(plate.calibration.scales, 1.0 / emu.counts_per_n, rtol=2e-3)
+            assert abs(proc.check_error_pct) < 0.5
+            stored = CalibrationStore(tmp_path).load("FP-000123")
+            assert stored is not None and stored.is_calibrated and stored.unit == "counts"
+        finally:
+            plate.close()
