@@ -214,6 +214,8 @@ def compare_sessions(
 
 
 def _lunge_mdc(what: str, units: str, same: bool | None, norms: Norms) -> NormEntry:
+    if norms.text("mdc.lunge_set") == "single_rater" and same is not False:
+        return norms[f"mdc.lunge_{what}_single_rater_{units}"]
     same_entry = norms[f"mdc.lunge_{what}_same_examiner_{units}"]
     diff_entry = norms[f"mdc.lunge_{what}_different_examiner_{units}"]
     if same is None:

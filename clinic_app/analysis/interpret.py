@@ -297,4 +297,35 @@ def _angle_reference(side: str, value: float, site: str | None, norms: Norms) ->
     )  # fmt: skip
 
 
-__all__ = ["MEASURE_LABELS", "Asymmetry", "limb_asymmetry", "reference_context"]
+def romberg_quotients(
+    summary: SessionSummary, metric: str = "mean_velocity_cm_s"
+) -> dict[str, dict[str, float]]:
+    """Eyes-closed / eyes-open ratio of a balance metric, per side and surface.
+
+    Optional context [S] (used in a registered CAI trial; clinical reference §2.7): values
+    above 1 mean the patient relies on vision. Only where both conditions have valid trials.
+
+    Returns
+    -------
+    dict
+        ``{"left": {"firm": 2.1, "foam": 1.6}, …}`` (dimensionless).
+    """
+    out: dict[str, dict[str, float]] = {}
+    for side, conditions in summary.balance.items():
+        for surface in ("firm", "foam"):
+            eo = conditions.get(f"eo_{surface}")
+            ec = conditions.get(f"ec_{surface}")
+            if eo and ec and metric in eo.metrics_mean and metric in ec.metrics_mean:
+                denominator = eo.metrics_mean[metric]
+                if denominator > 0:
+                    out.setdefault(side, {})[surface] = ec.metrics_mean[metric] / denominator
+    return out
+
+
+__all__ = [
+    "MEASURE_LABELS",
+    "Asymmetry",
+    "limb_asymmetry",
+    "reference_context",
+    "romberg_quotients",
+]

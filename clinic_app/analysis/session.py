@@ -27,7 +27,12 @@ from clinic_app.analysis.change import (
     mdc95_from_sem,
     sem_from_icc,
 )
-from clinic_app.analysis.interpret import Asymmetry, limb_asymmetry, reference_context
+from clinic_app.analysis.interpret import (
+    Asymmetry,
+    limb_asymmetry,
+    reference_context,
+    romberg_quotients,
+)
 from clinic_app.analysis.norms import NormEntry, Norms, load_norms
 from clinic_app.analysis.summary import (
     CONDITIONS,
@@ -145,6 +150,7 @@ __all__ = [
     "local_mdc_from_pairs",
     "mdc95_from_sem",
     "reference_context",
+    "romberg_quotients",
     "sem_from_icc",
     "summarize_session",
 ]

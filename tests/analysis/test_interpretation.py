@@ -202,3 +202,28 @@ def test_clinic_overrides_flow_into_verdicts() -> None:
     norms = load_norms().with_overrides({"reference.lunge_distance_restricted_cm": 9.0})
     v = reference_context(session((45, 9.5), None), norms)
     assert next(x for x in v if x.measure == "lunge_distance_cm").status == "within"
+
+
+def test_single_rater_mdc_set_is_a_clinic_option() -> None:
+    norms = load_norms().with_overrides({"mdc.lunge_set": "single_rater"})
+    now, before = session((40, 11.6), None), session((40, 10.0), None)
+    c = next(c for c in compare_sessions(now, before, norms=norms) if "distance" in c.measure)
+    assert c.mdc == 1.5 and c.verdict.status == "improved" and "Konor" in c.verdict.source
+    # A different examiner is never a single rater: the review's inter-examiner MDC applies.
+    c = next(
+        c
+        for c in compare_sessions(now, before, norms=norms, same_examiner=False)
+        if "distance" in c.measure
+    )
+    assert c.mdc == 1.6
+
+
+def test_romberg_quotient() -> None:
+    from clinic_app.analysis.session import romberg_quotients
+
+    rows = [
+        {"protocol": "balance", "side": "left", "condition": c, "attempt": 1, "practice": 0,
+         "status": "valid", "result": {"metrics": {"mean_velocity_cm_s": v}}}
+        for c, v in (("eo_firm", 2.0), ("ec_firm", 5.0), ("eo_foam", 4.0))
+    ]  # fmt: skip
+    assert romberg_quotients(summarize_session(rows)) == {"left": {"firm": 2.5}}
