@@ -58,28 +58,39 @@ def temperature_step(previous: FloatRows, rows: FloatRows) -> BoolArray:
 
 
 def angle_values(words: npt.NDArray[Any]) -> FloatRows:
-    """Upward unit vector rebuilt from roll and pitch, and the raw version word, ``(m, 4)``.
+    """Raw roll, pitch, yaw and version words of 0x53 frames as floats, ``(m, 4)``."""
+    values: FloatRows = words.astype(np.float64)
+    return values
 
-    Continuity is judged on the gravity direction rather than on the Euler angles: near a
-    pitch of ±90° - a sensor strapped with its long axis up the shin - roll and yaw swing
-    through large angles while the sensor hardly moves (gimbal lock), and yaw drifts with
-    the magnetometer. The direction of gravity has neither problem.
-    """
-    radians = words[:, :2] * (np.pi / wire.FULL_SCALE)
-    up = gravity_from_euler(np.degrees(radians[:, 0]), np.degrees(radians[:, 1]))
-    return np.column_stack((up, words[:, 3].astype(np.float64)))
+
+def _up(raw: FloatRows) -> FloatRows:
+    degrees = raw[:, :2] * (wire.ANGLE_RANGE_DEG / wire.FULL_SCALE)
+    return gravity_from_euler(degrees[:, 0], degrees[:, 1])
 
 
 def angle_step(
     max_step_deg: Callable[[], float], check_version: bool
 ) -> Callable[[FloatRows, FloatRows], BoolArray]:
-    """Step check for 0x53 frames: the gravity direction turns by at most ``max_step_deg()``
-    and, optionally, the version word does not change."""
+    """Step check for 0x53 frames (raw words from :func:`angle_values`).
+
+    A step is possible when roll and pitch each moved by at most ``max_step_deg()``
+    (wrapping at ±180°), or else when the gravity direction rebuilt from them turned by at
+    most that much: near a pitch of ±90° - a sensor strapped with its long axis up the
+    shin - roll swings through large angles while the sensor hardly moves (gimbal lock).
+    Yaw is not judged (it drifts with the magnetometer). Optionally the version word must
+    not change.
+    """
 
     def step(previous: FloatRows, rows: FloatRows) -> BoolArray:
-        cos_limit = np.cos(np.radians(min(max_step_deg(), 180.0)))
-        dot = np.einsum("ij,ij->i", previous[:, :3], rows[:, :3])
-        ok: BoolArray = dot >= cos_limit - 1e-12
+        limit_deg = min(max_step_deg(), 180.0)
+        limit_raw = limit_deg * (wire.FULL_SCALE / wire.ANGLE_RANGE_DEG)
+        delta = np.abs(rows[:, :2] - previous[:, :2])
+        delta = np.minimum(delta, 2 * wire.FULL_SCALE - delta)
+        ok: BoolArray = np.all(delta <= limit_raw, axis=1)
+        if not ok.all():
+            again = np.flatnonzero(~ok)
+            dot = np.einsum("ij,ij->i", _up(previous[again]), _up(rows[again]))
+            ok[again] = dot >= np.cos(np.radians(limit_deg)) - 1e-12
         if check_version:
             ok = ok & (rows[:, 3] == previous[:, 3])
         return ok
