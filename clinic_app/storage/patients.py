@@ -151,8 +151,11 @@ def _query_terms(query: str) -> list[str]:
     patterns = []
     for token in fold(query).split():
         dotted = _DOTTED_DATE.match(token)
-        if dotted:  # 17.04.1990 or 17/04/1990: day first, as typed in most clinics
-            token = f"{dotted[3]}-{int(dotted[2]):02d}-{int(dotted[1]):02d}"
+        if dotted:  # 17.04.1990 or 17/04/1990: day first, as typed in most clinics,
+            day, month = int(dotted[1]), int(dotted[2])
+            if month > 12 >= day:  # unless only month first makes a date (04/17/1990)
+                day, month = month, day
+            token = f"{dotted[3]}-{month:02d}-{day:02d}"
         escaped = _like_escape(token)
         if any(c.isdigit() for c in token):
             patterns.append(f"%{escaped}%")
@@ -275,7 +278,8 @@ class PatientStore(StoreBase):
         word of the first or last name (case- and accent-insensitive: ``zoe`` finds
         Zoë, ``munoz`` Muñoz; punctuation optional: ``oconnor`` finds O'Connor); a word
         with digits matches anywhere in the record number or the ISO birth date
-        (``1990-04``, and ``17.04.1990`` is read day first). An empty query lists all.
+        (``1990-04``; ``17.04.1990`` and ``17/04/1990`` are read day first unless only
+        month first makes a date). An empty query lists all.
 
         Parameters
         ----------

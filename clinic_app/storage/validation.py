@@ -144,6 +144,8 @@ def parse_patient_fields(
 def _parse_one(name: str, raw: object, today: date) -> Any:
     label = LABELS[name]
     if name in ("first_name", "last_name", "record_number", "notes"):
+        if name == "record_number" and isinstance(raw, int) and not isinstance(raw, bool):
+            raw = str(raw)  # a numeric record number from a spin box or an import
         text = _text(raw, label)
         if name == "notes":
             text = text.strip("\n") if text.strip() else ""
@@ -186,9 +188,13 @@ def _number(name: str, raw: object) -> float | None:
         return None
     if isinstance(raw, bool):
         raise ValueError(f"{label} must be a number in {unit}, e.g. {example}.")
+    if isinstance(raw, str):
+        raw = raw.strip().replace(",", ".")  # a decimal comma, as typed in much of Europe
+    if not isinstance(raw, str | int | float):
+        raise ValueError(f"{label} must be a number in {unit}, e.g. {example}.")
     try:
-        value = float(raw.strip().replace(",", ".")) if isinstance(raw, str) else float(raw)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        value = float(raw)
+    except ValueError:
         raise ValueError(f"{label} must be a number in {unit}, e.g. {example}.") from None
     if not math.isfinite(value):
         raise ValueError(f"{label} must be a number in {unit}, e.g. {example}.")

@@ -79,6 +79,12 @@ def test_limits_are_inclusive_and_dates_accept_date_objects() -> None:
     assert validate_patient({**VALID, "birth_date": "24.11.2026"}, today=TODAY) == {}
 
 
+def test_numeric_record_numbers_are_kept_as_text() -> None:
+    assert PatientInput.from_fields({**VALID, "record_number": 1042}).record_number == "1042"
+    assert "must be text" in validate_patient({**VALID, "first_name": 5})["first_name"]
+    assert "number" in validate_patient({**VALID, "mass_kg": [70]})["mass_kg"]
+
+
 def test_years_running_cannot_exceed_age_and_unknown_fields_are_named() -> None:
     errors = validate_patient(
         {**VALID, "birth_date": "2016-01-01", "years_running": 20, "shoe": 42}, today=TODAY
@@ -251,6 +257,8 @@ def test_search_by_record_number_and_birth_date(db: Database, crowd: dict[str, i
     assert _names(db, "1990") == ["Muller", "Quattlebaum"]
     assert _names(db, "1990-04") == ["Quattlebaum"]
     assert _names(db, "17.04.1990") == ["Quattlebaum"]
+    assert _names(db, "04/17/1990") == ["Quattlebaum"]
+    assert _names(db, "2.1.1990") == ["Muller"]
     assert _names(db, "04-17") == ["Quattlebaum", "Smith-Jones"]
     assert _names(db, "zoe 1990") == ["Quattlebaum"]
 
