@@ -154,12 +154,14 @@ def resample_window_average(
     steps = np.diff(t)[:, None] * v2[:-1]
     integral = np.vstack([np.zeros((1, v2.shape[1])), np.cumsum(steps, axis=0)])
 
-    def running(at: FloatArray) -> FloatArray:
+    def _running(at: FloatArray) -> FloatArray:
         idx = np.clip(np.searchsorted(t, at, side="right") - 1, 0, t.size - 1)
         return np.asarray(integral[idx] + (at - t[idx])[:, None] * v2[idx], dtype=np.float64)
 
     width = (hi - lo)[:, None]
-    averaged = np.where(width > 0, (running(hi) - running(lo)) / np.where(width > 0, width, 1), 0)
+    averaged = np.where(
+        width > 0, (_running(hi) - _running(lo)) / np.where(width > 0, width, 1), 0
+    )
     # A zero-width window (only possible at a single-sample edge) takes the held value.
     held = v2[np.clip(np.searchsorted(t, grid, side="right") - 1, 0, t.size - 1)]
     out = np.where(width > 0, averaged, held)
