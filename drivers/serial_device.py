@@ -29,12 +29,13 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import serial
 
 from drivers.base import (
+    Device,
     DeviceError,
     DeviceInfo,
     DeviceKind,
@@ -439,3 +440,9 @@ class SerialDevice(DeviceStatus, abc.ABC):
         if port is not None:
             with contextlib.suppress(*TRANSPORT_ERRORS):
                 port.close()
+
+
+if TYPE_CHECKING:  # mypy proves that every serial device is a drivers.base.Device
+
+    def _is_a_device(device: SerialDevice) -> Device:
+        return device

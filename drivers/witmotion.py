@@ -215,6 +215,8 @@ class WitMotionDevice(SerialDevice):
     def _initialise(self) -> None:
         self._find_baud()
         self._configure()
+        version = self._read_registers(wire.REG_VERSION, 1.0)[0]
+        self._update_info(firmware=f"{version:#06x}")
 
     def _silence_limit_s(self) -> float | None:
         rate = self._info.nominal_rate_hz

@@ -39,6 +39,7 @@ def test_opens_configures_and_streams_the_scripted_lunge(emu: WitEmulator) -> No
     try:
         assert device.info.nominal_rate_hz == 100.0
         assert device.info.extra["baud"] == 115200
+        assert device.info.firmware == "0x1234"  # the version register 0x2E
         # unlock → writes → save, and the stored settings are the new ones
         assert (
             emu.flash[wire.REG_RSW] == wire.CONTENT_BITS[wire.ACC] | wire.CONTENT_BITS[wire.ANGLE]
