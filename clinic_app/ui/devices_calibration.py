@@ -32,6 +32,25 @@ CORNERS = ("front right", "back right", "front left", "back left")
 """Words for the cells TR, BR, TL, BL (front = towards the patient's toes)."""
 MEASURE_S = 0.5
 """Seconds of readings averaged per step (the mass must be still)."""
+TARE_MAX_LOAD_N = 150.0
+"""Refuse to tare above ≈15 kg: that is a person or a mass on the plate, not cell offsets
+(which stay well below this on a working plate); taring it away would hide real load."""
+
+
+def check_empty(plate: Any) -> None:
+    """Raise :class:`DeviceError` in words when the plate is clearly loaded.
+
+    Uses the median load of the newest 50 samples (before any new tare).
+    """
+    recent = plate.buffer.latest(50)
+    if len(recent) == 0:
+        return
+    load = float(np.median(recent["fz_n"]))
+    if abs(load) > TARE_MAX_LOAD_N:
+        raise DeviceError(
+            f"The plate carries {load / STANDARD_GRAVITY:.0f} kg. Ask the patient to step off "
+            "and clear the plate, then tare again."
+        )
 
 
 @dataclass(frozen=True)
@@ -187,6 +206,7 @@ class CalibrationProcedure:
         if key == "mass":
             return f"Using a known mass of {self.mass_kg:.2f} kg."
         if key == "tare":
+            check_empty(self.plate)
             self.plate.tare()
             return "Tared: every cell reads zero when empty."
         values = np.asarray(self.plate.cell_values(MEASURE_S), dtype=np.float64)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from clinic_app.ui import theme
+from clinic_app.ui.devices_calibration import check_empty
 from clinic_app.ui.devices_card import DeviceCard
 from clinic_app.ui.devices_status import describe
 from drivers.base import Device, DeviceError
@@ -277,6 +278,7 @@ def _zero(device: Any) -> str:
 
 
 def _tare(device: Any) -> str:
+    check_empty(device)
     device.tare()
     return "Tared: the empty plate now reads 0 N."
 

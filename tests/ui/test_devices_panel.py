@@ -284,3 +284,16 @@ def test_calibration_wizard_on_a_line_protocol_plate_over_a_real_pty(qtbot, tmp_
             assert stored is not None and stored.is_calibrated and stored.unit == "counts"
         finally:
             plate.close()
+
+
+def test_tare_is_refused_while_someone_stands_on_the_plate(panel, sim) -> None:
+    clock, patient, _, plate, _ = sim
+    connect_all(panel)
+    on = patient.step_on("left", "eo_firm")
+    clock.advance(on.t_end - clock.now() + 1.0)
+    card = panel.cards["force_plate"]
+    panel.refresh()
+    card.action_buttons["tare"].click()
+    panel.wait_for_actions()
+    assert "step off" in card.message.text()
+    assert np.all(plate.tare_n == 0.0)  # nothing was tared away
