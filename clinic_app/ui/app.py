@@ -12,10 +12,10 @@ import sys
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from clinic_app import __version__
+from clinic_app import __version__, paths
 from clinic_app.commands import AppContext
 from clinic_app.storage import Database
 from clinic_app.storage.backups import restore_backup
@@ -41,6 +41,9 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     QCoreApplication.setApplicationName("DorsiLab")
     QCoreApplication.setApplicationVersion(__version__)
     QGuiApplication.setApplicationDisplayName("DorsiLab")
+    # Lets the desktop match windows to the installed menu entry (Wayland app id) and icon.
+    QGuiApplication.setDesktopFileName("org.dorsilab.DorsiLab")
+    app.setWindowIcon(QIcon(str(paths.resource("icons", "dorsilab.svg"))))
     theme.apply(app)
     crash.install()
     return app
