@@ -40,8 +40,14 @@ TARE_MAX_LOAD_N = 150.0
 def check_empty(plate: Any) -> None:
     """Raise :class:`DeviceError` in words when the plate is clearly loaded.
 
-    Uses the median load of the newest 50 samples (before any new tare).
+    Uses the median load of the newest 50 samples (before any new tare). Skipped when the
+    plate's forces cannot be trusted yet: raw HX711 counts of a never-calibrated plate carry
+    arbitrary offsets, and refusing to tare them would make calibration impossible.
     """
+    cal = getattr(plate, "calibration", None)
+    unit = str(plate.info.extra.get("units", getattr(cal, "unit", "")))
+    if unit not in ("N", "g", "kg", "10g") and not getattr(cal, "is_calibrated", False):
+        return
     recent = plate.buffer.latest(50)
     if len(recent) == 0:
         return

@@ -297,3 +297,18 @@ def test_tare_is_refused_while_someone_stands_on_the_plate(panel, sim) -> None:
     panel.wait_for_actions()
     assert "step off" in card.message.text()
     assert np.all(plate.tare_n == 0.0)  # nothing was tared away
+
+
+def test_loaded_check_is_skipped_for_raw_counts_of_an_uncalibrated_plate(sim) -> None:
+    from dataclasses import replace
+
+    from clinic_app.ui.devices_calibration import check_empty
+
+    clock, patient, _, plate, _ = sim
+    plate.start()
+    on = patient.step_on("left", "eo_firm")
+    clock.advance(on.t_end - clock.now() + 0.5)
+    with pytest.raises(DeviceError, match="step off"):
+        check_empty(plate)
+    plate._info = replace(plate.info, extra={**plate.info.extra, "units": "counts"})
+    check_empty(plate)  # counts with nominal scales: offsets unknown, no judgement
