@@ -128,7 +128,9 @@ def prediction_ellipse_q(n: int, probability: float = 0.95) -> float:
     return f_quantile * (n - 1) * 2 * (n + 1) / (n * (n - 2))
 
 
-def _outside_octagon(ml: FloatArray, ap: FloatArray, buf: FloatArray) -> npt.NDArray[np.bool_]:
+def _outside_octagon(
+    ml: FloatArray, ap: FloatArray, buf: FloatArray, buf2: FloatArray
+) -> npt.NDArray[np.bool_]:
     """Mask of the points not strictly inside the octagon of extreme points.
 
     Points strictly inside a polygon whose corners are data points cannot be vertices of
@@ -137,7 +139,7 @@ def _outside_octagon(ml: FloatArray, ap: FloatArray, buf: FloatArray) -> npt.NDA
     corners: list[int] = []
     for cos_a, sin_a in ((1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1)):
         np.multiply(ml, cos_a, out=buf)
-        buf += sin_a * ap
+        buf += np.multiply(ap, sin_a, out=buf2)
         index = int(np.argmax(buf))
         if not corners or corners[-1] != index:
             corners.append(index)
@@ -151,16 +153,16 @@ def _outside_octagon(ml: FloatArray, ap: FloatArray, buf: FloatArray) -> npt.NDA
         x1, y1 = ml[corners[j]], ap[corners[j]]
         # Left of the counter-clockwise edge (x0, y0) → (x1, y1): strictly inside.
         np.multiply(ap, x1 - x0, out=buf)
-        buf -= (y1 - y0) * ml
+        buf -= np.multiply(ml, y1 - y0, out=buf2)
         inside &= buf > (x1 - x0) * y0 - (y1 - y0) * x0
     return ~inside
 
 
-def _resultant_range(ml: FloatArray, ap: FloatArray, buf: FloatArray) -> float:
+def _resultant_range(ml: FloatArray, ap: FloatArray, buf: FloatArray, buf2: FloatArray) -> float:
     from scipy.spatial import ConvexHull, QhullError
     from scipy.spatial.distance import pdist
 
-    keep = _outside_octagon(ml, ap, buf)
+    keep = _outside_octagon(ml, ap, buf, buf2)
     points = np.column_stack([ml[keep], ap[keep]])
     if points.shape[0] < 3:
         return float(pdist(points).max()) if points.shape[0] == 2 else 0.0
@@ -202,8 +204,10 @@ def welch_psd(x: FloatArray, fs: float) -> tuple[FloatArray, FloatArray]:
     window = get_window("hann", nperseg)
     frames = np.lib.stride_tricks.sliding_window_view(x, nperseg, axis=-1)[..., starts, :]
     frames = frames - frames.mean(axis=-1, keepdims=True)
-    spectrum = np.fft.rfft(frames * window, axis=-1)
-    power = (spectrum.real**2 + spectrum.imag**2).mean(axis=-2) / (fs * float(window @ window))
+    frames *= window
+    magnitude = np.abs(np.fft.rfft(frames, axis=-1))
+    magnitude *= magnitude
+    power = magnitude.mean(axis=-2) / (fs * float(window @ window))
     last = -1 if nperseg % 2 == 0 else None
     power[..., 1:last] *= 2.0
     freqs = np.asarray(np.fft.rfftfreq(nperseg, 1.0 / fs), dtype=np.float64)
@@ -274,8 +278,9 @@ def sway_metrics(
     duration = n / fs_hz
     # Written to keep large temporaries few: fresh arrays cost page faults that dominate
     # the run time at 60 s × 1 kHz.
-    ap = ap - ap.mean()
-    ml = ml - ml.mean()
+    centred = np.empty((2, n))  # rows AP, ML: also the Welch input, with no extra copy
+    ap = np.subtract(ap, ap.mean(), out=centred[0])
+    ml = np.subtract(ml, ml.mean(), out=centred[1])
     range_ap, range_ml = float(np.ptp(ap)), float(np.ptp(ml))
     if not (range_ap > 0 or range_ml > 0):
         raise SignalError("the COP did not move at all: check that the plate is streaming")
@@ -287,10 +292,10 @@ def sway_metrics(
     np.multiply(ap[1:], ml[:-1], out=d_ap)
     np.multiply(ap[:-1], ml[1:], out=d_ml)
     sway_area = float(np.abs(np.subtract(d_ap, d_ml, out=d_ap), out=d_ap).sum()) / (2 * duration)
-    work = np.empty(n)
-    mdist = float(np.hypot(ap, ml, out=work).mean())
-    mdist_ap = float(np.abs(ap, out=work).mean())
-    mdist_ml = float(np.abs(ml, out=work).mean())
+    work = np.empty((2, n))
+    mdist = float(np.hypot(ap, ml, out=work[0]).mean())
+    mdist_ap = float(np.abs(ap, out=work[0]).mean())
+    mdist_ml = float(np.abs(ml, out=work[0]).mean())
     sum_aa, sum_mm, sum_am = float(ap @ ap), float(ml @ ml), float(ap @ ml)
     rdist = math.sqrt((sum_aa + sum_mm) / n)
     rms_ap, rms_ml = math.sqrt(sum_aa / n), math.sqrt(sum_mm / n)
@@ -305,12 +310,12 @@ def sway_metrics(
     from scipy.special import ndtri
 
     z = float(ndtri(probability))  # 1.645 for 95 % (Prieto's AREA-CC)
-    resultant_range = _resultant_range(ml, ap, work)
+    resultant_range = _resultant_range(ml, ap, work[0], work[1])
 
     velocity = path / duration
     vel_ap, vel_ml = path_ap / duration, path_ml / duration
 
-    f, psd = welch_psd(np.vstack([ap, ml]), fs_hz)
+    f, psd = welch_psd(centred, fs_hz)
     p_ap, p_ml = psd[0], psd[1]
     mpf_ap, mpf_ml = _mean_power_frequency(f, p_ap), _mean_power_frequency(f, p_ml)
     w_ap, w_ml = float(p_ap.sum()), float(p_ml.sum())
