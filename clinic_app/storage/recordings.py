@@ -103,7 +103,12 @@ class RecordingStore(StoreBase):
         if not rows:
             return np.empty(0, dtype=DEVICES[device])
         dtype = decode_dtype(rows[0]["dtype"])
-        parts = []
+        # Copy the raw bytes into one array of the stored dtype: np.concatenate would
+        # promote structured dtypes (e.g. to native byte order) and the copy is no longer
+        # bit-exact.
+        out = np.empty(sum(int(row["n_samples"]) for row in rows), dtype=dtype)
+        buffer = out.view(np.uint8)
+        position = 0
         for row in rows:
             try:
                 raw = zlib.decompress(row["data"])
@@ -113,8 +118,9 @@ class RecordingStore(StoreBase):
                 raise StorageError(
                     f"Recording chunk {row['chunk']} of trial {trial_id} ({device}) is damaged."
                 )
-            parts.append(np.frombuffer(raw, dtype=dtype))
-        return np.concatenate(parts) if len(parts) > 1 else parts[0].copy()
+            buffer[position : position + len(raw)] = np.frombuffer(raw, dtype=np.uint8)
+            position += len(raw)
+        return out
 
     def recording_devices(self, trial_id: int) -> list[str]:
         """Devices with samples recorded in this trial."""
@@ -148,7 +154,7 @@ class RecordingStore(StoreBase):
             "ORDER BY chunk DESC LIMIT 1",
             (trial_id, device),
         )
-        if last is not None and decode_dtype(last["dtype"]) != decode_dtype(descr):
+        if last is not None and last["dtype"] != descr:
             raise ValueError(f"samples for {device} changed dtype within trial {trial_id}")
         chunk = 0 if last is None else int(last["chunk"]) + 1
         self.conn.execute(
