@@ -273,7 +273,7 @@ def analyse_balance_trial(
     fz = np.asarray(fz_n, dtype=float).ravel()
     ml = np.asarray(cop_ml_mm, dtype=float).ravel()
     ap = np.asarray(cop_ap_mm, dtype=float).ravel()
-    inside = t <= planned_s + 1e-9
+    inside = t < planned_s - 1e-9  # half-open [0, planned): n = planned × fs samples
     monitor = StanceMonitor(settings or StanceSettings.from_norms(norms), body_mass_kg)
     failure = monitor.update(t[inside], fz[inside], ml[inside], ap[inside])
     completed = float(min(t[-1] + float(np.median(np.diff(t))), planned_s))

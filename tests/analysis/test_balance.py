@@ -141,3 +141,10 @@ def test_plate_samples_from_the_driver_dtype() -> None:
     assert result.status == "valid" and result.metrics is not None
     samples["t_dev_s"] = np.nan  # a protocol without a device clock: host times
     assert sample_times(samples)[0] == pytest.approx(5000.0, abs=0.01)
+
+
+def test_the_planned_window_is_half_open() -> None:
+    p = replay(seconds=12.0)
+    result = run(p, planned=10.0)
+    assert result.metrics is not None and result.metrics.n == 1000
+    assert result.metrics.duration_s == 10.0
