@@ -209,7 +209,7 @@ def uninstall() -> None:
     """Put back the hooks that were active before :func:`install`."""
     global _previous
     if _previous is not None:
-        sys.excepthook, threading.excepthook = _previous  # type: ignore[assignment]
+        sys.excepthook, threading.excepthook = _previous
         _previous = None
 
 

@@ -109,6 +109,10 @@ class DeviceStrip(QWidget):
         self._source = source
         self.refresh()
 
+    def stop(self) -> None:
+        """Stop polling (the window is closing)."""
+        self._timer.stop()
+
     def statuses(self) -> list[str]:
         """The pills' texts, left to right (for tests and the selftest)."""
         return [p.text() for p in self._pills]

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from clinic_app import paths
 from clinic_app.commands import AppContext
+from clinic_app.storage import Database
 from clinic_app.ui import patient_actions, theme
 from clinic_app.ui.device_strip import DeviceStrip
 from clinic_app.ui.pages import PageSpec
@@ -77,7 +78,7 @@ class MainWindow(QMainWindow):
     patient_changed = Signal(object)
     patients_changed = Signal()
 
-    def __init__(self, ctx: AppContext, db: object) -> None:
+    def __init__(self, ctx: AppContext, db: Database) -> None:
         super().__init__()
         self.ctx = ctx
         self.db = db
@@ -130,7 +131,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Database: {ctx.db_path}", 8000)
         self.resize(1280, 800)
         self._restore_state()
-        QTimer.singleShot(0, self.patient_list.refresh)
+        self.patient_list.refresh()
 
     # ------------------------------------------------------------ PageHost API
     @property
@@ -285,6 +286,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.save_state()
+        self.patient_list.stop()
+        self.device_strip.stop()
         log.info("main window closed")
         super().closeEvent(event)
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -67,7 +67,7 @@ class PageSpec:
         """The module part of :attr:`target`."""
         return self.target.partition(":")[0]
 
-    def load(self) -> type | None:
+    def load(self) -> type[Any] | None:
         """The page class, or None when its module is not part of this version yet.
 
         Raises
@@ -82,7 +82,7 @@ class PageSpec:
             if exc.name is not None and module_name.startswith(exc.name):
                 return None
             raise
-        page_class: type = getattr(module, class_name)
+        page_class: type[Any] = getattr(module, class_name)
         return page_class
 
 

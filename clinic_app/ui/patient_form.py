@@ -266,11 +266,11 @@ class PatientFormDialog(QDialog):
                 log.info("patient updated: patient_id=%s", self.saved_id)
         except ValidationError as exc:
             for name, message in exc.errors.items():
-                field = self.fields.get(name)
-                if field is not None:
-                    field.error.setText(f"⚠ {message}")
-                    field.error.setVisible(True)
-                    field.editor.setFocus()
+                failed = self.fields.get(name)
+                if failed is not None:
+                    failed.error.setText(f"⚠ {message}")
+                    failed.error.setVisible(True)
+                    failed.editor.setFocus()
             self.summary.setText(str(exc))
             return
         self.accept()

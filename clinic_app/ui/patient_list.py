@@ -87,6 +87,7 @@ class PatientList(QWidget):
         layout.addWidget(self.restore_button)
         layout.addWidget(self.show_deleted)
 
+        self._stopped = False
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(DEBOUNCE_MS)
@@ -98,7 +99,9 @@ class PatientList(QWidget):
         self.list.itemActivated.connect(self._activated)
         self.restore_button.clicked.connect(self._restore_clicked)
         # Down arrow from the search field moves into the results.
-        QShortcut(QKeySequence(Qt.Key.Key_Down), self.search, self.list.setFocus)
+        down = QShortcut(QKeySequence(Qt.Key.Key_Down), self.search)
+        down.setContext(Qt.ShortcutContext.WidgetShortcut)
+        down.activated.connect(self.list.setFocus)
 
     # ------------------------------------------------------------ API
     @property
@@ -123,7 +126,7 @@ class PatientList(QWidget):
     def select_patient(self, patient_id: int | None) -> None:
         """Select ``patient_id`` if it is in the list (clear the selection for None)."""
         if patient_id is None:
-            self.list.setCurrentItem(None)
+            self.list.setCurrentRow(-1)
             return
         for row in range(self.list.count()):
             item = self.list.item(row)
@@ -131,10 +134,17 @@ class PatientList(QWidget):
                 self.list.setCurrentItem(item)
                 return
 
+    def stop(self) -> None:
+        """No more queries: the window is closing (the database may close next)."""
+        self._debounce.stop()
+        self._stopped = True
+
     @Slot()
     def refresh(self) -> None:
         """Run the search again (after typing, or after a patient changed)."""
         self._debounce.stop()
+        if self._stopped:
+            return
         query = self.search.text().strip()
         keep = self.selected_id()
         if self.deleted_view:

@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialog, QLineEdit, QWidget
 
@@ -141,12 +142,22 @@ def run_modal(
 
 
 def type_into(widget: QWidget, text: str) -> None:
-    """Focus ``widget``, clear it and type ``text`` key by key, like a person."""
+    """Focus ``widget``, clear it and type ``text`` key by key, like a person.
+
+    Non-ASCII characters (García, Zoë, 王) are sent as key events carrying the text,
+    as an input method would, because ``QTest.keyClicks`` only knows ASCII keys.
+    """
     widget.setFocus()
     if isinstance(widget, QLineEdit):
         widget.selectAll()
         QTest.keyClick(widget, Qt.Key.Key_Backspace)
-    QTest.keyClicks(widget, text)
+    for char in text:
+        if char.isascii():
+            QTest.keyClicks(widget, char)
+            continue
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            event = QKeyEvent(kind, Qt.Key.Key_unknown, Qt.KeyboardModifier.NoModifier, char)
+            QApplication.sendEvent(widget, event)
 
 
 def _check(condition: bool, message: str) -> None:

@@ -56,7 +56,7 @@ def save_logo(image: QImage, db_path: Path) -> Path:
     target = Path(db_path).parent / LOGO_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.with_suffix(".tmp.png")
-    if not image.save(str(staging), "PNG"):
+    if not image.save(str(staging)):  # PNG, from the suffix
         raise OSError(f"the logo could not be written to {target.parent}")
     os.replace(staging, target)
     return target
