@@ -65,3 +65,25 @@ def test_skipped_samples_show_as_a_sequence_gap(emu: LinePlateEmulator) -> None:
         emu.skip(4)
         codec.feed(_ask(port, b"", 0.1))
     assert codec.seq_gaps == 4
+
+
+def test_runs_as_a_process_for_manual_use(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from drivers.transport import probe_port
+    from tests.conftest import REPO_ROOT
+
+    link = tmp_path / "ttyV0"
+    command = [sys.executable, "-m", "drivers.emulators.lineplate", "--link", str(link)]
+    proc = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        assert f"on {link}" in proc.stdout.readline()
+        result = probe_port(str(link))
+        assert (result.protocol, result.baudrate) == ("lineplate", 115200)
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert not link.exists()

@@ -306,3 +306,21 @@ def test_7c_a_usb_device_is_found_again_by_serial_number_under_a_new_name(
             assert wait_for(lambda: device.buffer.total >= total + 20)
     finally:
         device.close()
+
+
+def test_a_silent_pause_is_a_lost_link_that_recovers(tmp_path: Path) -> None:
+    with WitEmulator(link=tmp_path / "ttyWIT", rate_hz=50) as emu:
+        device = WitMotionDevice(emu.port, rate_hz=50)
+        states: list[DeviceState] = []
+        device.add_state_listener(lambda s, m: states.append(s))
+        device.open()
+        try:
+            device.start()
+            assert wait_for(lambda: device.buffer.total >= 10)
+            emu.pause(2.0)
+            assert wait_for(lambda: DeviceState.LOST in states)
+            total = device.buffer.total
+            assert wait_for(lambda: device.buffer.total >= total + 20, 15.0)
+            assert device.state is DeviceState.STREAMING
+        finally:
+            device.close()
