@@ -39,6 +39,16 @@ def axis_vector(axis: str) -> npt.NDArray[np.float64]:
     return vector
 
 
+_AXIS_PARTS: Final = {
+    name: (
+        "xyz".index(name[-1]),
+        -1.0 if name.startswith("-") else 1.0,
+        tuple(i for i in range(3) if i != "xyz".index(name[-1])),
+    )
+    for name in MOUNTING_AXES
+}
+
+
 def tilt_from_vertical(
     specific_force: npt.NDArray[np.float64], axis: str
 ) -> npt.NDArray[np.float64]:
@@ -51,11 +61,11 @@ def tilt_from_vertical(
     axis : str
         Mounting axis, e.g. ``"x"``.
     """
-    u = axis_vector(axis)
-    index = int(np.flatnonzero(u)[0])
-    others = [i for i in range(3) if i != index]
-    along = specific_force[:, index] * u[index]
-    across = np.hypot(specific_force[:, others[0]], specific_force[:, others[1]])
+    if axis not in _AXIS_PARTS:
+        axis_vector(axis)  # raises the explanatory ValueError
+    index, sign, (first, second) = _AXIS_PARTS[axis]
+    along = specific_force[:, index] * sign
+    across = np.hypot(specific_force[:, first], specific_force[:, second])
     angle: npt.NDArray[np.float64] = np.degrees(np.arctan2(across, along))
     return angle
 

@@ -10,12 +10,15 @@ Framing
     buffered between calls, so noise cannot grow memory; ``feed`` splits very large inputs
     into 1 MiB slices so that temporaries stay bounded too.
 Plausibility
-    Checksum-valid frames then pass :class:`~.plausibility.ContinuityTrack` checks: word 3
-    of 0x51/0x52/0x54 is a temperature within the operating range (-40…85 °C) that moves by
-    less than 2 °C between frames; 0x51 has |a| ≤ ``accel_max_g``; 0x53 angles move by less
-    than ``max_angular_rate_dps / output_rate_hz`` per frame and its version word stays
-    constant; 0x50 holds a valid date and time; 0x59 a unit quaternion (±10 %). Tracks
-    need three mutually consistent frames before their first frame is emitted.
+    Checksum-valid frames then pass :class:`~.plausibility.ContinuityTrack` checks. Word 3
+    of 0x51/0x52/0x54 is the chip temperature (one register, so one track over all three
+    types): within the operating range -40…85 °C and moving by less than 2 °C between
+    frames; 0x51 also needs |a| ≤ ``accel_max_g``. 0x53 roll and pitch move by less than
+    ``max_angular_rate_dps / output_rate_hz`` per frame (or, near gimbal lock, the
+    gravity direction does) and the version word stays constant. 0x50 must hold a valid
+    date and time, 0x59 a unit quaternion (±10 %). A track needs three mutually
+    consistent frames before it passes frames on (``unconfirmed`` counts the withheld
+    ones); types without a physical check (0x55-0x58, 0x5A, 0x5F) pass unchanged.
 Samples
     One :data:`drivers.base.INCLINOMETER_DTYPE` sample per accepted 0x53 frame:
     ``angle_x/y/z_deg`` = roll, pitch, yaw as sent; ``seq`` = -1 and ``t_dev_s`` = NaN (the
@@ -57,6 +60,9 @@ from drivers.codecs.witmotion_wire import *  # noqa: F403  (re-export the wire A
 MAX_ACC_AGE: Final = 8
 """Frames an acceleration frame may precede the angle frame it is paired with."""
 SLICE_BYTES: Final = 1 << 20
+_TEMPERATURE_TYPES = np.zeros(256, dtype=np.bool_)
+_TEMPERATURE_TYPES[[wire.ACC, wire.GYRO, wire.MAG]] = True
+_SINGLE_CHECKS: Final = ((wire.TIME, checks.time_ok), (wire.QUATERNION, checks.quaternion_ok))
 
 FloatRows = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -194,18 +200,16 @@ class WitMotionCodec:
         self.check_plausibility = check_plausibility
         self.accel_max_g = accel_max_g
         self.static_band_g = static_band_g
+        # |a| band around 1 g, squared and in raw counts (no square root per frame).
+        self._static_sq = (
+            (max(1.0 - static_band_g, 0.0) * checks.COUNTS_PER_G) ** 2,
+            ((1.0 + static_band_g) * checks.COUNTS_PER_G) ** 2,
+        )
         self._type_ok = np.zeros(256, dtype=np.bool_)
         self._type_ok[list(accepted_types)] = True
         angle_step = checks.angle_step(self._max_angle_step, self.check_version)
-        self._tracks = {
-            frame_type: ContinuityTrack(step, lock_count, relock_after)
-            for frame_type, step in (
-                (wire.ACC, checks.temperature_step),
-                (wire.GYRO, checks.temperature_step),
-                (wire.MAG, checks.temperature_step),
-                (wire.ANGLE, angle_step),
-            )
-        }
+        self._temperature = ContinuityTrack(checks.temperature_step, lock_count, relock_after)
+        self._angle = ContinuityTrack(angle_step, lock_count, relock_after)
         self._residual = b""
         self._frame_index = 0
         self._last_acc: FloatRows = np.zeros((0, 3))
@@ -222,8 +226,8 @@ class WitMotionCodec:
     def reset(self) -> None:
         """Drop buffered bytes and plausibility history (counters are kept)."""
         self._residual = b""
-        for track in self._tracks.values():
-            track.reset()
+        self._temperature.reset()
+        self._angle.reset()
         self._last_acc = np.zeros((0, 3))
         self._last_acc_index = np.zeros(0, dtype=np.int64)
 
@@ -277,13 +281,15 @@ class WitMotionCodec:
         good = rows[:, :10].sum(axis=1, dtype=np.uint8) == rows[:, 10]
         starts = heads[good]
         rows = rows[good]
-        taken = select_greedy(starts, np.full(len(starts), wire.FRAME_LEN, dtype=np.intp))
-        if not taken.all():
+        # Fixed-length frames overlap only if two starts are closer than a frame.
+        if len(starts) > 1 and not bool(np.all(np.diff(starts) >= wire.FRAME_LEN)):
+            taken = select_greedy(starts, np.full(len(starts), wire.FRAME_LEN, dtype=np.intp))
             starts, rows = starts[taken], rows[taken]
         ends = starts + wire.FRAME_LEN
         stop = max(limit, int(ends[-1])) if len(ends) else limit
-        bad = heads[~good]
-        self.checksum_failures += int(np.count_nonzero(visited(bad, starts, ends)))
+        if not good.all():
+            bad = heads[~good]
+            self.checksum_failures += int(np.count_nonzero(visited(bad, starts, ends)))
         self.dropped_bytes += stop - wire.FRAME_LEN * len(starts)
         return rows, stop
 
@@ -297,36 +303,42 @@ class WitMotionCodec:
             return None
         present = np.bincount(types, minlength=256)
         rejected: BoolArray | None = None
-        for frame_type, track in self._tracks.items():
-            if not present[frame_type]:
+        # 0x51, 0x52 and 0x54 all carry the chip temperature (register TEMP): one track.
+        parts = [
+            (self._temperature, np.flatnonzero(_TEMPERATURE_TYPES[types]))
+            if present[wire.ACC] or present[wire.GYRO] or present[wire.MAG]
+            else None,
+            (self._angle, np.flatnonzero(types == wire.ANGLE)) if present[wire.ANGLE] else None,
+        ]
+        for part in parts:
+            if part is None:
                 continue
-            index = np.flatnonzero(types == frame_type)
+            track, index = part
             rows = words[index]
-            if frame_type == wire.ANGLE:
+            if track is self._angle:
                 values, single = checks.angle_values(rows), None
             else:
                 values, single = checks.temperature_values(rows, self.legacy_wt61)
-                if frame_type == wire.ACC:
-                    fine = checks.acceleration_ok(rows, self.accel_max_g)
+                if present[wire.ACC]:
+                    acc = np.flatnonzero(types[index] == wire.ACC)
+                    fine = checks.acceleration_ok(rows[acc], self.accel_max_g)
                     if fine is not None:
-                        single = fine if single is None else single & fine
+                        single = np.ones(len(index), np.bool_) if single is None else single
+                        single[acc[~fine]] = False
             result = track.filter(values, single)
             self.implausible += result.rejected
             self.unconfirmed += result.withheld
             if result.rejected or result.withheld:
-                rejected = np.zeros(len(types), dtype=np.bool_) if rejected is None else rejected
+                if rejected is None:
+                    rejected = np.zeros(len(types), dtype=np.bool_)
                 rejected[index[~result.accepted]] = True
-        for frame_type, check in (
-            (wire.TIME, checks.time_ok),
-            (wire.QUATERNION, checks.quaternion_ok),
-        ):
+        for frame_type, check in _SINGLE_CHECKS:
             if present[frame_type]:
                 index = np.flatnonzero(types == frame_type)
                 bad = index[~check(words[index])]
                 if len(bad):
-                    rejected = (
-                        np.zeros(len(types), dtype=np.bool_) if rejected is None else rejected
-                    )
+                    if rejected is None:
+                        rejected = np.zeros(len(types), dtype=np.bool_)
                     rejected[bad] = True
                     self.implausible += len(bad)
         return rejected
@@ -359,14 +371,13 @@ class WitMotionCodec:
         use = np.zeros(count, dtype=np.bool_)
         if self.tibia_source == "accel" and len(acc_idx):
             angle_idx = indexes[is_angle]
-            k = np.maximum(np.searchsorted(acc_idx, angle_idx) - 1, 0)
+            k = np.searchsorted(acc_idx, angle_idx) - 1
+            np.maximum(k, 0, out=k)
             pair = acc_rows[k]
-            magnitude_g = np.sqrt(np.einsum("ij,ij->i", pair, pair)) / checks.COUNTS_PER_G
-            use = (
-                (acc_idx[k] < angle_idx)
-                & (angle_idx - acc_idx[k] <= MAX_ACC_AGE)
-                & (np.abs(magnitude_g - 1.0) <= self.static_band_g)
-            )
+            age = angle_idx - acc_idx[k]
+            squared = np.einsum("ij,ij->i", pair, pair)
+            use = (age > 0) & (age <= MAX_ACC_AGE)
+            use &= (squared >= self._static_sq[0]) & (squared <= self._static_sq[1])
             tibia = tilt_from_vertical(pair, self.mounting_axis)
         if not use.all():
             fallback = ~use
