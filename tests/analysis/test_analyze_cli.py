@@ -106,3 +106,19 @@ def test_bad_options_are_user_errors(
 def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["analyze", str(tmp_path / "nope.txt")]) == 2
     assert "nope.txt: no such file" in capsys.readouterr().err
+
+
+def test_c3d_force_platform(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import numpy as np
+
+    from tests.exchange.test_recordings_c3d import write_plate_c3d
+
+    t = np.arange(5000) / 1000.0
+    x = 20 + 6 * np.sin(2 * np.pi * 0.4 * t)
+    y = -10 + 9 * np.cos(2 * np.pi * 0.25 * t)
+    path = write_plate_c3d(tmp_path / "stance.c3d", x, y)
+    assert main(["analyze", str(path), "--format", "c3d", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["n"], data["fs_hz"], data["source"]["format"]) == (5000, 1000.0, "c3d")
+    assert data["range_ml_cm"] == pytest.approx(1.2, rel=1e-3)
+    assert data["range_ap_cm"] == pytest.approx(1.8, rel=1e-2)
