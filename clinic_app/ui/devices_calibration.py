@@ -234,11 +234,9 @@ class CalibrationProcedure:
             return f"{CORNERS[cell].capitalize()} cell: {scale:.5g} N per unit."
         if key == "check":
             total = float(values @ np.asarray(self._calibration.scales))
-            self.check_error_pct = 100.0 * (total - weight) / weight
-            return (
-                f"With the new scales the plate reads {total:.1f} N for {weight:.1f} N "
-                f"({self.check_error_pct:+.1f} %)."
-            )
+            error = self.check_error_pct = 100.0 * (total - weight) / weight
+            off = "within 0.1 %" if abs(error) < 0.05 else f"{error:+.1f} %"
+            return f"With the new scales the plate reads {total:.1f} N for {weight:.1f} N ({off})."
         return ""
 
     def finish(self) -> str:

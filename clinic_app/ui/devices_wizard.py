@@ -164,7 +164,13 @@ class CalibrationWizard(QDialog):
             text += "  (Simulated plate: the mass is placed for you.)"
         if step.key == "save":
             error = proc.check_error_pct
-            check = "" if error is None else f" The check at the centre was off by {error:+.1f} %."
+            if error is None:
+                check = ""
+            elif abs(error) < 0.05:
+                check = " At the centre the plate now reads the mass exactly (within 0.1 %)."
+            else:
+                side = "high" if error > 0 else "low"
+                check = f" At the centre the plate now reads {abs(error):.1f} % {side}."
             scales = ", ".join(
                 f"{name} {scale:.4g}" for name, scale in zip(CORNERS, proc.scales, strict=True)
             )
