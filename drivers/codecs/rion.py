@@ -47,6 +47,8 @@ from drivers.codecs.rion_wire import *  # noqa: F403  (re-export the wire API)
 
 SLICE_BYTES: Final = 1 << 20
 ANGLE_REPLY: Final = wire.CMD_READ_ANGLES | wire.REPLY_BIT
+_SANE_LEN = np.zeros(256, dtype=np.bool_)
+_SANE_LEN[wire.MIN_LEN : wire.MAX_LEN + 1] = True
 
 FloatRows = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -206,28 +208,36 @@ class RionCodec:
         self, buf: npt.NDArray[np.uint8]
     ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], int]:
         size = len(buf)
-        heads = np.flatnonzero(buf == wire.HEADER)
-        tail_wait = heads[heads == size - 1]
-        heads = heads[heads <= size - 2]
+        if size == 0:
+            return np.zeros(0, np.intp), np.zeros(0, np.intp), 0
+        heads = np.flatnonzero(buf[:-1] == wire.HEADER)
+        heads = heads[_SANE_LEN[buf[heads + 1]]]
         lens = buf[heads + 1].astype(np.intp)
-        sane = (lens >= wire.MIN_LEN) & (lens <= wire.MAX_LEN)
-        heads, lens = heads[sane], lens[sane]
         complete = heads + lens + 1 <= size
-        waits = np.concatenate((heads[~complete], tail_wait))
-        heads, lens = heads[complete], lens[complete]
-        cumulative = np.concatenate(([0], np.cumsum(buf, dtype=np.int64)))
-        sums = (cumulative[heads + lens] - cumulative[heads + 1]) & 0xFF
-        good = sums == buf[heads + lens]
+        waits = heads[~complete]
+        if buf[-1] == wire.HEADER:  # a lone 0x68 at the end waits for its LEN byte
+            waits = np.append(waits, size - 1)
+        if not complete.all():
+            heads, lens = heads[complete], lens[complete]
+        # Running byte sum modulo 256: any window's checksum is one subtraction.
+        running = np.empty(size + 1, dtype=np.uint8)
+        running[0] = 0
+        np.cumsum(buf, dtype=np.uint8, out=running[1:])
+        last = heads + lens
+        good = running[last] - running[heads + 1] == buf[last]
         starts, lengths = heads[good], lens[good] + 1
-        taken = select_greedy(starts, lengths)
-        starts, lengths = starts[taken], lengths[taken]
         ends = starts + lengths
+        if len(starts) > 1 and not bool(np.all(starts[1:] >= ends[:-1])):
+            taken = select_greedy(starts, lengths)
+            starts, lengths, ends = starts[taken], lengths[taken], ends[taken]
         stop = first_stop(waits, starts, ends, size)
-        before = starts < stop
-        starts, lengths, ends = starts[before], lengths[before], ends[before]
-        bad = heads[~good]
-        bad = bad[bad < stop]
-        self.checksum_failures += int(np.count_nonzero(visited(bad, starts, ends)))
+        if stop < size and len(starts) and starts[-1] >= stop:
+            before = starts < stop
+            starts, lengths, ends = starts[before], lengths[before], ends[before]
+        if not good.all():
+            bad = heads[~good]
+            bad = bad[bad < stop]
+            self.checksum_failures += int(np.count_nonzero(visited(bad, starts, ends)))
         self.dropped_bytes += stop - int(lengths.sum())
         return starts, lengths, stop
 
