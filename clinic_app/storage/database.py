@@ -34,10 +34,17 @@ from clinic_app.storage.errors import (
     DatabaseBusyError,
     DatabaseCorruptError,
     DatabaseTooNewError,
+    ForeignDatabaseError,
     NotADatabaseError,
     StorageError,
 )
-from clinic_app.storage.migrations import MIGRATIONS, Migration, current_version, run_migrations
+from clinic_app.storage.migrations import (
+    MIGRATIONS,
+    Migration,
+    current_version,
+    has_user_tables,
+    run_migrations,
+)
 from clinic_app.storage.patients import PatientStore
 from clinic_app.storage.plans import PlanStore
 from clinic_app.storage.sessions import SessionStore
@@ -146,6 +153,13 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore):
     def _prepare(self, migrations: Sequence[Migration], backup_on_start: bool) -> None:
         known = migrations[-1].version if migrations else 0
         found = current_version(self.conn)
+        if found == 0 and has_user_tables(self.conn):
+            raise ForeignDatabaseError(
+                f"The file {self.path} is a database of another program, not DorsiLab's; "
+                "nothing was changed. Choose the DorsiLab database file instead.",
+                self.path,
+                backups.newest_backup(self.path),
+            )
         if found > known:
             raise DatabaseTooNewError(
                 f"The database {self.path.name} was written by a newer version of DorsiLab "
@@ -154,6 +168,10 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore):
                 self.path,
                 backups.newest_backup(self.path),
             )
+        # Only now that the file is known to be ours may its journal mode change.
+        mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            log.warning("WAL journal not available (journal_mode=%s)", mode)
         with private_umask():
             run_migrations(self.su, migrations, self._backup_for_migration, self.user)
         make_private(self.path)
@@ -239,6 +257,8 @@ def _os_user() -> str:
 
 def _check_header(path: Path) -> None:
     """Refuse a file that exists but is not a SQLite database, before SQLite touches it."""
+    if path.is_dir():
+        raise StorageError(f"{path} is a folder; choose a database file (e.g. dorsilab.sqlite3).")
     try:
         size = path.stat().st_size
     except FileNotFoundError:
@@ -259,9 +279,6 @@ def _check_header(path: Path) -> None:
 def _configure(conn: sqlite3.Connection, path: Path, busy_timeout_s: float) -> None:
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            log.warning("WAL journal not available (journal_mode=%s)", mode)
         conn.execute("PRAGMA synchronous = FULL")
         # After a checkpoint the WAL is cut back to this size instead of keeping its peak.
         conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")

@@ -45,6 +45,10 @@ class NotADatabaseError(DatabaseCorruptError):
     """The file is not a SQLite database at all (wrong file, or overwritten)."""
 
 
+class ForeignDatabaseError(DatabaseOpenError):
+    """The file is a SQLite database of another program (tables, but no DorsiLab schema)."""
+
+
 class DatabaseTooNewError(DatabaseOpenError):
     """The file was written by a newer DorsiLab with a schema this version does not know."""
 

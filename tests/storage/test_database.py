@@ -13,7 +13,9 @@ from clinic_app.storage import (
     Database,
     DatabaseCorruptError,
     DatabaseTooNewError,
+    ForeignDatabaseError,
     NotADatabaseError,
+    StorageError,
     list_backups,
     restore_backup,
 )
@@ -265,3 +267,29 @@ def test_damaged_recordings_are_found_by_the_backup_check_and_on_read(
         old.path.unlink()
     with pytest.raises(DatabaseCorruptError, match="backup copy of it failed"):
         Database.open(db_path)
+
+
+def test_another_programs_sqlite_file_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "other.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(ForeignDatabaseError, match="another program"):
+        Database.open(path)
+    conn = sqlite3.connect(path)
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    finally:
+        conn.close()
+    assert tables == {"invoices"} and mode == "delete"
+
+
+def test_unusable_paths_are_reported_in_words(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="is a folder"):
+        Database.open(tmp_path)
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(StorageError, match="cannot be created"):
+        Database.open(blocker / "db.sqlite3")
