@@ -114,6 +114,8 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore):
             The file is not a SQLite database.
         DatabaseCorruptError
             The integrity check failed (``newest_backup`` names a backup to restore).
+        ForeignDatabaseError
+            The file is another program's SQLite database.
         DatabaseTooNewError
             The file was written by a newer DorsiLab.
         DatabaseBusyError

@@ -82,3 +82,16 @@ def test_copies_left_by_a_killed_backup_are_cleaned_up(db: Database) -> None:
     assert not stale.exists()
     assert fresh.exists()  # might belong to a backup running right now
     assert all(not b.path.name.endswith(".partial") for b in db.list_backups())
+
+
+def test_clinic_and_demo_databases_in_one_folder_keep_separate_backups(tmp_path: Path) -> None:
+    clinic, demo = tmp_path / "dorsilab.sqlite3", tmp_path / "dorsilab-demo.sqlite3"
+    with Database.open(clinic) as db:
+        db.backup_now()
+    with Database.open(demo) as db:
+        for _ in range(KEEP + 2):
+            db.backup_now()
+    assert len(list_backups(clinic)) == 2
+    assert len(list_backups(demo)) == KEEP
+    assert all(b.path.name.startswith("dorsilab-demo-") for b in list_backups(demo))
+    assert not any(b.path.name.startswith("dorsilab-demo-") for b in list_backups(clinic))
