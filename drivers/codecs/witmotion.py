@@ -73,13 +73,6 @@ def _empty_samples() -> SampleArray:
     return np.zeros(0, dtype=INCLINOMETER_DTYPE)
 
 
-def _frames_array(types: npt.NDArray[np.uint8], words: Words) -> npt.NDArray[np.void]:
-    frames = np.empty(len(types), dtype=wire.WIT_FRAME_DTYPE)
-    frames["type"] = types
-    frames["words"] = words
-    return frames
-
-
 @dataclass(frozen=True)
 class WitBatch:
     """What one :meth:`WitMotionCodec.feed` call produced.
@@ -101,7 +94,7 @@ class WitBatch:
     @cached_property
     def frames(self) -> npt.NDArray[np.void]:
         """The accepted frames as one :data:`WIT_FRAME_DTYPE` array."""
-        return _frames_array(self.types, self.words)
+        return wire.frames_array(self.types, self.words)
 
     def of_type(self, frame_type: int) -> Words:
         """Raw words ``(n, 4)`` of the accepted frames of one type."""
@@ -398,4 +391,4 @@ def decode_frames(data: bytes) -> npt.NDArray[np.void]:
     """Checksum-valid frames found in ``data`` by the framing rule alone (no plausibility
     checks, no state): for probing a port and for test vectors."""
     rows, _ = WitMotionCodec()._frame(np.frombuffer(data, dtype=np.uint8))
-    return _frames_array(rows[:, 1], np.ascontiguousarray(rows[:, 2:10]).view("<i2"))
+    return wire.frames_array(rows[:, 1], np.ascontiguousarray(rows[:, 2:10]).view("<i2"))

@@ -41,7 +41,8 @@ __all__ = [
     "cmd_output_rate", "cmd_read_registers", "cmd_restart", "cmd_restore_defaults", "cmd_save",
     "cmd_unlock", "cmd_zero_angles", "encode_acc", "encode_angle", "encode_command",
     "encode_frame", "encode_frames", "encode_gyro", "encode_mag", "encode_quaternion",
-    "encode_readback", "encode_time", "registers_u16", "temperature_c", "words_scaled",
+    "encode_readback", "encode_time", "frames_array", "registers_u16", "temperature_c",
+    "words_scaled",
     "wrap_deg",
 ]
 # fmt: on
@@ -319,6 +320,15 @@ def encode_time(moment: _dt.datetime) -> bytes:
 
 
 # ------------------------------------------------------------------ decoding helpers
+def frames_array(types: npt.ArrayLike, words: npt.ArrayLike) -> npt.NDArray[np.void]:
+    """Type bytes ``(n,)`` and raw words ``(n, 4)`` as one :data:`WIT_FRAME_DTYPE` array."""
+    type_arr = np.asarray(types, dtype=np.uint8)
+    frames = np.empty(len(type_arr), dtype=WIT_FRAME_DTYPE)
+    frames["type"] = type_arr
+    frames["words"] = np.asarray(words).reshape(-1, 4)
+    return frames
+
+
 def words_scaled(words: npt.NDArray[Any], full_range: float) -> npt.NDArray[np.float64]:
     """The first three words as physical values (``raw / 32768 × full_range``)."""
     scaled: npt.NDArray[np.float64] = words[:, :3].astype(np.float64) * (full_range / FULL_SCALE)
