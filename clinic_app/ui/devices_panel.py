@@ -34,6 +34,7 @@ from clinic_app.ui.devices_status import describe
 from drivers.base import Device, DeviceError
 from drivers.calibration import CalibrationStore
 from drivers.registry import DeviceRegistry, default_registry
+from drivers.transport import PortLister
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,8 @@ class DevicesPanel(QWidget):
         The shared devices (default: :func:`drivers.registry.default_registry`).
     store : CalibrationStore, optional
         Where plate calibrations are saved (default: the user's config folder).
+    lister : callable, optional
+        Serial-port lister for the connect dialog (tests pass their pseudo-terminals).
     """
 
     def __init__(
@@ -80,9 +83,12 @@ class DevicesPanel(QWidget):
         host: QWidget | None = None,
         registry: DeviceRegistry | None = None,
         store: CalibrationStore | None = None,
+        lister: PortLister | None = None,
     ) -> None:
         super().__init__(host)
         self.setObjectName("devicesPanel")
+        self._lister = lister
+        self.last_dialog: QDialog | None = None
         self.registry = registry if registry is not None else default_registry()
         self._store = store
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="device-action")
@@ -100,7 +106,14 @@ class DevicesPanel(QWidget):
         )
         hint.setObjectName("muted")
         hint.setWordWrap(True)
-        layout.addWidget(heading)
+        top = QHBoxLayout()
+        top.addWidget(heading)
+        top.addStretch(1)
+        self.connect_other = QPushButton("Connect a &device…")
+        self.connect_other.setToolTip("Choose a serial port, the Wii Balance Board or simulation.")
+        self.connect_other.clicked.connect(lambda: self.open_connect_dialog())
+        top.addWidget(self.connect_other)
+        layout.addLayout(top)
         layout.addWidget(hint)
         self.cards: dict[str, DeviceCard] = {}
         for role, title, empty in ROLES:
@@ -211,6 +224,19 @@ class DevicesPanel(QWidget):
         for _action, job in list(self._jobs.values()):
             job.exception(timeout=timeout_s)
         self.refresh()
+
+    def open_connect_dialog(self, modal: bool = True) -> QDialog:
+        """Open the "Connect a device" dialog (ports, Wii board, simulation)."""
+        from clinic_app.ui.devices_connect import ConnectDialog
+
+        dialog = ConnectDialog(self.registry, self._lister, self)
+        self.last_dialog = dialog
+        if modal:
+            dialog.exec()
+            self.refresh()
+        else:
+            dialog.show()
+        return dialog
 
     def open_calibration(self, device: Device, modal: bool = True) -> QDialog:
         """Open the known-mass calibration wizard for ``device``."""

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog
 
 from clinic_app.ui import theme
 from clinic_app.ui.devices_calibration import CalibrationProcedure
@@ -312,3 +313,51 @@ def test_loaded_check_is_skipped_for_raw_counts_of_an_uncalibrated_plate(sim) ->
         check_empty(plate)
     plate._info = replace(plate.info, extra={**plate.info.extra, "units": "counts"})
     check_empty(plate)  # counts with nominal scales: offsets unknown, no judgement
+
+
+def test_connect_dialog_finds_and_connects_a_plate_on_a_real_pty(qtbot, tmp_path) -> None:
+    from clinic_app.ui.devices_connect import ConnectDialog
+    from drivers.emulators.lineplate import LinePlateEmulator
+    from drivers.transport import PortInfo
+
+    with LinePlateEmulator(link=tmp_path / "ttyPLATE", rate_hz=200) as emu:
+        registry = DeviceRegistry()
+        dialog = ConnectDialog(registry, lister=lambda: [PortInfo(emu.port, description="pty")])
+        qtbot.addWidget(dialog)
+        assert dialog.table.rowCount() == 1
+        dialog.connect_selected()  # auto-detect without probing first: says what to do
+        assert "Find protocols" in dialog.status.text()
+        dialog.probe_all()
+        dialog.wait(15.0)
+        assert dialog.table.item(0, 3).text() == "DorsiLab line-protocol force plate @ 115200"
+        dialog.connect_selected()
+        dialog.wait(15.0)
+        try:
+            plate = registry.plate
+            assert plate is not None and plate.info.protocol == "lineplate"
+            assert plate.state is DeviceState.STREAMING
+            assert dialog.result() == QDialog.DialogCode.Accepted
+        finally:
+            registry.close_all()
+
+
+def test_connect_dialog_offers_simulated_devices_and_explains_no_ports(qtbot) -> None:
+    from clinic_app.ui.devices_connect import ConnectDialog
+
+    registry = DeviceRegistry()
+    dialog = ConnectDialog(registry, lister=lambda: [])
+    qtbot.addWidget(dialog)
+    assert "No serial ports found" in dialog.status.text()
+    dialog.connect_simulated()
+    try:
+        assert [label for label, _ in registry.devices()] == ["Inclinometer", "Force plate"]
+        assert all(d.info.protocol == "simulated" for _, d in registry.devices())
+    finally:
+        registry.close_all()
+
+
+def test_panel_opens_the_connect_dialog(panel, qtbot) -> None:
+    dialog = panel.open_connect_dialog(modal=False)
+    qtbot.addWidget(dialog)
+    assert dialog.windowTitle() == "Connect a device"
+    assert panel.connect_other.text() == "Connect a &device…"
