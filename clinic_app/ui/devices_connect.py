@@ -99,7 +99,10 @@ class ConnectDialog(QDialog):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        for column in (0, 2, 3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
         self.table.setAccessibleName("Serial ports")
         layout.addWidget(self.table, 1)
@@ -116,6 +119,7 @@ class ConnectDialog(QDialog):
         self.protocol.setAccessibleName("Protocol")
         self.connect_button = QPushButton("&Connect")
         self.connect_button.setDefault(True)
+        self.connect_button.setMinimumWidth(140)
         self.connect_button.clicked.connect(self.connect_selected)
         for widget in (self.refresh_button, self.probe_button, self.protocol):
             row.addWidget(widget)
