@@ -1,50 +1,33 @@
-"""Shared machinery of serial devices: one worker thread, states, jobs and reconnection.
+"""Serial devices: open, close, start, stop, states in words, and reconnection.
 
-A :class:`SerialDevice` owns its port and one worker thread. The worker reads with a
-short timeout, stamps every read with :func:`time.monotonic`, feeds the bytes to the
-device's codec (:meth:`SerialDevice._decode`), appends the decoded samples to
-:attr:`SerialDevice.buffer` as one numpy batch per read and keeps any command replies
-for the job that waits for them.
-
-Everything that talks to the device (identification, configuration, zeroing, starting
-and stopping the stream) runs *in the worker* as a job (:meth:`SerialDevice._call`), so
-there is never a second reader competing for the bytes, and a job that waits for a reply
-keeps decoding the stream meanwhile. Callers wait for a job with a bounded timeout.
+:class:`SerialDevice` adds the device life cycle to the worker of
+:mod:`drivers.serial_link` (one thread per device that reads, time-stamps, decodes and
+runs the device dialogue as jobs).
 
 When the port fails (``SerialException``, ``OSError``, ``termios.error``: the USB cable
-was pulled, the Bluetooth link dropped) the worker reports :attr:`DeviceState.LOST` at
-once with a message in words, keeps every sample already in the buffer, closes the port
-and tries to reopen *the same physical device* (same USB serial number or location, or
-the same path for pseudo-terminals) with an increasing back-off. Once it is back it
-re-runs the device's initialisation and resumes streaming if it was streaming.
+was pulled, the Bluetooth link dropped) or a streaming device falls silent, the worker
+reports :attr:`DeviceState.LOST` at once with a message in words, keeps every sample
+already in the buffer, closes the port and tries to reopen *the same physical device*
+(same USB serial number or location, or the same path for pseudo-terminals) with an
+increasing back-off. Once it is back it re-runs the device's initialisation and resumes
+streaming if it was streaming.
 """
 
 from __future__ import annotations
 
 import abc
-import collections
 import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any, TypeVar
-
-import numpy as np
-import serial
+from typing import TYPE_CHECKING, Any
 
 from drivers.base import (
     Device,
     DeviceError,
-    DeviceInfo,
-    DeviceKind,
     DeviceState,
-    DeviceTimeoutError,
-    RingBuffer,
-    SampleArray,
 )
-from drivers.device_status import DeviceStatus
+from drivers.serial_link import SerialLink
 from drivers.transport import (
     TRANSPORT_ERRORS,
     LinkLost,
@@ -56,11 +39,10 @@ from drivers.transport import (
 )
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 RECONNECT_ERRORS: tuple[type[Exception], ...] = (DeviceError, LinkLost, *TRANSPORT_ERRORS)
 
 
-class SerialDevice(DeviceStatus, abc.ABC):
+class SerialDevice(SerialLink, abc.ABC):
     """Base class of the serial devices (WitMotion, Rion, line-protocol plate).
 
     Implements the :class:`drivers.base.Device` protocol. Subclasses provide the
@@ -85,12 +67,6 @@ class SerialDevice(DeviceStatus, abc.ABC):
         Read timeout of the worker; bounds how late a stop request is noticed.
     """
 
-    kind: DeviceKind
-    protocol: str
-    dtype: np.dtype[Any]
-    label: str = "device"
-    """Short noun for messages ("inclinometer", "force plate")."""
-
     init_timeout_s: float = 8.0
     """How long :meth:`open` waits for identification and configuration."""
 
@@ -104,28 +80,11 @@ class SerialDevice(DeviceStatus, abc.ABC):
         reconnect: bool = True,
         read_timeout_s: float = 0.02,
     ) -> None:
-        super().__init__(DeviceInfo(kind=self.kind, protocol=self.protocol, port=port))
-        self.port = port
-        self.baudrate = baudrate
-        self.buffer = RingBuffer(self.dtype, capacity)
+        super().__init__(port, baudrate=baudrate, capacity=capacity, read_timeout_s=read_timeout_s)
         self._lister = lister
         self._reconnect_enabled = reconnect
-        self._read_timeout_s = read_timeout_s
-        self._serial: serial.SerialBase | None = None
         self._identity = PortIdentity(port)
-        self._jobs: collections.deque[tuple[Callable[[], Any], Future[Any]]] = collections.deque()
-        self._replies: collections.deque[Any] = collections.deque(maxlen=256)
-        self._stop = threading.Event()
-        self._worker: threading.Thread | None = None
-        self._streaming = False
         self._want_streaming = False
-        self._bytes_read = 0
-        self._last_data_t = 0.0
-
-    @property
-    def bytes_read(self) -> int:
-        """Bytes received since :meth:`open` (link-activity figure)."""
-        return self._bytes_read
 
     def open(self) -> None:
         """Open the port, start the worker and identify/configure the device.
@@ -179,15 +138,6 @@ class SerialDevice(DeviceStatus, abc.ABC):
         self._want_streaming = False
         self._call(self._stop_job, 2.0)
 
-    # ------------------------------------------------------------------ for subclasses
-    @abc.abstractmethod
-    def _decode(self, data: bytes, t_host: float) -> tuple[SampleArray | None, list[Any]]:
-        """Feed ``data`` (read at ``t_host``) to the codec: samples and command replies."""
-
-    @abc.abstractmethod
-    def _reset_codec(self) -> None:
-        """Forget partial frames (called on open and after a reconnect)."""
-
     @abc.abstractmethod
     def _initialise(self) -> None:
         """Identify and configure the device (runs in the worker; may use :meth:`_await`)."""
@@ -199,136 +149,6 @@ class SerialDevice(DeviceStatus, abc.ABC):
     def _end_stream(self) -> None:
         """Tell the device to stop streaming (runs in the worker). Default: nothing."""
         return None
-
-    def _tick(self, now: float) -> None:
-        """Called by the worker after every read (polled devices send requests here)."""
-        return None
-
-    def _silence_limit_s(self) -> float | None:
-        """Seconds without any byte while streaming after which the link counts as lost."""
-        return None
-
-    def _call(self, job: Callable[[], T], timeout: float) -> T:
-        """Run ``job`` in the worker and wait at most ``timeout`` seconds for its result."""
-        if threading.current_thread() is self._worker:
-            return job()
-        if not self._worker_alive():
-            raise DeviceError(f"The {self.label} on {self.port} is not open.")
-        future: Future[T] = Future()
-        self._jobs.append((job, future))
-        try:
-            return future.result(timeout)
-        except TimeoutError as exc:
-            future.cancel()
-            raise DeviceTimeoutError(
-                f"The {self.label} on {self.port} did not answer in time."
-            ) from exc
-
-    def _write(self, data: bytes) -> None:
-        """Send bytes (worker only)."""
-        port = self._require_port()
-        try:
-            port.write(data)
-            port.flush()
-        except TRANSPORT_ERRORS as exc:
-            raise LinkLost(str(exc)) from exc
-
-    def _await(self, match: Callable[[Any], bool], timeout: float) -> Any:
-        """Read (and keep decoding) until a reply satisfying ``match`` arrives (worker only).
-
-        Raises
-        ------
-        DeviceTimeoutError
-            No matching reply within ``timeout`` seconds.
-        """
-        deadline = time.monotonic() + timeout
-        while True:
-            for i, reply in enumerate(self._replies):
-                if match(reply):
-                    del self._replies[i]
-                    return reply
-            if time.monotonic() >= deadline:
-                raise DeviceTimeoutError(
-                    f"The {self.label} on {self.port} did not answer in time."
-                )
-            self._pump()
-
-    def _drain(self, seconds: float) -> None:
-        """Keep reading for ``seconds`` (worker only), e.g. between configuration writes."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            self._pump()
-
-    def _clear_replies(self) -> None:
-        self._replies.clear()
-
-    def _reopen(self, baudrate: int) -> None:
-        """Change the host baud rate (worker only)."""
-        port = self._require_port()
-        try:
-            port.baudrate = baudrate
-            port.reset_input_buffer()
-        except TRANSPORT_ERRORS as exc:
-            raise LinkLost(str(exc)) from exc
-        self.baudrate = baudrate
-        self._reset_codec()
-        self._replies.clear()
-
-    # ------------------------------------------------------------------ worker
-    def _pump(self) -> int:
-        """One read: decode, append samples when streaming, keep replies. Returns bytes read."""
-        port = self._require_port()
-        try:
-            data = port.read(1)
-            if data:
-                waiting = port.in_waiting
-                if waiting:
-                    data += port.read(waiting)
-        except TRANSPORT_ERRORS as exc:
-            raise LinkLost(str(exc)) from exc
-        if not data:
-            return 0
-        now = time.monotonic()
-        self._bytes_read += len(data)
-        self._last_data_t = now
-        samples, replies = self._decode(data, now)
-        if replies:
-            self._replies.extend(replies)
-        if samples is not None and len(samples) and self._streaming:
-            self.buffer.append(samples)
-        return len(data)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self._serve_once()
-            except LinkLost as exc:
-                self._handle_loss(str(exc))
-            except Exception as exc:  # a bug must not kill the thread silently
-                log.exception("%s worker failed", self.protocol)
-                self._fail(f"Internal error in the {self.label} driver: {exc}")
-                break
-        # close() may have given up waiting while a reconnection was opening the port.
-        self._close_port()
-
-    def _serve_once(self) -> None:
-        while self._jobs:
-            job, future = self._jobs.popleft()
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(job())
-            except LinkLost as exc:
-                future.set_exception(DeviceError(self._lost_message()))
-                raise exc
-            except Exception as exc:
-                future.set_exception(exc)
-        self._pump()
-        now = time.monotonic()
-        self._tick(now)
-        limit = self._silence_limit_s()
-        if self._streaming and limit is not None and now - self._last_data_t > limit:
-            raise LinkLost(f"no data for {limit:.1f} s")
 
     def _start_job(self) -> None:
         # Streaming first: samples that follow the start command at once must be kept.
@@ -404,27 +224,12 @@ class SerialDevice(DeviceStatus, abc.ABC):
         self._last_error = ""
         return True
 
-    def _fail_pending_jobs(self) -> None:
-        while self._jobs:
-            _, future = self._jobs.popleft()
-            if future.set_running_or_notify_cancel():
-                future.set_exception(DeviceError(self._lost_message()))
-
-    # ------------------------------------------------------------------ helpers
-    def _require_port(self) -> serial.SerialBase:
-        if self._serial is None:
-            raise LinkLost("port closed")
-        return self._serial
-
     def _listed_ports(self) -> list[Any]:
         try:
             return list_ports(self._lister)
         except Exception:  # a flaky OS listing must not stop reconnection
             log.debug("port listing failed", exc_info=True)
             return []
-
-    def _worker_alive(self) -> bool:
-        return self._worker is not None and self._worker.is_alive()
 
     def _shutdown(self) -> None:
         self._stop.set()
@@ -434,12 +239,6 @@ class SerialDevice(DeviceStatus, abc.ABC):
         self._worker = None
         self._fail_pending_jobs()
         self._close_port()
-
-    def _close_port(self) -> None:
-        port, self._serial = self._serial, None
-        if port is not None:
-            with contextlib.suppress(*TRANSPORT_ERRORS):
-                port.close()
 
 
 if TYPE_CHECKING:  # mypy proves that every serial device is a drivers.base.Device
