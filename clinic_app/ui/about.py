@@ -69,6 +69,9 @@ class AboutDialog(QDialog):
         buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.logs_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
+        for button in (self.copy_button, self.logs_button):
+            button.setAutoDefault(False)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setDefault(True)
         self.copy_button.clicked.connect(self.copy)
         self.logs_button.clicked.connect(
             lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(paths.log_dir())))
@@ -78,8 +81,10 @@ class AboutDialog(QDialog):
         layout.addWidget(title)
         layout.addWidget(blurb)
         layout.addLayout(form)
+        layout.addStretch(1)
         layout.addWidget(buttons)
-        self.setMinimumWidth(640)
+        self.setMinimumWidth(680)
+        self.resize(self.minimumWidth(), layout.heightForWidth(self.minimumWidth()))
 
     @Slot()
     def copy(self) -> None:

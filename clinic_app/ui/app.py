@@ -127,10 +127,22 @@ def _offer_restore(exc: DatabaseOpenError, parent: QWidget | None) -> bool:
     return True
 
 
-def _seed_demo(db: Any) -> None:
-    from clinic_app.storage.demo_seed import seed_demo_patients
+def _seed_demo(db: Database) -> None:
+    """Fill the demo database on first use (idempotent).
 
-    seed_demo_patients(db)
+    ``clinic_app.demo_data.ensure_demo_data`` adds visits as the workflow lands; until
+    it exists the storage's fictional patients are seeded directly.
+    """
+    try:
+        from clinic_app.demo_data import ensure_demo_data
+    except ModuleNotFoundError as exc:
+        if exc.name != "clinic_app.demo_data":
+            raise
+        from clinic_app.storage.demo_seed import seed_demo_patients
+
+        seed_demo_patients(db)
+        return
+    ensure_demo_data(db)
 
 
 def create_main_window(ctx: AppContext, db: Any) -> MainWindow:

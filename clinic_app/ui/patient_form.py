@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from clinic_app.storage.errors import ValidationError
-from clinic_app.storage.validation import CHOICES, parse_patient_fields
+from clinic_app.storage.validation import CHOICES, DEFAULTS, parse_patient_fields
 from clinic_app.storage.validation import LABELS as STORAGE_LABELS
 from clinic_app.ui import theme
 
@@ -121,6 +121,7 @@ class PatientFormDialog(QDialog):
         layout.addLayout(form)
         layout.addLayout(bottom)
 
+        self.setMinimumWidth(680)
         if patient_id is not None:
             self._load(patient_id)
         self._revalidate()
@@ -171,6 +172,8 @@ class PatientFormDialog(QDialog):
         combo = QComboBox()
         for value, text in choices:
             combo.addItem(text, value)
+        combo.setCurrentIndex(max(combo.findData(DEFAULTS.get(name)), 0))
+        combo.setMinimumContentsLength(12)
         self._add(form, name, combo, combo.currentIndexChanged)
 
     def _touch_callback(self, field: _Field) -> Callable[..., None]:

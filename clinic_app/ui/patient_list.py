@@ -10,15 +10,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -33,12 +37,50 @@ ID_ROLE = Qt.ItemDataRole.UserRole
 
 
 def describe_patient(patient: Any) -> tuple[str, str]:
-    """Two lines for the list: "Last, First" and "MRN · born 1990-04-17 (age 36)"."""
+    """Two lines for the list: "Last, First" and "No. MRN · 1990-04-17 · age 36"."""
     details = []
     if patient.record_number:
         details.append(f"No. {patient.record_number}")
-    details.append(f"born {patient.birth_date.isoformat()} (age {patient.age_years()})")
+    details.append(f"{patient.birth_date.isoformat()} · age {patient.age_years()}")
     return patient.display_name, " · ".join(details)
+
+
+class _PatientDelegate(QStyledItemDelegate):
+    """Draws the name in bold and the details below it in the secondary colour."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Any) -> None:
+        name, _, details = str(index.data(Qt.ItemDataRole.DisplayRole)).partition("\n")
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        widget = opt.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        active = bool(opt.state & QStyle.StateFlag.State_Active)
+        ink = QColor(theme.ACCENT_TEXT if selected and active else theme.INK)
+        muted = ink if selected and active else QColor(theme.MUTED)
+        rect = opt.rect.adjusted(10, 6, -8, -6)
+        bold = QFont(opt.font)
+        bold.setBold(True)
+        painter.save()
+        painter.setFont(bold)
+        painter.setPen(ink)
+        line = QFontMetrics(bold).height()
+        elided = QFontMetrics(bold).elidedText(name, Qt.TextElideMode.ElideRight, rect.width())
+        painter.drawText(rect.x(), rect.y(), rect.width(), line, 0, elided)
+        painter.setFont(opt.font)
+        painter.setPen(muted)
+        small = QFontMetrics(opt.font)
+        elided = small.elidedText(details, Qt.TextElideMode.ElideRight, rect.width())
+        painter.drawText(rect.x(), rect.y() + line + 2, rect.width(), small.height(), 0, elided)
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Any) -> QSize:
+        bold = QFont(option.font)
+        bold.setBold(True)
+        height = QFontMetrics(bold).height() + QFontMetrics(option.font).height() + 14
+        return QSize(200, height)
 
 
 class PatientList(QWidget):
@@ -69,6 +111,9 @@ class PatientList(QWidget):
         self.list.setAlternatingRowColors(False)
         self.list.setUniformItemSizes(True)
         self.list.setWordWrap(False)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setItemDelegate(_PatientDelegate(self.list))
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.empty = QLabel("")
         self.empty.setObjectName("muted")
         self.empty.setWordWrap(True)

@@ -6,6 +6,7 @@ Without a selected patient the page shows a short welcome saying how to start.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -189,7 +190,8 @@ class PatientPage(QWidget):
             return
         db = self.host.db
         patient = db.get_patient(self.patient_id)
-        sessions = db.list_sessions(self.patient_id)
+        history = list(reversed(db.patient_history(self.patient_id)))  # newest first
+        sessions = [visit.session for visit in history]
         self.inner.setCurrentIndex(1)
         deleted = " (deleted)" if patient.is_deleted else ""
         self.name_label.setText(f"{patient.first_name} {patient.last_name}{deleted}")
@@ -205,7 +207,10 @@ class PatientPage(QWidget):
         self.facts["age"].setText(f"{patient.age_years()} years")
         self.facts["sex"].setText(_SEX.get(patient.sex or "unspecified", "—"))
         self.facts["mass"].setText("—" if patient.mass_kg is None else f"{patient.mass_kg:g} kg")
-        self.facts["involved"].setText(_SIDE.get(patient.involved_side or "none", "—"))
+        side = patient.involved_side or "none"
+        self.facts["involved"].setText(_SIDE.get(side, "—"))
+        colour = {"left": theme.LEFT, "right": theme.RIGHT}.get(side, theme.INK)
+        self.facts["involved"].setStyleSheet(f"color: {colour};")
         last = sessions[0].started_at if sessions else None
         self.facts["last_visit"].setText(format_date(last) if last else "no visit yet")
         self.facts["next_retest"].setText(self._next_retest(db, sessions))
@@ -213,18 +218,25 @@ class PatientPage(QWidget):
             button.setEnabled(not patient.is_deleted)
 
         self.sessions.clear()
-        for session in sessions:
-            item = QListWidgetItem(self._describe_session(session))
-            item.setData(SESSION_ID_ROLE, int(session.id))
+        for visit in history:
+            item = QListWidgetItem(self._describe_session(visit.session, visit.trials))
+            item.setData(SESSION_ID_ROLE, int(visit.session.id))
             self.sessions.addItem(item)
         self.visits.setCurrentWidget(self.sessions if sessions else self.sessions_empty)
 
     # ------------------------------------------------------------ internals
     @staticmethod
-    def _describe_session(session: Any) -> str:
+    def _describe_session(session: Any, trials: Sequence[Any]) -> str:
+        """One line per visit: date, status, trials recorded, examiner."""
         words = [format_date(session.started_at)]
-        status = STATUS_WORDS.get(session.status, session.status)
-        words.append(status)
+        words.append(STATUS_WORDS.get(session.status, session.status))
+        recorded = [t for t in trials if not t.practice]
+        lunges = sum(t.protocol == "lunge" for t in recorded)
+        balance = sum(t.protocol == "balance" for t in recorded)
+        if recorded:
+            words.append(f"{lunges} lunge and {balance} balance trials")
+        else:
+            words.append("no trials recorded")
         if session.examiner:
             words.append(f"examiner {session.examiner}")
         return "  ·  ".join(words)

@@ -54,7 +54,6 @@ MODAL_TIMEOUT_MS = 20_000
 SELFTEST_PATIENT = {
     "first_name": "Selftest",
     "last_name": "Quokka-Runner",
-    "record_number": "SELFTEST-0001",
     "birth_date": "1988-06-15",
     "height_cm": "176",
     "mass_kg": "68,5",
@@ -181,6 +180,9 @@ def step_boot(state: SelftestState) -> str:
 def step_create_patient(state: SelftestState) -> str:
     window = state.window
     assert window is not None
+    # Unique per run, so that a selftest against an explicit --db can run again.
+    typed = dict(SELFTEST_PATIENT, record_number=f"SELFTEST-{time.time_ns() // 1000:x}")
+    state.values["typed"] = typed
 
     def fill(dialog: QDialog) -> None:
         assert isinstance(dialog, PatientFormDialog)
@@ -188,7 +190,7 @@ def step_create_patient(state: SelftestState) -> str:
         type_into(dialog.fields["birth_date"].editor, "2999-01-01")
         shown = dialog.visible_error("birth_date")
         _check("future" in shown, f"no future-date message under the birth date (saw {shown!r})")
-        for name, text in SELFTEST_PATIENT.items():
+        for name, text in typed.items():
             type_into(dialog.fields[name].editor, text)
         _check(not dialog.errors(), f"the form still reports problems: {dialog.errors()}")
         _check(dialog.save_button.isEnabled(), "Save stayed disabled on a valid form")
@@ -215,7 +217,7 @@ def step_search(state: SelftestState) -> str:
     type_into(patient_list.search, "zzz-nobody")
     QTest.qWait(DEBOUNCE_MS * 3)
     _check(patient_list.ids() == [], "a search for a missing name still listed patients")
-    type_into(patient_list.search, "SELFTEST-0001")
+    type_into(patient_list.search, state.values["typed"]["record_number"])
     QTest.qWait(DEBOUNCE_MS * 3)
     _check(patient_list.ids() == [state.values["patient_id"]], "record-number search failed")
     return "search as you type finds the patient by name and record number, and no one else"
@@ -238,7 +240,8 @@ def verify_patient_row(state: SelftestState) -> str:
     _check(patient.last_name == SELFTEST_PATIENT["last_name"], "last name differs on disk")
     _check(patient.birth_date.isoformat() == SELFTEST_PATIENT["birth_date"], "birth date differs")
     _check(patient.mass_kg == 68.5, f"body mass on disk is {patient.mass_kg}, expected 68.5")
-    _check(patient.record_number == SELFTEST_PATIENT["record_number"], "record number differs")
+    typed = state.values["typed"]
+    _check(patient.record_number == typed["record_number"], "record number differs")
     return "the patient row reads back with the typed values (68,5 kg stored as 68.5)"
 
 

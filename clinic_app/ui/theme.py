@@ -103,10 +103,11 @@ QToolBar {{ background: {SURFACE}; border-bottom: 1px solid {BORDER}; spacing: 4
 QToolBar QToolButton {{ padding: 6px 12px; border-radius: {RADIUS}px; }}
 QToolBar QToolButton:hover {{ background: #E6ECF3; }}
 QToolBar QToolButton:pressed, QToolBar QToolButton:checked {{ background: #D5E1EE; }}
-QLineEdit, QPlainTextEdit, QTextEdit, QComboBox, QDoubleSpinBox, QSpinBox, QDateEdit {{
+QLineEdit, QPlainTextEdit, QTextEdit, QDoubleSpinBox, QSpinBox, QDateEdit {{
     background: {SURFACE}; border: 1px solid {BORDER}; border-radius: 6px; padding: 5px 8px;
     selection-background-color: {ACCENT}; selection-color: {ACCENT_TEXT}; }}
-QLineEdit:focus, QPlainTextEdit:focus, QComboBox:focus, QDoubleSpinBox:focus,
+QComboBox {{ padding: 5px 8px; }}
+QLineEdit:focus, QPlainTextEdit:focus, QDoubleSpinBox:focus,
 QSpinBox:focus, QDateEdit:focus {{ border: 2px solid {ACCENT}; }}
 QLineEdit[invalid="true"], QDoubleSpinBox[invalid="true"], QPlainTextEdit[invalid="true"],
 QDateEdit[invalid="true"] {{ border: 2px solid {BAD}; }}
