@@ -9,8 +9,9 @@ at the same path on a *new* pty, as a USB device does.
 
 What real hardware does that the emulator reproduces:
 
-* Partial reads: frames may be written in arbitrary chunks (:attr:`Faults.chunk_size`).
-* Corruption: garbage between frames, single bit flips (:class:`Faults`).
+* Partial reads: frames may be written in arbitrary chunks (:attr:`~drivers.emulators.faults.Faults.chunk_size`).
+* Corruption: garbage between frames, single bit flips
+  (:class:`~drivers.emulators.faults.Faults`).
 * Wrong baud: the emulator reads the speed the host set on the slave back from the
   master (``termios.tcgetattr``) and scrambles its output when it differs from the
   device's own rate (:attr:`PtyEmulator.device_baud`); commands at the wrong speed are
@@ -40,7 +41,6 @@ import threading
 import time
 import tty
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -48,46 +48,14 @@ from typing import Self
 import numpy as np
 import numpy.typing as npt
 
+from drivers.emulators.faults import Faults
+
 BAUD_CONSTANTS: dict[int, int] = {
     rate: getattr(termios, f"B{rate}")
     for rate in (2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
     if hasattr(termios, f"B{rate}")
 }
 """Baud rate in bits/s → termios speed constant."""
-
-
-@dataclass
-class Faults:
-    """Fault injection settings; change them at any time, the emulator picks them up.
-
-    Attributes
-    ----------
-    chunk_size : int
-        Write output ``chunk_size`` bytes at a time (0 = everything due at once;
-        1 = every byte boundary becomes a read boundary).
-    chunk_gap_s : float
-        Pause between chunks, so that they arrive as separate reads.
-    garbage_every : int
-        Insert ``garbage`` before every n-th frame (0 = never).
-    garbage : bytes
-        The garbage to insert (random bytes of ``garbage_len`` when empty).
-    garbage_len : int
-    bit_flip_every : int
-        Flip one random bit in every n-th frame (0 = never).
-    mute : bool
-        Send nothing (the device is silent but plugged in).
-    ignore_commands : bool
-        Drop every byte the host sends.
-    """
-
-    chunk_size: int = 0
-    chunk_gap_s: float = 0.0
-    garbage_every: int = 0
-    garbage: bytes = b""
-    garbage_len: int = 7
-    bit_flip_every: int = 0
-    mute: bool = False
-    ignore_commands: bool = False
 
 
 def open_tty(path: str) -> int:
