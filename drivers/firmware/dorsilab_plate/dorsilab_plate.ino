@@ -152,7 +152,7 @@ unsigned long lastReadyMs[CELLS];
 unsigned long lastErrorMs = 0;
 bool streaming = true;
 uint32_t seq = 0;
-unsigned long lastEmitUs = 0;
+unsigned long nextEmitUs = 0;
 
 // Tare state machine.
 bool taring = false;
@@ -222,7 +222,7 @@ void handleCommand(char *text) {
     sendOk("S", 0, false);
   } else if (letter == 'G' && *argument == '\0') {
     streaming = true;
-    lastEmitUs = micros();
+    nextEmitUs = micros();
     sendOk("G", 0, false);
   } else {
     sendError(1, "unknown command");
@@ -272,9 +272,13 @@ void pollCells() {
   unsigned long nowUs = micros();
   if (taring) tareStep();
   if (!streaming) return;
+  // Emit on a fixed schedule (nextEmitUs advances by exactly one period), accepting a set
+  // up to 1/8 period early to absorb conversion jitter; after a stall, restart the schedule.
   unsigned long periodUs = 1000000UL / settings.rate_hz;
-  if (nowUs - lastEmitUs < periodUs - periodUs / 8) return;  // jitter margin
-  lastEmitUs = nowUs;
+  long early = static_cast<long>(nextEmitUs - nowUs);
+  if (early > static_cast<long>(periodUs / 8)) return;
+  nextEmitUs += periodUs;
+  if (static_cast<long>(nowUs - nextEmitUs) > 0) nextEmitUs = nowUs + periodUs;
   char body[96];
   snprintf(body, sizeof(body), "FP,%lu,%lu,%ld,%ld,%ld,%ld", static_cast<unsigned long>(seq),
            nowUs, latest[0] - settings.offset[0], latest[1] - settings.offset[1],
@@ -295,7 +299,7 @@ void setup() {
   Serial.begin(BAUD);
   loadSettings();
   sendInfo();
-  lastEmitUs = micros();
+  nextEmitUs = micros();
 }
 
 void loop() {
