@@ -9,7 +9,8 @@ at the same path on a *new* pty, as a USB device does.
 
 What real hardware does that the emulator reproduces:
 
-* Partial reads: frames may be written in arbitrary chunks (:attr:`~drivers.emulators.faults.Faults.chunk_size`).
+* Partial reads: frames may be written in arbitrary chunks
+  (:attr:`~drivers.emulators.faults.Faults.chunk_size`).
 * Corruption: garbage between frames, single bit flips
   (:class:`~drivers.emulators.faults.Faults`).
 * Wrong baud: the emulator reads the speed the host set on the slave back from the
