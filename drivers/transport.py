@@ -106,8 +106,16 @@ def _from_pyserial(port: Any) -> PortInfo:
 
 
 def system_ports() -> list[PortInfo]:
-    """Ports known to the operating system (:func:`serial.tools.list_ports.comports`)."""
-    return [_from_pyserial(p) for p in _list_ports.comports()]
+    """Ports known to the operating system (:func:`serial.tools.list_ports.comports`).
+
+    On macOS only the ``/dev/cu.*`` call-out devices are listed: opening the matching
+    ``/dev/tty.*`` blocks until the carrier-detect line is raised, which USB bridges
+    never do.
+    """
+    ports = [_from_pyserial(p) for p in _list_ports.comports()]
+    if sys.platform == "darwin":
+        ports = [p for p in ports if not p.device.startswith("/dev/tty.")]
+    return ports
 
 
 def list_ports(lister: PortLister | None = None) -> list[PortInfo]:
