@@ -70,7 +70,7 @@ def plan_summary(plan: Plan, library: Library) -> str:
     if plan.referral_notes:
         text += f" {len(plan.referral_notes)} referral note(s)."
     if plan.prompts:
-        text += " Review prompt: " + plan.prompts[0].text.split(":")[0].lower() + "."
+        text += " Review prompt: no change beyond the MDC after the plateau period."
     text += f" Re-test on {plan.retest_date} ({plan.retest_weeks:g} weeks)."
     return text
 

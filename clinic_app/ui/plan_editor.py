@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
+    QTabWidget,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -122,9 +123,10 @@ class PlanEditor(QWidget):
 
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Exercise", "Dose", "Dose basis", "Because"])
-        self.tree.setColumnWidth(0, 300)
-        self.tree.setColumnWidth(1, 240)
-        self.tree.setColumnWidth(2, 170)
+        self.tree.setColumnWidth(0, 250)
+        self.tree.setColumnWidth(1, 200)
+        self.tree.setColumnWidth(2, 120)
+        self.tree.setMinimumHeight(240)
         self.tree.setWordWrap(True)
         self.tree.currentItemChanged.connect(lambda *_: self._on_selection())
         self.summary = QLabel()
@@ -165,24 +167,29 @@ class PlanEditor(QWidget):
         self.state = QLabel()
         centre = QVBoxLayout()
         centre.addWidget(self.summary)
-        centre.addWidget(self.tree, 1)
+        centre.addWidget(self.tree, 3)
         centre.addLayout(form)
         centre.addWidget(self.clinician_notes)
-        centre.addLayout(_hbox(self.state, 1, self.regenerate, self.save))
+        self.state.setWordWrap(True)
+        centre.addWidget(self.state)
+        centre.addLayout(_hbox(1, self.regenerate, self.save))
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(_wrap(left))
         splitter.addWidget(_wrap(centre))
+        splitter.setSizes([340, 900])
+        splitter.setStretchFactor(1, 1)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(splitter, "Edit plan")
         self.preview = None
         if preview:
             from clinic_app.ui.report_preview import ReportPreview
 
             self.preview = ReportPreview(self.db, self.ctx.patient.id, self.ctx.session_id)
             self.preview.set_document("handout")
-            splitter.addWidget(self.preview)
-        splitter.setSizes([280, 640, 520])
+            self.tabs.addTab(self.preview, "Handout preview")
         layout = QVBoxLayout(self)
-        layout.addWidget(splitter)
+        layout.addWidget(self.tabs)
         self._preview_timer = QTimer(self)
         self._preview_timer.setSingleShot(True)
         self._preview_timer.setInterval(400)
@@ -455,6 +462,17 @@ class PlanEditorPage(QWidget):
 
     def show_patient(self, patient_id: int | None) -> None:
         """Edit the plan of the patient's latest session (called by the main window)."""
+        if self.editor is not None and self.editor.ctx.patient.id == patient_id:
+            return
+        if self.editor is not None and self.editor.dirty:
+            answer = QMessageBox.question(
+                self,
+                "Unsaved plan",
+                "Save the changes to the previous patient's plan?",
+                QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard,
+            )
+            if answer == QMessageBox.StandardButton.Save:
+                self.editor.save_plan()
         if self.editor is not None:
             self.editor.setParent(None)
             self.editor.deleteLater()
