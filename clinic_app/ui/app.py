@@ -22,6 +22,7 @@ from clinic_app.storage.backups import restore_backup
 from clinic_app.storage.errors import DatabaseCorruptError, DatabaseOpenError, StorageError
 from clinic_app.ui import crash, theme
 from clinic_app.ui.main_window import MainWindow
+from drivers.registry import default_registry
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +151,20 @@ def create_main_window(ctx: AppContext, db: Any) -> MainWindow:
     return MainWindow(ctx, db)
 
 
+def start_demo_devices(window: MainWindow) -> None:
+    """``--demo``: a simulated inclinometer and plate in the shared device registry.
+
+    The simulated patient who "stands" on them is kept as ``window.demo_patient`` so that
+    the assessment can prompt it (:meth:`drivers.simulated.SimulatedPatient.prompt`).
+    """
+    from drivers import simulated
+
+    patient, _inclinometer, _plate = simulated.start_demo_devices(default_registry())
+    window.demo_patient = patient
+    window.device_strip.refresh()
+    log.info("demo: simulated inclinometer and force plate started")
+
+
 def run_gui(ctx: AppContext) -> int:
     """Run DorsiLab until the main window closes; returns the process exit code."""
     app = create_application()
@@ -159,9 +174,12 @@ def run_gui(ctx: AppContext) -> int:
         return 1
     try:
         window = create_main_window(ctx, db)
+        if ctx.demo:
+            start_demo_devices(window)
         window.show()
         status = app.exec()
     finally:
+        default_registry().close_all()
         db.close()
         crash.uninstall()
     log.info("DorsiLab stopped with status %s", status)

@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.db = db
         self._current_patient_id: int | None = None
+        self.demo_patient: object | None = None  # the simulated patient in --demo
         self._pages: dict[str, QWidget] = {}
         self._page_actions: dict[str, QAction] = {}
         self.setObjectName("mainWindow")

@@ -35,10 +35,16 @@ def main() -> int:
     from clinic_app import paths
     from clinic_app.commands import AppContext
     from clinic_app.ui.about import AboutDialog
-    from clinic_app.ui.app import create_application, create_main_window, open_database
+    from clinic_app.ui.app import (
+        create_application,
+        create_main_window,
+        open_database,
+        start_demo_devices,
+    )
     from clinic_app.ui.patient_form import PatientFormDialog
     from clinic_app.ui.selftest import type_into
     from clinic_app.ui.settings_dialog import SettingsDialog
+    from drivers.registry import default_registry
 
     ctx = AppContext(db_path=paths.default_db_path(demo=True), demo=True)
     app = create_application()
@@ -70,12 +76,15 @@ def main() -> int:
     for label, (width, height) in SIZES.items():
         window = create_main_window(ctx, db)
         window.resize(width, height - 40)  # leave room for a taskbar
+        start_demo_devices(window)
         window.show()
         QTest.qWaitForWindowExposed(window)
         window.select_patient(patient.id)
         window.show_page("patient")
+        QTest.qWait(1200)  # the pills poll twice a second
         save(window, f"main-window-demo-{label}")
         window.close()
+        default_registry().close_all()
 
     def bad_entry(dialog: QWidget) -> None:
         assert isinstance(dialog, PatientFormDialog)
