@@ -206,6 +206,8 @@ class SerialLink(DeviceStatus, abc.ABC):
             try:
                 self._serve_once()
             except LinkLost as exc:
+                if self._stop.is_set():
+                    break  # closed meanwhile (e.g. from a state listener): not a loss
                 self._handle_loss(str(exc))
             except Exception as exc:  # a bug must not kill the thread silently
                 log.exception("%s worker failed", self.protocol)
