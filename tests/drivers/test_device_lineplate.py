@@ -222,3 +222,18 @@ def test_refused_command_and_not_a_plate(emu: LinePlateEmulator) -> None:
     with pytest.raises(DeviceError, match="No DorsiLab force plate"):
         LinePlateDevice(emu.port).open()
     assert DeviceState.ERROR.describe() == "error"
+
+
+def test_open_async_close_twice_and_start_before_open(emu: LinePlateEmulator) -> None:
+    device = LinePlateDevice(emu.port)
+    with pytest.raises(DeviceError, match="not open"):
+        device.start()
+    results: list[DeviceError | None] = []
+    device.open_async(results.append).join(10)
+    assert results == [None] and device.state is DeviceState.CONNECTED
+    device.close()
+    device.close()
+    assert device.state is DeviceState.DISCONNECTED
+    failed: list[DeviceError | None] = []
+    LinePlateDevice(emu.port + ".missing").open_async(failed.append).join(10)
+    assert isinstance(failed[0], DeviceError) and "no port" in str(failed[0]).lower()
