@@ -20,6 +20,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
+from PySide6.QtSvgWidgets import QSvgWidget
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -168,7 +169,13 @@ class PlanEditor(QWidget):
         centre = QVBoxLayout()
         centre.addWidget(self.summary)
         centre.addWidget(self.tree, 3)
-        centre.addLayout(form)
+        self.picture = QSvgWidget()
+        self.picture.setFixedSize(150, 150)
+        self.picture.setToolTip("The drawing printed on the patient's card")
+        details = QHBoxLayout()
+        details.addLayout(form, 1)
+        details.addWidget(self.picture, 0, Qt.AlignmentFlag.AlignTop)
+        centre.addLayout(details)
         centre.addWidget(self.clinician_notes)
         self.state.setWordWrap(True)
         centre.addWidget(self.state)
@@ -304,6 +311,8 @@ class PlanEditor(QWidget):
         self.hold.setValue(int(item.dose.hold_s or 0))
         self.days.setValue(item.dose.days_per_week or 0)
         self.notes.setText(item.notes)
+        if ex is not None:
+            self.picture.load(str(ex.illustration_path()))
 
     # ------------------------------------------------------------------ edits
     def set_plan(self, plan: Plan, *, select: tuple[str, int] | None = None) -> None:

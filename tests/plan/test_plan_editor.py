@@ -37,6 +37,7 @@ def test_edit_and_save_a_plan(qtbot, db, tmp_path: Path) -> None:  # type: ignor
 
     mobility = editor.tree.topLevelItem(0)
     editor.tree.setCurrentItem(mobility.child(1))
+    assert editor.picture.renderer().isValid()  # the exercise's drawing, via QtSvg
     with qtbot.waitSignal(editor.plan_changed):
         editor.up.click()
     assert _ids(editor.plan, "mobility")[:2] == [first[1], first[0]]

@@ -134,3 +134,22 @@ def test_unknown_ids_exit_2_and_write_nothing(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "999" in err
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_stopped_plan_documents_say_whom_to_see(tmp_path: Path) -> None:
+    from clinic_app.reports.source import generate_plan, session_context
+
+    path = tmp_path / "flag.sqlite3"
+    patient_id, sessions = build_fixture_db(path, visits=1)
+    with Database.open(path, backup_on_start=False) as db:
+        ctx = session_context(db, patient_id)
+        plan = generate_plan(ctx, red_flags=["achilles_rupture"], red_flags_checked=True)
+        db.save_plan(sessions[-1], plan.to_dict(), "Dr. Ünal")
+    report, handout, data = _build(path, patient_id)
+    assert data.plan.status == "stopped"  # type: ignore[attr-defined]
+    text = _text(report).replace("\n", " ")
+    assert "Exercise plan stopped" in text and "Same-day medical referral" in text
+    hand = _text(handout).replace("\n", " ")
+    assert "What to do now" in hand and "Same-day medical referral" in hand
+    assert "Your exercises" not in hand and "Your weekly log" not in hand
+    assert _fonts_embedded(handout) == []
