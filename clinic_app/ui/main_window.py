@@ -43,6 +43,7 @@ from clinic_app.ui.device_strip import DeviceStrip
 from clinic_app.ui.pages import PageSpec
 from clinic_app.ui.patient_list import PatientList
 from clinic_app.ui.patient_page import PatientPage
+from clinic_app.ui.recovery_bar import RecoveryBar
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,9 @@ class MainWindow(QMainWindow):
             self.demo_banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
             layout.addWidget(self.demo_banner)
         layout.addWidget(self.device_strip)
+        self.recovery_bar = RecoveryBar(db)
+        self.recovery_bar.open_patient.connect(self._open_unfinished)
+        layout.addWidget(self.recovery_bar)
         body = QWidget()
         body_layout = QVBoxLayout(body)
         body_layout.setContentsMargins(theme.GAP, theme.GAP // 2, theme.GAP, theme.GAP)
@@ -202,6 +206,13 @@ class MainWindow(QMainWindow):
         widget.setObjectName(widget.objectName() or f"page_{key}")
         self._pages[key] = widget
         self.stack.addWidget(widget)
+
+    @Slot(int)
+    def _open_unfinished(self, patient_id: int) -> None:
+        self.patient_list.search.clear()
+        self.patient_list.refresh()
+        self.select_patient(patient_id)
+        self.show_page("patient")
 
     @Slot(object)
     def _on_patient_selected(self, patient_id: int | None) -> None:

@@ -23,13 +23,14 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from clinic_app.storage.errors import ValidationError
+from clinic_app.storage.errors import DuplicateRecordNumberError, ValidationError
 from clinic_app.storage.validation import CHOICES, DEFAULTS, parse_patient_fields
 from clinic_app.storage.validation import LABELS as STORAGE_LABELS
 from clinic_app.ui import theme
@@ -220,6 +221,13 @@ class PatientFormDialog(QDialog):
     @Slot()
     def _revalidate(self) -> None:
         parsed, errors = parse_patient_fields(self.values())
+        number = parsed.get("record_number")
+        if number and "record_number" not in errors:
+            owner = self.db.record_number_owner(number, exclude_id=self.patient_id)
+            if owner is not None:
+                errors["record_number"] = DuplicateRecordNumberError(
+                    owner, self.db.get_patient(owner).is_deleted
+                ).errors["record_number"]
         self._errors = errors
         for name, field in self.fields.items():
             message = errors.get(name, "") if field.touched else ""
@@ -259,6 +267,8 @@ class PatientFormDialog(QDialog):
         if self._errors:
             return
         values = self.values()
+        if self.patient_id is None and not self._confirm_not_duplicate(values):
+            return
         try:
             if self.patient_id is None:
                 self.saved_id = int(self.db.create_patient(values).id)
@@ -277,6 +287,31 @@ class PatientFormDialog(QDialog):
             self.summary.setText(str(exc))
             return
         self.accept()
+
+    def _confirm_not_duplicate(self, values: dict[str, Any]) -> bool:
+        """Ask before saving a second record for what may be the same person."""
+        parsed, _ = parse_patient_fields(values)
+        twins = self.db.possible_duplicates(
+            parsed["first_name"], parsed["last_name"], parsed["birth_date"]
+        )
+        if not twins:
+            return True
+        twin = twins[0]
+        where = " (in the deleted list)" if twin.is_deleted else ""
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Possible duplicate",
+            f"{twin.full_name}, born {twin.birth_date.isoformat()}, is already registered"
+            f"{where} as patient id {twin.id}.",
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setObjectName("duplicateWarning")
+        box.setInformativeText("Save a new record anyway, or cancel and open that patient?")
+        save = box.addButton("Save a new record", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return box.clickedButton() is save
 
 
 def _format_value(value: object) -> str:

@@ -125,6 +125,7 @@ QListView::item:selected {{ background: {ACCENT}; color: {ACCENT_TEXT}; }}
 QListView::item:selected:!active {{ background: #D5E1EE; color: {INK}; }}
 QListView::item:hover:!selected {{ background: #EEF2F6; }}
 QWidget#deviceStrip {{ background: {SURFACE}; border-bottom: 1px solid {BORDER}; }}
+QWidget#recoveryBar {{ background: #FFF1D6; border-bottom: 1px solid {BORDER}; }}
 QFrame#card {{ background: {SURFACE}; border: 1px solid {BORDER}; border-radius: {RADIUS}px; }}
 QLabel#muted {{ color: {MUTED}; }}
 QLabel#fieldError {{ color: {BAD}; font-weight: bold; }}

@@ -198,3 +198,23 @@ def test_demo_mode_says_demo(make_window: Callable[..., Any]) -> None:
     assert "fictional" in window.demo_banner.text()
     plain = make_window(demo=False)
     assert "DEMO" not in plain.windowTitle()
+
+
+def test_unfinished_visit_is_offered_at_start(
+    qtbot: Any, make_window: Callable[..., Any], db: Database
+) -> None:
+    patient = db.create_patient(PATIENT)
+    db.create_session(patient.id, "Dr Kim", started_at="2026-11-20T09:00:00Z")
+    window = make_window()
+    bar = window.recovery_bar
+    assert bar.isVisible()
+    assert "Ana García" in bar.message.text()
+    assert "20 Nov 2026" in bar.message.text()
+    bar.open_button.click()
+    assert not bar.isVisible()
+    assert window.current_patient_id == patient.id
+    assert "unfinished" in window.patient_page.sessions.item(0).text()
+
+
+def test_no_recovery_bar_without_unfinished_visits(make_window: Callable[..., Any]) -> None:
+    assert not make_window().recovery_bar.isVisible()

@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QMessageBox, QPushButton
 
 from clinic_app.storage import Database
 from clinic_app.ui.patient_form import PatientFormDialog
-from clinic_app.ui.selftest import type_into
+from clinic_app.ui.selftest import run_modal, type_into
 from tests.ui.conftest import PATIENT
 
 
@@ -89,12 +90,36 @@ def test_save_creates_the_patient(qtbot: Any, form: PatientFormDialog, db: Datab
 def test_duplicate_record_number_is_shown_under_the_field(
     qtbot: Any, form: PatientFormDialog, db: Database
 ) -> None:
-    db.create_patient({**PATIENT, "first_name": "Other"})
+    other = db.create_patient({**PATIENT, "first_name": "Other"})
     _fill_valid(qtbot, form)
-    qtbot.mouseClick(form.save_button, Qt.MouseButton.LeftButton)
+    shown = form.visible_error("record_number")  # while typing, before any save
+    assert f"already used by another patient (patient id {other.id})" in shown
+    assert not form.save_button.isEnabled()
+    form.save()
     assert form.saved_id is None
-    assert "already used" in form.fields["record_number"].error.text()
     assert form.isVisible()
+    _type(qtbot, form, "record_number", "R-0002")
+    assert form.visible_error("record_number") == ""
+    assert form.save_button.isEnabled()
+
+
+@pytest.mark.parametrize(("answer", "saved"), [("Save a new record", True), ("Cancel", False)])
+def test_same_name_and_birth_date_asks_first(
+    qtbot: Any, form: PatientFormDialog, db: Database, answer: str, saved: bool
+) -> None:
+    twin = db.create_patient({**PATIENT, "record_number": "R-9"})
+    _fill_valid(qtbot, form)
+    seen: list[str] = []
+
+    def reply(box: QDialog) -> None:
+        assert isinstance(box, QMessageBox)
+        seen.append(box.text())
+        next(b for b in box.findChildren(QPushButton) if b.text() == answer).click()
+
+    run_modal(form.save, reply, QMessageBox)
+    assert f"as patient id {twin.id}" in seen[0]
+    assert (form.saved_id is not None) is saved
+    assert db.count_patients() == (2 if saved else 1)
 
 
 def test_edit_loads_and_updates(qtbot: Any, db: Database) -> None:
