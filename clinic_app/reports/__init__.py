@@ -11,6 +11,7 @@ Public API::
 from clinic_app.reports.clinician import build_clinician_report
 from clinic_app.reports.data import ClinicInfo, HistoryVisit, PatientInfo, ReportData, VisitInfo
 from clinic_app.reports.handout import build_handout
+from clinic_app.reports.source import load_report_data
 
 __all__ = [
     "ClinicInfo",
@@ -22,10 +23,3 @@ __all__ = [
     "build_handout",
     "load_report_data",
 ]
-
-
-def load_report_data(*args, **kwargs):  # type: ignore[no-untyped-def]
-    """See :func:`clinic_app.reports.source.load_report_data` (imported lazily: storage)."""
-    from clinic_app.reports.source import load_report_data as _load
-
-    return _load(*args, **kwargs)

@@ -56,14 +56,18 @@ SECTION_HEADINGS = (
 )
 """Headings every active handout has."""
 
-STOP_SIGNS = (
-    "The calf becomes swollen, warm or red, or hurts when you press it.",
-    "You feel a sudden snap or a kick at the back of the ankle.",
-    "Pain goes above the acceptable level and does not settle within a day.",
-    "Pain or stiffness is worse the next morning two days in a row.",
-    "Numbness, tingling, or a cold or pale foot.",
-    "You cannot put weight on the foot.",
-)
+
+def stop_signs(acceptable_max: float | None) -> list[str]:
+    """When to stop and call: the patient's words for the red flags and the pain rule."""
+    limit = f" (more than {acceptable_max:g} out of 10)" if acceptable_max is not None else ""
+    return [
+        "The calf becomes swollen, warm or red, or hurts when you press it.",
+        "You feel a sudden snap or a kick at the back of the ankle, or cannot rise on your toes.",
+        f"Pain goes above the acceptable level{limit} and does not settle when you rest.",
+        "Pain or stiffness the next morning keeps getting worse.",
+        "Numbness, tingling, or a cold or pale foot.",
+        "You cannot put weight on the foot.",
+    ]
 
 
 @functools.cache
@@ -246,7 +250,7 @@ def build_handout(data: ReportData, out: Path | IO[bytes]) -> None:
     story.append(
         para("Stop the exercises and call the clinic (or see a doctor the same day) if:", "big")
     )
-    story += [para(f"• {sign}", "big") for sign in STOP_SIGNS]
+    story += [para(f"• {sign}", "big") for sign in stop_signs(plan.pain_acceptable_max)]
     story.append(para("Next appointment", "h1"))
     when = plan.retest_date or "after you have seen the doctor"
     story.append(para(f"Your re-test: {when}. Bring this sheet and your log.", "big_bold"))
