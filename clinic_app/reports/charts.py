@@ -190,7 +190,7 @@ def trace_chart(series: Sequence[TraceSeries], side: str, width: float, height: 
     ax = _Axes(34, 26, width - 44, height - 46, (0.0, xt[-1]), (yt[0], yt[-1]))
     ax.draw(g, xt, yt, "time (s)", "tibial angle (°)")
     for i, s in enumerate(finite):
-        pts = _points(ax, decimate(s.t_s, 400), decimate(s.angle_deg, 400))
+        pts = _points(ax, decimate(s.t_s, 250), decimate(s.angle_deg, 250))
         line = PolyLine(
             pts, strokeColor=colour, strokeWidth=0.9, strokeDashArray=_DASHES[i % len(_DASHES)]
         )
@@ -277,8 +277,8 @@ def stabilogram(
             )
         )
         return d
-    ml = np.clip(decimate(path.ml_cm, 600), *lim)
-    ap = np.clip(decimate(path.ap_cm, 600), *lim)
+    ml = np.clip(decimate(path.ml_cm, 400), *lim)
+    ap = np.clip(decimate(path.ap_cm, 400), *lim)
     g.add(PolyLine(_points(ax, ml, ap), strokeColor=colour, strokeWidth=0.5))
     if path.ellipse is not None:
         pts = ellipse_points(*path.ellipse)
