@@ -8,10 +8,11 @@ startup probe use the same pieces (:func:`create_application`, :func:`open_datab
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -165,6 +166,26 @@ def start_demo_devices(window: MainWindow) -> None:
     log.info("demo: simulated inclinometer and force plate started")
 
 
+def _close_on_termination(window: MainWindow) -> None:
+    """SIGTERM/SIGINT (log-out, shutdown, Ctrl+C in a terminal) close the window properly.
+
+    Python runs signal handlers only between bytecodes, so a slow timer gives the
+    interpreter a moment while Qt's event loop waits.
+    """
+
+    def request_close(signum: int, _frame: object) -> None:
+        log.info("signal %d received: closing the main window", signum)
+        QTimer.singleShot(0, window.close)
+
+    for name in ("SIGTERM", "SIGINT"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), request_close)
+    heartbeat = QTimer(window)
+    heartbeat.setInterval(500)
+    heartbeat.timeout.connect(lambda: None)
+    heartbeat.start()
+
+
 def run_gui(ctx: AppContext) -> int:
     """Run DorsiLab until the main window closes; returns the process exit code."""
     app = create_application()
@@ -177,6 +198,7 @@ def run_gui(ctx: AppContext) -> int:
         if ctx.demo:
             start_demo_devices(window)
         window.show()
+        _close_on_termination(window)
         status = app.exec()
     finally:
         default_registry().close_all()

@@ -134,7 +134,6 @@ class MainWindow(QMainWindow):
         self._build_toolbar_and_menus()
         self.device_strip.open_devices.connect(lambda: self.show_page("devices"))
         self.statusBar().showMessage(f"Database: {ctx.db_path}", 8000)
-        self.resize(1280, 800)
         self._restore_state()
         self.patient_list.refresh()
 
@@ -280,9 +279,23 @@ class MainWindow(QMainWindow):
         geometry = settings.value("window/geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
+        else:
+            self._first_run_geometry()
         splitter = settings.value("window/splitter")
         if isinstance(splitter, QByteArray) and not splitter.isEmpty():
             self.splitter.restoreState(splitter)
+
+    def _first_run_geometry(self) -> None:
+        """Most of the screen, centred, on the first start (a laptop gets no overflow)."""
+        screen = self.screen()
+        if screen is None:
+            self.resize(1280, 800)
+            return
+        area = screen.availableGeometry()
+        width = min(1600, int(area.width() * 0.94))
+        height = min(1000, int(area.height() * 0.92))
+        self.resize(width, height)
+        self.move(area.center().x() - width // 2, area.center().y() - height // 2)
 
     def save_state(self) -> None:
         """Remember geometry and splitter sizes for the next start."""
