@@ -105,6 +105,15 @@ def local_mdc_from_pairs(
     return LocalMDC(measure, mdc95_from_sem(sem), sem, units, len(diffs), "pairs")
 
 
+def local_mdc_from_icc(measure: str, sd: float, icc: float, units: str) -> LocalMDC:
+    """The clinic's own MDC95 from a pooled SD and a reliability coefficient (ICC).
+
+    SEM = SD · √(1 − ICC); MDC95 = 1.96 · √2 · SEM. ``sd`` is in ``units``.
+    """
+    sem = sem_from_icc(sd, icc)
+    return LocalMDC(measure, mdc95_from_sem(sem), sem, units, 0, "icc")
+
+
 @dataclass(frozen=True)
 class Change:
     """One measure compared between the previous and the current session.

@@ -13,6 +13,7 @@ from clinic_app.analysis.session import (
     interpret_session,
     limb_asymmetry,
     load_norms,
+    local_mdc_from_icc,
     local_mdc_from_pairs,
     mdc95_from_sem,
     reference_context,
@@ -188,6 +189,8 @@ def test_mdc_formulas() -> None:
         local_mdc_from_pairs("lunge_distance_cm", first[:5], first[:5], "cm")
     with pytest.raises(ValueError, match="ICC"):
         sem_from_icc(5.0, 1.2)
+    from_icc = local_mdc_from_icc("lunge_angle_deg", 5.5, 0.96, "deg")
+    assert from_icc.mdc == pytest.approx(2.7718 * 1.1, abs=1e-3) and from_icc.method == "icc"
 
 
 def test_interpret_session_bundles_everything() -> None:
