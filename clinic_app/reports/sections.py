@@ -230,15 +230,13 @@ def balance_section(data: ReportData, width: float) -> list[Flowable]:
             ]
             for side in ("left", "right")
         ]
-        out.append(Spacer(1, 2 * mm))
-        out.append(
-            para(
-                "Stabilograms (one valid trial each; ellipse = 95 % prediction ellipse; "
-                "same scale in every plot)",
-                "small",
-            )
+        caption = para(
+            "Stabilograms (one valid trial each; ellipse = 95 % prediction ellipse; "
+            "same scale in every plot)",
+            "small",
         )
-        out.append(Table(cells, colWidths=[w / len(conds)] * len(conds)))
+        plots = Table(cells, colWidths=[w / len(conds)] * len(conds))
+        out.append(KeepTogether([Spacer(1, 2 * mm), caption, plots]))
     return out
 
 
@@ -277,13 +275,18 @@ def trends_section(data: ReportData, width: float) -> list[Flowable]:
     if not charts:
         return []
     return [
-        para("Trends", "h1"),
-        para(
-            "Band = MDC around the first visit; filled marker = change from the first visit "
-            "beyond the MDC (real change).",
-            "small",
-        ),
-        Table([charts], colWidths=[width / 3] * len(charts)),
+        KeepTogether(
+            [
+                para("Trends", "h1"),
+                para(
+                    "Band = MDC around the first visit; filled marker = change from the first "
+                    "visit "
+                    "beyond the MDC (real change).",
+                    "small",
+                ),
+                Table([charts], colWidths=[width / 3] * len(charts)),
+            ]
+        )
     ]
 
 
