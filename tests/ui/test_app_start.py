@@ -134,3 +134,16 @@ def test_startup_probe_reports_milliseconds(db_path: Path) -> None:
     line = done.stdout.strip()
     assert line.startswith("startup_ms=")
     assert float(line.partition("=")[2]) > 0
+
+
+@pytest.mark.parametrize(
+    ("pyside", "python", "refused"),
+    [("6.12.0", (3, 11), True), ("6.11.3", (3, 11), False), ("6.12.0", (3, 12), False)],
+)
+def test_known_bad_qt_binding_is_refused_in_words(
+    pyside: str, python: tuple[int, int], refused: bool
+) -> None:
+    problem = gui_app.binding_problem(pyside, python)
+    assert (problem is not None) is refused
+    if problem:
+        assert "PySide6-Essentials>=6.8,<6.12" in problem
