@@ -109,13 +109,19 @@ uint8_t checksum(const char *body) {
   return x;
 }
 
-// Sends "$<body>*hh\r\n" only if the whole line fits the transmit buffer, so that a line
-// is never split and the loop never waits; returns false when it was dropped.
-bool sendLine(const char *body, bool mustSend) {
+// Sends "$<body>*hh\r\n" as one piece. A reply (maxWaitUs = 0) is always sent, waiting
+// for room in the transmit buffer if needed. A sample waits at most maxWaitUs for the
+// buffer to drain (at BAUD, 10 bits per byte); if the link is too slow for the rate the
+// sample is dropped instead, and the gap in seq tells the host. Returns false if dropped.
+bool sendLine(const char *body, unsigned long maxWaitUs) {
   char tail[6];
   snprintf(tail, sizeof(tail), "*%02X\r\n", checksum(body));
-  size_t length = strlen(body) + 1 + strlen(tail);
-  if (!mustSend && Serial.availableForWrite() < static_cast<int>(length)) return false;
+  long length = static_cast<long>(strlen(body) + 1 + strlen(tail));
+  long missing = length - Serial.availableForWrite();
+  if (maxWaitUs > 0 && missing > 0 &&
+      static_cast<unsigned long>(missing) * 10000000UL / BAUD > maxWaitUs) {
+    return false;
+  }
   Serial.write('$');
   Serial.write(body);
   Serial.write(tail);
@@ -126,7 +132,7 @@ void sendInfo() {
   char body[96];
   snprintf(body, sizeof(body), "INFO,%s,%s,%u,counts,1,%s", MODEL, FIRMWARE,
            settings.rate_hz, BOARD_SERIAL);
-  sendLine(body, true);
+  sendLine(body, 0);
 }
 
 void sendOk(const char *command, long value, bool withValue) {
@@ -136,13 +142,13 @@ void sendOk(const char *command, long value, bool withValue) {
   } else {
     snprintf(body, sizeof(body), "OK,%s", command);
   }
-  sendLine(body, true);
+  sendLine(body, 0);
 }
 
 void sendError(uint8_t code, const char *text) {
   char body[80];
   snprintf(body, sizeof(body), "ERR,%u,%s", code, text);
-  sendLine(body, true);
+  sendLine(body, 0);
 }
 
 // ------------------------------------------------------------------ state
@@ -283,7 +289,7 @@ void pollCells() {
   snprintf(body, sizeof(body), "FP,%lu,%lu,%ld,%ld,%ld,%ld", static_cast<unsigned long>(seq),
            nowUs, latest[0] - settings.offset[0], latest[1] - settings.offset[1],
            latest[2] - settings.offset[2], latest[3] - settings.offset[3]);
-  sendLine(body, false);  // when the link is full the sample is lost: seq shows the gap
+  sendLine(body, periodUs / 2);  // lost only if the link cannot keep up: seq shows it
   seq++;
 }
 
