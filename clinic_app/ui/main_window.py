@@ -78,12 +78,14 @@ class MainWindow(QMainWindow):
 
     patient_changed = Signal(object)
     patients_changed = Signal()
+    session_changed = Signal(object)
 
     def __init__(self, ctx: AppContext, db: Database) -> None:
         super().__init__()
         self.ctx = ctx
         self.db = db
         self._current_patient_id: int | None = None
+        self._current_session_id: int | None = None
         self.demo_patient: object | None = None  # the simulated patient in --demo
         self._pages: dict[str, QWidget] = {}
         self._page_actions: dict[str, QAction] = {}
@@ -96,6 +98,7 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.stack.setObjectName("pageStack")
         self.patient_page = PatientPage(self)
+        self.patient_page.session_activated.connect(self.open_session)
         self._add_page("patient", self.patient_page)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -161,9 +164,15 @@ class MainWindow(QMainWindow):
         spec = next((s for s in PAGES if s.key == key), None)
         if spec is None:
             raise KeyError(f"no page registered as {key!r}")
+        try:
+            return self._show_page(spec)
+        finally:
+            self._sync_page_actions()
+
+    def _show_page(self, spec: PageSpec) -> bool:
         current = self.stack.currentWidget()
         can_leave = getattr(current, "can_leave", None)
-        leaving = current is not None and self._pages.get(key) is not current
+        leaving = current is not None and self._pages.get(spec.key) is not current
         if leaving and callable(can_leave) and not can_leave():
             return False
         if spec.needs_patient and self._current_patient_id is None:
@@ -171,7 +180,7 @@ class MainWindow(QMainWindow):
                 self, spec.title, f"Pick a patient in the list first, then choose {spec.title}."
             )
             return False
-        widget = self._pages.get(key)
+        widget = self._pages.get(spec.key)
         if widget is None:
             page_class = spec.load()
             if page_class is None:
@@ -186,14 +195,36 @@ class MainWindow(QMainWindow):
                 dialog.exec()
                 return True
             widget = page_class(self)
-            self._add_page(key, widget)
+            self._add_page(spec.key, widget)
         self.stack.setCurrentWidget(widget)
         show_patient = getattr(widget, "show_patient", None)
         if callable(show_patient):
             show_patient(self._current_patient_id)
-        for other_key, action in self._page_actions.items():
-            action.setChecked(other_key == key)
+        log.info("page shown: %s", spec.key)
         return True
+
+    def current_page_key(self) -> str | None:
+        """Key of the page on screen."""
+        current = self.stack.currentWidget()
+        return next((k for k, w in self._pages.items() if w is current), None)
+
+    def _sync_page_actions(self) -> None:
+        """Exactly the page on screen is checked (a refused or dialog page is not)."""
+        on_screen = self.current_page_key()
+        for key, action in self._page_actions.items():
+            action.setChecked(key == on_screen)
+
+    @property
+    def current_session_id(self) -> int | None:
+        """The visit last opened from the patient page (None when none)."""
+        return self._current_session_id
+
+    def open_session(self, session_id: int) -> bool:
+        """Open a visit's results (double-click in the visits list)."""
+        self._current_session_id = session_id
+        self.session_changed.emit(session_id)
+        log.info("session opened: session_id=%s", session_id)
+        return self.show_page("results")
 
     def select_patient(self, patient_id: int | None) -> None:
         """Select ``patient_id`` in the list (and so everywhere)."""
@@ -218,6 +249,7 @@ class MainWindow(QMainWindow):
         if patient_id == self._current_patient_id:
             return
         self._current_patient_id = patient_id
+        self._current_session_id = None
         log.info("patient selected: patient_id=%s", patient_id)
         current = self.stack.currentWidget()
         show_patient = getattr(current, "show_patient", None)

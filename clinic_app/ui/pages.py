@@ -99,16 +99,27 @@ class PageHost(Protocol):
         Emitted with the new patient id (or None).
     patients_changed : Signal()
         Emitted after a patient was created, edited, deleted or restored.
+    session_changed : Signal(object)
+        Emitted with the visit id opened from the patient page (double-click a visit);
+        :meth:`open_session` then shows the ``"results"`` page.
     """
 
     ctx: AppContext
     db: object
     patient_changed: SignalInstance
     patients_changed: SignalInstance
+    session_changed: SignalInstance
 
     @property
     def current_patient_id(self) -> int | None:
         """The patient selected in the list, or None."""
+
+    @property
+    def current_session_id(self) -> int | None:
+        """The visit last opened from the patient page, or None."""
+
+    def open_session(self, session_id: int) -> bool:
+        """Make ``session_id`` the current visit and show the results page."""
 
     @property
     def config_dir(self) -> Path:

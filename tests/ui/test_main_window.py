@@ -218,3 +218,35 @@ def test_unfinished_visit_is_offered_at_start(
 
 def test_no_recovery_bar_without_unfinished_visits(make_window: Callable[..., Any]) -> None:
     assert not make_window().recovery_bar.isVisible()
+
+
+def test_a_refused_page_leaves_the_current_one_checked(
+    make_window: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = PageSpec("future", "Gait lab", "clinic_app.ui.no_such_page_yet:GaitPage")
+    monkeypatch.setattr(main_window, "PAGES", [*main_window.PAGES, spec])
+    window = make_window()
+    action = window._page_actions["future"]
+    run_modal(action.trigger, lambda box: box.accept(), QMessageBox)
+    assert not action.isChecked()
+    assert window._page_actions["patient"].isChecked()
+    assert window.current_page_key() == "patient"
+
+
+def test_double_clicked_visit_opens_its_results(
+    make_window: Callable[..., Any], db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pages = [s for s in main_window.PAGES if s.key != "results"]
+    results = PageSpec("results", "Results", f"{__name__}:_ProbePage", toolbar=False)
+    monkeypatch.setattr(main_window, "PAGES", [*pages, results])
+    patient = db.create_patient(PATIENT)
+    session_id = db.create_session(patient.id, "Dr Kim")
+    window = make_window()
+    window.select_patient(patient.id)
+    item = window.patient_page.sessions.item(0)
+    window.patient_page.sessions.itemActivated.emit(item)
+    assert window.current_session_id == session_id
+    assert window.current_page_key() == "results"
+    page = window.page("results")
+    assert isinstance(page, _ProbePage)
+    assert page.host.current_session_id == session_id
