@@ -204,15 +204,15 @@ def trace_chart(series: Sequence[TraceSeries], side: str, width: float, height: 
         g.add(
             Line(
                 lx,
-                ax.y0 + 6,
+                ax.y0 + ax.h - 7,
                 lx + 12,
-                ax.y0 + 6,
+                ax.y0 + ax.h - 7,
                 strokeColor=colour,
                 strokeWidth=0.9,
                 strokeDashArray=_DASHES[i % len(_DASHES)],
             )
         )
-        g.add(String(lx + 14, ax.y0 + 4, s.label, fontName=FONT, fontSize=6, fillColor=INK))
+        g.add(String(lx + 14, ax.y0 + ax.h - 9, s.label, fontName=FONT, fontSize=6, fillColor=INK))
     return d
 
 

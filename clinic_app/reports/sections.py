@@ -328,17 +328,19 @@ def findings_and_plan(data: ReportData, width: float) -> list[Flowable]:
     if len(rows) == 1:
         rows.append(["", "", para("No findings.", "cell"), ""])
     out.append(grid(rows, [width * 0.06, width * 0.12, width * 0.56, width * 0.26]))
-    out.append(para("Progression plan", "h1"))
+    # The heading travels with the first block so that it never ends a page alone.
+    lead: list[Flowable] = [para("Progression plan", "h1")]
     if plan.status == "stopped":
-        out.append(para(plan.summary, "big_bold"))
+        lead.append(para(plan.summary, "big_bold"))
     for note in (*plan.referral_notes, *plan.prompts):
-        out.append(
+        lead.append(
             Paragraph(
                 light("amber", "Referral / review") + " " + rich(note.text), styles()["body"]
             )
         )
     for phase in plan.phases:
         block: list[Flowable] = [
+            *lead,
             para(f"{phase.title} — {phase.status}", "h2"),
             para(f"Entry: {phase.entry}  Exit: {phase.exit_criteria}", "small"),
         ]
@@ -370,6 +372,8 @@ def findings_and_plan(data: ReportData, width: float) -> list[Flowable]:
                 )
             block.append(grid(rows, [width * f for f in (0.24, 0.26, 0.34, 0.16)]))
         out.append(KeepTogether(block))
+        lead = []
+    out += lead
     out.append(Spacer(1, 2 * mm))
     out.append(para(f"Pain rule: {plan.pain_rule} ({plan.pain_rule_basis}).", "body"))
     if plan.clinician_notes:

@@ -73,6 +73,7 @@ def styles() -> dict[str, ParagraphStyle]:
             spaceBefore=8,
             spaceAfter=4,
             textColor=INK,
+            keepWithNext=1,
         ),
         "h2": ParagraphStyle(
             "h2",
@@ -82,6 +83,7 @@ def styles() -> dict[str, ParagraphStyle]:
             leading=13,
             spaceBefore=6,
             spaceAfter=3,
+            keepWithNext=1,
         ),
         "big": ParagraphStyle("big", parent=base, fontSize=11.5, leading=16),
         "big_bold": ParagraphStyle(
