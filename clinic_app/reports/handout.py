@@ -7,7 +7,7 @@ vector graphics (the SVG in ``resources/illustrations`` via svglib).
 from __future__ import annotations
 
 import functools
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -55,6 +55,14 @@ SECTION_HEADINGS = (
     "Next appointment",
 )
 """Headings every active handout has."""
+
+
+def long_date(day: date) -> str:
+    """A date as patients read it: ``Tuesday 29 September 2026`` (English names)."""
+    days = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    months = ("January", "February", "March", "April", "May", "June", "July", "August",
+              "September", "October", "November", "December")  # fmt: skip
+    return f"{days[day.weekday()]} {day.day} {months[day.month - 1]} {day.year}"
 
 
 def stop_signs(acceptable_max: float | None) -> list[str]:
@@ -220,7 +228,7 @@ def build_handout(data: ReportData, out: Path | IO[bytes]) -> None:
     story: list[Flowable] = [
         para(f"{TITLE}, {data.patient.full_name}", "title"),
         para(
-            f"From your visit on {data.visit.day.isoformat()}"
+            f"From your visit on {long_date(data.visit.day)}"
             + (f" with {data.visit.examiner}" if data.visit.examiner else ""),
             "body",
         ),
@@ -252,7 +260,11 @@ def build_handout(data: ReportData, out: Path | IO[bytes]) -> None:
     )
     story += [para(f"• {sign}", "big") for sign in stop_signs(plan.pain_acceptable_max)]
     story.append(para("Next appointment", "h1"))
-    when = plan.retest_date or "after you have seen the doctor"
+    when = (
+        long_date(date.fromisoformat(plan.retest_date))
+        if plan.retest_date
+        else "after you have seen the doctor"
+    )
     story.append(para(f"Your re-test: {when}. Bring this sheet and your log.", "big_bold"))
     if items:
         story += [PageBreak(), para("Your exercises", "h1")]

@@ -85,7 +85,12 @@ def test_handout_reads_back_with_every_exercise(fixture_db: tuple[Path, int]) ->
     assert items
     for item in items:
         assert lib.exercise(item.exercise_id).name in text
-    assert data.plan.retest_date in text  # type: ignore[attr-defined]
+    from datetime import date
+
+    from clinic_app.reports.handout import long_date
+
+    retest = date.fromisoformat(data.plan.retest_date)  # type: ignore[attr-defined]
+    assert long_date(retest) in text
     assert _fonts_embedded(handout) == []
 
 
@@ -153,3 +158,18 @@ def test_stopped_plan_documents_say_whom_to_see(tmp_path: Path) -> None:
     assert "What to do now" in hand and "Same-day medical referral" in hand
     assert "Your exercises" not in hand and "Your weekly log" not in hand
     assert _fonts_embedded(handout) == []
+
+
+def test_clinic_logo_appears_in_the_header(tmp_path: Path) -> None:
+    from clinic_app.paths import resource
+
+    path = tmp_path / "logo.sqlite3"
+    patient_id, _ = build_fixture_db(path, visits=1)
+    with Database.open(path, backup_on_start=False) as db:
+        db.set_setting("logo_path", str(resource("icons", "dorsilab-128.png")))
+    report, handout, _ = _build(path, patient_id)
+    for pdf in (report, handout):
+        page = PdfReader(io.BytesIO(pdf)).pages[0]
+        xobjects = page["/Resources"].get_object().get("/XObject", {})
+        images = [x for x in xobjects.values() if x.get_object().get("/Subtype") == "/Image"]
+        assert images, "the clinic logo is missing from the header"
