@@ -10,7 +10,15 @@ import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
-COMMAND_MODULES = ("selftest", "bench", "devices", "analyze", "report", "export")
+COMMAND_MODULES = (
+    "selftest",
+    "bench",
+    "devices",
+    "analyze",
+    "report",
+    "export",
+    "importdata",
+)
 
 
 @dataclass(frozen=True)

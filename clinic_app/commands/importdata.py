@@ -1,0 +1,50 @@
+"""``clinic-app import FILE``: bring patients and sessions from a DorsiLab JSON export."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from clinic_app.commands import AppContext
+from clinic_app.commands._db import open_database
+from clinic_app.errors import UserError
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``import`` command."""
+    parser = subparsers.add_parser(
+        "import",
+        help="import patients and sessions from a DorsiLab JSON export",
+        description=(
+            "Imports every patient, session, trial, result, plan and recording of a file "
+            "written by 'clinic-app export --format json'. All or nothing; sessions already "
+            "present are skipped, so importing twice adds nothing."
+        ),
+    )
+    parser.add_argument("file", type=Path, metavar="FILE")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, ctx: AppContext) -> int:
+    """Import the file and print what was imported."""
+    from clinic_app.exchange.json_format import ImportFormatError, import_document, read_document
+
+    try:
+        document = read_document(args.file)
+    except ImportFormatError as exc:
+        raise UserError(str(exc)) from exc
+    db = open_database(ctx)
+    try:
+        summary = import_document(db, document)
+    except ImportFormatError as exc:
+        raise UserError(f"{args.file}: {exc}; nothing was imported") from exc
+    finally:
+        db.close()
+    print(
+        f"imported {summary.sessions_imported} sessions ({summary.trials_imported} trials, "
+        f"{summary.plans_imported} plan versions) for {summary.patients_created} new and "
+        f"{summary.patients_matched} existing patients; skipped {summary.sessions_skipped} "
+        "sessions already present"
+    )
+    return 0

@@ -1,0 +1,134 @@
+"""JSON export → import into an empty database reproduces everything, exactly."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from clinic_app.exchange.collect import collect_patient
+from clinic_app.exchange.deidentify import Pseudonymizer
+from clinic_app.exchange.json_format import (
+    ImportFormatError,
+    export_document,
+    import_document,
+    read_document,
+    write_json,
+)
+from clinic_app.storage import PATIENT_FIELDS, Database
+
+TRIAL_FIELDS = ("protocol", "side", "condition", "attempt", "practice", "status",
+                "invalid_reason", "result", "started_at", "ended_at")  # fmt: skip
+SESSION_FIELDS = ("started_at", "ended_at", "examiner", "status", "inclinometer_site", "notes")
+
+
+def _snapshot(db: Database, patient_id: int) -> dict[str, object]:
+    bundle = collect_patient(db, patient_id)
+    patient = {f: getattr(bundle.patient, f) for f in PATIENT_FIELDS}
+    sessions = []
+    for s in bundle.sessions:
+        trials = []
+        for item in s.trials:
+            t = dataclasses.asdict(item.trial)
+            trials.append(
+                ({f: t[f] for f in TRIAL_FIELDS},
+                 {dev: a.tobytes() for dev, a in item.recordings.items()},
+                 {dev: a.dtype.descr for dev, a in item.recordings.items()})
+            )  # fmt: skip
+        plans = [(p.version, p.plan, p.edited_by) for p in s.plans]
+        sessions.append(({f: getattr(s.session, f) for f in SESSION_FIELDS}, trials, plans))
+    return {"patient": patient, "sessions": sessions}
+
+
+def test_export_then_import_into_empty_database_loses_nothing(
+    clinic_db: tuple[Database, int], tmp_path: Path
+) -> None:
+    db, patient_id = clinic_db
+    path = tmp_path / "export.json"
+    write_json(export_document([collect_patient(db, patient_id)]), path)
+
+    other = Database.open(tmp_path / "other.sqlite3")
+    try:
+        summary = import_document(other, read_document(path))
+        assert (summary.patients_created, summary.sessions_imported) == (1, 2)
+        assert summary.trials_imported == 2 * (6 + 4)
+        new_id = other.search_patients("Núñez")[0].id
+        assert _snapshot(other, new_id) == _snapshot(db, patient_id)
+        assert any(e.action == "import" for e in other.audit_entries("database"))
+        # Importing the same file again adds nothing.
+        again = import_document(other, read_document(path))
+        assert (again.patients_matched, again.sessions_imported, again.sessions_skipped) == (1, 0, 2)
+    finally:
+        other.close()
+
+
+def test_recordings_survive_bit_for_bit_including_nan(
+    clinic_db: tuple[Database, int], tmp_path: Path
+) -> None:
+    db, patient_id = clinic_db
+    path = tmp_path / "export.json"
+    write_json(export_document([collect_patient(db, patient_id)]), path)
+    other = Database.open(tmp_path / "other.sqlite3")
+    try:
+        import_document(other, read_document(path))
+        new_id = other.search_patients("Zoë")[0].id
+        original = collect_patient(db, patient_id).sessions[0].trials[3].recordings["plate"]
+        copy = collect_patient(other, new_id).sessions[0].trials[3].recordings["plate"]
+        assert np.isnan(copy["cop_x_mm"][:3]).all()
+        assert copy.tobytes() == original.tobytes()
+    finally:
+        other.close()
+
+
+def test_deidentified_export_holds_no_identifying_text(
+    clinic_db: tuple[Database, int], tmp_path: Path
+) -> None:
+    db, patient_id = clinic_db
+    pseudo = Pseudonymizer.for_clinic(db)
+    text = json.dumps(export_document([collect_patient(db, patient_id)], pseudo), ensure_ascii=False)
+    for secret in ("Zoë", "Núñez", "1991-03-14", "MRN-0042", "prefers mornings", "likes hills"):
+        assert secret not in text
+    document = json.loads(text)
+    assert document["patients"][0]["id"] == pseudo.pseudonym("patient", patient_id)
+    # The same clinic salt gives the same pseudonym next time (linkable by the clinic only).
+    assert Pseudonymizer.for_clinic(db).pseudonym("patient", patient_id) == document["patients"][0]["id"]
+    path = tmp_path / "deid.json"
+    write_json(document, path)
+    with pytest.raises(ImportFormatError, match="de-identified"):
+        read_document(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "line 1, column 2"),
+        ('{"format": "something-else"}', "not a DorsiLab export"),
+        ('{"format": "dorsilab-export", "format_version": 99}', "newer"),
+    ],
+)
+def test_bad_files_are_refused_in_words(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ImportFormatError, match=message):
+        read_document(path)
+
+
+def test_a_conflicting_record_number_imports_nothing(
+    clinic_db: tuple[Database, int], tmp_path: Path
+) -> None:
+    db, patient_id = clinic_db
+    path = tmp_path / "export.json"
+    write_json(export_document([collect_patient(db, patient_id)]), path)
+    other = Database.open(tmp_path / "other.sqlite3")
+    try:
+        other.create_patient({"first_name": "Someone", "last_name": "Else",
+                              "birth_date": "1980-01-01", "record_number": "MRN-0042"})  # fmt: skip
+        with pytest.raises(ImportFormatError, match="record number"):
+            import_document(other, read_document(path))
+        assert other.count_patients() == 1
+        assert other.list_sessions(other.search_patients("Else")[0].id) == []
+    finally:
+        other.close()
