@@ -171,6 +171,7 @@ class _CrashReporter(QObject):
 
 _reporter: _CrashReporter | None = None
 _previous: tuple[Callable[..., object], Callable[..., object]] | None = None
+_reported: list[str] = []
 
 
 def handle(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
@@ -178,7 +179,9 @@ def handle(exc_type: type[BaseException], exc: BaseException, tb: TracebackType 
     if issubclass(exc_type, KeyboardInterrupt):
         QApplication.exit(130)
         return
-    log.error("unexpected error (message withheld):\n%s", log_safe_summary(exc_type, tb))
+    summary = log_safe_summary(exc_type, tb)
+    _reported.append(summary)
+    log.error("unexpected error (message withheld):\n%s", summary)
     details = full_details(exc_type, exc, tb)
     sys.stderr.write(details)
     if _reporter is not None and QApplication.instance() is not None:
@@ -211,6 +214,11 @@ def uninstall() -> None:
     if _previous is not None:
         sys.excepthook, threading.excepthook = _previous
         _previous = None
+
+
+def reported() -> list[str]:
+    """Type-and-frames summaries of every error handled so far (the selftest checks it)."""
+    return list(_reported)
 
 
 def current_dialog() -> CrashDialog | None:

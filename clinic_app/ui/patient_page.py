@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clinic_app.logging_setup import redactor
 from clinic_app.ui import theme
 from clinic_app.ui.patient_form import LEGS, SEXES, SIDES
 
@@ -192,6 +193,8 @@ class PatientPage(QWidget):
         patient = db.get_patient(self.patient_id)
         history = list(reversed(db.patient_history(self.patient_id)))  # newest first
         sessions = [visit.session for visit in history]
+        # A second line of defence: names on screen never reach the log, even by mistake.
+        redactor.add(patient.first_name, patient.last_name, patient.record_number or "")
         self.inner.setCurrentIndex(1)
         deleted = " (deleted)" if patient.is_deleted else ""
         self.name_label.setText(f"{patient.first_name} {patient.last_name}{deleted}")

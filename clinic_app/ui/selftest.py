@@ -42,6 +42,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QLineEdit, QWidget
 
 from clinic_app.commands import AppContext
 from clinic_app.storage import Database
+from clinic_app.ui import crash
 from clinic_app.ui.app import create_application, create_main_window, open_database
 from clinic_app.ui.main_window import MainWindow
 from clinic_app.ui.patient_form import PatientFormDialog
@@ -312,6 +313,7 @@ def run_selftest(ctx: AppContext, explicit_db: bool, out: TextIO | None = None) 
         ctx = AppContext(db_path=tmp / "selftest.sqlite3", demo=ctx.demo)
     out.write(f"DorsiLab selftest on {ctx.db_path}\n")
     app = create_application()
+    errors_before = len(crash.reported())
     state = SelftestState(ctx=ctx, app=app, out=out)
     failures: list[str] = []
     try:
@@ -328,7 +330,13 @@ def run_selftest(ctx: AppContext, explicit_db: bool, out: TextIO | None = None) 
                 _run_steps(VERIFY_STEPS, state, failures)
             finally:
                 state.db.close()
+        unexpected = crash.reported()[errors_before:]
+        if unexpected:
+            first = unexpected[0].splitlines()[0]
+            out.write(f"[FAIL] No unexpected errors: {len(unexpected)} raised, first {first}\n")
+            failures.append("No unexpected errors")
     finally:
+        crash.uninstall()
         if tmp is not None:
             if saved_home is None:
                 os.environ.pop("DORSILAB_HOME", None)

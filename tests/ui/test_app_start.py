@@ -147,3 +147,29 @@ def test_known_bad_qt_binding_is_refused_in_words(
     assert (problem is not None) is refused
     if problem:
         assert "PySide6-Essentials>=6.8,<6.12" in problem
+
+
+@pytest.mark.qt_no_exception_capture
+def test_selftest_fails_on_an_error_raised_in_a_slot(
+    qtbot: Any, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtCore import QTimer
+
+    from clinic_app.ui import selftest
+
+    def boom() -> None:
+        raise ValueError("a slot broke")
+
+    def step(_state: Any) -> str:
+        QTimer.singleShot(0, boom)
+        qtbot.wait(50)
+        return "scheduled a broken slot"
+
+    monkeypatch.setattr(selftest, "GUI_STEPS", [*selftest.GUI_STEPS, selftest.Step("Boom", step)])
+    out = io.StringIO()
+    status = run_selftest(AppContext(db_path=db_path, demo=False), False, out=out)
+    dialog = crash.current_dialog()
+    if dialog is not None:
+        dialog.close()
+    assert status == 1
+    assert "[FAIL] No unexpected errors: 1 raised, first builtins.ValueError" in out.getvalue()
