@@ -98,11 +98,40 @@ def main() -> int:
             type_into(dialog.fields[field].editor, text)
 
     shot_dialog(lambda: PatientFormDialog(db), "patient-form-validation", bad_entry)
-    shot_dialog(lambda: SettingsDialog(db), "settings-dialog")
+
+    def with_logo(dialog: QWidget) -> None:
+        assert isinstance(dialog, SettingsDialog)
+        dialog.set_logo(_demo_logo())
+
+    shot_dialog(lambda: SettingsDialog(db), "settings-dialog", with_logo)
     shot_dialog(lambda: AboutDialog(ctx), "about-box")
     db.close()
     app.quit()
     return 0
+
+
+def _demo_logo():
+    """A fictional clinic logo drawn on the spot: a blue disc with "RRC" and a wordmark."""
+    from PySide6.QtCore import QRectF, Qt
+    from PySide6.QtGui import QColor, QFont, QImage, QPainter
+
+    image = QImage(720, 200, QImage.Format.Format_ARGB32)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setBrush(QColor("#1F5FA8"))
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.drawEllipse(QRectF(10, 10, 180, 180))
+    painter.setPen(QColor("white"))
+    painter.setFont(QFont("DejaVu Sans", 44, QFont.Weight.Bold))
+    painter.drawText(QRectF(10, 10, 180, 180), Qt.AlignmentFlag.AlignCenter, "RRC")
+    painter.setPen(QColor("#1B1F24"))
+    painter.setFont(QFont("DejaVu Sans", 34, QFont.Weight.Bold))
+    painter.drawText(QRectF(215, 30, 500, 70), Qt.AlignmentFlag.AlignLeft, "Riverside")
+    painter.setFont(QFont("DejaVu Sans", 26))
+    painter.drawText(QRectF(215, 105, 500, 60), Qt.AlignmentFlag.AlignLeft, "Running Clinic")
+    painter.end()
+    return image
 
 
 if __name__ == "__main__":
