@@ -16,10 +16,10 @@ Framing (the reference rule, byte by byte)
     line (≤ :data:`MAX_LINE` bytes).
 ``$FP`` sample lines
     ``FP,<seq>,<t_us>,<TR>,<BR>,<TL>,<BL>``: seq and t_us are unsigned decimals of at most
-    10 digits below 2³², the cells signed decimals of at most 10 digits within int32 and
-    |value| ≤ 2²⁴ (else ``implausible``). Output: :data:`LINE_SAMPLE_DTYPE`. Sequence gaps
-    (lost samples, modulo 2³²) are counted in ``seq_gaps``; a step backwards (the board
-    restarted) in ``seq_resets``.
+    10 digits below 2³², the cells signed decimals of at most 10 digits (else
+    ``malformed``); a cell beyond ±2²⁴ - an HX711 delivers 24 bits - is ``implausible``.
+    Output: :data:`LINE_SAMPLE_DTYPE`. Sequence gaps (lost samples, modulo 2³²) are counted
+    in ``seq_gaps``; a step backwards (the board restarted) in ``seq_resets``.
 Other lines
     ``$INFO``, ``$ERR``, ``$OK`` and unknown types come back as :class:`LineMessage`.
 
@@ -47,10 +47,10 @@ LINE_SAMPLE_DTYPE: Final = np.dtype(
         ("t_host_s", "f8"),
         ("seq", "i8"),
         ("t_us", "i8"),
-        ("tr", "i4"),
-        ("br", "i4"),
-        ("tl", "i4"),
-        ("bl", "i4"),
+        ("tr", "i8"),
+        ("br", "i8"),
+        ("tl", "i8"),
+        ("bl", "i8"),
     ]
 )
 """One raw plate sample: host time (s), device seq and t_us, and the four cells (raw)."""
@@ -70,7 +70,6 @@ _FP_FIELDS_RE: Final = re.compile(_FP_FIELDS)
 _ALL_FP_LINES_RE: Final = re.compile(rb"(?:FP," + _FP_FIELDS + rb"\*[0-9A-Fa-f]{2}\n)+")
 _NUMBERS_ONLY: Final = bytes.maketrans(b"*\nABCDEFabcdef", b",," + b"1" * 12)
 _ALL_FP_FIELDS_RE: Final = re.compile(_FP_FIELDS + rb"(?:;" + _FP_FIELDS + rb")*")
-_INT32 = (-(1 << 31), (1 << 31) - 1)
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -247,8 +246,9 @@ class LinePlateCodec:
             fp_index = fp_index[fp_ok]
             self.malformed += int(np.count_nonzero(~fp_ok))
             self.lines -= int(np.count_nonzero(~fp_ok))
-        plausible = np.all(np.abs(values[:, 2:]) <= wire.COUNT_LIMIT, axis=1)
-        if not plausible.all():
+        magnitude = np.abs(values[:, 2:])
+        if len(values) and int(magnitude.max()) > wire.COUNT_LIMIT:
+            plausible = np.all(magnitude <= wire.COUNT_LIMIT, axis=1)
             self.implausible += int(np.count_nonzero(~plausible))
             values = values[plausible]
             fp_index = fp_index[plausible]
@@ -257,9 +257,9 @@ class LinePlateCodec:
             for i in np.flatnonzero(ok & ~is_fp).tolist()
         ]
         samples = np.empty(len(values), dtype=LINE_SAMPLE_DTYPE)
+        # Fields after t_host_s are six int64 in the order of the line: one block copy.
+        samples.view(np.int64).reshape(-1, 7)[:, 1:] = values
         samples["t_host_s"] = t_host_s
-        for column, name in enumerate(("seq", "t_us", "tr", "br", "tl", "bl")):
-            samples[name] = values[:, column]
         self._count_seq(values[:, 0])
         return LineBatch(samples, messages)
 
@@ -288,16 +288,10 @@ class LinePlateCodec:
 
     @staticmethod
     def _in_range(values: IntArray) -> BoolArray:
-        """seq and t_us below 2³², cells within int32."""
-        if len(values) == 0 or (
-            int(values[:, :2].max()) < wire.SEQ_MODULUS
-            and _INT32[0] <= int(values[:, 2:].min())
-            and int(values[:, 2:].max()) <= _INT32[1]
-        ):
+        """seq and t_us below 2³² (cells are range-checked as plausibility)."""
+        if len(values) == 0 or int(values[:, :2].max()) < wire.SEQ_MODULUS:
             return np.ones(len(values), dtype=np.bool_)
-        ok: BoolArray = np.all(values[:, :2] < wire.SEQ_MODULUS, axis=1) & np.all(
-            (values[:, 2:] >= _INT32[0]) & (values[:, 2:] <= _INT32[1]), axis=1
-        )
+        ok: BoolArray = np.all(values[:, :2] < wire.SEQ_MODULUS, axis=1)
         return ok
 
     @staticmethod
@@ -307,6 +301,14 @@ class LinePlateCodec:
 
     def _count_seq(self, seq: IntArray) -> None:
         if len(seq) == 0:
+            return
+        steps = np.diff(seq)
+        if (
+            self._last_seq is not None
+            and (int(seq[0]) - self._last_seq) % wire.SEQ_MODULUS == 1
+            and (len(steps) == 0 or int(steps.min()) == int(steps.max()) == 1)
+        ):
+            self._last_seq = int(seq[-1])  # the usual case: no gap, no wrap in this batch
             return
         if self._last_seq is None:
             previous, current = seq[:-1], seq[1:]

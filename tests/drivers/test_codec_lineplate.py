@@ -61,11 +61,7 @@ class ReferenceParser:
         if body.startswith(b"FP,"):
             match = FP_FIELDS.fullmatch(body[:-3])
             numbers = [int(g) for g in match.groups()] if match else []
-            if (
-                not numbers
-                or max(numbers[:2]) >= 2**32
-                or not all(-(2**31) <= v < 2**31 for v in numbers[2:])
-            ):
+            if not numbers or max(numbers[:2]) >= 2**32:
                 self.malformed += 1
                 self.dropped += len(body) + 1
                 return
