@@ -19,10 +19,10 @@ import numpy as np
 from clinic_app.analysis.norms import Norms, load_norms
 from clinic_app.analysis.preprocess import SignalError, preprocess
 from clinic_app.analysis.session import SessionInterpretation, interpret_session
-from clinic_app.analysis.summary import SessionSummary, summarize_session
+from clinic_app.analysis.summary import SessionSummary, TrialDataError, summarize_session
 from clinic_app.analysis.sway import prediction_ellipse_q
 from clinic_app.errors import UserError
-from clinic_app.plan import Baseline, Plan, build_plan
+from clinic_app.plan import Baseline, Plan, PlanError, build_plan
 from clinic_app.reports.charts import CopPath, TraceSeries
 from clinic_app.reports.data import ClinicInfo, HistoryVisit, PatientInfo, ReportData, VisitInfo
 from clinic_app.storage import Database, Patient, SessionHistory, Trial
@@ -44,9 +44,12 @@ def _rows(trials: Sequence[Trial]) -> list[dict[str, Any]]:
 
 def _summary(visit: SessionHistory) -> SessionSummary:
     s = visit.session
-    return summarize_session(
-        _rows(visit.trials), session_id=s.id, examiner=s.examiner, site=s.inclinometer_site
-    )
+    try:
+        return summarize_session(
+            _rows(visit.trials), session_id=s.id, examiner=s.examiner, site=s.inclinometer_site
+        )
+    except TrialDataError as exc:
+        raise UserError(f"session {s.id}: {exc}") from None
 
 
 def clinic_norms(db: Database) -> Norms:
@@ -221,7 +224,15 @@ def generate_plan(
 def session_plan(db: Database, ctx: SessionContext) -> Plan:
     """The session's latest saved plan, or a generated one when none was saved."""
     stored = db.latest_plan(ctx.session_id)
-    return Plan.from_dict(stored.plan) if stored is not None else generate_plan(ctx)
+    if stored is None:
+        return generate_plan(ctx)
+    try:
+        return Plan.from_dict(stored.plan)
+    except PlanError as exc:
+        raise UserError(
+            f"the saved plan (version {stored.version}) of session {ctx.session_id} cannot be "
+            f"read: {exc}"
+        ) from None
 
 
 def load_report_data(

@@ -173,3 +173,16 @@ def test_clinic_logo_appears_in_the_header(tmp_path: Path) -> None:
         xobjects = page["/Resources"].get_object().get("/XObject", {})
         images = [x for x in xobjects.values() if x.get_object().get("/Subtype") == "/Image"]
         assert images, "the clinic logo is missing from the header"
+
+
+def test_damaged_saved_plan_is_a_user_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bad.sqlite3"
+    patient_id, sessions = build_fixture_db(path, visits=1)
+    with Database.open(path, backup_on_start=False) as db:
+        db.save_plan(sessions[-1], {"schema": 99}, "someone")
+    out = tmp_path / "never.pdf"
+    code = main(["--db", str(path), "report", "--patient", str(patient_id), "-o", str(out)])
+    assert code == 2 and not out.exists()
+    assert "saved plan (version 1)" in capsys.readouterr().err
