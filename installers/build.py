@@ -102,8 +102,8 @@ def install_requirements() -> None:
     )
 
 
-def windows_version_file(version: str) -> Path:
-    """A PyInstaller version-resource file for the Windows executables."""
+def windows_version_file(version: str, folder: Path = BUILD) -> Path:
+    """A PyInstaller version-resource file for the Windows executables, in ``folder``."""
     numbers = [int(part) for part in re.findall(r"\d+", version)[:3]]
     numbers += [0] * (4 - len(numbers))
     quad = tuple(numbers)
@@ -124,7 +124,7 @@ def windows_version_file(version: str) -> Path:
         f"[StringTable('040904B0', [{table}])]), VarFileInfo([VarStruct('Translation', "
         "[1033, 1200])])])\n"
     )
-    path = BUILD / "windows-version-info.txt"
+    path = folder / "windows-version-info.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
@@ -153,6 +153,21 @@ def run_pyinstaller(version: str) -> None:
         cwd=REPO,
         env=env,
     )
+
+
+def strip_python_library(bundle: Path) -> None:
+    """Remove the debug sections from the bundled ``libpython`` (Linux).
+
+    A Python built from source (pyenv, deadsnakes) keeps ~17 MB of DWARF data in
+    ``libpython3.x.so``. Only that library is stripped: ``strip`` on the wheels' own
+    libraries (patched by auditwheel with patchelf, e.g. OpenBLAS) makes them unloadable.
+    """
+    strip = shutil.which("strip")
+    if strip is None:
+        return
+    for library in sorted((bundle / "_internal").glob("libpython3*.so*")):
+        if library.is_file() and not library.is_symlink():
+            subprocess.run([strip, "--strip-debug", str(library)], check=True)
 
 
 def disk_usage(path: Path) -> int:
@@ -283,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
         summary["requirements_s"] = round(time.monotonic() - started, 1)
         t0 = time.monotonic()
         run_pyinstaller(version)
+        if IS_LINUX:
+            strip_python_library(bundle)
         summary["pyinstaller_s"] = round(time.monotonic() - t0, 1)
         t0 = time.monotonic()
         if IS_LINUX:
@@ -347,4 +364,9 @@ def run_checks(
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except subprocess.CalledProcessError as exc:
+        command = " ".join(str(part) for part in exc.cmd[:4])
+        sys.stderr.write(f"build.py: error: '{command} ...' failed with exit {exc.returncode}\n")
+        raise SystemExit(1) from None

@@ -112,8 +112,10 @@ def test_windows_script_is_a_per_user_install_with_uninstaller() -> None:
     assert app_id and len(app_id.group(1)) == 36
 
 
-def test_windows_version_resource_is_a_python_literal_pyinstaller_can_eval() -> None:
-    text = build.windows_version_file("1.2.3").read_text(encoding="utf-8")
+def test_windows_version_resource_is_a_python_literal_pyinstaller_can_eval(
+    tmp_path: Path,
+) -> None:
+    text = build.windows_version_file("1.2.3", tmp_path).read_text(encoding="utf-8")
     tree = ast.parse(text, mode="eval")
     assert isinstance(tree.body, ast.Call) and tree.body.func.id == "VSVersionInfo"  # type: ignore[attr-defined]
     assert "(1, 2, 3, 0)" in text and "'ProductVersion', '1.2.3'" in text
