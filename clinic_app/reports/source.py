@@ -70,6 +70,16 @@ def _pick(history: Sequence[SessionHistory], session_id: int | None, patient_id:
     raise UserError(f"patient {patient_id} has no session with results yet")
 
 
+def latest_session_with_results(db: Database, patient_id: int) -> int | None:
+    """Id of the patient's latest session with results (None when there is none)."""
+    history = db.patient_history(patient_id)
+    try:
+        index = _pick(history, None, patient_id)
+    except UserError:
+        return None
+    return int(history[index].session.id)
+
+
 def _traces(db: Database, trials: Sequence[Trial]) -> dict[str, list[TraceSeries]]:
     out: dict[str, list[TraceSeries]] = {}
     for t in trials:

@@ -45,7 +45,13 @@ from PySide6.QtWidgets import (
 from clinic_app.errors import UserError
 from clinic_app.plan import Dose, Plan, load_library
 from clinic_app.plan import edit as plan_edit
-from clinic_app.reports.source import SessionContext, generate_plan, session_context, session_plan
+from clinic_app.reports.source import (
+    SessionContext,
+    generate_plan,
+    latest_session_with_results,
+    session_context,
+    session_plan,
+)
 from clinic_app.ui import theme
 
 log = logging.getLogger(__name__)
@@ -471,8 +477,13 @@ class PlanEditorPage(QWidget):
 
     def show_patient(self, patient_id: int | None) -> None:
         """Edit the plan of the patient's latest session (called by the main window)."""
-        if self.editor is not None and self.editor.ctx.patient.id == patient_id:
-            return
+        if (
+            self.editor is not None
+            and patient_id is not None
+            and self.editor.ctx.patient.id == patient_id
+            and self.editor.ctx.session_id == latest_session_with_results(self.host.db, patient_id)
+        ):
+            return  # same patient, same visit: keep the edits in progress
         if self.editor is not None and self.editor.dirty:
             answer = QMessageBox.question(
                 self,

@@ -89,3 +89,25 @@ def test_live_preview_follows_edits(qtbot, db) -> None:  # type: ignore[no-untyp
     with qtbot.waitSignal(editor.preview.document_built, timeout=5000):
         editor.remove.click()
     assert 0 < len(editor.preview.page_images()) <= before
+
+
+def test_page_keeps_edits_for_the_same_visit(qtbot, db) -> None:  # type: ignore[no-untyped-def]
+    from clinic_app.ui.plan_editor import PlanEditorPage
+
+    class Host:
+        pass
+
+    host = Host()
+    host.db = db  # type: ignore[attr-defined]
+    page = PlanEditorPage(host)
+    qtbot.addWidget(page)
+    page.show_patient(1)
+    editor = page.editor
+    assert editor is not None
+    editor.tree.setCurrentItem(editor.tree.topLevelItem(0).child(0))
+    editor.remove.click()
+    page.show_patient(1)  # shown again (e.g. back from another page): same editor, same edits
+    assert page.editor is editor and editor.dirty
+    editor.save_plan()
+    page.show_patient(None)
+    assert page.editor is None and page.can_leave()
