@@ -67,7 +67,8 @@ def test_opens_configures_and_streams_the_scripted_lunge(emu: WitEmulator) -> No
     assert_contiguous_run(received, sent)
     # tibia_deg (from the accelerometer) is the scripted tilt of the fused attitude.
     expected = tilt_from_vertical(gravity_from_euler(received[:, 0], received[:, 1]), "x")
-    np.testing.assert_allclose(got["tibia_deg"], expected, atol=0.02)
+    # The 0x51 quantum (16 g / 32768) is ≈ 0.03° of tilt: hence the tolerance.
+    np.testing.assert_allclose(got["tibia_deg"], expected, atol=0.06)
     assert got["tibia_deg"].min() >= 0.0
     assert got["tibia_deg"].max() <= 40.1
     assert np.ptp(got["tibia_deg"]) > 5.0
