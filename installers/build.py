@@ -351,9 +351,12 @@ def run_checks(
         problems += [f"{deb.name}: {p}" for p in debpkg.check_deb(deb, version, expected)]
     summary["check_s"] = round(time.monotonic() - t0, 1)
     summary["selftest_exit"] = results.selftest_exit
+    summary["x11_selftest_exit"] = results.x11_selftest_exit
     summary["problems"] = problems
     print(f"build.py: frozen --version printed {results.version_output!r}")
     print(f"build.py: frozen selftest exit {results.selftest_exit} (log: dist/selftest.log)")
+    if results.x11_selftest_exit is not None:
+        print(f"build.py: frozen selftest on X11 (Xvfb, xcb) exit {results.x11_selftest_exit}")
     if problems:
         print(f"build.py: CHECK FAILED, {len(problems)} problem(s):")
         for problem in problems:

@@ -8,6 +8,7 @@ only succeed with what the bundle itself carries.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,6 +28,7 @@ class BundleReport:
     problems: list[str] = field(default_factory=list)
     version_output: str | None = None
     selftest_exit: int | None = None
+    x11_selftest_exit: int | None = None
 
 
 def program_path(bundle: Path) -> Path:
@@ -56,13 +58,22 @@ def clean_env(home: Path) -> dict[str, str]:
 
 
 def run_frozen(
-    bundle: Path, args: list[str], home: Path, timeout: float = 120
+    bundle: Path, args: list[str], home: Path, timeout: float = 120, *, x11: bool = False
 ) -> subprocess.CompletedProcess[str]:
-    """Run the frozen ``clinic-app`` with ``args`` in the clean environment."""
+    """Run the frozen ``clinic-app`` with ``args`` in the clean environment.
+
+    With ``x11`` it runs on a virtual X server (``xvfb-run``) through Qt's xcb platform
+    plugin, the one a clinic's Linux desktop uses, instead of the offscreen one.
+    """
+    env = clean_env(home)
+    command = [str(program_path(bundle)), *args]
+    if x11:
+        env["QT_QPA_PLATFORM"] = "xcb"
+        command = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", *command]
     return subprocess.run(
-        [str(program_path(bundle)), *args],
+        command,
         cwd=home,
-        env=clean_env(home),
+        env=env,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -125,6 +136,19 @@ def check_bundle(bundle: Path, version: str, repo: Path, log: Path) -> BundleRep
         if returncode != 0:
             tail = "\n    ".join((stdout + stderr).strip().splitlines()[-15:])
             problems.append(f"clinic-app selftest: exit {returncode} (log: {log}):\n    {tail}")
+        if sys.platform.startswith("linux") and shutil.which("xvfb-run"):
+            out = run_frozen(bundle, ["selftest"], home, timeout=SELFTEST_TIMEOUT_S, x11=True)
+            results.x11_selftest_exit = out.returncode
+            with log.open("a", encoding="utf-8") as handle:
+                handle.write(
+                    f"\n$ xvfb-run clinic-app selftest  (QT_QPA_PLATFORM=xcb, exit "
+                    f"{out.returncode})\n--- stdout\n{out.stdout}\n--- stderr\n{out.stderr}\n"
+                )
+            if out.returncode != 0:
+                tail = "\n    ".join((out.stdout + out.stderr).strip().splitlines()[-15:])
+                problems.append(
+                    f"clinic-app selftest on X11 (xcb): exit {out.returncode}:\n    {tail}"
+                )
         clinic_data = home / "home" / ".local" / "share" / "DorsiLab"
         if clinic_data.exists():
             problems.append(f"selftest wrote to the user data folder {clinic_data}")

@@ -17,10 +17,11 @@ if [ "${KEEP:-0}" != "1" ]; then
 fi
 
 # Runtime libraries the frozen Qt loads from the system (PyInstaller leaves the display and
-# graphics stack out on purpose), dpkg-deb for the package, desktop-file-validate.
+# graphics stack out on purpose), dpkg-deb for the package, desktop-file-validate, and Xvfb
+# for running the frozen selftest through the xcb platform plugin as on a clinic desktop.
 apt_packages=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
               libglib2.0-0 libxcb-cursor0 libwayland-client0 libwayland-cursor0
-              libwayland-egl1 desktop-file-utils dpkg)
+              libwayland-egl1 desktop-file-utils dpkg xvfb xauth)
 missing=()
 for pkg in "${apt_packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
