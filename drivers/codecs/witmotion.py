@@ -44,7 +44,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -55,6 +55,8 @@ from drivers.codecs import witmotion_wire as wire
 from drivers.codecs.framing import gather_rows, select_greedy, visited
 from drivers.codecs.plausibility import ContinuityTrack
 from drivers.codecs.tilt import axis_vector, gravity_from_euler, tilt_from_vertical
+from drivers.codecs.witmotion_decode import *  # noqa: F403  (re-export the decoders)
+from drivers.codecs.witmotion_decode import decode_physical
 from drivers.codecs.witmotion_wire import *  # noqa: F403  (re-export the wire API)
 
 MAX_ACC_AGE: Final = 8
@@ -118,6 +120,10 @@ class WitBatch:
         """0x53 frames as ``(n, 3)``: roll, pitch, yaw in degrees."""
         return wire.words_scaled(self.of_type(wire.ANGLE), wire.ANGLE_RANGE_DEG)
 
+    def physical(self, frame_type: int) -> dict[str, npt.NDArray[Any]]:
+        """Named physical columns of one type (:func:`.witmotion_decode.decode_physical`)."""
+        return decode_physical(frame_type, self.of_type(frame_type))
+
     @property
     def registers(self) -> npt.NDArray[np.uint16]:
         """0x5F register read-back replies as ``(n, 4)`` uint16 values."""
@@ -153,16 +159,11 @@ class WitMotionCodec:
 
     Attributes
     ----------
-    frames : int
-        Checksum-valid frames seen.
-    dropped_bytes : int
-        Bytes discarded while resynchronising.
-    checksum_failures : int
-        Header + type positions whose checksum failed.
-    implausible : int
-        Checksum-valid frames rejected by the plausibility checks.
-    unconfirmed : int
-        Frames withheld while a track was (re)locking.
+    frames, dropped_bytes, checksum_failures : int
+        Checksum-valid frames; bytes discarded while resynchronising; header + type
+        positions whose checksum failed.
+    implausible, unconfirmed : int
+        Frames rejected by the plausibility checks; frames withheld while a track locks.
     """
 
     def __init__(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import tracemalloc
 
 import numpy as np
@@ -121,6 +122,58 @@ def test_encoders_reproduce_the_vectors() -> None:
     assert wit.encode_readback([0x1E, 6, 2, 0]) == hx("55 5F 1E 00 06 00 02 00 00 00 DA")
     assert wit.encode_gyro([500, -1000, 0], 0.0) == hx("55 52 00 20 00 C0 00 00 00 00 87")
     assert wit.encode_frame(0x53, [0x5555] * 3 + [0]) == hx("55 53 55 55 55 55 55 55 00 00 A6")
+
+
+def int32_words(first: int, second: int) -> list[int]:
+    raw = np.array([first, second], dtype="<i4").view("<i2")
+    return [int(w) for w in raw]
+
+
+def test_every_frame_type_decodes_to_physical_values() -> None:
+    moment = datetime.datetime(2026, 11, 24, 2, 20, 5, 123000)
+    stream = (
+        wit.encode_time(moment)
+        + wit.encode_mag([120, -40, 300], 24.5)
+        + wit.encode_frame(wit.PORT, [1, 2, 3, 4])
+        + wit.encode_frame(wit.PRESSURE, int32_words(101325, 1234))
+        + wit.encode_frame(wit.GPS, int32_words(1162345678, -339876543))
+        + wit.encode_frame(wit.GPS_SPEED, [123, 4500, *int32_words(12345, 0)[:2]])
+        + wit.encode_quaternion([1.0, 0.0, 0.0, 0.0])
+        + wit.encode_frame(wit.GPS_ACCURACY, [8, 150, 90, 120])
+        + wit.encode_readback([0x1E, 6, 2, 0xFFFF])
+    )
+    batch = wit.WitMotionCodec(check_plausibility=False).feed(stream)
+    time = batch.physical(wit.TIME)
+    assert [int(time[k][0]) for k in ("year", "month", "day", "hour", "minute", "second")] == [
+        2026,
+        11,
+        24,
+        2,
+        20,
+        5,
+    ]
+    assert int(time["millisecond"][0]) == 123
+    mag = batch.physical(wit.MAG)
+    assert (int(mag["hx"][0]), int(mag["hz"][0]), float(mag["temperature_c"][0])) == (
+        120,
+        300,
+        24.5,
+    )
+    assert batch.physical(wit.PORT)["d3"].tolist() == [4]
+    pressure = batch.physical(wit.PRESSURE)
+    assert (pressure["pressure_pa"][0], pressure["altitude_m"][0]) == (101325, 12.34)
+    gps = batch.physical(wit.GPS)
+    assert gps["longitude_deg"][0] == pytest.approx(116 + 23.45678 / 60)
+    assert gps["latitude_deg"][0] == pytest.approx(-(33 + 98.76543 / 60))
+    speed = batch.physical(wit.GPS_SPEED)
+    assert (speed["height_m"][0], speed["yaw_deg"][0]) == (12.3, 45.0)
+    assert speed["ground_speed_kmh"][0] == pytest.approx(12.345)
+    assert batch.physical(wit.QUATERNION)["q0"][0] == pytest.approx(1.0, abs=1e-4)
+    accuracy = batch.physical(wit.GPS_ACCURACY)
+    assert (accuracy["satellites"][0], accuracy["hdop"][0]) == (8, 0.9)
+    assert batch.physical(wit.READBACK)["r3"].tolist() == [0xFFFF]
+    with pytest.raises(ValueError, match="frame type"):
+        wit.decode_physical(0x42, [[0, 0, 0, 0]])
 
 
 def test_wrong_checksum_counter_example_is_rejected() -> None:
