@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table
+from reportlab.platypus import Flowable, PageBreak, Paragraph, Spacer, Table
 
 from clinic_app.analysis.verdicts import Verdict
 from clinic_app.plan.text import top_findings
-from clinic_app.reports.common import light, page_decorator, para, write_atomic
+from clinic_app.reports.common import light, para, write_document
 from clinic_app.reports.data import ReportData
-from clinic_app.reports.fonts import FONT, register_fonts, rich
+from clinic_app.reports.fonts import rich
 from clinic_app.reports.sections import (
     STATUS_WORDS,
     balance_section,
@@ -28,7 +28,7 @@ from clinic_app.reports.sections import (
     methods,
     trends_section,
 )
-from clinic_app.reports.styles import MARGIN, PANEL, SIDE_COLOURS, page_size, styles
+from clinic_app.reports.styles import PANEL, SIDE_COLOURS, styles
 
 TITLE = "Clinician report"
 SECTION_HEADINGS = (
@@ -178,32 +178,17 @@ def page_one(data: ReportData, width: float) -> list[Flowable]:
 
 def build_clinician_report(data: ReportData, out: Path | IO[bytes]) -> None:
     """Write the clinician report PDF to a path (atomically) or a binary stream."""
-    if isinstance(out, Path | str):
-        write_atomic(lambda buf: build_clinician_report(data, buf), Path(out))
-        return
-    register_fonts()
-    size = page_size(data.paper)
-    doc = SimpleDocTemplate(
-        out,
-        pagesize=size,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN + 8 * mm,
-        bottomMargin=MARGIN,
-        initialFontName=FONT,
-        title=f"{TITLE} — {data.patient.full_name}",
-        author=data.clinic.name or "DorsiLab",
-        subject="Ankle dorsiflexion and balance",
-        creator=f"DorsiLab {data.version}",
-    )
-    width = size[0] - 2 * MARGIN
-    story = page_one(data, width)
-    story.append(PageBreak())
-    story += lunge_section(data, width)
-    story += balance_section(data, width)
-    story += trends_section(data, width)
-    story.append(Spacer(1, 2 * mm))
-    story += findings_and_plan(data, width)
-    story += methods(data)
-    deco = page_decorator(data, TITLE)
-    doc.build(story, onFirstPage=deco, onLaterPages=deco)
+
+    def story(width: float) -> list[Flowable]:
+        return [
+            *page_one(data, width),
+            PageBreak(),
+            *lunge_section(data, width),
+            *balance_section(data, width),
+            *trends_section(data, width),
+            Spacer(1, 2 * mm),
+            *findings_and_plan(data, width),
+            *methods(data),
+        ]
+
+    write_document(data, out, TITLE, story)

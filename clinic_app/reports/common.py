@@ -8,15 +8,23 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Paragraph
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate
 
 from clinic_app.reports.data import ReportData
-from clinic_app.reports.fonts import draw_mixed, rich
-from clinic_app.reports.styles import MARGIN, MUTED, RULE, VERDICT_COLOURS, VERDICT_WORDS, styles
+from clinic_app.reports.fonts import FONT, draw_mixed, register_fonts, rich
+from clinic_app.reports.styles import (
+    MARGIN,
+    MUTED,
+    RULE,
+    VERDICT_COLOURS,
+    VERDICT_WORDS,
+    page_size,
+    styles,
+)
 
 
 def light(level: str, word: str | None = None) -> str:
@@ -75,6 +83,35 @@ def page_decorator(data: ReportData, title: str) -> Callable[[Canvas, Any], None
         canvas.restoreState()
 
     return draw
+
+
+def write_document(
+    data: ReportData, out: Path | IO[bytes], title: str, story: Callable[[float], list[Flowable]]
+) -> None:
+    """Lay out ``story(frame_width)`` on the clinic's paper with header and footer.
+
+    ``out`` is a binary stream or a path; a path is written atomically (:func:`write_atomic`).
+    """
+    if not hasattr(out, "write"):
+        write_atomic(lambda buf: write_document(data, buf, title, story), Path(str(out)))
+        return
+    register_fonts()
+    size = page_size(data.paper)
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=size,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN + 8 * mm,
+        bottomMargin=MARGIN,
+        initialFontName=FONT,
+        title=f"{title} — {data.patient.full_name}",
+        author=data.clinic.name or "DorsiLab",
+        subject="Ankle dorsiflexion and balance",
+        creator=f"DorsiLab {data.version}",
+    )
+    deco = page_decorator(data, title)
+    doc.build(story(size[0] - 2 * MARGIN), onFirstPage=deco, onLaterPages=deco)
 
 
 def write_atomic(build: Callable[[io.BytesIO], None], path: Path) -> Path:

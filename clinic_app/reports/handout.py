@@ -19,7 +19,6 @@ from reportlab.platypus import (
     KeepTogether,
     PageBreak,
     Paragraph,
-    SimpleDocTemplate,
     Spacer,
     Table,
     TableStyle,
@@ -31,16 +30,14 @@ from clinic_app.plan import load_library
 from clinic_app.plan.library import Exercise
 from clinic_app.plan.model import PlanItem
 from clinic_app.plan.text import patient_summary
-from clinic_app.reports.common import page_decorator, para, write_atomic
+from clinic_app.reports.common import para, write_document
 from clinic_app.reports.data import ReportData
-from clinic_app.reports.fonts import FONT, register_fonts, rich
+from clinic_app.reports.fonts import rich
 from clinic_app.reports.styles import (
     ACCENT,
-    MARGIN,
     PANEL,
     RULE,
     VERDICT_COLOURS,
-    page_size,
     styles,
 )
 
@@ -205,26 +202,13 @@ def _log_tables(data: ReportData, width: float, names: list[str]) -> list[Flowab
 
 def build_handout(data: ReportData, out: Path | IO[bytes]) -> None:
     """Write the patient handout PDF to a path (atomically) or a binary stream."""
-    if isinstance(out, Path | str):
-        write_atomic(lambda buf: build_handout(data, buf), Path(out))
-        return
-    register_fonts()
-    size = page_size(data.paper)
-    width = size[0] - 2 * MARGIN
+    write_document(data, out, TITLE, lambda width: handout_story(data, width))
+
+
+def handout_story(data: ReportData, width: float) -> list[Flowable]:
+    """The handout's flowables for a frame ``width`` points wide."""
     plan = data.plan
     lib = load_library()
-    doc = SimpleDocTemplate(
-        out,
-        pagesize=size,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN + 8 * mm,
-        bottomMargin=MARGIN,
-        initialFontName=FONT,
-        title=f"{TITLE} — {data.patient.full_name}",
-        author=data.clinic.name or "DorsiLab",
-        creator=f"DorsiLab {data.version}",
-    )
     story: list[Flowable] = [
         para(f"{TITLE}, {data.patient.full_name}", "title"),
         para(
@@ -277,8 +261,7 @@ def build_handout(data: ReportData, out: Path | IO[bytes]) -> None:
             Spacer(1, 2 * mm),
         ]
         story += _log_tables(data, width, [lib.exercise(i.exercise_id).name for i in items])
-    deco = page_decorator(data, TITLE)
-    doc.build(story, onFirstPage=deco, onLaterPages=deco)
+    return story
 
 
 def illustration_svg(exercise_id: str) -> Path:
