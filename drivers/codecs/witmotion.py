@@ -25,17 +25,20 @@ Samples
     protocol has neither); ``t_host_s`` = the value given to :meth:`WitMotionCodec.feed`.
 Tibial inclination (``tibia_deg``) - decision
     The lunge test needs the angle of the tibia from vertical (devices.md §1.10). It is
-    computed from the *gravity vector* of the latest accepted 0x51 acceleration frame of the
-    same output cycle (at most ``MAX_ACC_AGE`` frames old) when that frame is quasi-static
-    (|a| within ``static_band_g`` of 1 g), as the angle between the mounting axis
-    (parameter, default ``"x"``) and vertical (:mod:`.tilt`). Why: the WBLT is read at a
-    held end position, where the accelerometer measures gravity alone; that angle does
-    not depend on the Euler order, on yaw, on the magnetometer (the 9-axis fusion is
-    disturbed near metal) or on gimbal effects, which hit exactly this mounting because a
-    vertical sensor axis sits at a pitch near ±90°. While the leg moves (|a| off 1 g) or
-    when 0x51 output is disabled, the gravity direction is rebuilt from the fused roll
-    and pitch of the 0x53 frame instead (same formula, yaw-free). ``tibia_source="euler"``
-    always uses the fused angles.
+    computed from the *gravity vector* of the latest accepted 0x51 acceleration frame of
+    the same output cycle (at most ``MAX_ACC_AGE`` frames old) when that frame is
+    quasi-static (|a| within ``static_band_g`` of 1 g), as the angle between the mounting
+    axis (parameter, default ``"x"``) and vertical (:mod:`.tilt`), provided it agrees
+    within ``accel_agreement_deg`` with the tilt of the fused angles (two independent
+    frames cross-check each other, so one corrupted frame cannot move the reading).
+    Why: the WBLT is read at a held end position, where the accelerometer measures
+    gravity alone; that angle does not depend on the Euler order, on yaw, on the
+    magnetometer (the 9-axis fusion is disturbed near metal) or on gimbal effects, which
+    hit exactly this mounting because a vertical sensor axis sits at a pitch near ±90°.
+    While the leg moves (|a| off 1 g), when the two disagree, or when 0x51 output is
+    disabled, the gravity direction is rebuilt from the fused roll and pitch of the 0x53
+    frame instead (same formula, yaw-free). ``tibia_source="euler"`` always uses the
+    fused angles.
 """
 
 from __future__ import annotations
@@ -145,8 +148,9 @@ class WitMotionCodec:
         Fastest plausible rotation of the shin, °/s.
     check_version : bool
         Require a constant 0x53 word 3 (False for WT61/JY61, where it is a temperature).
-    accel_max_g, static_band_g : float
-        Largest plausible |a|; tolerance around 1 g for "quasi-static".
+    accel_max_g, static_band_g, accel_agreement_deg : float
+        Largest plausible |a|; tolerance around 1 g for "quasi-static"; largest difference
+        between the accelerometer and fused-angle tilts for the accelerometer to be used.
     legacy_wt61 : bool
         WT61/JY61 firmware: temperature = raw/340 + 36.53 °C and no version word.
     check_plausibility : bool
@@ -176,6 +180,7 @@ class WitMotionCodec:
         check_version: bool = True,
         accel_max_g: float = 8.0,
         static_band_g: float = 0.2,
+        accel_agreement_deg: float = 5.0,
         legacy_wt61: bool = False,
         check_plausibility: bool = True,
         lock_count: int = 3,
@@ -194,6 +199,7 @@ class WitMotionCodec:
         self.check_plausibility = check_plausibility
         self.accel_max_g = accel_max_g
         self.static_band_g = static_band_g
+        self.accel_agreement_deg = accel_agreement_deg
         # |a| band around 1 g, squared and in raw counts (no square root per frame).
         self._static_sq = (
             (max(1.0 - static_band_g, 0.0) * checks.COUNTS_PER_G) ** 2,
@@ -361,8 +367,8 @@ class WitMotionCodec:
         if count == 0:
             return _empty_samples()
         angles = wire.words_scaled(words[is_angle], wire.ANGLE_RANGE_DEG)
-        tibia = np.full(count, np.nan)
-        use = np.zeros(count, dtype=np.bool_)
+        up = gravity_from_euler(angles[:, 0], angles[:, 1])
+        tibia = tilt_from_vertical(up, self.mounting_axis)
         if self.tibia_source == "accel" and len(acc_idx):
             angle_idx = indexes[is_angle]
             k = np.searchsorted(acc_idx, angle_idx) - 1
@@ -372,18 +378,16 @@ class WitMotionCodec:
             squared = np.einsum("ij,ij->i", pair, pair)
             use = (age > 0) & (age <= MAX_ACC_AGE)
             use &= (squared >= self._static_sq[0]) & (squared <= self._static_sq[1])
-            tibia = tilt_from_vertical(pair, self.mounting_axis)
-        if not use.all():
-            fallback = ~use
-            up = gravity_from_euler(angles[fallback, 0], angles[fallback, 1])
-            tibia[fallback] = tilt_from_vertical(up, self.mounting_axis)
+            from_gravity = tilt_from_vertical(pair, self.mounting_axis)
+            # Two independent frames must agree before the accelerometer is trusted.
+            use &= np.abs(from_gravity - tibia) <= self.accel_agreement_deg
+            tibia = np.where(use, from_gravity, tibia)
         samples = np.empty(count, dtype=INCLINOMETER_DTYPE)
         samples["t_host_s"] = t_host_s
         samples["seq"] = -1
         samples["t_dev_s"] = math.nan
-        samples["angle_x_deg"] = angles[:, 0]
-        samples["angle_y_deg"] = angles[:, 1]
-        samples["angle_z_deg"] = angles[:, 2]
+        for column, name in enumerate(("angle_x_deg", "angle_y_deg", "angle_z_deg")):
+            samples[name] = angles[:, column]
         samples["tibia_deg"] = tibia
         return samples
 
