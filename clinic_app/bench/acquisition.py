@@ -22,7 +22,10 @@ acq_plate_samples, acq_wit_samples
 from __future__ import annotations
 
 import multiprocessing
+import os
+import sys
 import tempfile
+import threading
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -33,8 +36,6 @@ import numpy.typing as npt
 
 from drivers.base import DeviceState
 from drivers.codecs import witmotion_wire as wire
-from drivers.emulators.lineplate import LinePlateEmulator
-from drivers.emulators.witmotion import WitEmulator, sample_index_from_yaw
 from drivers.lineplate import LinePlateDevice
 from drivers.witmotion import WitMotionDevice
 
@@ -43,7 +44,12 @@ WIT_RATE_HZ = 200
 
 
 def measure(quick: bool) -> dict[str, float]:
-    """Stream both devices for 60 s (10 s when ``quick``) and return the figures."""
+    """Stream both devices for 60 s (10 s when ``quick``) and return the figures.
+
+    Nothing is measured where pseudo-terminals do not exist (Windows).
+    """
+    if not hasattr(os, "openpty"):
+        return {}
     seconds = 10.0 if quick else 60.0
     with tempfile.TemporaryDirectory(prefix="dorsilab-bench-") as tmp:
         return _run(Path(tmp), seconds)
@@ -51,6 +57,9 @@ def measure(quick: bool) -> dict[str, float]:
 
 def _emulate(folder: str, conn: Connection) -> None:
     """Child process: both emulators, until told to stop; then their write logs."""
+    from drivers.emulators.lineplate import LinePlateEmulator
+    from drivers.emulators.witmotion import WitEmulator
+
     content = (wire.ACC, wire.ANGLE)
     plate = LinePlateEmulator(link=Path(folder) / "ttyPLATE", rate_hz=PLATE_RATE_HZ)
     wit = WitEmulator(
@@ -76,10 +85,15 @@ def _emulate(folder: str, conn: Connection) -> None:
 
 def _run(folder: Path, seconds: float) -> dict[str, float]:
     # The emulators run in their own process, as a real sensor would: they must not take
-    # the interpreter lock from the reader threads being measured.
+    # the interpreter lock from the reader threads being measured. A frozen build cannot
+    # spawn a Python child, so there they run in a thread.
     context = multiprocessing.get_context("spawn")
     conn, child_conn = context.Pipe()
-    child = context.Process(target=_emulate, args=(str(folder), child_conn), daemon=True)
+    child: Any
+    if getattr(sys, "frozen", False):
+        child = threading.Thread(target=_emulate, args=(str(folder), child_conn), daemon=True)
+    else:
+        child = context.Process(target=_emulate, args=(str(folder), child_conn), daemon=True)
     child.start()
     try:
         if not conn.poll(60) or conn.recv() != "ready":
@@ -108,7 +122,7 @@ def _run(folder: Path, seconds: float) -> dict[str, float]:
         log: dict[str, npt.NDArray[Any]] = conn.recv()
     finally:
         child.join(10)
-        if child.is_alive():
+        if child.is_alive() and hasattr(child, "kill"):
             child.kill()
     plate_got = plate.buffer.latest(plate.buffer.total)
     wit_got = wit.buffer.latest(wit.buffer.total)
@@ -159,6 +173,8 @@ def _match_wit(
     """
     if len(got) == 0 or len(written) == 0:
         return len(written), np.zeros(0)
+    from drivers.emulators.witmotion import sample_index_from_yaw
+
     residue = sample_index_from_yaw(got["angle_z_deg"])
     offset = np.cumsum(np.diff(residue, prepend=residue[0]) % 3600)
     last = len(written) - 1 - (len(written) - 1 - int(residue[-1])) % 3600
