@@ -68,7 +68,8 @@ class ZeroOffsets:
 
 @dataclass(frozen=True)
 class _Readback:
-    address: int
+    """A 0x5F register read-back reply (four unsigned 16-bit registers)."""
+
     values: tuple[int, int, int, int]
 
 
@@ -197,9 +198,7 @@ class WitMotionDevice(SerialDevice):
         frames = batch.frames
         if len(frames):
             readbacks = batch.registers
-            replies = [
-                _Readback(-1, (int(r[0]), int(r[1]), int(r[2]), int(r[3]))) for r in readbacks
-            ]
+            replies = [_Readback((int(r[0]), int(r[1]), int(r[2]), int(r[3]))) for r in readbacks]
         samples = batch.samples
         if len(samples):
             z = self.zero_offsets
