@@ -178,6 +178,12 @@ class PlateCalibration:
                 f"The {CELLS[cell].upper()} load cell did not respond to the mass. "
                 "Check that the mass stands on that corner and the cell is connected."
             )
+        if mean_value < 0:
+            raise DeviceError(
+                f"The {CELLS[cell].upper()} load cell reads less with the mass than empty. "
+                "Tare the plate empty first; if it persists the cell is wired the wrong way "
+                "round."
+            )
         scale = mass_kg * STANDARD_GRAVITY / mean_value
         self.scales[cell] = scale
         self.masses_kg[cell] = mass_kg

@@ -194,6 +194,8 @@ def test_calibration_store_round_trip_and_damaged_file(tmp_path: Path) -> None:
         PlateGeometry(0.0, 238.0)
     with pytest.raises(DeviceError, match="did not respond"):
         cal.calibrate_cell(1, 10.0, 0.0)
+    with pytest.raises(DeviceError, match="wired the wrong way"):
+        cal.calibrate_cell(1, 10.0, -2000.0)
 
 
 def test_geometry_preset_changes_the_cop_scale(emu: LinePlateEmulator, tmp_path: Path) -> None:
