@@ -19,7 +19,7 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QKeySequence, QShortcut
+from PySide6.QtGui import QColor, QHideEvent, QKeySequence, QShortcut
 from PySide6.QtSvgWidgets import QSvgWidget
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -207,6 +207,8 @@ class PlanEditor(QWidget):
         self._preview_timer.setSingleShot(True)
         self._preview_timer.setInterval(400)
         self._preview_timer.timeout.connect(self._update_preview)
+        self._preview_stale = False
+        self.tabs.currentChanged.connect(lambda _i: self._update_preview())
 
         self.apply_level.clicked.connect(self._on_level)
         self.apply_dose.clicked.connect(self._on_dose)
@@ -327,12 +329,27 @@ class PlanEditor(QWidget):
         self.dirty = True
         self._refresh(select)
         self.plan_changed.emit(plan)
-        if self.preview is not None:
+        self._preview_stale = True
+        if self._preview_shown():
             self._preview_timer.start()
 
+    def _preview_shown(self) -> bool:
+        return (
+            self.preview is not None
+            and self.isVisible()
+            and self.tabs.currentWidget() is self.preview
+        )
+
     def _update_preview(self) -> None:
-        if self.preview is not None:
+        # The PDF is rebuilt only while the preview tab is on screen (and once on showing it).
+        if self.preview is not None and self._preview_stale and self._preview_shown():
+            self._preview_stale = False
             self.preview.set_plan(self.plan)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        """Stop a pending preview rebuild: nothing to draw while hidden."""
+        self._preview_timer.stop()
+        super().hideEvent(event)
 
     def _on_level(self) -> None:
         if (chosen := self._selected()) is not None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from clinic_app.bench.report import build_fixture_db
 from clinic_app.plan import CLINICIAN_CAUSE, Dose, Plan
@@ -83,12 +85,21 @@ def test_red_flag_stops_the_plan_in_the_editor(qtbot, db) -> None:  # type: igno
 def test_live_preview_follows_edits(qtbot, db) -> None:  # type: ignore[no-untyped-def]
     editor = PlanEditor(db, 1, preview=True)
     qtbot.addWidget(editor)
+    editor.show()
     assert editor.preview is not None and editor.preview.kind == "handout"
     before = len(editor.preview.page_images())
     editor.tree.setCurrentItem(editor.tree.topLevelItem(0).child(0))
+    editor.remove.click()  # edited while the preview tab is hidden: no PDF rebuilt yet
+    assert editor.preview.page_images() and editor._preview_stale
     with qtbot.waitSignal(editor.preview.document_built, timeout=5000):
-        editor.remove.click()
+        editor.tabs.setCurrentWidget(editor.preview)
     assert 0 < len(editor.preview.page_images()) <= before
+    reader = PdfReader(io.BytesIO(editor.preview.pdf_bytes()))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert "Calf stretch, knee bent" in text and "Calf stretch, knee straight" not in text
+    editor.tree.setCurrentItem(editor.tree.topLevelItem(0).child(0))
+    with qtbot.waitSignal(editor.preview.document_built, timeout=5000):
+        editor.remove.click()  # preview on screen: rebuilt after the debounce
 
 
 def test_page_keeps_edits_for_the_same_visit(qtbot, db) -> None:  # type: ignore[no-untyped-def]
