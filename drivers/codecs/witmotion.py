@@ -25,14 +25,15 @@ Samples
     protocol has neither); ``t_host_s`` = the value given to :meth:`WitMotionCodec.feed`.
 Tibial inclination (``tibia_deg``) - decision
     The lunge test needs the angle of the tibia from vertical (devices.md §1.10). It is
-    computed from the *gravity vector* of the latest accepted 0x51 acceleration frame of
-    the same output cycle (at most ``MAX_ACC_AGE`` frames old) when that frame is
-    quasi-static (|a| within ``static_band_g`` of 1 g), as the angle between the mounting
-    axis (parameter, default ``"x"``) and vertical (:mod:`.tilt`), provided it agrees
-    within ``accel_agreement_deg`` with the tilt of the fused angles (two independent
-    frames cross-check each other, so one corrupted frame cannot move the reading).
-    Why: the WBLT is read at a held end position, where the accelerometer measures
-    gravity alone; that angle does not depend on the Euler order, on yaw, on the
+    computed from the *gravity vector* of the 0x51 acceleration frame of the same output
+    cycle (the device sends a cycle's types in ascending order, so that is the frame just
+    before the 0x53 one, 0x52 frames aside; after a lost frame there is none) when that
+    frame is accepted and quasi-static (|a| within ``static_band_g`` of 1 g), as the angle
+    between the mounting axis (parameter, default ``"x"``) and vertical (:mod:`.tilt`),
+    provided it agrees within ``accel_agreement_deg`` with the tilt of the fused angles
+    (two independent frames cross-check each other, so one corrupted frame cannot move
+    the reading). Why: the WBLT is read at a held end position, where the accelerometer
+    measures gravity alone; that angle does not depend on the Euler order, on yaw, on the
     magnetometer (the 9-axis fusion is disturbed near metal) or on gimbal effects, which
     hit exactly this mounting because a vertical sensor axis sits at a pitch near ±90°.
     While the leg moves (|a| off 1 g), when the two disagree, or when 0x51 output is
@@ -62,8 +63,6 @@ from drivers.codecs.witmotion_decode import *  # noqa: F403  (re-export the deco
 from drivers.codecs.witmotion_decode import decode_physical
 from drivers.codecs.witmotion_wire import *  # noqa: F403  (re-export the wire API)
 
-MAX_ACC_AGE: Final = 8
-"""Frames an acceleration frame may precede the angle frame it is paired with."""
 SLICE_BYTES: Final = 1 << 20
 _TEMPERATURE_TYPES = np.zeros(256, dtype=np.bool_)
 _TEMPERATURE_TYPES[[wire.ACC, wire.GYRO, wire.MAG]] = True
@@ -154,8 +153,7 @@ class WitMotionCodec:
     legacy_wt61 : bool
         WT61/JY61 firmware: temperature = raw/340 + 36.53 °C and no version word.
     check_plausibility : bool
-        False passes every checksum-valid frame on (diagnostics, framing tests); samples
-        then come from every angle frame.
+        False passes every checksum-valid frame on (diagnostics, framing tests).
     lock_count, relock_after : int
         See :class:`~.plausibility.ContinuityTrack`.
     accepted_types : iterable of int
@@ -211,9 +209,7 @@ class WitMotionCodec:
         self._temperature = ContinuityTrack(checks.temperature_step, lock_count, relock_after)
         self._angle = ContinuityTrack(angle_step, lock_count, relock_after)
         self._residual = b""
-        self._frame_index = 0
-        self._last_acc: FloatRows = np.zeros((0, 3))
-        self._last_acc_index = np.zeros(0, dtype=np.int64)
+        self._open_acc: FloatRows | None = None
         self.frames = self.dropped_bytes = self.checksum_failures = 0
         self.implausible = self.unconfirmed = 0
 
@@ -228,8 +224,7 @@ class WitMotionCodec:
         self._residual = b""
         self._temperature.reset()
         self._angle.reset()
-        self._last_acc = np.zeros((0, 3))
-        self._last_acc_index = np.zeros(0, dtype=np.int64)
+        self._open_acc = None
 
     def feed(self, data: bytes, t_host_s: float = math.nan) -> WitBatch:
         """Decode the bytes read from the transport.
@@ -259,14 +254,11 @@ class WitMotionCodec:
             return WitBatch()
         types = rows[:, 1]
         words: Words = np.ascontiguousarray(rows[:, 2:10]).view("<i2")
-        first_index = self._frame_index
-        self._frame_index += count
         self.frames += count
         rejected = self._implausible(types, words)
-        indexes = np.arange(first_index, first_index + count)
+        samples = self._samples(types, words, rejected, t_host_s)
         if rejected is not None:
-            types, words, indexes = types[~rejected], words[~rejected], indexes[~rejected]
-        samples = self._samples(types, words, indexes, t_host_s)
+            types, words = types[~rejected], words[~rejected]
         return WitBatch(samples, types, words)
 
     # ------------------------------------------------------------ framing
@@ -348,35 +340,43 @@ class WitMotionCodec:
         self,
         types: npt.NDArray[np.uint8],
         words: Words,
-        indexes: npt.NDArray[np.int64],
+        rejected: BoolArray | None,
         t_host_s: float,
     ) -> SampleArray:
+        """Samples of the accepted angle frames among all checksum-valid ``types``."""
         is_angle = types == wire.ANGLE
-        count = int(np.count_nonzero(is_angle))
+        if rejected is not None:
+            is_angle &= ~rejected
+        angle_pos = np.flatnonzero(is_angle)
+        count = len(angle_pos)
+        pair_from: npt.NDArray[np.intp] | None = None
         if self.tibia_source == "accel":
-            is_acc = types == wire.ACC
-            if is_acc.any():
-                acc_rows = words[is_acc, :3].astype(np.float64)
-                acc_idx = indexes[is_acc]
-                if count:
-                    acc_rows = np.concatenate((self._last_acc, acc_rows))
-                    acc_idx = np.concatenate((self._last_acc_index, acc_idx))
-                self._last_acc, self._last_acc_index = acc_rows[-1:], acc_idx[-1:]
-            else:
-                acc_rows, acc_idx = self._last_acc, self._last_acc_index
+            # The frame before an angle frame, gyro frames aside: the 0x51 of the same output
+            # cycle (the device sends types in ascending order), unless a frame was lost.
+            blocking = np.flatnonzero(types != wire.GYRO)
+            if count:
+                pair_from = blocking[np.searchsorted(blocking, angle_pos) - 1]
+            carried = self._open_acc
+            if len(blocking):
+                last = int(blocking[-1])
+                fine = types[last] == wire.ACC and (rejected is None or not rejected[last])
+                self._open_acc = words[last, :3].astype(np.float64) if fine else None
         if count == 0:
             return _empty_samples()
         angles = wire.words_scaled(words[is_angle], wire.ANGLE_RANGE_DEG)
         up = gravity_from_euler(angles[:, 0], angles[:, 1])
         tibia = tilt_from_vertical(up, self.mounting_axis)
-        if self.tibia_source == "accel" and len(acc_idx):
-            angle_idx = indexes[is_angle]
-            k = np.searchsorted(acc_idx, angle_idx) - 1
-            np.maximum(k, 0, out=k)
-            pair = acc_rows[k]
-            age = angle_idx - acc_idx[k]
+        if pair_from is not None:
+            first = pair_from[0] >= angle_pos[0]  # nothing before it in this batch: carried
+            use = types[pair_from] == wire.ACC
+            if rejected is not None:
+                use &= ~rejected[pair_from]
+            pair = words[pair_from, :3].astype(np.float64)
+            if first:
+                use[0] = carried is not None
+                if carried is not None:
+                    pair[0] = carried
             squared = np.einsum("ij,ij->i", pair, pair)
-            use = (age > 0) & (age <= MAX_ACC_AGE)
             use &= (squared >= self._static_sq[0]) & (squared <= self._static_sq[1])
             from_gravity = tilt_from_vertical(pair, self.mounting_axis)
             # Two independent frames must agree before the accelerometer is trusted.

@@ -420,3 +420,40 @@ def test_vectorised_framing_equals_the_byte_by_byte_rule(
     assert codec.dropped_bytes == reference.dropped
     assert codec.checksum_failures == reference.failures
     assert codec.buffered == len(reference.buf)
+
+
+CLEAN_TIBIA = 30.0 + 8.0 * np.sin(np.linspace(0.0, 3.0, 40))
+CLEAN = lunge_stream(CLEAN_TIBIA)
+GENUINE = {
+    tuple(np.round(row, 6)): tibia
+    for row, tibia in zip(
+        wit.WitMotionCodec(check_plausibility=False).feed(CLEAN).angle, CLEAN_TIBIA, strict=True
+    )
+}
+noise_pieces = st.one_of(
+    st.binary(min_size=1, max_size=30),
+    st.builds(
+        lambda t, w: wit.encode_frame(t, w),
+        st.sampled_from([wit.GYRO, wit.ANGLE, wit.MAG, wit.QUATERNION, wit.TIME]),
+        st.lists(st.integers(-32768, 32767), min_size=4, max_size=4),
+    ),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, len(CLEAN)), noise_pieces), max_size=12),
+    st.integers(1, 64),
+)
+def test_injected_noise_never_reaches_a_sample(
+    insertions: list[tuple[int, bytes]], chunk: int
+) -> None:
+    stream = CLEAN
+    for position, piece in sorted(insertions, reverse=True):
+        stream = stream[:position] + piece + stream[position:]
+    codec = wit.WitMotionCodec(output_rate_hz=50)
+    samples = [codec.feed(stream[i : i + chunk]).samples for i in range(0, len(stream), chunk)]
+    for row in np.concatenate(samples):
+        key = tuple(np.round([row["angle_x_deg"], row["angle_y_deg"], row["angle_z_deg"]], 6))
+        assert key in GENUINE
+        assert row["tibia_deg"] == pytest.approx(GENUINE[key], abs=0.05)
