@@ -11,7 +11,9 @@ Configuration (optional: ``rate_hz``/``content``)
     ``command_gap_s`` (100 ms) between commands; the device locks again
     ``unlock_window_s`` (10 s) after an unlock, so the driver unlocks again before any
     write that would land too close to the end of the window. The registers are read back
-    afterwards; a mismatch is retried, then reported.
+    afterwards; a mismatch is retried, then reported. When the requested output would not
+    fit the sensor's baud rate (at 9600 baud four frame types fit ≈ 21 Hz), the sensor is
+    moved to 115200 baud first (``auto_baud``).
 Samples
     From :class:`drivers.codecs.witmotion.WitMotionCodec`: one sample per angle frame,
     ``angle_x/y/z_deg`` = roll, pitch, yaw; ``tibia_deg`` = angle between the mounting axis
@@ -52,6 +54,10 @@ from drivers.transport import PortLister
 
 BAUD_CANDIDATES: Final = (115200, 9600, 230400, 57600, 38400, 19200, 4800, 460800, 921600)
 """Scan order: the two factory defaults first (devices.md §1.1)."""
+
+FAST_BAUD: Final = 115200
+"""The rate the driver moves a sensor to when its output needs more than 80 % of its baud."""
+_RATE_BY_CODE: Final = {code: rate for rate, code in wire.RATE_CODES.items()}
 
 LEVEL_TIBIA_DEG: Final = 90.0
 """``tibia_deg`` of a perfect sensor lying on its back face on a level surface."""
@@ -96,6 +102,9 @@ class WitMotionDevice(SerialDevice):
         The device's write window after an unlock (10 s) and the pause between commands.
     scan : bool
         Scan other baud rates when nothing arrives at ``baudrate``.
+    auto_baud : bool
+        Move the sensor to 115200 baud (stored) when the requested output does not fit
+        its current rate; otherwise such a request is refused in words.
     capacity_s : float
         Ring-buffer length in seconds at the configured rate.
     lister, reconnect
@@ -119,6 +128,7 @@ class WitMotionDevice(SerialDevice):
         unlock_window_s: float = 10.0,
         command_gap_s: float = 0.1,
         scan: bool = True,
+        auto_baud: bool = True,
         capacity_s: float = 600.0,
         lister: PortLister | None = None,
         reconnect: bool = True,
@@ -133,6 +143,7 @@ class WitMotionDevice(SerialDevice):
         self.unlock_window_s = unlock_window_s
         self.command_gap_s = command_gap_s
         self.scan = scan
+        self.auto_baud = auto_baud
         self._unlocked_at = -1e9
         self._codec = WitMotionCodec(mounting_axis=mounting_axis)
         rate_for_capacity = rate_hz or 200.0
@@ -279,6 +290,8 @@ class WitMotionDevice(SerialDevice):
         for attempt in range(3):
             regs = self._read_registers(wire.REG_RSW, 1.5)
             current = {wire.REG_RSW: regs[0], wire.REG_RRATE: regs[1], wire.REG_BAUD: regs[2]}
+            if wanted:  # settings the user keeps are left alone
+                self._ensure_bandwidth({**current, **wanted})
             todo = {r: v for r, v in wanted.items() if current.get(r) != v}
             if not todo:
                 self._apply_rate(current[wire.REG_RRATE])
@@ -295,8 +308,36 @@ class WitMotionDevice(SerialDevice):
             "(rate/content). Switch it off and on, then try again."
         )
 
+    def _ensure_bandwidth(self, settings: dict[int, int]) -> None:
+        """Move to :data:`FAST_BAUD` when the output would not fit the current baud rate.
+
+        At 9600 baud (the TTL boards' default) four frame types fit only ≈ 21 Hz
+        (devices.md §1.3): the rest would be silently dropped by the sensor.
+        """
+        frames = bin(settings[wire.REG_RSW] & 0x07FF).count("1")
+        rate = _RATE_BY_CODE.get(settings[wire.REG_RRATE], 0.0)
+        needed = frames * wire.FRAME_LEN * 10 * rate  # 8N1: 10 bits per byte
+        if needed <= 0.8 * self.baudrate:
+            return
+        if not self.auto_baud or self.baudrate >= FAST_BAUD:
+            raise DeviceError(
+                f"{rate:g} Hz needs {needed:,.0f} bit/s but the inclinometer on {self.port} "
+                f"talks at {self.baudrate} baud. Choose a lower rate or fewer outputs."
+            )
+        self._unlock()
+        self._write(wire.cmd_baud(FAST_BAUD))  # the sensor switches at once
+        self._drain(self.command_gap_s)
+        self._reopen(FAST_BAUD)
+        self._command(wire.cmd_save())
+        if not self._answers():
+            raise DeviceError(
+                f"The inclinometer on {self.port} did not come back at {FAST_BAUD} baud. "
+                "Switch it off and on, then connect again."
+            )
+        self._update_info(extra={**self._info.extra, "baud": FAST_BAUD})
+
     def _apply_rate(self, code: int) -> None:
-        rate = {c: r for r, c in wire.RATE_CODES.items()}.get(code, 0.0)
+        rate = _RATE_BY_CODE.get(code, 0.0)
         self._codec.output_rate_hz = rate or 10.0
         self._update_info(
             model="WitMotion (WIT standard)",

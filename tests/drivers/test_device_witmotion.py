@@ -165,3 +165,20 @@ def test_set_rate_while_streaming(emu: WitEmulator) -> None:
         assert device.state is DeviceState.STREAMING
     finally:
         device.close()
+
+
+def test_a_rate_beyond_9600_baud_moves_the_sensor_to_115200(tmp_path: Path) -> None:
+    with WitEmulator(link=tmp_path / "ttyWIT", rate_hz=10, device_baud=9600) as emu:
+        refused = WitMotionDevice(emu.port, baudrate=9600, rate_hz=100, auto_baud=False)
+        with pytest.raises(DeviceError, match="bit/s"):
+            refused.open()
+        device = WitMotionDevice(emu.port, baudrate=9600, rate_hz=100)
+        device.open()
+        try:
+            assert device.info.extra["baud"] == 115200
+            assert emu.flash[wire.REG_BAUD] == wire.BAUD_CODES[115200]
+            assert emu.flash[wire.REG_RRATE] == wire.RATE_CODES[100.0]
+            device.start()
+            assert wait_for(lambda: device.buffer.total >= 50)
+        finally:
+            device.close()
