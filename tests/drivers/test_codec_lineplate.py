@@ -257,3 +257,27 @@ def test_vectorised_parser_equals_the_byte_by_byte_rule(
     assert codec.dropped_bytes == reference.dropped
     pending = len(reference.line) if reference.line is not None else 0
     assert codec.buffered == pending
+
+
+CLEAN = lp.encode_fp_lines(np.arange(40), np.arange(40) * 12500, np.arange(160).reshape(40, 4))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, len(CLEAN)), st.binary(min_size=1, max_size=20)), max_size=12
+    ),
+    st.integers(1, 64),
+)
+def test_injected_noise_never_reaches_a_sample(
+    insertions: list[tuple[int, bytes]], chunk: int
+) -> None:
+    stream = CLEAN
+    for position, piece in sorted(insertions, reverse=True):
+        stream = stream[:position] + piece + stream[position:]
+    codec = lp.LinePlateCodec()
+    samples = samples_of([codec.feed(stream[i : i + chunk]) for i in range(0, len(stream), chunk)])
+    for row in samples:
+        seq = int(row["seq"])
+        assert int(row["t_us"]) == seq * 12500
+        assert [int(row[c]) for c in ("tr", "br", "tl", "bl")] == list(range(4 * seq, 4 * seq + 4))

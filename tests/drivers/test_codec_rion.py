@@ -220,3 +220,30 @@ def test_vectorised_framing_equals_the_byte_by_byte_rule(
     assert codec.dropped_bytes == reference.dropped
     assert codec.checksum_failures == reference.failures
     assert codec.buffered == len(reference.buf)
+
+
+CLEAN_VALUES = np.column_stack(
+    (55.0 + 5.0 * np.sin(np.linspace(0, 3, 30)), np.linspace(-1, 1, 30), np.full(30, 159.2))
+)
+CLEAN = rion.encode_angle_replies(CLEAN_VALUES)
+GENUINE = {tuple(np.round(row, 2)) for row in CLEAN_VALUES}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, len(CLEAN)), st.binary(min_size=1, max_size=30)), max_size=12
+    ),
+    st.integers(1, 64),
+)
+def test_injected_noise_never_reaches_a_sample(
+    insertions: list[tuple[int, bytes]], chunk: int
+) -> None:
+    stream = CLEAN
+    for position, piece in sorted(insertions, reverse=True):
+        stream = stream[:position] + piece + stream[position:]
+    codec = rion.RionCodec()
+    samples = [codec.feed(stream[i : i + chunk]).samples for i in range(0, len(stream), chunk)]
+    for row in np.concatenate(samples):
+        key = (row["angle_x_deg"], row["angle_y_deg"], row["angle_z_deg"])
+        assert tuple(np.round(key, 2)) in GENUINE
