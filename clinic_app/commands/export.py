@@ -31,13 +31,24 @@ def register(subparsers: Any) -> None:
     who.add_argument("--patient", type=int, metavar="ID", help="the patient's id")
     who.add_argument("--all", action="store_true", help="every patient of the clinic")
     parser.add_argument("--format", required=True, choices=FORMATS)
-    parser.add_argument("-o", "--output", required=True, type=Path, metavar="DIR",
-                        help="folder to write into (created if missing)")  # fmt: skip
-    parser.add_argument("--deidentify", action="store_true",
-                        help="drop names, birth dates, record numbers and notes; "
-                             "replace ids with salted hashes")  # fmt: skip
-    parser.add_argument("--no-recordings", action="store_true",
-                        help="json: leave the raw samples out (much smaller)")  # fmt: skip
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        type=Path,
+        metavar="DIR",
+        help="folder to write into (created if missing)",
+    )
+    parser.add_argument(
+        "--deidentify",
+        action="store_true",
+        help="drop names, birth dates, record numbers and notes; replace ids with salted hashes",
+    )
+    parser.add_argument(
+        "--no-recordings",
+        action="store_true",
+        help="json: leave the raw samples out (much smaller)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -64,8 +75,11 @@ def run(args: argparse.Namespace, ctx: AppContext) -> int:
             stem += "-deidentified"
         out_dir.mkdir(parents=True, exist_ok=True)
         written = _write(args.format, out_dir, stem, bundles, pseudo)
-        details = {"format": args.format, "deidentified": bool(args.deidentify),
-                   "files": len(written)}  # fmt: skip
+        details = {
+            "format": args.format,
+            "deidentified": bool(args.deidentify),
+            "files": len(written),
+        }
         if args.all:
             db.record_audit("export", "database", None, {**details, "patients": len(bundles)})
         else:
@@ -95,8 +109,10 @@ def _write(fmt: str, out_dir: Path, stem: str, bundles: list[Any], pseudo: Any) 
 
         path = out_dir / f"{stem}-fhir.json"
         tmp = path.with_name(path.name + ".part")
-        tmp.write_text(json.dumps(patient_bundle(bundles, pseudo), ensure_ascii=False, indent=1),
-                       encoding="utf-8")  # fmt: skip
+        tmp.write_text(
+            json.dumps(patient_bundle(bundles, pseudo), ensure_ascii=False, indent=1),
+            encoding="utf-8",
+        )
         tmp.replace(path)
         return [path]
     from clinic_app.exchange.raw import write_raw_recordings

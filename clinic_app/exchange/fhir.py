@@ -51,8 +51,10 @@ CONDITION_TEXT = {
     "eo_foam": "eyes open, foam surface",
     "ec_foam": "eyes closed, foam surface",
 }
-SITE_TEXT = {"tibial_crest_15cm": "inclinometer on the anterior tibial crest, 15 cm below "
-             "the tibial tuberosity"}  # fmt: skip
+SITE_TEXT = {
+    "tibial_crest_15cm": "inclinometer on the anterior tibial crest, 15 cm below "
+    "the tibial tuberosity"
+}
 
 
 def patient_bundle(
@@ -126,16 +128,26 @@ def _session_observations(
             _observation(
                 _resource_id("obs", session.id, session.started_at, key),
                 {"system": LOCAL_SYSTEM, "code": code, "display": display},
-                "exam", value, unit, subject, effective,
-                body_site=f"{side} ankle", method=method,
+                "exam",
+                value,
+                unit,
+                subject,
+                effective,
+                body_site=f"{side} ankle",
+                method=method,
             )
-        )  # fmt: skip
+        )
 
     site = SITE_TEXT.get(session.inclinometer_site, session.inclinometer_site)
     for side, lunge in summary.lunge.items():
         add("wblt-angle", lunge.angle_mean_deg, side, f"WBLT, {site}", f"lunge-angle-{side}")
-        add("wblt-distance", lunge.distance_mean_cm, side, "WBLT, great toe to wall",
-            f"lunge-distance-{side}")  # fmt: skip
+        add(
+            "wblt-distance",
+            lunge.distance_mean_cm,
+            side,
+            "WBLT, great toe to wall",
+            f"lunge-distance-{side}",
+        )
     metric_codes = (
         ("slb-cop-velocity", "mean_velocity_cm_s"),
         ("slb-ellipse-area", "ellipse_area_95_cm2"),
@@ -158,9 +170,13 @@ def _session_observations(
                 _observation(
                     _resource_id("obs", session.id, session.started_at, loinc),
                     {"system": LOINC, "code": loinc, "display": display},
-                    "vital-signs", value, unit, subject, effective,
+                    "vital-signs",
+                    value,
+                    unit,
+                    subject,
+                    effective,
                 )
-            )  # fmt: skip
+            )
     return observations
 
 

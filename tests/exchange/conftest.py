@@ -54,32 +54,60 @@ def add_visit(db: Database, patient_id: int, started_at: str, angle: float, seed
     session_id = db.create_session(patient_id, "Dr Ana Ruiz", started_at=started_at)
     for side, offset in (("left", -4.0), ("right", 0.0)):
         for attempt in (1, 2, 3):
-            trial_id = db.begin_trial(session_id, "lunge", side, None, attempt, started_at=started_at)
+            trial_id = db.begin_trial(
+                session_id, "lunge", side, None, attempt, started_at=started_at
+            )
             db.finish_trial(
-                trial_id, "valid",
-                {"angle_deg": angle + offset + attempt * 0.3, "distance_cm": 9.5 + attempt * 0.1,
-                 "hold_s": 2.0, "hold_sd_deg": 0.2, "capture": "auto", "heel_lift": False,
-                 "pain_nrs": 2, "pain_location": "posterior", "site": "tibial_crest_15cm"},
+                trial_id,
+                "valid",
+                {
+                    "angle_deg": angle + offset + attempt * 0.3,
+                    "distance_cm": 9.5 + attempt * 0.1,
+                    "hold_s": 2.0,
+                    "hold_sd_deg": 0.2,
+                    "capture": "auto",
+                    "heel_lift": False,
+                    "pain_nrs": 2,
+                    "pain_location": "posterior",
+                    "site": "tibial_crest_15cm",
+                },
                 final_samples={"inclinometer": _incl(300, angle, seed + attempt)},
                 ended_at=started_at,
-            )  # fmt: skip
+            )
         trial_id = db.begin_trial(session_id, "balance", side, "eo_firm", 1, started_at=started_at)
         db.finish_trial(
-            trial_id, "valid",
-            {"planned_s": 10.0, "completed_s": 10.0, "time_to_failure_s": None,
-             "failure_reason": None, "body_mass_kg": 70.0, "metrics": METRICS,
-             "processing": {"filter": "butterworth zero-lag 4th order 10 Hz"}},
-            final_samples={"plate": _plate(2000, seed)}, ended_at=started_at,
-        )  # fmt: skip
+            trial_id,
+            "valid",
+            {
+                "planned_s": 10.0,
+                "completed_s": 10.0,
+                "time_to_failure_s": None,
+                "failure_reason": None,
+                "body_mass_kg": 70.0,
+                "metrics": METRICS,
+                "processing": {"filter": "butterworth zero-lag 4th order 10 Hz"},
+            },
+            final_samples={"plate": _plate(2000, seed)},
+            ended_at=started_at,
+        )
         trial_id = db.begin_trial(session_id, "balance", side, "ec_firm", 1, started_at=started_at)
         db.finish_trial(
-            trial_id, "failed",
-            {"planned_s": 10.0, "completed_s": 4.2, "time_to_failure_s": 4.2,
-             "failure_reason": "touchdown", "body_mass_kg": 70.0, "metrics": None},
-            invalid_reason="touchdown", ended_at=started_at,
-        )  # fmt: skip
-    db.save_plan(session_id, {"schema": 1, "phases": [], "clinician_notes": "Zoë likes hills"},
-                 "generator")  # fmt: skip
+            trial_id,
+            "failed",
+            {
+                "planned_s": 10.0,
+                "completed_s": 4.2,
+                "time_to_failure_s": 4.2,
+                "failure_reason": "touchdown",
+                "body_mass_kg": 70.0,
+                "metrics": None,
+            },
+            invalid_reason="touchdown",
+            ended_at=started_at,
+        )
+    db.save_plan(
+        session_id, {"schema": 1, "phases": [], "clinician_notes": "Zoë likes hills"}, "generator"
+    )
     db.save_plan(session_id, {"schema": 1, "phases": [{"id": "mobility"}]}, "Dr Ana Ruiz")
     db.finish_session(session_id, "complete", ended_at=started_at)
     return session_id
@@ -90,11 +118,21 @@ def clinic_db(tmp_path: Path) -> Iterator[tuple[Database, int]]:
     """A database with one patient (non-ASCII name) who has two visits six weeks apart."""
     db = Database.open(tmp_path / "clinic.sqlite3")
     patient = db.create_patient(
-        {"first_name": "Zoë", "last_name": "Núñez 中文", "birth_date": "1991-03-14",
-         "sex": "female", "record_number": "MRN-0042", "height_cm": "168", "mass_kg": "61.5",
-         "dominant_leg": "right", "involved_side": "left", "weekly_km": "45",
-         "years_running": "6", "notes": "Zoë prefers mornings"}
-    )  # fmt: skip
+        {
+            "first_name": "Zoë",
+            "last_name": "Núñez 中文",
+            "birth_date": "1991-03-14",
+            "sex": "female",
+            "record_number": "MRN-0042",
+            "height_cm": "168",
+            "mass_kg": "61.5",
+            "dominant_leg": "right",
+            "involved_side": "left",
+            "weekly_km": "45",
+            "years_running": "6",
+            "notes": "Zoë prefers mornings",
+        }
+    )
     add_visit(db, patient.id, "2026-09-01T09:00:00Z", 36.0, seed=1)
     add_visit(db, patient.id, "2026-10-13T09:00:00Z", 41.0, seed=2)
     yield db, patient.id

@@ -20,8 +20,18 @@ from clinic_app.exchange.json_format import (
 )
 from clinic_app.storage import PATIENT_FIELDS, Database
 
-TRIAL_FIELDS = ("protocol", "side", "condition", "attempt", "practice", "status",
-                "invalid_reason", "result", "started_at", "ended_at")  # fmt: skip
+TRIAL_FIELDS = (
+    "protocol",
+    "side",
+    "condition",
+    "attempt",
+    "practice",
+    "status",
+    "invalid_reason",
+    "result",
+    "started_at",
+    "ended_at",
+)
 SESSION_FIELDS = ("started_at", "ended_at", "examiner", "status", "inclinometer_site", "notes")
 
 
@@ -34,10 +44,12 @@ def _snapshot(db: Database, patient_id: int) -> dict[str, object]:
         for item in s.trials:
             t = dataclasses.asdict(item.trial)
             trials.append(
-                ({f: t[f] for f in TRIAL_FIELDS},
-                 {dev: a.tobytes() for dev, a in item.recordings.items()},
-                 {dev: a.dtype.descr for dev, a in item.recordings.items()})
-            )  # fmt: skip
+                (
+                    {f: t[f] for f in TRIAL_FIELDS},
+                    {dev: a.tobytes() for dev, a in item.recordings.items()},
+                    {dev: a.dtype.descr for dev, a in item.recordings.items()},
+                )
+            )
         plans = [(p.version, p.plan, p.edited_by) for p in s.plans]
         sessions.append(({f: getattr(s.session, f) for f in SESSION_FIELDS}, trials, plans))
     return {"patient": patient, "sessions": sessions}
@@ -60,7 +72,11 @@ def test_export_then_import_into_empty_database_loses_nothing(
         assert any(e.action == "import" for e in other.audit_entries("database"))
         # Importing the same file again adds nothing.
         again = import_document(other, read_document(path))
-        assert (again.patients_matched, again.sessions_imported, again.sessions_skipped) == (1, 0, 2)
+        assert (again.patients_matched, again.sessions_imported, again.sessions_skipped) == (
+            1,
+            0,
+            2,
+        )
     finally:
         other.close()
 
@@ -88,13 +104,18 @@ def test_deidentified_export_holds_no_identifying_text(
 ) -> None:
     db, patient_id = clinic_db
     pseudo = Pseudonymizer.for_clinic(db)
-    text = json.dumps(export_document([collect_patient(db, patient_id)], pseudo), ensure_ascii=False)
+    text = json.dumps(
+        export_document([collect_patient(db, patient_id)], pseudo), ensure_ascii=False
+    )
     for secret in ("Zoë", "Núñez", "1991-03-14", "MRN-0042", "prefers mornings", "likes hills"):
         assert secret not in text
     document = json.loads(text)
     assert document["patients"][0]["id"] == pseudo.pseudonym("patient", patient_id)
     # The same clinic salt gives the same pseudonym next time (linkable by the clinic only).
-    assert Pseudonymizer.for_clinic(db).pseudonym("patient", patient_id) == document["patients"][0]["id"]
+    assert (
+        Pseudonymizer.for_clinic(db).pseudonym("patient", patient_id)
+        == document["patients"][0]["id"]
+    )
     path = tmp_path / "deid.json"
     write_json(document, path)
     with pytest.raises(ImportFormatError, match="de-identified"):
@@ -124,8 +145,14 @@ def test_a_conflicting_record_number_imports_nothing(
     write_json(export_document([collect_patient(db, patient_id)]), path)
     other = Database.open(tmp_path / "other.sqlite3")
     try:
-        other.create_patient({"first_name": "Someone", "last_name": "Else",
-                              "birth_date": "1980-01-01", "record_number": "MRN-0042"})  # fmt: skip
+        other.create_patient(
+            {
+                "first_name": "Someone",
+                "last_name": "Else",
+                "birth_date": "1980-01-01",
+                "record_number": "MRN-0042",
+            }
+        )
         with pytest.raises(ImportFormatError, match="record number"):
             import_document(other, read_document(path))
         assert other.count_patients() == 1
