@@ -9,7 +9,9 @@ data; ``balance.*`` in ``norms.toml``):
   below ``touchdown_force_fraction`` (90 %) of body weight for ``touchdown_min_s`` (50 ms);
 - ``step``: the COP jumps ≥ ``step_cop_jump_mm`` (50 mm) within ``cop_jump_window_s``
   (50 ms): a step, or the other foot landing on the plate;
-- ``foot_shift``: a smaller COP jump ≥ ``foot_shift_cop_jump_mm`` (20 mm) in that window.
+- ``foot_shift``: a smaller COP jump ≥ ``foot_shift_cop_jump_mm`` (20 mm) in that window,
+  called only when no step follows within two jump windows of its start (a foot landing on
+  the plate passes 20 mm on its way to a step and must be reported as the step).
 
 Body weight is the patient's mass × g when known, otherwise the median load over the first
 ``body_weight_window_s`` of the trial.
@@ -100,6 +102,9 @@ class StanceMonitor:
         self._low_since: float | None = None
         self._off_since: float | None = None
         self._recent: deque[tuple[float, float, float]] = deque()
+        # A foot-shift-sized jump waits one jump window before it is called: the other foot
+        # landing on the plate moves the COP past 20 mm on its way to a > 50 mm step.
+        self._shift: tuple[float, float, float, float] | None = None  # t0, ml0, ap0, jump
         self.failure: StanceFailure | None = None
 
     def update(
@@ -171,7 +176,16 @@ class StanceMonitor:
         s = self.settings
         if not (math.isfinite(ml) and math.isfinite(ap)):
             self._recent.clear()
-            return None
+            return self._pending_shift(t, expired=True)
+        if self._shift is not None:
+            t0, ml0, ap0, _ = self._shift
+            jump = math.hypot(ml - ml0, ap - ap0)
+            if jump >= s.step_cop_jump_mm:
+                return StanceFailure(
+                    "step", t0, f"a step: the centre of pressure jumped {jump:.0f} mm"
+                )
+            if jump > self._shift[3]:
+                self._shift = (t0, ml0, ap0, jump)
         recent = self._recent
         recent.append((t, ml, ap))
         while recent and t - recent[0][0] > s.cop_jump_window_s:
@@ -186,10 +200,20 @@ class StanceMonitor:
             return StanceFailure(
                 "step", since, f"a step: the centre of pressure jumped {jump:.0f} mm"
             )
-        if jump >= s.foot_shift_cop_jump_mm:
+        if jump >= s.foot_shift_cop_jump_mm and self._shift is None:
+            t0, ml0, ap0 = next(r for r in recent if r[0] == since)
+            self._shift = (t0, ml0, ap0, jump)
+        return self._pending_shift(t, expired=False)
+
+    def _pending_shift(self, t: float, *, expired: bool) -> StanceFailure | None:
+        """Call a pending foot shift once its jump window has passed without a step."""
+        if self._shift is None:
+            return None
+        t0, _, _, jump = self._shift
+        if expired or t - t0 > 2.0 * self.settings.cop_jump_window_s:
             return StanceFailure(
                 "foot_shift",
-                since,
+                t0,
                 f"the stance foot shifted: the centre of pressure jumped {jump:.0f} mm",
             )
         return None
