@@ -1,0 +1,450 @@
+"""Single-leg balance, one side and condition: practice, timed trials, failures, repeats.
+
+Procedure (clinical reference §2.1; defaults ``balance.*`` in ``norms.toml``): 3 × 10 s per
+condition [C] (20 or 30 s optional), one practice trial and up to 3 extra attempts for failed
+trials ([U] clinic defaults). A trial:
+
+1. **waiting** (armed): the patient steps on the plate on one leg. Once the load stays above
+   ``balance.touchdown_force_fraction`` of body weight (the same share below which a
+   touchdown is called) for :data:`SETTLE_S`, the
+2. **countdown** runs (:data:`COUNTDOWN_S`; stepping down restarts the wait), then
+3. **live**: the timed window. :class:`~clinic_app.analysis.balance.StanceMonitor` watches
+   for touchdown, step, foot shift or stepping off; the trial stops at the planned time or at
+   the failure. The result is computed by :func:`~clinic_app.analysis.balance.analyse_plate_trial`
+   on the recorded window (so a replay gives the same numbers).
+4. **rest**: once the patient steps off, the next trial arms by itself (hands-free).
+
+Only the first trial of the step needs Space. **R** restarts the trial in progress, **Esc**
+stops it; a lost plate ends it as ``incomplete`` with the reason in words.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from clinic_app.analysis.balance import (
+    G,
+    StanceMonitor,
+    StanceSettings,
+    analyse_plate_trial,
+)
+from clinic_app.analysis.norms import Norms, load_norms
+from clinic_app.protocols.events import (
+    CONDITION_WORDS,
+    EventKind,
+    LiveStatus,
+    ProtocolEvent,
+    TrialOutcome,
+)
+
+SampleArray = npt.NDArray[np.void]
+
+SETTLE_S = 1.0
+"""The patient must stand on one leg this long before the countdown (engineering choice)."""
+
+COUNTDOWN_S = 3.0
+"""Countdown before the timed window (engineering choice; a beep marks each second)."""
+
+DURATIONS_S = (10.0, 20.0, 30.0)
+"""Trial lengths offered: 10 s [C] Knapp 2011, 20 s (BESS) [S], 30 s [C] (clinical §0)."""
+
+
+@dataclass(frozen=True)
+class BalanceSettings:
+    """How one side and condition run.
+
+    Attributes
+    ----------
+    planned_s : float
+        Trial length (s), one of :data:`DURATIONS_S`.
+    trials : int
+        Valid measured trials wanted (``balance.trials_per_condition``).
+    practice_trials : int
+        ``balance.practice_trials`` (0 to skip).
+    max_extra_attempts : int
+        Failed measured trials repeated at most this many times (``balance.max_extra_attempts``).
+    body_mass_kg : float or None
+        From the patient record; None = body weight estimated from the first second.
+    stance : StanceSettings
+    """
+
+    planned_s: float = 10.0
+    trials: int = 3
+    practice_trials: int = 1
+    max_extra_attempts: int = 3
+    body_mass_kg: float | None = None
+    stance: StanceSettings = field(default_factory=StanceSettings)
+
+    @classmethod
+    def from_norms(
+        cls,
+        norms: Norms | None = None,
+        *,
+        planned_s: float | None = None,
+        practice: bool = True,
+        body_mass_kg: float | None = None,
+    ) -> BalanceSettings:
+        """Defaults from ``norms.toml``."""
+        norms = norms or load_norms()
+        return cls(
+            planned_s=float(planned_s or norms.value("balance.trial_s")),
+            trials=int(norms.value("balance.trials_per_condition")),
+            practice_trials=int(norms.value("balance.practice_trials")) if practice else 0,
+            max_extra_attempts=int(norms.value("balance.max_extra_attempts")),
+            body_mass_kg=body_mass_kg,
+            stance=StanceSettings.from_norms(norms),
+        )
+
+
+class BalanceProtocol:
+    """Single-leg balance on one side in one condition (no Qt, no clock, no I/O).
+
+    Parameters
+    ----------
+    side : {"left", "right"}
+    condition : {"eo_firm", "ec_firm", "eo_foam", "ec_foam"}
+    settings : BalanceSettings, optional
+    done_practice, done_valid, done_failed : int
+        Trials already stored (a resumed visit).
+    """
+
+    protocol = "balance"
+
+    def __init__(
+        self,
+        side: str,
+        condition: str,
+        settings: BalanceSettings | None = None,
+        *,
+        done_practice: int = 0,
+        done_valid: int = 0,
+        done_failed: int = 0,
+    ) -> None:
+        self.side = side
+        self.condition = condition
+        self.settings = settings or BalanceSettings.from_norms()
+        self.practice_done = done_practice
+        self.valid_done = done_valid
+        self.failed_done = done_failed
+        self.phase = "ready"
+        self.outcomes: list[TrialOutcome] = []
+        self.fz_n = math.nan
+        self.failure_text = ""
+        self._since: float | None = None
+        self._t_start: float | None = None
+        self._countdown_from: float | None = None
+        self._last_t = -math.inf
+        self._window: list[SampleArray] = []
+        self._monitor: StanceMonitor | None = None
+        self._last_beep = -1
+        if self.finished:
+            self.phase = "done"
+
+    # ------------------------------------------------------------------ state
+    @property
+    def practice(self) -> bool:
+        """True while the trial in progress (or the next one) is a practice trial."""
+        return self.practice_done < self.settings.practice_trials
+
+    @property
+    def finished(self) -> bool:
+        """Enough valid trials, or the repeat limit for failed trials reached."""
+        s = self.settings
+        enough = self.valid_done >= s.trials
+        limit = self.valid_done + self.failed_done >= s.trials + s.max_extra_attempts
+        return enough or limit
+
+    @property
+    def recording(self) -> bool:
+        """True while the trial's samples belong in its recording (arm → end)."""
+        return self.phase in ("waiting", "countdown", "live")
+
+    @property
+    def in_trial(self) -> bool:
+        """True between arm and the trial's outcome."""
+        return self.recording
+
+    @property
+    def t_start(self) -> float | None:
+        """Start of the timed window of the trial in progress (s), None before it."""
+        return self._t_start
+
+    @property
+    def body_weight_n(self) -> float | None:
+        """Body weight used for arming and touchdown (N), None until known."""
+        if self.settings.body_mass_kg:
+            return self.settings.body_mass_kg * G
+        return self._monitor.body_weight_n if self._monitor else None
+
+    # ------------------------------------------------------------------ commands
+    def start_step(self, now_s: float) -> list[ProtocolEvent]:
+        """The step is on screen (nothing to ask yet: the patient waits for Space)."""
+        return []
+
+    def arm(self, now_s: float) -> list[ProtocolEvent]:
+        """Space in ``ready``: arm; the patient is asked to step on."""
+        if self.phase not in ("ready", "rest"):
+            return []
+        self._since = self._t_start = self._countdown_from = None
+        self._window = []
+        self._last_beep = -1
+        self._monitor = StanceMonitor(self.settings.stance, self.settings.body_mass_kg)
+        self.failure_text = ""
+        self.phase = "waiting"
+        words = "practice trial" if self.practice else "trial"
+        return [
+            ProtocolEvent(
+                "armed", now_s, f"balance {words} armed ({self.side}, {self.condition})"
+            ),
+            ProtocolEvent(
+                "prompt",
+                now_s,
+                "step_on",
+                {"action": "step_on", "side": self.side, "condition": self.condition},
+            ),
+        ]
+
+    def capture(self, now_s: float) -> list[ProtocolEvent]:
+        """Space has no capture meaning in balance (the trial times itself)."""
+        return []
+
+    def retry(self, now_s: float) -> list[ProtocolEvent]:
+        """R: the trial in progress ends ``incomplete`` and the next one is armed."""
+        if not self.in_trial:
+            return []
+        events = self._end("incomplete", None, "repeated by the clinician before it ended", now_s)
+        self.phase = "ready"
+        return events + self.arm(now_s)
+
+    def abort(self, now_s: float) -> list[ProtocolEvent]:
+        """Esc: the trial in progress ends ``incomplete``; back to the instructions."""
+        if not self.in_trial:
+            return []
+        events = self._end("incomplete", None, "stopped by the clinician", now_s)
+        if self.phase == "rest":
+            self.phase = "ready"
+        return events
+
+    def device_lost(self, device: str, text: str, now_s: float) -> list[ProtocolEvent]:
+        """The plate stopped delivering: keep the trial as ``incomplete``."""
+        if device != "plate" or not self.in_trial:
+            return []
+        done = 0.0 if self._t_start is None else max(self._last_t - self._t_start, 0.0)
+        reason = f"the force plate connection was lost after {done:.1f} s ({text})"
+        events = self._end("incomplete", None, reason, now_s)
+        if self.phase == "rest":
+            self.phase = "ready"
+        return events
+
+    # ------------------------------------------------------------------ data
+    def feed(
+        self, inclinometer: SampleArray | None, plate: SampleArray | None, now_s: float
+    ) -> list[ProtocolEvent]:
+        """Add the new samples (only the plate matters here)."""
+        if plate is None or not len(plate):
+            return []
+        self.fz_n = float(plate["fz_n"][-1])
+        self._last_t = float(plate["t_host_s"][-1])
+        if self.phase == "rest":
+            if self.fz_n < self.settings.stance.min_load_n:
+                return self.arm(self._last_t)
+            return []
+        if self.phase in ("waiting", "countdown"):
+            return self._feed_waiting(plate)
+        if self.phase == "live":
+            return self._feed_live(plate)
+        return []
+
+    def _threshold_n(self) -> float:
+        bw = self.body_weight_n
+        s = self.settings.stance
+        return s.touchdown_force_fraction * bw if bw else s.min_load_n
+
+    def _feed_waiting(self, plate: SampleArray) -> list[ProtocolEvent]:
+        t = plate["t_host_s"]
+        on = plate["fz_n"] >= self._threshold_n()
+        events: list[ProtocolEvent] = []
+        for i in range(len(plate)):
+            ti = float(t[i])
+            if not on[i]:
+                if self.phase == "countdown":
+                    events.append(
+                        ProtocolEvent(
+                            "prompt", ti, "countdown_reset", {"action": "countdown_reset"}
+                        )
+                    )
+                self._since = self._countdown_from = None
+                self.phase = "waiting"
+                continue
+            if self._since is None:
+                self._since = ti
+            if self.phase == "waiting" and ti - self._since >= SETTLE_S:
+                self.phase = "countdown"
+                self._countdown_from = ti
+                self._last_beep = -1
+            if self.phase == "countdown" and self._countdown_from is not None:
+                left = COUNTDOWN_S - (ti - self._countdown_from)
+                beep = math.ceil(left)
+                if beep != self._last_beep and left > 0:
+                    self._last_beep = beep
+                    events.append(
+                        ProtocolEvent("prompt", ti, "beep", {"action": "beep", "count": beep})
+                    )
+                if left <= 0:
+                    self.phase = "live"
+                    self._t_start = ti
+                    events.append(
+                        ProtocolEvent("started", ti, "balance timing started", {"action": "go"})
+                    )
+                    return events + self._feed_live(plate[i:])
+        return events
+
+    def _feed_live(self, plate: SampleArray) -> list[ProtocolEvent]:
+        assert self._t_start is not None and self._monitor is not None
+        end = self._t_start + self.settings.planned_s
+        t = plate["t_host_s"]
+        self._window.append(plate)
+        inside = t < end
+        failure = self._monitor.update(
+            t[inside], plate["fz_n"][inside], plate["cop_x_mm"][inside], plate["cop_y_mm"][inside]
+        )
+        if failure is None and t[-1] < end:
+            return []
+        samples = np.concatenate(self._window)
+        samples = samples[samples["t_host_s"] >= self._t_start]
+        analysis = analyse_plate_trial(
+            samples, planned_s=self.settings.planned_s, body_mass_kg=self.settings.body_mass_kg
+        )
+        events: list[ProtocolEvent] = []
+        if analysis.failure is not None:
+            self.failure_text = analysis.failure.text
+            events.append(
+                ProtocolEvent(
+                    "touchdown",
+                    self._t_start + analysis.failure.t_s,
+                    analysis.failure.text,
+                    {"reason": analysis.failure.reason},
+                )
+            )
+        result = analysis.to_result()
+        return events + self._end(analysis.status, result, analysis.invalid_reason, float(t[-1]))
+
+    # ------------------------------------------------------------------ internals
+    def _end(
+        self, status: str, result: dict[str, object] | None, reason: str | None, now_s: float
+    ) -> list[ProtocolEvent]:
+        if result is None:
+            done = 0.0 if self._t_start is None else max(self._last_t - self._t_start, 0.0)
+            result = {
+                "planned_s": self.settings.planned_s,
+                "completed_s": round(min(done, self.settings.planned_s), 3),
+                "time_to_failure_s": None,
+                "failure_reason": None,
+                "body_mass_kg": self.settings.body_mass_kg,
+                "metrics": None,
+                "processing": None,
+            }
+        practice = self.practice
+        outcome = TrialOutcome(
+            "balance", self.side, self.condition, practice, status, dict(result), reason
+        )
+        self.outcomes.append(outcome)
+        if practice and status in ("valid", "failed"):
+            self.practice_done += 1
+        elif not practice and status == "valid":
+            self.valid_done += 1
+        elif not practice and status == "failed":
+            self.failed_done += 1
+        self._window = []
+        self.phase = "done" if self.finished else "rest"
+        kind: EventKind = "completed" if status == "valid" else "invalid"
+        text = f"balance {'practice ' if practice else ''}trial {status}"
+        events = [
+            ProtocolEvent(
+                kind, now_s, text + (f": {reason}" if reason else ""), {"outcome": outcome}
+            ),
+            ProtocolEvent("prompt", now_s, "step_off", {"action": "step_off"}),
+        ]
+        if self.finished:
+            events.append(ProtocolEvent("step_done", now_s, "balance step done"))
+        return events
+
+    # ------------------------------------------------------------------ display
+    def status(self) -> LiveStatus:
+        """What the live screen shows now."""
+        s = self.settings
+        cond = CONDITION_WORDS.get(self.condition, self.condition)
+        if self.practice:
+            title = f"Balance · {self.side} · {cond} · practice"
+        else:
+            n = min(self.valid_done + 1, s.trials)
+            title = f"Balance · {self.side} · {cond} · trial {n} of {s.trials}"
+            if self.failed_done:
+                title += f" ({self.failed_done} failed)"
+        eyes = "close your eyes" if self.condition.startswith("ec") else "look at the mark"
+        load = "—" if not math.isfinite(self.fz_n) else f"{self.fz_n:.0f} N"
+        if self.phase == "ready":
+            return LiveStatus(
+                "ready",
+                title,
+                f"{s.planned_s:.0f} s",
+                "trial length",
+                f"Stand on your {self.side} leg on the plate,\nhands on hips.",
+                "Space: arm (the trial starts when the patient stands still)",
+            )
+        if self.phase == "waiting":
+            return LiveStatus(
+                "waiting",
+                title,
+                load,
+                "load on the plate",
+                f"Step on with your {self.side} foot.\nLift the other foot.",
+                "Waiting for one-leg stance · R: restart · Esc: stop",
+            )
+        if self.phase == "countdown":
+            left = COUNTDOWN_S - (self._last_t - (self._countdown_from or self._last_t))
+            return LiveStatus(
+                "countdown",
+                title,
+                f"{max(math.ceil(left), 1)}",
+                "get ready",
+                f"Hands on hips, {eyes}.\nStay as still as you can.",
+                "Countdown · R: restart · Esc: stop",
+                1.0 - max(left, 0.0) / COUNTDOWN_S,
+            )
+        if self.phase == "live":
+            elapsed = self._last_t - (self._t_start or self._last_t)
+            left = max(s.planned_s - elapsed, 0.0)
+            return LiveStatus(
+                "live",
+                title,
+                f"{left:.1f} s",
+                "time left",
+                f"{eyes.capitalize()}.\nStay still…",
+                "Timing · R: restart · Esc: stop",
+                min(elapsed / s.planned_s, 1.0),
+            )
+        if self.phase == "rest":
+            last = self.outcomes[-1] if self.outcomes else None
+            said = "Well done!" if last and last.status == "valid" else "That's fine."
+            hint = f"Last trial: {self.failure_text}" if self.failure_text else "Last trial valid"
+            return LiveStatus(
+                "rest",
+                title,
+                load,
+                "load on the plate",
+                f"{said} Step off and rest.\nThe next trial starts when you step on.",
+                hint + " · the next trial arms when the plate is empty",
+            )
+        return LiveStatus(
+            "done",
+            f"Balance · {self.side} · {cond} · done",
+            load,
+            "load on the plate",
+            "Done. Step off the plate.",
+            "Space: next test",
+        )
