@@ -74,6 +74,9 @@ class VisitScript:
     pain : dict of side to (NRS, location)
     site : str
         Inclinometer site of the visit.
+    site_offset_deg : float
+        How much lower the inclinometer reads at ``site`` than the true tibial angle the
+        tape distance follows (°).
     """
 
     week: float
@@ -86,6 +89,7 @@ class VisitScript:
     touchdown: dict[tuple[str, str], tuple[int, ...]] = field(default_factory=dict)
     pain: dict[str, tuple[int, str]] = field(default_factory=dict)
     site: str = SITE_15CM
+    site_offset_deg: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -139,7 +143,8 @@ SCRIPTS: tuple[PatientScript, ...] = (
             # This visit's inclinometer sat on the tuberosity, where the published mean angle
             # is 5.9° lower (Hall & Docherty 2017: 44.9° vs 39.0°); the true range is unchanged.
             VisitScript(5, EXAMINER, {"left": 37.0 - 5.9, "right": 42.0 - 5.9},
-                        {"left": 1.1, "right": 1.0}, conditions=(), site=SITE_TUBEROSITY),
+                        {"left": 1.1, "right": 1.0}, conditions=(), site=SITE_TUBEROSITY,
+                        site_offset_deg=5.9),
         ),
     ),
 )  # fmt: skip
@@ -184,7 +189,10 @@ def _run_visit(
         while valid < int(rig.norms.value("lunge.measured_trials")):
             attempt += 1
             lifted = attempt in visit.heel_lift.get(side, ())
-            outcome = rig.lunge(side, heel_lift=lifted, pain_nrs=nrs, pain_location=where)
+            outcome = rig.lunge(
+                side, heel_lift=lifted, pain_nrs=nrs, pain_location=where,
+                site_offset_deg=visit.site_offset_deg,
+            )  # fmt: skip
             outcome.result["site"] = visit.site
             _store_trial(db, session_id, outcome, attempt, t0, shift)
             valid += outcome.status == "valid"

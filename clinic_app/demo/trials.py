@@ -157,9 +157,20 @@ class DemoRig:
         self._run_until(self.clock.now() + seconds)
 
     def lunge(
-        self, side: str, *, heel_lift: bool = False, pain_nrs: int = 0, pain_location: str = "none"
+        self,
+        side: str,
+        *,
+        heel_lift: bool = False,
+        pain_nrs: int = 0,
+        pain_location: str = "none",
+        site_offset_deg: float = 0.0,
     ) -> TrialOutcome:
-        """One weight-bearing lunge, scored by the real hold and heel-lift detectors."""
+        """One weight-bearing lunge, scored by the real hold and heel-lift detectors.
+
+        ``site_offset_deg`` is how much more the tibia is really inclined than the
+        inclinometer reads at a site other than the 15 cm crest site: the tape measures
+        the real knee position.
+        """
         action = self.patient.perform_lunge(side, heel_lift=heel_lift)
         assert action.lunge is not None
         start = self.clock.now()
@@ -171,7 +182,7 @@ class DemoRig:
         lift = detect_heel_lift(
             plate["t_host_s"], plate["fz_n"], plate["cop_y_mm"], plate["bl_n"] + plate["br_n"]
         )
-        distance = self.tape.distance_cm(action.lunge.peak_deg, self._rng)
+        distance = self.tape.distance_cm(action.lunge.peak_deg + site_offset_deg, self._rng)
         result = {
             "angle_deg": round(hold.angle_deg, 2),
             "distance_cm": distance,
