@@ -283,7 +283,7 @@ class PtyEmulator(abc.ABC):
             now = time.monotonic()
             if hangup and not readable and self._tty_path is None:
                 self.host_connected = False
-                time.sleep(0.002)
+                time.sleep(0.01)  # nobody has the port open
                 continue
             if not self.host_connected:
                 self.host_connected = True
