@@ -94,7 +94,6 @@ def test_irregular_time_is_flagged_for_resampling(tmp_path: Path) -> None:
         ("t,cop_x[mm],cop_y[mm]", "0.02,1.0", r"line 3: has 2 values"),
         ("t,cop_x[in],cop_y[in]", "0.02,1.0,2.0", r"unknown length unit 'in'"),
         ("t,left,right", "0.02,1.0,2.0", r"no centre-of-pressure columns found"),
-        ("t,cop_x[mm],cop_y[mm],fz[N]", "0.02,1.0,2.0,5", r"line 3, column 'fz\[N\]': vertical"),
     ],
 )
 def test_bad_files_name_line_and_column(
@@ -116,3 +115,35 @@ def test_empty_and_binary_files(tmp_path: Path) -> None:
     binary.write_bytes(b"t,x\n\xff\xfe\x00\x01")
     with pytest.raises(RecordingError, match="line 2: is not a text file"):
         read_recording(binary)
+
+
+def test_stepping_on_and_off_rows_are_left_out_with_a_note(tmp_path: Path) -> None:
+    t, ap, ml = _sway()
+    fz = np.full(t.size, 686.0)
+    fz[:30], fz[-20:] = 3.0, 0.0  # stepping on, stepping off
+    cop_x, cop_y = 10 * ml, 10 * ap
+    cop_x[:30] = np.nan  # the plate reports no COP below its gate
+    rows = np.column_stack([t, fz, cop_x, cop_y])
+    path = _write(tmp_path / "export.csv", "t_s,fz_n,cop_x_mm,cop_y_mm", rows)
+    rec = read_recording(path)
+    assert rec.n == t.size - 50 and rec.t_s[0] == 0.0
+    np.testing.assert_allclose(rec.cop_ap_cm, ap[30:-20], atol=1e-6)
+    assert any(
+        "left out 30 unloaded row(s) at the start and 20 at the end" in n for n in rec.notes
+    )
+
+
+def test_unloaded_or_missing_rows_in_the_middle_are_errors(tmp_path: Path) -> None:
+    path = tmp_path / "gap.csv"
+    path.write_text("t,cop_x[mm],cop_y[mm],fz[N]\n0.00,1,2,600\n0.01,1,2,5\n0.02,1,2,600\n")
+    with pytest.raises(RecordingError, match=r"line 3, column 'fz\[N\]': vertical force 5 N"):
+        read_recording(path)
+    path.write_text("t,cop_x[mm],cop_y[mm]\n0.00,1,2\n0.01,nan,2\n0.02,1,2\n")
+    with pytest.raises(RecordingError, match=r"line 3, column 'cop_x\[mm\]': centre of pressure"):
+        read_recording(path)
+    path.write_text("t,cop_x[mm],cop_y[mm],fz[N]\n0.00,1,2,3\n0.01,1,2,4\n")
+    with pytest.raises(RecordingError, match="no row has a defined centre of pressure"):
+        read_recording(path)
+    path.write_text("t,cop_x[mm],cop_y[mm]\n0.00,1,2\nnan,1,2\n0.02,1,2\n")
+    with pytest.raises(RecordingError, match=r"line 3, column 't': value nan is missing"):
+        read_recording(path)

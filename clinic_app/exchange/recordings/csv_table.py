@@ -99,7 +99,8 @@ def read_csv_recording(
         Sampling rate (Hz); required when there is no time column, checked against it
         otherwise (must agree within 5 %).
     min_load_n : float
-        With a vertical-force column, every row must carry at least this load (N).
+        With a vertical-force column, the analysed rows must carry at least this load (N);
+        unloaded rows at the start and end (stepping on and off) are left out with a note.
 
     Raises
     ------
@@ -119,6 +120,12 @@ def read_csv_recording(
             line=table.lines[0] - 1,
         )
     notes: list[str] = []
+    fz_col = _find(table, FZ_NAMES)
+    fz_scale = G if fz_col is not None and fz_col[1] == "kg" else 1.0
+    table = _stance_rows(
+        name, table, ap_col[0], ml_col[0], None if fz_col is None else fz_col[0],
+        fz_scale, min_load_n, notes,
+    )  # fmt: skip
     ap_raw, ml_raw = table.column(ap_col[0]), table.column(ml_col[0])
     ap, note_ap = _length_cm(name, header[ap_col[0]], ap_raw, ap_col[1], ml_raw)
     ml, note_ml = _length_cm(name, header[ml_col[0]], ml_raw, ml_col[1], ap_raw)
@@ -127,22 +134,8 @@ def read_csv_recording(
         f"COP antero-posterior from {header[ap_col[0]]!r}, medio-lateral from "
         f"{header[ml_col[0]]!r}"
     )
-
     t, fs = _time_axis(name, table, fs_hz, notes)
-    fz: FloatArray | None = None
-    fz_col = _find(table, FZ_NAMES)
-    if fz_col is not None:
-        fz = table.column(fz_col[0]) * (G if fz_col[1] == "kg" else 1.0)
-        low = np.flatnonzero(fz < min_load_n)
-        if low.size:
-            r = int(low[0])
-            raise RecordingError(
-                name,
-                f"vertical force {fz[r]:g} N is below the {min_load_n:g} N minimum load, so the "
-                "centre of pressure is undefined there (trim the recording to the stance)",
-                line=table.lines[r],
-                column=repr(header[fz_col[0]]),
-            )
+    fz = None if fz_col is None else table.column(fz_col[0]) * fz_scale
     return ForceRecording(
         source=name,
         format="csv",
@@ -154,6 +147,59 @@ def read_csv_recording(
         uniform=is_uniform(t),
         notes=tuple(notes),
     )
+
+
+def _stance_rows(
+    name: str,
+    table: Table,
+    ap_index: int,
+    ml_index: int,
+    fz_index: int | None,
+    fz_scale: float,
+    min_load_n: float,
+    notes: list[str],
+) -> Table:
+    """The rows from the first to the last loaded sample; unloaded rows before and after
+    (stepping on and off the plate) are left out and said so, gaps in between are errors."""
+    data = table.data
+    loaded = np.isfinite(data[:, ap_index]) & np.isfinite(data[:, ml_index])
+    if fz_index is not None:
+        loaded &= data[:, fz_index] * fz_scale >= min_load_n
+    rows = np.flatnonzero(loaded)
+    if rows.size == 0:
+        raise RecordingError(
+            name,
+            "no row has a defined centre of pressure"
+            + (f" with at least {min_load_n:g} N on the plate" if fz_index is not None else ""),
+        )
+    first, last = int(rows[0]), int(rows[-1])
+    gaps = np.flatnonzero(~loaded[first : last + 1])
+    if gaps.size:
+        r = first + int(gaps[0])
+        if fz_index is not None and not data[r, fz_index] * fz_scale >= min_load_n:
+            raise RecordingError(
+                name,
+                f"vertical force {data[r, fz_index] * fz_scale:g} N is below the "
+                f"{min_load_n:g} N minimum load in the middle of the recording, so the centre "
+                "of pressure is undefined there",
+                line=table.lines[r],
+                column=repr(table.header[fz_index]),
+            )
+        column = ap_index if not np.isfinite(data[r, ap_index]) else ml_index
+        raise RecordingError(
+            name,
+            "centre of pressure missing in the middle of the recording",
+            line=table.lines[r],
+            column=repr(table.header[column]),
+        )
+    after = data.shape[0] - 1 - last
+    if first or after:
+        notes.append(
+            f"left out {first} unloaded row(s) at the start and {after} at the end "
+            f"(analysed lines {table.lines[first]}–{table.lines[last]})"
+        )
+        return Table(table.header, data[first : last + 1], table.lines[first : last + 1])
+    return table
 
 
 def _time_axis(
@@ -172,7 +218,7 @@ def _time_axis(
         return np.arange(n) / fs_hz, float(fs_hz)
     index, unit = found
     column = table.header[index]
-    t = table.column(index)
+    t = table.finite_column(name, index)
     check_times(name, t, table.lines[0], repr(column))
     if n < 2:
         raise RecordingError(name, "has fewer than two samples", line=table.lines[0])

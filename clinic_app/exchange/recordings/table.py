@@ -25,6 +25,26 @@ class Table:
         """One column as a contiguous float array."""
         return np.ascontiguousarray(self.data[:, index])
 
+    def finite_column(self, name: str, index: int, rows: slice = slice(None)) -> FloatArray:
+        """One column (optionally a row range), every value finite.
+
+        Raises
+        ------
+        RecordingError
+            Naming the line and column of the first missing or infinite value.
+        """
+        values = np.ascontiguousarray(self.data[rows, index])
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            line = self.lines[range(len(self.lines))[rows][int(bad[0])]]
+            raise RecordingError(
+                name,
+                f"value {float(values[bad[0]])} is missing or not finite",
+                line=line,
+                column=repr(self.header[index]),
+            )
+        return values
+
 
 def read_text(path: Path) -> str:
     """The file's text (UTF-8, BOM tolerated), or a :class:`RecordingError` saying why not."""
@@ -57,8 +77,9 @@ def sniff_delimiter(header_line: str) -> str:
 def parse_table(name: str, text: str, delimiter: str | None = None) -> Table:
     """Parse a delimited table: comment lines (``#``) and blank lines skipped, one header line.
 
-    A semicolon- or tab-separated file may use decimal commas. Every cell must be a finite
-    number; the first bad cell is reported with its line number and column name.
+    A semicolon- or tab-separated file may use decimal commas. Every cell must be a number
+    (``nan`` is accepted here; readers check the columns they use with
+    :meth:`Table.finite_column`); the first bad cell is reported with its line and column.
 
     Raises
     ------
@@ -99,15 +120,6 @@ def parse_table(name: str, text: str, delimiter: str | None = None) -> Table:
         data = np.array(rows, dtype=np.float64)
     except ValueError:
         data = _locate_bad_cell(name, header, rows, [n for n, _ in body])
-    finite = np.isfinite(data)
-    if not finite.all():
-        r, c = np.argwhere(~finite)[0]
-        raise RecordingError(
-            name,
-            f"value {rows[r][c]!r} is not a finite number",
-            line=body[r][0],
-            column=repr(header[c]),
-        )
     return Table(header=header, data=data, lines=[n for n, _ in body])
 
 
