@@ -65,9 +65,7 @@ def test_reads_the_platform_cop(tmp_path: Path) -> None:
 
 def test_unloaded_platform_is_refused(tmp_path: Path) -> None:
     path = write_plate_c3d(tmp_path / "empty.c3d", np.zeros(500), np.zeros(500), load_n=5.0)
-    with pytest.raises(
-        RecordingError, match=r"empty.c3d: platform 1 carries 5 N at analog frame 1"
-    ):
+    with pytest.raises(RecordingError, match=r"empty\.c3d: no analog frames with at least 20 N"):
         read_recording(path)
 
 
@@ -76,3 +74,41 @@ def test_not_a_c3d_file(tmp_path: Path) -> None:
     path.write_bytes(b"\x02\x50" + b"\x00" * 100)
     with pytest.raises(RecordingError, match=r"fake\.c3d: is not a readable C3D file"):
         read_recording(path)
+
+
+def write_analog_c3d(
+    path: Path, fz: np.ndarray, x_mm: np.ndarray, y_mm: np.ndarray, cop: bool
+) -> Path:
+    """Analog channels only, no FORCE_PLATFORM group (the layout of DorsiLab's raw export)."""
+    zeros = np.zeros_like(fz)
+    channels = {"Fx": zeros, "Fy": zeros, "Fz": fz, "Mx": y_mm * fz, "My": -x_mm * fz, "Mz": zeros}
+    units = ["N", "N", "N", "Nmm", "Nmm", "Nmm"]
+    if cop:
+        channels |= {"COPx": x_mm, "COPy": y_mm}
+        units += ["mm", "mm"]
+    c3d = ezc3d.c3d()
+    c3d["parameters"]["POINT"]["RATE"]["value"] = [ANALOG_HZ]
+    c3d["parameters"]["ANALOG"]["RATE"]["value"] = [ANALOG_HZ]
+    c3d["parameters"]["ANALOG"]["LABELS"]["value"] = tuple(channels)
+    c3d["parameters"]["ANALOG"]["UNITS"]["value"] = tuple(units)
+    c3d["data"]["points"] = np.zeros((4, 0, fz.size))
+    c3d["data"]["analogs"] = np.vstack(list(channels.values()))[np.newaxis]
+    c3d.write(str(path))
+    return path
+
+
+@pytest.mark.parametrize("cop", [True, False])
+def test_analog_only_files_and_stepping_on(tmp_path: Path, cop: bool) -> None:
+    t = np.arange(1500) / ANALOG_HZ
+    x, y = 12 + 4 * np.sin(2 * np.pi * t), -7 + 3 * np.cos(2 * np.pi * 0.5 * t)
+    fz = np.full(t.size, 650.0)
+    fz[:100] = 4.0  # stepping on
+    x[:100] = y[:100] = 0.0
+    rec = read_recording(write_analog_c3d(tmp_path / "raw.c3d", fz, x, y, cop))
+    assert rec.n == 1400 and rec.fs_hz == ANALOG_HZ
+    np.testing.assert_allclose(rec.cop_ml_cm, x[100:] / 10, atol=1e-6)
+    np.testing.assert_allclose(rec.cop_ap_cm, y[100:] / 10, atol=1e-6)
+    assert any("left out 100 unloaded frame(s) at the start" in n for n in rec.notes)
+    fz[700:720] = 3.0  # an unloaded gap in the middle is an error
+    with pytest.raises(RecordingError, match="at analog frame 701, below the 20 N minimum"):
+        read_recording(write_analog_c3d(tmp_path / "gap.c3d", fz, x, y, cop))

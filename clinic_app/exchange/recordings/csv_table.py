@@ -31,7 +31,8 @@ from clinic_app.exchange.recordings.table import Table, parse_table, read_text
 _UNIT_RE = re.compile(r"^(?P<base>.*?)\s*(?:\[(?P<b>[^\]]*)\]|\((?P<p>[^)]*)\))\s*$")
 _SUFFIX_UNITS = ("mm", "cm", "m", "ms", "s", "n", "kg")
 LENGTH_TO_CM = {"mm": 0.1, "cm": 1.0, "m": 100.0}
-TIME_NAMES = {"t", "time", "timestamp", "thost", "tdev"}
+TIME_NAMES = ("t", "time", "timestamp", "tdev", "thost")  # preference order: device clock
+# before host read time (DorsiLab's own exports have both; t_dev_s is empty without one)
 AP_NAMES = {"copap", "ap", "copyap"}
 ML_NAMES = {"copml", "ml", "copxml"}
 X_NAMES = {"copx", "x", "cx"}
@@ -64,6 +65,19 @@ def _find(table: Table, names: set[str]) -> tuple[int, str | None] | None:
         if base in names:
             return i, unit
     return None
+
+
+def _find_time(table: Table) -> tuple[int, str | None] | None:
+    """The preferred time column that is complete (all values present)."""
+    candidates: list[tuple[int, int, str | None]] = []
+    for i, column in enumerate(table.header):
+        base, unit = split_unit(column)
+        if base in TIME_NAMES:
+            candidates.append((TIME_NAMES.index(base), i, unit))
+    for _, i, unit in sorted(candidates):
+        if np.isfinite(table.data[:, i]).all():
+            return i, unit
+    return (candidates[0][1], candidates[0][2]) if candidates else None
 
 
 def _length_cm(
@@ -206,7 +220,7 @@ def _time_axis(
     name: str, table: Table, fs_hz: float | None, notes: list[str]
 ) -> tuple[FloatArray, float]:
     n = table.data.shape[0]
-    found = _find(table, TIME_NAMES)
+    found = _find_time(table)
     if found is None:
         if fs_hz is None or not fs_hz > 0:
             raise RecordingError(

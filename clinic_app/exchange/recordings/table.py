@@ -77,9 +77,10 @@ def sniff_delimiter(header_line: str) -> str:
 def parse_table(name: str, text: str, delimiter: str | None = None) -> Table:
     """Parse a delimited table: comment lines (``#``) and blank lines skipped, one header line.
 
-    A semicolon- or tab-separated file may use decimal commas. Every cell must be a number
-    (``nan`` is accepted here; readers check the columns they use with
-    :meth:`Table.finite_column`); the first bad cell is reported with its line and column.
+    A semicolon- or tab-separated file may use decimal commas. Every cell must be a number;
+    ``nan`` and empty cells (missing values) are accepted here, and readers check the
+    columns they use with :meth:`Table.finite_column`. The first bad cell is reported with
+    its line and column.
 
     Raises
     ------
@@ -115,6 +116,7 @@ def parse_table(name: str, text: str, delimiter: str | None = None) -> Table:
             )
         if decimal_comma:
             cells = [c.replace(",", ".") for c in cells]
+        cells = [c if c else "nan" for c in cells]  # an empty cell is a missing value
         rows.append(cells)
     try:
         data = np.array(rows, dtype=np.float64)
