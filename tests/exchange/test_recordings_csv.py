@@ -147,3 +147,29 @@ def test_unloaded_or_missing_rows_in_the_middle_are_errors(tmp_path: Path) -> No
     path.write_text("t,cop_x[mm],cop_y[mm]\n0.00,1,2\nnan,1,2\n0.02,1,2\n")
     with pytest.raises(RecordingError, match=r"line 3, column 't': value nan is missing"):
         read_recording(path)
+
+
+def test_dorsilab_raw_export_with_empty_cells(tmp_path: Path) -> None:
+    """The raw export writes every PLATE_DTYPE field; NaN is an empty cell."""
+    t, ap, ml = _sway(300)
+    lines = ["t_host_s,seq,t_dev_s,fz_n,cop_x_mm,cop_y_mm,tr_n,br_n,tl_n,bl_n"]
+    for i in range(t.size):
+        cop = ("", "") if i < 5 else (f"{10 * ml[i]:.4f}", f"{10 * ap[i]:.4f}")
+        fz = "8" if i < 5 else "690"
+        lines.append(f"{100 + t[i]:.6f},{i},,{fz},{cop[0]},{cop[1]},1,1,1,1")
+    path = tmp_path / "trial-7-balance-left-ec_firm-plate.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rec = read_recording(path)
+    assert rec.n == 295 and rec.fs_hz == 100.0  # host clock, since t_dev_s is empty
+    np.testing.assert_allclose(rec.cop_ml_cm, ml[5:], atol=1e-4)
+    assert any("left out 5 unloaded row(s)" in n for n in rec.notes)
+
+
+def test_device_clock_is_preferred_when_complete(tmp_path: Path) -> None:
+    t, ap, ml = _sway(200)
+    host = 50 + t + np.random.default_rng(1).uniform(0, 0.004, t.size)  # read jitter
+    rows = np.column_stack([host, t, 10 * ml, 10 * ap])
+    path = _write(tmp_path / "clocks.csv", "t_host_s,t_dev_s,cop_x_mm,cop_y_mm", rows)
+    rec = read_recording(path)
+    np.testing.assert_allclose(rec.t_s, t, atol=1e-6)
+    assert rec.uniform
