@@ -64,15 +64,16 @@ def test_missing_value_and_times_going_back(tmp_path: Path) -> None:
         read_recording(path, "bds")
 
 
-def test_unloaded_rows_are_refused(tmp_path: Path) -> None:
+def test_light_rows_are_kept_and_noted(tmp_path: Path) -> None:
     lines = BDS.read_text(encoding="utf-8").splitlines()
     cells = lines[50].split("\t")
     cells[3] = "3.5"
     lines[50] = "\t".join(cells)
-    path = tmp_path / "BDS_unloaded.txt"
+    path = tmp_path / "BDS_light.txt"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.raises(RecordingError, match=r"line 51, column 'Fz\[N\]': vertical force 3.5 N"):
-        read_recording(path)
+    rec = read_recording(path)
+    assert rec.n == 6000
+    assert any("1 row(s) carry less than 20 N (first at line 51)" in n for n in rec.notes)
 
 
 def test_wrong_header_and_missing_file(tmp_path: Path) -> None:

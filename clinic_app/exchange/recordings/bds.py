@@ -38,7 +38,8 @@ def read_bds(path: Path, min_load_n: float = DEFAULT_MIN_LOAD_N) -> ForceRecordi
     ----------
     path : Path
     min_load_n : float
-        Every row must carry at least this vertical load (N), or the COP is undefined.
+        Rows with less vertical load (N) are reported in the notes; the data set's own COP
+        columns are still used, as for its published metrics.
 
     Raises
     ------
@@ -60,15 +61,14 @@ def read_bds(path: Path, min_load_n: float = DEFAULT_MIN_LOAD_N) -> ForceRecordi
     t = table.column(idx["Time[s]"])
     check_times(name, t, table.lines[0], "'Time[s]'")
     fz = table.column(idx["Fz[N]"])
+    notes = ["balance data set TSV: COPx → antero-posterior, COPy → medio-lateral (cm)"]
     low = np.flatnonzero(fz < min_load_n)
     if low.size:
-        r = int(low[0])
-        raise RecordingError(
-            name,
-            f"vertical force {fz[r]:g} N is below the {min_load_n:g} N minimum load, so the "
-            "centre of pressure is undefined there",
-            line=table.lines[r],
-            column="'Fz[N]'",
+        # The data set publishes its metrics over the whole recording from these COP
+        # columns, so light rows are kept (and said) rather than refused.
+        notes.append(
+            f"{low.size} row(s) carry less than {min_load_n:g} N (first at line "
+            f"{table.lines[int(low[0])]}); their COP is used as published"
         )
     fs = round(1.0 / float(np.median(np.diff(t))), 6) if t.size > 1 else 0.0
     return ForceRecording(
@@ -80,5 +80,5 @@ def read_bds(path: Path, min_load_n: float = DEFAULT_MIN_LOAD_N) -> ForceRecordi
         fz_n=fz,
         fs_hz=fs,
         uniform=is_uniform(t),
-        notes=("balance data set TSV: COPx → antero-posterior, COPy → medio-lateral (cm)",),
+        notes=tuple(notes),
     )
