@@ -87,8 +87,16 @@ def test_wrong_header_and_missing_file(tmp_path: Path) -> None:
         read_recording(tmp_path / "absent.txt")
 
 
-def test_nan_cells_are_refused(tmp_path: Path) -> None:
-    path = _broken(tmp_path, 3000, "\t", "\tnan")
-    with pytest.raises(RecordingError, match=r"line 3000, column 'Fx\[N\]'"):
+def test_nan_cells_are_refused_where_used(tmp_path: Path) -> None:
+    lines = BDS.read_text(encoding="utf-8").splitlines()
+    cells = lines[2999].split("\t")
+    cells[7] = "nan"  # COPx[cm]
+    lines[2999] = "\t".join(cells)
+    path = tmp_path / "BDS_nan.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(RecordingError, match=r"line 3000, column 'COPx\[cm\]': value nan"):
         read_recording(path)
-    assert np.isfinite(read_recording(BDS).cop_ap_cm).all()
+    cells[7], cells[6] = "-7.9", "nan"  # Mz is not used: the file is still analysable
+    lines[2999] = "\t".join(cells)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert np.isfinite(read_recording(path).cop_ap_cm).all()

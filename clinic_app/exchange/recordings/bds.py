@@ -56,8 +56,8 @@ def read_bds(path: Path, min_load_n: float = DEFAULT_MIN_LOAD_N) -> ForceRecordi
             line=1,
         )
     idx = {c: table.header.index(c) for c in REQUIRED}
-    for index in range(len(table.header)):  # a fixed format: every value must be a number
-        table.finite_column(name, index)
+    for column in REQUIRED:  # the columns used must be complete
+        table.finite_column(name, idx[column])
     t = table.column(idx["Time[s]"])
     check_times(name, t, table.lines[0], "'Time[s]'")
     fz = table.column(idx["Fz[N]"])
