@@ -304,11 +304,14 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.monotonic()
         if IS_LINUX:
             artifacts.append(make_tarball(bundle, version))
+            tarball_s = time.monotonic() - t0
+            summary["tarball_s"] = round(tarball_s, 1)
             if not args.skip_deb:
                 if shutil.which("dpkg-deb") is None:
                     print("build.py: dpkg-deb not found; skipped the .deb (use --skip-deb)")
                 else:
                     artifacts.append(make_deb(bundle, version))
+                    summary["deb_s"] = round(time.monotonic() - t0 - tarball_s, 1)
         elif IS_WINDOWS:
             installer = make_windows_installer(version)
             artifacts += [installer] if installer else []
