@@ -68,6 +68,7 @@ _FP_FIELDS = rb"\d{1,10},\d{1,10}(?:,-?\d{1,10}){4}"
 _FP_FIELDS_RE: Final = re.compile(_FP_FIELDS)
 """The fields of an FP line: two unsigned and four signed decimals of ≤ 10 digits."""
 _ALL_FP_LINES_RE: Final = re.compile(rb"(?:FP," + _FP_FIELDS + rb"\*[0-9A-Fa-f]{2}\n)+")
+_CLEAN_FP_RE: Final = re.compile(rb"(?:\$FP," + _FP_FIELDS + rb"\*[0-9A-Fa-f]{2}\r?\n)+")
 _NUMBERS_ONLY: Final = bytes.maketrans(b"*\nABCDEFabcdef", b",," + b"1" * 12)
 _ALL_FP_FIELDS_RE: Final = re.compile(_FP_FIELDS + rb"(?:;" + _FP_FIELDS + rb")*")
 
@@ -165,12 +166,47 @@ class LinePlateCodec:
         if cut == 0:
             return LineBatch()
         complete = buf[:cut]
+        clean = self._clean_batch(complete, t_host_s)
+        if clean is not None:
+            return clean
         bodies: list[bytes] = _LINE_RE.findall(complete)
         self.malformed += complete.count(b"$") - len(bodies)
         checked = self._check(bodies)
         terminators = complete.count(b"\r") + complete.count(b"\n")
         self.dropped_bytes += len(complete) - terminators - checked.accepted_bytes
         return self._decode(bodies, checked, t_host_s)
+
+    def _clean_batch(self, complete: bytes, t_host_s: float) -> LineBatch | None:
+        """The usual case in one pass: nothing but well-formed FP lines with good checksums
+        and plausible values, which the general path would accept whole. None otherwise."""
+        if not _CLEAN_FP_RE.fullmatch(complete):
+            return None
+        arr = np.frombuffer(complete, dtype=np.uint8)
+        dollars = np.flatnonzero(arr == 0x24)
+        stars = np.flatnonzero(arr == 0x2A)
+        bounds = np.empty(2 * len(dollars), dtype=np.intp)
+        bounds[0::2] = dollars + 1
+        bounds[1::2] = stars
+        body_xor = np.bitwise_xor.reduceat(arr, bounds)[0::2]
+        if not np.array_equal(body_xor, (_HEX[arr[stars + 1]] << 4) + _HEX[arr[stars + 2]]):
+            return None
+        numbers = complete.replace(b"$FP,", b"").translate(_NUMBERS_ONLY, b"\r")
+        values = np.fromstring(numbers[:-1].decode("ascii"), dtype=np.int64, sep=",")
+        values = values.reshape(len(dollars), 7)[:, :6]
+        if int(values[:, :2].max()) >= wire.SEQ_MODULUS:
+            return None
+        if int(np.abs(values[:, 2:]).max()) > wire.COUNT_LIMIT:
+            return None
+        self.lines += len(values)
+        return LineBatch(self._samples(values, t_host_s), [])
+
+    def _samples(self, values: IntArray, t_host_s: float) -> npt.NDArray[np.void]:
+        samples = np.empty(len(values), dtype=LINE_SAMPLE_DTYPE)
+        # Fields after t_host_s are six int64 in the order of the line: one block copy.
+        samples.view(np.int64).reshape(-1, 7)[:, 1:] = values
+        samples["t_host_s"] = t_host_s
+        self._count_seq(values[:, 0])
+        return samples
 
     # ------------------------------------------------------------ framing and checks
     def _keep_tail(self, tail: bytes) -> None:
@@ -256,12 +292,7 @@ class LinePlateCodec:
             self._message(bodies[i], int(np.searchsorted(fp_index, i)))
             for i in np.flatnonzero(ok & ~is_fp).tolist()
         ]
-        samples = np.empty(len(values), dtype=LINE_SAMPLE_DTYPE)
-        # Fields after t_host_s are six int64 in the order of the line: one block copy.
-        samples.view(np.int64).reshape(-1, 7)[:, 1:] = values
-        samples["t_host_s"] = t_host_s
-        self._count_seq(values[:, 0])
-        return LineBatch(samples, messages)
+        return LineBatch(self._samples(values, t_host_s), messages)
 
     @staticmethod
     def _parse_fp(fields: list[bytes]) -> tuple[IntArray, BoolArray]:
