@@ -10,7 +10,10 @@ Codes: LOINC where a code exists (body weight, body height). No LOINC code is kn
 the WBLT or for single-leg COP sway measures, so those use DorsiLab's local code system
 :data:`LOCAL_SYSTEM` (documented in ``docs/fhir.md``). Units are UCUM (``deg``, ``cm``,
 ``cm/s``, ``cm2``, ``kg``). Laterality and condition are in ``bodySite.text`` and
-``method.text``; every Observation references its Patient (``subject``).
+``method`` (the inclinometer site is also coded, system :data:`SITE_SYSTEM`, because
+angles taken at different sites must never be compared); every Observation references its
+Patient (``subject``) by the Patient entry's ``fullUrl`` (``urn:uuid:…``), so the reference
+resolves inside the Bundle.
 
 De-identified bundles carry a Patient with only a pseudonymous identifier (no name, no
 birth date) and pseudonymous resource ids.
@@ -21,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from clinic_app.analysis.session import SessionSummary, summarize_session
@@ -29,6 +33,8 @@ from clinic_app.exchange.deidentify import Pseudonymizer
 
 LOCAL_SYSTEM = "urn:dorsilab:fhir:measure"
 """DorsiLab's code system for measures that have no LOINC code (see docs/fhir.md)."""
+SITE_SYSTEM = "urn:dorsilab:fhir:inclinometer-site"
+"""DorsiLab's code system for the inclinometer site of an angle (see docs/fhir.md)."""
 IDENTIFIER_SYSTEM = "urn:dorsilab:patient-id"
 PSEUDONYM_SYSTEM = "urn:dorsilab:pseudonym"
 LOINC = "http://loinc.org"
@@ -53,7 +59,8 @@ CONDITION_TEXT = {
 }
 SITE_TEXT = {
     "tibial_crest_15cm": "inclinometer on the anterior tibial crest, 15 cm below "
-    "the tibial tuberosity"
+    "the tibial tuberosity",
+    "tibial_tuberosity": "inclinometer on the tibial tuberosity",
 }
 
 
@@ -65,7 +72,8 @@ def patient_bundle(
     for bundle in bundles:
         patient_resource = _patient(bundle, pseudonymizer)
         entries.append(_entry(patient_resource))
-        subject = {"reference": f"Patient/{patient_resource['id']}"}
+        # A collection Bundle has no server base, so only the fullUrl resolves.
+        subject = {"reference": f"urn:uuid:{patient_resource['id']}"}
         for session_bundle in bundle.sessions:
             entries.extend(
                 _entry(obs) for obs in _session_observations(bundle, session_bundle, subject)
@@ -74,6 +82,7 @@ def patient_bundle(
         "resourceType": "Bundle",
         "id": str(uuid.uuid4()),
         "type": "collection",
+        "timestamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "entry": entries,
     }
 
@@ -120,7 +129,14 @@ def _session_observations(
     effective = session.started_at
     observations: list[dict[str, Any]] = []
 
-    def add(code: str, value: float | None, side: str, method: str, key: str) -> None:
+    def add(
+        code: str,
+        value: float | None,
+        side: str,
+        method: str,
+        key: str,
+        method_code: dict[str, str] | None = None,
+    ) -> None:
         if value is None:
             return
         display, unit = LOCAL_CODES[code]
@@ -135,12 +151,17 @@ def _session_observations(
                 effective,
                 body_site=f"{side} ankle",
                 method=method,
+                method_code=method_code,
             )
         )
 
-    site = SITE_TEXT.get(session.inclinometer_site, session.inclinometer_site)
     for side, lunge in summary.lunge.items():
-        add("wblt-angle", lunge.angle_mean_deg, side, f"WBLT, {site}", f"lunge-angle-{side}")
+        site_code = lunge.site or session.inclinometer_site
+        site = SITE_TEXT.get(site_code, site_code)
+        add(
+            "wblt-angle", lunge.angle_mean_deg, side, f"WBLT, {site}", f"lunge-angle-{side}",
+            {"system": SITE_SYSTEM, "code": site_code, "display": site},
+        )  # fmt: skip
         add(
             "wblt-distance",
             lunge.distance_mean_cm,
@@ -199,6 +220,7 @@ def _observation(
     *,
     body_site: str | None = None,
     method: str | None = None,
+    method_code: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "Observation",
@@ -219,4 +241,6 @@ def _observation(
         resource["bodySite"] = {"text": body_site}
     if method:
         resource["method"] = {"text": method}
+        if method_code:
+            resource["method"]["coding"] = [method_code]
     return resource
