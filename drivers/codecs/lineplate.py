@@ -68,7 +68,7 @@ _FP_FIELDS = rb"\d{1,10},\d{1,10}(?:,-?\d{1,10}){4}"
 _FP_FIELDS_RE: Final = re.compile(_FP_FIELDS)
 """The fields of an FP line: two unsigned and four signed decimals of ≤ 10 digits."""
 _ALL_FP_LINES_RE: Final = re.compile(rb"(?:FP," + _FP_FIELDS + rb"\*[0-9A-Fa-f]{2}\n)+")
-_CLEAN_FP_RE: Final = re.compile(rb"(?:\$FP," + _FP_FIELDS + rb"\*[0-9A-Fa-f]{2}\r?\n)+")
+_CLEAN_FP_RE: Final = re.compile(rb"(?:\$FP," + _FP_FIELDS + rb"\*[0-9A-Fa-f]{2}\n)+")
 _NUMBERS_ONLY: Final = bytes.maketrans(b"*\nABCDEFabcdef", b",," + b"1" * 12)
 _ALL_FP_FIELDS_RE: Final = re.compile(_FP_FIELDS + rb"(?:;" + _FP_FIELDS + rb")*")
 
@@ -179,9 +179,12 @@ class LinePlateCodec:
     def _clean_batch(self, complete: bytes, t_host_s: float) -> LineBatch | None:
         """The usual case in one pass: nothing but well-formed FP lines with good checksums
         and plausible values, which the general path would accept whole. None otherwise."""
-        if not _CLEAN_FP_RE.fullmatch(complete):
+        # One terminator per line; a leading LF is the end of a CRLF split by the last read.
+        text = complete.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        text = text[1:] if text[:1] == b"\n" else text
+        if not _CLEAN_FP_RE.fullmatch(text):
             return None
-        arr = np.frombuffer(complete, dtype=np.uint8)
+        arr = np.frombuffer(text, dtype=np.uint8)
         dollars = np.flatnonzero(arr == 0x24)
         stars = np.flatnonzero(arr == 0x2A)
         bounds = np.empty(2 * len(dollars), dtype=np.intp)
@@ -190,7 +193,7 @@ class LinePlateCodec:
         body_xor = np.bitwise_xor.reduceat(arr, bounds)[0::2]
         if not np.array_equal(body_xor, (_HEX[arr[stars + 1]] << 4) + _HEX[arr[stars + 2]]):
             return None
-        numbers = complete.replace(b"$FP,", b"").translate(_NUMBERS_ONLY, b"\r")
+        numbers = text.replace(b"$FP,", b"").translate(_NUMBERS_ONLY)
         values = np.fromstring(numbers[:-1].decode("ascii"), dtype=np.int64, sep=",")
         values = values.reshape(len(dollars), 7)[:, :6]
         if int(values[:, :2].max()) >= wire.SEQ_MODULUS:
