@@ -63,6 +63,7 @@ def run(args: argparse.Namespace, ctx: AppContext) -> int:
     db = open_database(ctx)
     try:
         recordings = args.format == "raw" or (args.format == "json" and not args.no_recordings)
+        pseudo = None
         if args.all:
             bundles = collect_clinic(db, recordings=recordings)
             stem = f"dorsilab-clinic-{date.today().isoformat()}"
@@ -70,8 +71,11 @@ def run(args: argparse.Namespace, ctx: AppContext) -> int:
             require_patient(db, args.patient)
             bundles = [collect_patient(db, args.patient, recordings=recordings)]
             stem = f"patient-{args.patient}"
-        pseudo = Pseudonymizer.for_clinic(db) if args.deidentify else None
-        if pseudo is not None:
+        if args.deidentify:
+            pseudo = Pseudonymizer.for_clinic(db)
+            # The file name must not carry the database id the pseudonym replaces.
+            if not args.all:
+                stem = f"patient-{pseudo.pseudonym('patient', args.patient)}"
             stem += "-deidentified"
         out_dir.mkdir(parents=True, exist_ok=True)
         written = _write(args.format, out_dir, stem, bundles, pseudo)
