@@ -1,0 +1,362 @@
+"""The assessment page (``"assessment"`` in ``main_window.PAGES``, Ctrl+T).
+
+Flow: choose the tests (or resume an interrupted visit) → the live view runs the plan with
+:class:`~clinic_app.protocols.runner.AssessmentRun`, fed by the 60 Hz
+:class:`~clinic_app.ui.acquisition.AcquisitionBridge` → when every step is done the visit
+is closed and the results page opens.
+
+Keys work at page level (``QShortcut`` with the page as context), so a USB foot pedal that
+types Space or R works whatever widget has focus: **Space** start/capture/next test,
+**R** repeat the trial, **Esc** stop the trial, **N** next test. The recording is written
+by a worker-thread journal (:class:`~clinic_app.protocols.journal.ThreadJournal`), so the
+GUI never waits on the disk.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QHideEvent, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtWidgets import QApplication, QMessageBox, QStackedWidget, QVBoxLayout, QWidget
+
+from clinic_app.analysis.lunge import InputError
+from clinic_app.protocols.events import ProtocolEvent
+from clinic_app.protocols.journal import ThreadJournal
+from clinic_app.protocols.plan import SessionPlan
+from clinic_app.protocols.runner import AssessmentRun
+from clinic_app.ui.acquisition import AcquisitionBridge
+from clinic_app.ui.assessment_live import LiveView
+from clinic_app.ui.assessment_setup import SetupView
+from clinic_app.ui.pages import PageHost
+from clinic_app.ui.patient_page import format_date
+
+log = logging.getLogger(__name__)
+
+SampleArray = Any
+
+
+class AssessmentPage(QWidget):
+    """Set up, run and finish a visit's tests for the selected patient."""
+
+    def __init__(self, host: PageHost) -> None:
+        super().__init__()
+        self.host = host
+        self.db: Any = host.db
+        self.patient_id: int | None = None
+        self.run: AssessmentRun | None = None
+        self.journal: ThreadJournal | None = None
+        self.bridge = AcquisitionBridge(getattr(host, "registry", None), parent=self)
+        self.bridge.consumers.append(self._on_samples)
+        self.bridge.lost_handlers.append(self._on_lost)
+        self.beep = True
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self._stop_run)
+
+        self.setup = SetupView()
+        self.live = LiveView()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.setup)
+        self.stack.addWidget(self.live)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+        self.setup.start_requested.connect(self.start_new)
+        self.setup.resume_requested.connect(self.resume)
+        self.setup.close_requested.connect(self._close_unfinished)
+        self.live.step_clicked.connect(self._go_to)
+        self.live.entry.submitted.connect(self.submit_entry)
+        self.live.finish_button.clicked.connect(self.finish_visit)
+        context = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        for key, slot in (
+            (Qt.Key.Key_Space, self.key_space),
+            (Qt.Key.Key_R, self.key_retry),
+            (Qt.Key.Key_Escape, self.key_abort),
+            (Qt.Key.Key_N, self.key_next),
+        ):
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(context)
+            shortcut.activated.connect(slot)
+
+    # ------------------------------------------------------------------ page contract
+    def show_patient(self, patient_id: int | None) -> None:
+        """The page is shown for ``patient_id`` (keeps a running visit of the same one)."""
+        if self.run is not None and not self.run.finished and patient_id == self.patient_id:
+            return
+        if self.run is not None and not self.run.finished:
+            self._stop_run()
+        self.patient_id = patient_id
+        self.stack.setCurrentWidget(self.setup)
+        if patient_id is None:
+            self.setup.heading.setText("New assessment — pick a patient first")
+            self.setup.offer_resume(None)
+            return
+        patient = self.db.get_patient(patient_id)
+        self.setup.heading.setText(f"New assessment — {patient.full_name}")
+        self._offer_unfinished()
+
+    def can_leave(self) -> bool:
+        """Leaving during a trial stops it (kept as incomplete) after asking."""
+        run = self.run
+        if run is None or run.finished or not run.protocol.in_trial:
+            return True
+        answer = QMessageBox.question(
+            self, "A trial is running", "Stop the trial in progress and leave this screen?"
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        self._apply(run.abort(self.bridge.now()))
+        return True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Pull samples only while the page is on screen."""
+        super().showEvent(event)
+        if self.run is not None and not self.run.finished:
+            self.bridge.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        """Stop the timer when another page is shown."""
+        super().hideEvent(event)
+        self.bridge.stop()
+
+    # ------------------------------------------------------------------ start / resume
+    def _offer_unfinished(self) -> None:
+        unfinished = [s for s in self.db.unfinished_sessions() if s.patient_id == self.patient_id]
+        if not unfinished:
+            self.setup.offer_resume(None)
+            return
+        session = unfinished[-1]
+        trials = self.db.trials_for_session(session.id)
+        done = sum(1 for t in trials if t.ended_at is not None)
+        self.setup.offer_resume(
+            session.id,
+            f"⚠ An assessment started {format_date(session.started_at)} was interrupted. "
+            f"{done} finished trial(s) are saved. Resume it, or close it as it is.",
+        )
+
+    def _mass(self) -> float | None:
+        if self.patient_id is None:
+            return None
+        mass = self.db.get_patient(self.patient_id).mass_kg
+        return float(mass) if mass else None
+
+    def _prompt(self) -> Any:
+        patient = getattr(self.host, "demo_patient", None)
+        return getattr(patient, "prompt", None)
+
+    def start_new(self) -> None:
+        """Create the visit with the chosen tests and show the first step."""
+        if self.patient_id is None:
+            self.setup.message.setText("Pick a patient in the list first.")
+            return
+        try:
+            plan = self.setup.plan(self._mass())
+        except ValueError as exc:
+            self.setup.message.setText(f"{exc}.")
+            return
+        self.setup.message.clear()
+        self._begin(
+            lambda j: AssessmentRun.start(
+                self.db,
+                self.patient_id or 0,
+                plan,
+                j,
+                examiner=self.setup.examiner.text(),
+                prompt=self._prompt(),
+            )
+        )
+
+    def resume(self, session_id: int) -> None:
+        """Continue an interrupted visit where it stopped."""
+        keys = {
+            ":".join(p for p in (t.protocol, t.side, t.condition) if p)
+            for t in self.db.trials_for_session(session_id)
+        }
+        plan: SessionPlan = self.setup.plan(self._mass(), keys)
+        self._begin(
+            lambda j: AssessmentRun.resume(self.db, session_id, plan, j, prompt=self._prompt())
+        )
+
+    def _begin(self, make: Any) -> None:
+        self.journal = ThreadJournal(self.db.path)
+        self.run = make(self.journal)
+        run = self.run
+        assert run is not None
+        self.live.show_alert("")
+        self.live.log.clear()
+        self.stack.setCurrentWidget(self.live)
+        self.bridge.start()
+        self._step_changed(run.begin(self.bridge.now()))
+        self.setFocus()
+        log.info("assessment page running session_id=%d", run.session_id)
+
+    def _close_unfinished(self, session_id: int) -> None:
+        trials = self.db.trials_for_session(session_id)
+        for trial in trials:
+            if trial.ended_at is None:
+                self.db.finish_trial(
+                    trial.id, "incomplete", None, "the program stopped during the trial"
+                )
+        status = "complete" if any(t.result for t in trials) else "abandoned"
+        self.db.finish_session(session_id, status)
+        self.host.notify(f"Interrupted visit closed ({status}).")
+        self._offer_unfinished()
+
+    # ------------------------------------------------------------------ keys
+    def key_space(self) -> None:
+        """Space / pedal: arm, capture, or the next test."""
+        if self.run is not None and self.stack.currentWidget() is self.live:
+            self._apply(self.run.space(self.bridge.now()))
+        elif self.stack.currentWidget() is self.setup:
+            self.start_new()
+
+    def key_retry(self) -> None:
+        """R: repeat the trial in progress."""
+        if self.run is not None:
+            self._apply(self.run.retry(self.bridge.now()))
+
+    def key_abort(self) -> None:
+        """Esc: stop the trial in progress (kept as incomplete)."""
+        if self.run is not None:
+            self._apply(self.run.abort(self.bridge.now()))
+
+    def key_next(self) -> None:
+        """N: go on to the next test (the trial in progress is kept as incomplete)."""
+        if self.run is not None and not self.run.finished:
+            self._apply(self.run.next_step(self.bridge.now()))
+
+    def submit_entry(self) -> None:
+        """Distance and pain typed: finish the lunge trial (or say what is wrong)."""
+        if self.run is None:
+            return
+        distance, pain, place = self.live.entry.values()
+        try:
+            events = self.run.enter_lunge(distance, pain, place, self.bridge.now())
+        except InputError as exc:
+            self.live.entry.error.setText(str(exc))
+            self.live.entry.distance.setFocus()
+            return
+        self.live.entry.reset()
+        self.setFocus()
+        self._apply(events)
+
+    def _go_to(self, index: int) -> None:
+        if self.run is None or self.run.finished or self.run.protocol.in_trial:
+            return
+        self._step_changed(self.run.go_to(index, self.bridge.now()))
+
+    def finish_visit(self) -> None:
+        """End the visit now (steps not done stay undone) and show the results."""
+        if self.run is not None and not self.run.finished:
+            self._apply(self.run.complete(self.bridge.now()))
+
+    # ------------------------------------------------------------------ the frame
+    def _on_samples(self, inc: SampleArray | None, plate: SampleArray | None, now: float) -> None:
+        run = self.run
+        if run is None or run.finished:
+            return
+        protocol = run.protocol
+        events = run.feed(inc, plate, now)
+        if protocol.protocol == "lunge":
+            if inc is not None and len(inc):
+                self.live.angle.extend(inc["t_host_s"], inc["tibia_deg"])
+        elif plate is not None and len(plate):
+            self.live.force.extend(plate["t_host_s"], plate["fz_n"])
+            start = getattr(protocol, "t_start", None)
+            if protocol.phase == "live" and start is not None:
+                keep = plate["t_host_s"] >= start
+                self.live.stabilogram.extend(plate["cop_x_mm"][keep], plate["cop_y_mm"][keep])
+        self._apply(events)
+        if self.run is not None and not self.run.finished:
+            self.live.show_status(self.run.protocol.status())
+        if self.journal is not None and self.journal.error:
+            self.live.show_alert(f"Recording problem: {self.journal.error}")
+
+    def _on_lost(self, device: str, reason: str, now: float) -> None:
+        if self.run is None or self.run.finished:
+            return
+        self.live.show_alert(f"The {device} is not delivering data: {reason}.")
+        self._apply(self.run.device_lost(device, reason, now))
+
+    # ------------------------------------------------------------------ events
+    def _apply(self, events: list[ProtocolEvent]) -> None:
+        if not events or self.run is None:
+            return
+        lines = []
+        step_changed = False
+        for e in events:
+            if e.kind == "armed":
+                self.live.angle.mark_capture(None)
+                self.live.stabilogram.clear()
+                self.live.show_alert("")
+            elif e.kind == "captured":
+                self.live.angle.mark_capture(float(e.data["angle_deg"]))
+                self.live.entry.distance.setFocus()
+            elif e.kind == "started":
+                self.live.stabilogram.clear()
+            elif e.kind == "prompt" and e.data.get("action") == "beep" and self.beep:
+                QApplication.beep()
+            elif e.kind == "completed" and self.run.protocol.protocol == "balance":
+                self.live.stabilogram.draw_ellipse()
+            elif e.kind == "step_done" and e.text == "visit complete":
+                self._visit_complete()
+                return
+            if e.kind in ("completed", "invalid", "heel_lifted", "touchdown", "captured"):
+                lines.append(e.text)
+            if e.kind in ("completed", "invalid", "step_done"):
+                step_changed = True
+            if e.kind == "prompt" and e.data.get("action") in ("place_foot", "step_on"):
+                step_changed = True
+        if lines:
+            self.live.log.setText(" · ".join(lines[-3:]))
+        if step_changed:
+            self._step_changed([])
+
+    def _step_changed(self, events: list[ProtocolEvent]) -> None:
+        run = self.run
+        if run is None:
+            return
+        if run.finished:
+            self._visit_complete()
+            return
+        p = run.protocol
+        self.live.show_test(p.protocol, p.side)
+        self.live.show_steps(run.progress())
+        bw = getattr(p, "body_weight_n", None)
+        self.live.force.set_weight(bw)
+        self.live.show_status(p.status())
+        self._apply([e for e in events if e.kind != "step_done"])
+
+    def _visit_complete(self) -> None:
+        run = self.run
+        if run is None:
+            return
+        self.bridge.stop()
+        if self.journal is not None:
+            self.journal.flush(15.0)
+            self.journal.close()
+            self.journal = None
+        session_id = run.session_id
+        self.run = None
+        self.stack.setCurrentWidget(self.setup)
+        self._offer_unfinished()
+        self.host.notify("Assessment saved.")
+        self.host.open_session(session_id)
+
+    def _stop_run(self) -> None:
+        if self.run is not None:
+            self._apply(self.run.abort(self.bridge.now()))
+        self.bridge.stop()
+        if self.journal is not None:
+            self.journal.close()
+            self.journal = None
+        self.run = None
+
+    def closeEvent(self, event: Any) -> None:
+        """Let queued writes finish when the window closes."""
+        self._stop_run()
+        super().closeEvent(event)

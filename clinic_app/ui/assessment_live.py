@@ -1,0 +1,266 @@
+"""The live assessment view: step list, plots with one big number, instructions, keys.
+
+Layout (DESIGN.md "Screens"): the plan's steps on the left (✓ done, ● current), the live
+area in the middle (title, big number readable from two metres, the plots of the current
+test, the lunge's distance and pain entry), patient-facing instructions in large type on
+the right, and the key legend at the bottom. This module only shows; the page
+(:mod:`clinic_app.ui.assessment`) drives it.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clinic_app.protocols.events import LiveStatus
+from clinic_app.protocols.runner import StepProgress
+from clinic_app.ui import theme
+from clinic_app.ui.live_plots import AnglePlot, ForcePlot, Stabilogram, side_colour
+
+BIG_PT = 64.0
+"""The big number's size (pt): about 2.3 cm tall on a 96-dpi screen, legible at 2 m."""
+
+INSTRUCTION_PT = 26.0
+"""Patient-facing instructions (pt)."""
+
+PAIN_PLACES = (
+    ("none", "No pain"),
+    ("anterior", "Front of the ankle"),
+    ("posterior", "Calf / Achilles"),
+)
+
+
+class EntryForm(QFrame):
+    """Knee-to-wall distance (cm) and pain (0–10 and where) after a lunge capture."""
+
+    submitted = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("card")
+        self.distance = QLineEdit()
+        self.distance.setPlaceholderText("e.g. 10.5")
+        self.distance.setToolTip("Great-toe tip to the wall, to 0.1 cm")
+        self.distance.setMaxLength(8)
+        theme.set_font(self.distance, theme.TITLE_PT, bold=True)
+        self.pain = QSpinBox()
+        self.pain.setRange(0, 10)
+        theme.set_font(self.pain, theme.TITLE_PT)
+        self.place = QComboBox()
+        for value, label in PAIN_PLACES:
+            self.place.addItem(label, value)
+        self.save = QPushButton("Save trial  (Enter)")
+        self.save.setProperty("primary", True)
+        self.error = QLabel("")
+        self.error.setObjectName("fieldError")
+        self.error.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow("Knee-to-wall (cm)", self.distance)
+        form.addRow("Pain (0–10)", self.pain)
+        form.addRow("Where", self.place)
+        layout = QHBoxLayout(self)
+        layout.addLayout(form, 1)
+        column = QVBoxLayout()
+        column.addWidget(self.save)
+        column.addWidget(self.error)
+        layout.addLayout(column)
+        self.distance.returnPressed.connect(self.submitted)
+        self.save.clicked.connect(self.submitted)
+        self.pain.valueChanged.connect(self._pain_changed)
+
+    def _pain_changed(self, value: int) -> None:
+        if value == 0:
+            self.place.setCurrentIndex(0)
+
+    def reset(self) -> None:
+        """Empty the form for the next trial."""
+        self.distance.clear()
+        self.pain.setValue(0)
+        self.place.setCurrentIndex(0)
+        self.error.clear()
+
+    def values(self) -> tuple[str, int, str]:
+        """(distance text, pain 0–10, location id)."""
+        return self.distance.text(), self.pain.value(), str(self.place.currentData())
+
+
+class LiveView(QWidget):
+    """Everything on screen while a visit runs."""
+
+    step_clicked = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("assessmentLive")
+        self.steps = QListWidget()
+        self.steps.setObjectName("stepList")
+        self.steps.setFixedWidth(190)
+        self.steps.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        theme.set_font(self.steps, theme.BASE_PT + 1)
+        self.steps.itemClicked.connect(lambda item: self.step_clicked.emit(self.steps.row(item)))
+
+        self.title = QLabel("")
+        self.title.setWordWrap(True)
+        theme.set_font(self.title, theme.TITLE_PT, bold=True)
+        self.big = QLabel("—")
+        self.big.setObjectName("bigNumber")
+        theme.set_font(self.big, BIG_PT, bold=True)
+        self.big.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.big.setMinimumWidth(220)
+        self.caption = QLabel("")
+        self.caption.setObjectName("muted")
+        theme.set_font(self.caption, theme.BASE_PT)
+        self.caption.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        self.progress.setFixedHeight(10)
+
+        self.angle = AnglePlot()
+        self.stabilogram = Stabilogram()
+        self.force = ForcePlot()
+        self.plots = QStackedWidget()
+        self.plots.addWidget(self.angle.widget)
+        balance = QWidget()
+        row = QHBoxLayout(balance)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.stabilogram.widget, 1)
+        row.addWidget(self.force.widget, 1)
+        self.plots.addWidget(balance)
+        self.entry = EntryForm()
+        self.entry.hide()
+        self.log = QLabel("")
+        self.log.setWordWrap(True)
+        self.log.setObjectName("muted")
+        theme.set_font(self.log, theme.BASE_PT)
+
+        head = QHBoxLayout()
+        titles = QVBoxLayout()
+        titles.addWidget(self.title)
+        titles.addWidget(self.log)
+        titles.addStretch(1)
+        head.addLayout(titles, 1)
+        numbers = QVBoxLayout()
+        numbers.setSpacing(0)
+        numbers.addWidget(self.big)
+        numbers.addWidget(self.caption)
+        head.addLayout(numbers)
+        centre = QVBoxLayout()
+        centre.addLayout(head)
+        centre.addWidget(self.progress)
+        centre.addWidget(self.plots, 1)
+        centre.addWidget(self.entry)
+
+        self.instruction = QLabel("")
+        self.instruction.setObjectName("instruction")
+        self.instruction.setWordWrap(True)
+        self.instruction.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        theme.set_font(self.instruction, INSTRUCTION_PT, bold=True)
+        self.instruction.setMinimumWidth(220)
+        self.instruction.setMaximumWidth(380)
+        self.instruction.setStyleSheet(
+            f"QLabel#instruction {{ background: {theme.SURFACE}; border: 1px solid "
+            f"{theme.BORDER}; border-radius: {theme.RADIUS}px; padding: 16px; }}"
+        )
+
+        body = QHBoxLayout()
+        body.addWidget(self.steps)
+        body.addLayout(centre, 1)
+        body.addWidget(self.instruction)
+
+        self.alert = QLabel("")
+        self.alert.setObjectName("fieldError")
+        self.alert.setWordWrap(True)
+        self.alert.hide()
+        theme.set_font(self.alert, theme.BASE_PT + 1, bold=True)
+        self.keys = QLabel("")
+        self.keys.setWordWrap(True)
+        self.keys.setObjectName("keyLegend")
+        theme.set_font(self.keys, theme.BASE_PT + 1)
+        self.keys.setStyleSheet(
+            f"QLabel#keyLegend {{ background: {theme.SURFACE}; border-top: 1px solid "
+            f"{theme.BORDER}; padding: 8px; }}"
+        )
+        self.finish_button = QPushButton("Finish visit")
+        self.finish_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.keys, 1)
+        bottom.addWidget(self.finish_button)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(body, 1)
+        layout.addWidget(self.alert)
+        layout.addLayout(bottom)
+        self._shown: tuple[str, ...] = ()
+
+    # ------------------------------------------------------------------ updates
+    def show_steps(self, progress: list[StepProgress]) -> None:
+        """Refill the step list (✓ done, ● current)."""
+        self.steps.clear()
+        for p in progress:
+            mark = {"done": "✓", "current": "●"}.get(p.state, "  ")
+            extra = f" · {p.not_valid}✗" if p.not_valid else ""
+            item = QListWidgetItem(f"{mark}  {p.step.label}   {p.valid}/{p.wanted}{extra}")
+            item.setToolTip(p.step.description)
+            item.setForeground(
+                Qt.GlobalColor.darkGray if p.state == "done" else Qt.GlobalColor.black
+            )
+            if p.state == "current":
+                font = item.font()
+                font.setBold(True)
+                item.setFont(font)
+            self.steps.addItem(item)
+            if p.state == "current":
+                self.steps.setCurrentItem(item)
+
+    def show_test(self, protocol: str, side: str) -> None:
+        """Show the plots of ``protocol`` in the side's hue."""
+        self.plots.setCurrentIndex(0 if protocol == "lunge" else 1)
+        for plot in (self.angle, self.force, self.stabilogram):
+            plot.set_side(side)
+        colour = side_colour(side)
+        self.big.setStyleSheet(f"color: {colour};")
+
+    def show_status(self, status: LiveStatus) -> None:
+        """Title, big number, instructions, key legend (only what changed is set)."""
+        shown = (
+            status.title,
+            status.big_text,
+            status.big_caption,
+            status.instruction,
+            status.hint,
+        )
+        if shown != self._shown:
+            self._shown = shown
+            self.title.setText(status.title)
+            self.big.setText(status.big_text)
+            self.caption.setText(status.big_caption)
+            self.instruction.setText(status.instruction)
+            self.keys.setText(
+                "<b>Space</b> start / capture · <b>R</b> repeat · <b>Esc</b> stop · "
+                f"<b>N</b> next test — {status.hint}"
+            )
+        self.progress.setValue(int(status.progress * 1000))
+        self.angle.set_band(status.band if status.phase == "live" else None)
+        self.entry.setVisible(status.phase == "entry")
+
+    def show_alert(self, text: str) -> None:
+        """A warning line in red (device lost…); empty text hides it."""
+        self.alert.setText(text)
+        self.alert.setVisible(bool(text))
