@@ -16,10 +16,11 @@ from drivers.simulated import (
     create_simulated_devices,
 )
 from drivers.simulation.sway import load_recording
+from tests.conftest import TEST_DATA
 
 G = 9.80665
 BW = 65.0 * G
-SHARED = "/work/shared/data/balance"
+SHARED = TEST_DATA / "balance"
 
 
 def calibrated_rig(seed: int = 11, noise: bool = False):
@@ -38,10 +39,7 @@ def calibrated_rig(seed: int = 11, noise: bool = False):
 def test_packaged_recordings_are_the_published_ones() -> None:
     rec = load_recording("bds00010")
     assert rec.fs_hz == 100.0 and len(rec.ap_mm) == 6000
-    try:
-        text = np.loadtxt(f"{SHARED}/BDS00010.txt", skiprows=1)
-    except OSError:
-        pytest.skip("shared data folder not present")
+    text = np.loadtxt(SHARED / "BDS00010.txt", skiprows=1)
     assert np.allclose(rec.ap_mm, text[:, 7] * 10, atol=1e-4)
     assert np.allclose(rec.ml_mm, text[:, 8] * 10, atol=1e-4)
     assert np.allclose(rec.fz_n, text[:, 3], rtol=1e-6)
