@@ -1,0 +1,184 @@
+"""The plan editor's exercise tree and the form that edits the selected exercise.
+
+:class:`PlanTree` lists each phase with its exercises (dose, the dose's basis, the findings
+that caused it); every row carries ``(phase_id, position)`` with position ``-1`` for a phase
+row. :class:`ItemForm` shows the selected exercise's dose level, custom dose (sets, reps,
+hold in seconds, days a week), note and drawing, and holds the move/remove/add buttons. Both
+only display and read values: the editor turns button clicks into plan edits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtCore import Qt
+from PySide6.QtSvgWidgets import QSvgWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QWidget,
+)
+
+from clinic_app.plan import Dose, Library, Plan, PlanItem
+from clinic_app.ui.plan_editor_review import finding_numbers
+
+ItemKey = tuple[str, int]
+"""An exercise's place in the plan: ``(phase_id, position within the phase)``."""
+
+
+class PlanTree(QTreeWidget):
+    """The plan's phases (top level) and exercises (children), one column per fact."""
+
+    def __init__(self, library: Library, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.library = library
+        self.setHeaderLabels(["Exercise", "Dose", "Dose basis", "Because"])
+        self.setColumnWidth(0, 250)
+        self.setColumnWidth(1, 200)
+        self.setColumnWidth(2, 120)
+        self.setMinimumHeight(240)
+        self.setWordWrap(True)
+
+    def show_plan(self, plan: Plan, select: ItemKey | None = None) -> None:
+        """Rebuild the tree from ``plan`` and make the ``select`` exercise current, if any."""
+        number = finding_numbers(plan)
+        self.clear()
+        target = None
+        for phase in plan.phases:
+            top = QTreeWidgetItem([f"{phase.title} — {phase.status}", "", "", phase.entry])
+            top.setData(0, Qt.ItemDataRole.UserRole, (phase.id, -1))
+            self.addTopLevelItem(top)
+            for n, item in enumerate(phase.items):
+                child = self._item_row(plan, item, number)
+                child.setData(0, Qt.ItemDataRole.UserRole, (phase.id, n))
+                top.addChild(child)
+                if select == (phase.id, n):
+                    target = child
+            top.setExpanded(True)
+        if target is not None:
+            self.setCurrentItem(target)
+
+    def _item_row(self, plan: Plan, item: PlanItem, number: dict[str, int]) -> QTreeWidgetItem:
+        ex = self.library.exercises.get(item.exercise_id)
+        basis = (
+            "clinic default"
+            if item.dose_evidence == "U"
+            else f"[{item.dose_evidence}] {item.dose_source}"
+        )
+        causes = ", ".join(
+            f"F{number[c]}" if c in number else "added by you" for c in item.because
+        )
+        row = QTreeWidgetItem(
+            [
+                (ex.name if ex else item.exercise_id) + (f" ({item.side})" if item.side else ""),
+                item.dose.describe(),
+                basis,
+                causes,
+            ]
+        )
+        row.setToolTip(3, "\n".join(plan.causes_of(item)))
+        row.setToolTip(2, item.dose_source)
+        row.setToolTip(1, item.dose.describe())
+        return row
+
+    def selected(self) -> ItemKey | None:
+        """The current exercise's place, or None when nothing or a phase row is current."""
+        item = self.currentItem()
+        if item is None:
+            return None
+        phase_id, position = item.data(0, Qt.ItemDataRole.UserRole)
+        return (str(phase_id), int(position)) if position >= 0 else None
+
+
+class ItemForm(QWidget):
+    """Dose level, custom dose, note and order of the selected exercise; add from the library.
+
+    A spin box at 0 shows "–" and means "not part of the dose".
+    """
+
+    def __init__(self, library: Library, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.library = library
+        self.level = QSpinBox()
+        self.level.setMinimum(1)
+        self.sets, self.reps, self.hold, self.days = (QSpinBox() for _ in range(4))
+        for spin, top in ((self.sets, 10), (self.reps, 50), (self.hold, 600), (self.days, 7)):
+            spin.setRange(0, top)
+            spin.setSpecialValueText("–")
+        self.notes = QLineEdit()
+        self.notes.setPlaceholderText("Note for the patient's card")
+        self.apply_level = QPushButton("Use this level")
+        self.apply_dose = QPushButton("Use this dose")
+        self.apply_notes = QPushButton("Save note")
+        self.up, self.down, self.remove = (
+            QPushButton(t) for t in ("Move up", "Move down", "Remove")
+        )
+        self.add_choice = QComboBox()
+        for ex in library.exercises.values():
+            self.add_choice.addItem(f"{ex.name} ({ex.phase})", ex.id)
+        self.add_button = QPushButton("Add to plan")
+        form = QFormLayout()
+        form.addRow("Dose level", _row(self.level, self.apply_level))
+        form.addRow("Sets / reps", _row(self.sets, self.reps))
+        form.addRow("Hold (s) / days a week", _row(self.hold, self.days))
+        form.addRow("", self.apply_dose)
+        form.addRow("Note", _row(self.notes, self.apply_notes))
+        form.addRow("", _row(self.up, self.down, self.remove))
+        form.addRow("Add exercise", _row(self.add_choice, self.add_button))
+        self.picture = QSvgWidget()
+        self.picture.setFixedSize(150, 150)
+        self.picture.setToolTip("The drawing printed on the patient's card")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(form, 1)
+        layout.addWidget(self.picture, 0, Qt.AlignmentFlag.AlignTop)
+
+    def set_item_actions_enabled(self, enabled: bool) -> None:
+        """Enable the buttons that act on the selected exercise (adding is always possible)."""
+        for button in (
+            self.apply_level,
+            self.apply_dose,
+            self.apply_notes,
+            self.up,
+            self.down,
+            self.remove,
+        ):
+            button.setEnabled(enabled)
+
+    def show_item(self, item: PlanItem) -> None:
+        """Fill the fields from ``item`` and show its exercise's drawing."""
+        ex = self.library.exercises.get(item.exercise_id)
+        self.level.setMaximum(len(ex.levels) if ex else 1)
+        self.level.setValue(item.level)
+        self.sets.setValue(item.dose.sets or 0)
+        self.reps.setValue(item.dose.reps or 0)
+        self.hold.setValue(int(item.dose.hold_s or 0))
+        self.days.setValue(item.dose.days_per_week or 0)
+        self.notes.setText(item.notes)
+        if ex is not None:
+            self.picture.load(str(ex.illustration_path()))
+
+    def dose(self, old: Dose) -> Dose:
+        """``old`` with the sets, reps, hold (s) and days a week typed in the form."""
+        return dataclasses.replace(
+            old,
+            sets=self.sets.value() or None,
+            reps=self.reps.value() or None,
+            hold_s=float(self.hold.value()) or None,
+            days_per_week=self.days.value() or None,
+        )
+
+
+def _row(*widgets: QWidget) -> QWidget:
+    box = QWidget()
+    layout = QHBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for w in widgets:
+        layout.addWidget(w)
+    return box
