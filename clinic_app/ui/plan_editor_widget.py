@@ -292,7 +292,8 @@ class PlanEditor(QWidget):
     def _on_regenerate(self) -> None:
         ticked = self.flags_box.ticked()
         checked = bool(ticked) or self.checklist_done.isChecked()
-        self.set_plan(generate_plan(self.ctx, red_flags=ticked, red_flags_checked=checked))
+        plan = generate_plan(self.ctx, red_flags=ticked, red_flags_checked=checked)
+        self.set_plan(dataclasses.replace(plan, clinician_notes=self.plan.clinician_notes))
 
     def save_plan(self) -> int | None:
         """Store the plan as a new version (audited by storage); return the version."""

@@ -122,3 +122,12 @@ def test_page_keeps_edits_for_the_same_visit(qtbot, db) -> None:  # type: ignore
     editor.save_plan()
     page.show_patient(None)
     assert page.editor is None and page.can_leave()
+
+
+def test_regenerate_keeps_the_clinician_notes(qtbot, db) -> None:  # type: ignore[no-untyped-def]
+    editor = PlanEditor(db, 1, preview=False)
+    qtbot.addWidget(editor)
+    editor.clinician_notes.setPlainText("Prefers evening sessions")
+    editor.regenerate.click()
+    assert editor.plan.clinician_notes == "Prefers evening sessions"
+    assert editor.clinician_notes.toPlainText() == "Prefers evening sessions"
