@@ -4,7 +4,9 @@ all or nothing."""
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +15,8 @@ import pytest
 from clinic_app.analysis.norms import load_norms
 from clinic_app.analysis.pipeline import sway_from_cop
 from clinic_app.analysis.session import interpret_session, summarize_session
+from clinic_app.commands import AppContext, importrecording
+from clinic_app.errors import UserError
 from clinic_app.exchange.collect import collect_patient
 from clinic_app.exchange.import_recording import RecordingImportError, import_recording
 from clinic_app.exchange.raw import write_raw_recordings
@@ -200,4 +204,33 @@ def test_too_slow_or_broken_recordings_write_nothing(
         import_recording(db, patient_id, slow, side="left", condition="eo_firm")
     with pytest.raises(RecordingImportError, match=r"broken.csv, line 3"):
         import_recording(db, patient_id, broken, side="left", condition="eo_firm")
+    assert _counts(db) == before
+
+
+def _command(argv: list[str], db_path: Path) -> int:
+    """The ``import-recording`` sub-command as the CLI runs it (registered by the lead)."""
+    parser = argparse.ArgumentParser()
+    importrecording.register(parser.add_subparsers())
+    args = parser.parse_args(["import-recording", *argv])
+    try:
+        return int(args.func(args, AppContext(db_path=db_path, demo=False)))
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def test_import_recording_command(
+    clinic_db: tuple[Database, int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    db, patient_id = clinic_db
+    argv = [str(BDS), "--patient", str(patient_id), "--side", "right", "--condition", "ec_foam"]
+    assert _command([*argv, "--examiner", "Dr. Léa Moreau"], db.path) == 0
+    out = capsys.readouterr().out
+    assert "in new visit" in out and "cm/s" in out
+    before = _counts(db)
+    assert _command([argv[0], "--patient", "777", *argv[3:]], db.path) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "777" in err
+    assert _command([str(BDS.with_name("missing.txt")), *argv[1:]], db.path) == 2
+    assert "missing.txt: no such file" in capsys.readouterr().err
     assert _counts(db) == before
