@@ -38,17 +38,18 @@ Tibial inclination (``tibia_deg``) - decision
     hit exactly this mounting because a vertical sensor axis sits at a pitch near ±90°.
     While the leg moves (|a| off 1 g), when the two disagree, or when 0x51 output is
     disabled, the gravity direction is rebuilt from the fused roll and pitch of the 0x53
-    frame instead (same formula, yaw-free). ``tibia_source="euler"`` always uses the
-    fused angles.
+    frame instead (same formula, yaw-free). Vendors describe the roll/pitch signs
+    differently; the other sign convention mirrors the tilt of an x or y axis to
+    180° − tilt, so the codec learns the device's convention from quasi-static frames
+    where the accelerometer agrees with one of the two, and keeps using it for the
+    fallback. ``tibia_source="euler"`` always uses the fused angles (right-hand signs).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any, Final, Literal
+from typing import Final, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -59,8 +60,8 @@ from drivers.codecs import witmotion_wire as wire
 from drivers.codecs.framing import gather_rows, select_greedy, visited
 from drivers.codecs.plausibility import ContinuityTrack
 from drivers.codecs.tilt import axis_vector, gravity_from_euler, tilt_from_vertical
+from drivers.codecs.witmotion_batch import WitBatch
 from drivers.codecs.witmotion_decode import *  # noqa: F403  (re-export the decoders)
-from drivers.codecs.witmotion_decode import decode_physical
 from drivers.codecs.witmotion_wire import *  # noqa: F403  (re-export the wire API)
 
 SLICE_BYTES: Final = 1 << 20
@@ -71,65 +72,6 @@ _SINGLE_CHECKS: Final = ((wire.TIME, checks.time_ok), (wire.QUATERNION, checks.q
 FloatRows = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 Words = npt.NDArray[np.int16]
-
-
-def _empty_samples() -> SampleArray:
-    return np.zeros(0, dtype=INCLINOMETER_DTYPE)
-
-
-@dataclass(frozen=True)
-class WitBatch:
-    """What one :meth:`WitMotionCodec.feed` call produced.
-
-    Attributes
-    ----------
-    samples : ndarray of INCLINOMETER_DTYPE
-        One sample per accepted 0x53 angle frame, in stream order.
-    types : ndarray of uint8, shape (n,)
-        Type byte of every accepted frame (all types), in stream order.
-    words : ndarray of int16, shape (n, 4)
-        Their raw payload words.
-    """
-
-    samples: SampleArray = field(default_factory=_empty_samples)
-    types: npt.NDArray[np.uint8] = field(default_factory=lambda: np.zeros(0, dtype=np.uint8))
-    words: Words = field(default_factory=lambda: np.zeros((0, 4), dtype=np.int16))
-
-    @cached_property
-    def frames(self) -> npt.NDArray[np.void]:
-        """The accepted frames as one :data:`WIT_FRAME_DTYPE` array."""
-        return wire.frames_array(self.types, self.words)
-
-    def of_type(self, frame_type: int) -> Words:
-        """Raw words ``(n, 4)`` of the accepted frames of one type."""
-        words: Words = self.words[self.types == frame_type]
-        return words
-
-    @property
-    def acc(self) -> FloatRows:
-        """0x51 frames as ``(n, 4)``: ax, ay, az in g, temperature in °C (raw/100)."""
-        words = self.of_type(wire.ACC)
-        return np.column_stack((wire.words_scaled(words, wire.ACC_RANGE_G), words[:, 3] / 100))
-
-    @property
-    def gyro(self) -> FloatRows:
-        """0x52 frames as ``(n, 4)``: wx, wy, wz in °/s, temperature in °C (raw/100)."""
-        words = self.of_type(wire.GYRO)
-        return np.column_stack((wire.words_scaled(words, wire.GYRO_RANGE_DPS), words[:, 3] / 100))
-
-    @property
-    def angle(self) -> FloatRows:
-        """0x53 frames as ``(n, 3)``: roll, pitch, yaw in degrees."""
-        return wire.words_scaled(self.of_type(wire.ANGLE), wire.ANGLE_RANGE_DEG)
-
-    def physical(self, frame_type: int) -> dict[str, npt.NDArray[Any]]:
-        """Named physical columns of one type (:func:`.witmotion_decode.decode_physical`)."""
-        return decode_physical(frame_type, self.of_type(frame_type))
-
-    @property
-    def registers(self) -> npt.NDArray[np.uint16]:
-        """0x5F register read-back replies as ``(n, 4)`` uint16 values."""
-        return wire.registers_u16(self.of_type(wire.READBACK))
 
 
 class WitMotionCodec:
@@ -210,6 +152,7 @@ class WitMotionCodec:
         self._angle = ContinuityTrack(angle_step, lock_count, relock_after)
         self._residual = b""
         self._open_acc: FloatRows | None = None
+        self._euler_flipped = False
         self.frames = self.dropped_bytes = self.checksum_failures = 0
         self.implausible = self.unconfirmed = 0
 
@@ -362,10 +305,12 @@ class WitMotionCodec:
                 fine = types[last] == wire.ACC and (rejected is None or not rejected[last])
                 self._open_acc = words[last, :3].astype(np.float64) if fine else None
         if count == 0:
-            return _empty_samples()
+            return np.zeros(0, dtype=INCLINOMETER_DTYPE)
         angles = wire.words_scaled(words[is_angle], wire.ANGLE_RANGE_DEG)
         up = gravity_from_euler(angles[:, 0], angles[:, 1])
         tibia = tilt_from_vertical(up, self.mounting_axis)
+        if self._euler_flipped:
+            tibia = 180.0 - tibia
         if pair_from is not None:
             first = pair_from[0] >= angle_pos[0]  # nothing before it in this batch: carried
             use = types[pair_from] == wire.ACC
@@ -379,9 +324,17 @@ class WitMotionCodec:
             squared = np.einsum("ij,ij->i", pair, pair)
             use &= (squared >= self._static_sq[0]) & (squared <= self._static_sq[1])
             from_gravity = tilt_from_vertical(pair, self.mounting_axis)
-            # Two independent frames must agree before the accelerometer is trusted.
-            use &= np.abs(from_gravity - tibia) <= self.accel_agreement_deg
-            tibia = np.where(use, from_gravity, tibia)
+            # Two independent frames must agree before the accelerometer is trusted. The
+            # roll/pitch sign convention of the fused angles is learnt from the agreement:
+            # the other convention mirrors the tilt of an x or y axis to 180° − tilt.
+            tolerance = self.accel_agreement_deg
+            same = use & (np.abs(from_gravity - tibia) <= tolerance)
+            mirrored = use & (np.abs(from_gravity - (180.0 - tibia)) <= tolerance) & ~same
+            if self.mounting_axis[-1] != "z" and mirrored.sum() > same.sum():
+                self._euler_flipped = not self._euler_flipped
+                tibia = 180.0 - tibia
+                same, mirrored = mirrored, same
+            tibia = np.where(same, from_gravity, tibia)
         samples = np.empty(count, dtype=INCLINOMETER_DTYPE)
         samples["t_host_s"] = t_host_s
         samples["seq"] = -1
