@@ -25,6 +25,11 @@ FloatArray = npt.NDArray[np.float64]
 WINDOW_S = 30.0
 """Time span shown by the time plots (s)."""
 
+SCROLL_STEP_S = 5.0
+"""The time axis jumps by this much when the trace reaches its right edge, instead of
+scrolling every frame: the axes then redraw every few seconds, not 60 times a second
+(axis painting was most of a frame's cost)."""
+
 pg.setConfigOptions(antialias=False, background=theme.SURFACE, foreground=theme.INK)
 
 
@@ -92,7 +97,7 @@ def _plot(title: str, left: str, bottom: str) -> pg.PlotWidget:
     item.setTitle(title, color=theme.INK, size="13pt")
     item.setLabel("left", left)
     item.setLabel("bottom", bottom)
-    item.showGrid(x=True, y=True, alpha=0.25)
+    item.showGrid(x=False, y=False)
     item.setMenuEnabled(False)
     item.hideButtons()
     widget.setMouseEnabled(x=False, y=False)
@@ -121,6 +126,7 @@ class TimePlot:
         self.curve.setClipToView(True)
         self.curve.setSkipFiniteCheck(True)
         self.t0: float | None = None
+        self._x_end = WINDOW_S
         self.widget.setXRange(0, WINDOW_S, padding=0)
 
     def set_side(self, side: str) -> None:
@@ -132,6 +138,8 @@ class TimePlot:
         self.series.clear()
         self.t0 = t0
         self.curve.setData([], [])
+        self._x_end = WINDOW_S
+        self.widget.setXRange(0, WINDOW_S, padding=0)
 
     def extend(self, t: FloatArray, y: FloatArray) -> None:
         """Append new samples (host-clock times) and redraw."""
@@ -147,8 +155,9 @@ class TimePlot:
         else:
             self.curve.setData(tv, yv)
         end = float(tv[-1])
-        if end > WINDOW_S:
-            self.widget.setXRange(end - WINDOW_S, end, padding=0)
+        if end > self._x_end:
+            self._x_end = end + SCROLL_STEP_S
+            self.widget.setXRange(self._x_end - WINDOW_S, self._x_end, padding=0)
 
 
 class AnglePlot(TimePlot):
@@ -212,8 +221,9 @@ class Stabilogram:
     """COP path of the trial in progress (mm, medio-lateral × antero-posterior) and,
     at the end, the 95 % prediction ellipse (same definition as the sway metrics)."""
 
-    DECIMATE = 4
-    """Plot every 4th sample (250 Hz from a 1 kHz plate: the path looks the same)."""
+    DECIMATE = 8
+    """Plot every 8th sample (125 Hz from a 1 kHz plate: sway is below 10 Hz, the path
+    looks the same and costs an eighth to draw)."""
 
     def __init__(self, max_s: float = 40.0, rate_hz: float = 1000.0) -> None:
         self.widget = _plot("Stabilogram (centre of pressure)", "AP (mm)", "ML (mm)")
@@ -229,8 +239,9 @@ class Stabilogram:
         self.centre = pg.ScatterPlotItem(size=10, brush=pg.mkBrush(theme.INK))
         self.widget.addItem(self.centre)
         self.area_cm2: float | None = None
-        self.widget.setXRange(-40, 40)
-        self.widget.setYRange(-40, 40)
+        self._range = (0.0, 0.0, 40.0)  # centre x, centre y, half-span (mm)
+        self.widget.setXRange(-40, 40, padding=0)
+        self.widget.setYRange(-40, 40, padding=0)
 
     def set_side(self, side: str) -> None:
         """Draw in the side's hue."""
@@ -260,10 +271,20 @@ class Stabilogram:
         self._n += n
         x, y = self._x[: self._n], self._y[: self._n]
         self.curve.setData(x, y)
+        self._keep_in_view(ml[:n], ap[:n])
+
+    def _keep_in_view(self, ml: FloatArray, ap: FloatArray) -> None:
+        """Re-centre only when the new points leave the view (axes redraw rarely)."""
+        cx, cy, half = self._range
+        inside = (np.abs(ml - cx) < half * 0.9).all() and (np.abs(ap - cy) < half * 0.9).all()
+        if inside and self._n > len(ml):
+            return
+        x, y = self._x[: self._n], self._y[: self._n]
         cx, cy = float(x.mean()), float(y.mean())
-        span = max(40.0, float(np.abs(x - cx).max()) * 1.2, float(np.abs(y - cy).max()) * 1.2)
-        self.widget.setXRange(cx - span, cx + span, padding=0)
-        self.widget.setYRange(cy - span, cy + span, padding=0)
+        half = max(40.0, float(np.abs(x - cx).max()) * 1.5, float(np.abs(y - cy).max()) * 1.5)
+        self._range = (cx, cy, half)
+        self.widget.setXRange(cx - half, cx + half, padding=0)
+        self.widget.setYRange(cy - half, cy + half, padding=0)
 
     def draw_ellipse(self, probability: float = 0.95) -> float | None:
         """Draw the prediction ellipse of the path so far; return its area (cm²)."""
