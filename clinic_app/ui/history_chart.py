@@ -103,8 +103,14 @@ class TrendChart(QWidget):
         colour = SIDE_COLOURS[s.side]
         extra: list[float] = []
         base_site = s.points[0].site if s.points else None
-        if s.baseline is not None and s.mdc is not None:
-            xs = np.array([lo_x, hi_x])
+        same = [p for p in s.points if p.value is not None and p.site == base_site]
+        other = [p for p in s.points if p.value is not None and p.site != base_site]
+        if s.baseline is not None and s.mdc is not None and len(s.points) > 1:
+            # The band only reaches over visits measured like the baseline: angles from
+            # another inclinometer site are never judged against it.
+            last_same = max(p.weeks for p in same)
+            right_edge = hi_x if not other else last_same + 0.5 * (hi_x - last_same)
+            xs = np.array([lo_x, right_edge])
             upper = pg.PlotDataItem(xs, np.full(2, s.baseline + s.mdc),
                                     pen=pg.mkPen(_with_alpha(colour, 120), width=1,
                                                  style=Qt.PenStyle.DashLine))  # fmt: skip
@@ -113,11 +119,9 @@ class TrendChart(QWidget):
                                                  style=Qt.PenStyle.DashLine))  # fmt: skip
             self.plot.addItem(upper)
             self.plot.addItem(lower)
-            self.plot.addItem(pg.FillBetweenItem(upper, lower, brush=_with_alpha(colour, 34)))
+            self.plot.addItem(pg.FillBetweenItem(upper, lower, brush=_with_alpha(colour, 28)))
             self.band_count += 1
             extra += [s.baseline + s.mdc, s.baseline - s.mdc]
-        same = [p for p in s.points if p.value is not None and p.site == base_site]
-        other = [p for p in s.points if p.value is not None and p.site != base_site]
         if same:
             self.plot.plot(
                 [p.weeks for p in same], [p.value for p in same],

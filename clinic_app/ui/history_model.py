@@ -251,9 +251,11 @@ class PatientHistory:
             change = self._vs_base.get(visit.session_id, {}).get(
                 (measure.key, side, measure.condition)
             )
+            # Only angles depend on where the inclinometer sat.
+            site = site_of(visit.summary, side) if measure.key == "lunge_angle_deg" else None
             points.append(
                 Point(
-                    visit, self.weeks(visit), value, site_of(visit.summary, side),
+                    visit, self.weeks(visit), value, site,
                     bool(change and change.real), change.verdict.status if change else "",
                     change.verdict.text if change else "",
                 )
@@ -281,7 +283,8 @@ class PatientHistory:
                     notes.append(
                         f"{visit.label}: the inclinometer was on the "
                         f"{SITE_WORDS.get(site, site)}, not the {SITE_WORDS.get(was, was)}; "
-                        "its angles are shown apart and never compared with the others."
+                        "its angles (hollow squares) are shown apart and never compared "
+                        "with the others."
                     )
                     break
         return notes

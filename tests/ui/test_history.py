@@ -152,6 +152,17 @@ def test_angles_from_another_inclinometer_site_are_never_compared(
     assert "tibial tuberosity" in page.lunge_notes.text()
     assert "never compared" in page.lunge_notes.text()
     assert page.lunge_charts[0].star_count == 0
+    # The baseline band stops before the tuberosity visit (week 5); distance has no site.
+    angle_band_ends = [
+        max(item.xData)
+        for item in page.lunge_charts[0].plot.getPlotItem().items
+        if isinstance(item, pg.PlotDataItem)
+        and item.xData is not None
+        and len(item.xData) == 2
+        and item.opts["symbol"] is None
+    ]
+    assert angle_band_ends and max(angle_band_ends) < 5.0
+    assert page.lunge_charts[1].band_count == 2
     assert page.condition.count() == 0
     assert "No balance trials" in page.balance_charts[0].empty.text()
 
