@@ -163,6 +163,8 @@ def test_firmware_with_simulated_hx711s_answers_every_command(
     assert at[5] == at[6] == at[7]
     assert np.all(np.diff(samples["seq"]) == 1)
     assert float(t_us[at[7]] - t_us[at[7] - 1]) > 150_000
+    # After G the 40 Hz schedule restarts at the first sample: regular from the start.
+    assert np.diff(t_us[at[7] : at[7] + 4]) == pytest.approx([25_000] * 3, rel=0.05)
     # The extra 10 000 counts on TR appear tared; noise makes the second tare fail;
     # a silent amplifier stops the samples.
     after_go = cells[at[7] : at[8], 0]  # G at 1.9 s, +10 000 counts at 2.0 s

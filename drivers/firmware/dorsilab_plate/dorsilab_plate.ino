@@ -159,6 +159,7 @@ unsigned long lastErrorMs = 0;
 bool streaming = true;
 uint32_t seq = 0;
 unsigned long nextEmitUs = 0;
+bool restartSchedule = true;
 
 // Tare state machine.
 bool taring = false;
@@ -228,7 +229,7 @@ void handleCommand(char *text) {
     sendOk("S", 0, false);
   } else if (letter == 'G' && *argument == '\0') {
     streaming = true;
-    nextEmitUs = micros();
+    restartSchedule = true;
     sendOk("G", 0, false);
   } else {
     sendError(1, "unknown command");
@@ -281,6 +282,10 @@ void pollCells() {
   // Emit on a fixed schedule (nextEmitUs advances by exactly one period), accepting a set
   // up to 1/8 period early to absorb conversion jitter; after a stall, restart the schedule.
   unsigned long periodUs = 1000000UL / settings.rate_hz;
+  if (restartSchedule) {  // first sample after power-up or G: the schedule starts here
+    restartSchedule = false;
+    nextEmitUs = nowUs;
+  }
   long early = static_cast<long>(nextEmitUs - nowUs);
   if (early > static_cast<long>(periodUs / 8)) return;
   nextEmitUs += periodUs;
@@ -305,7 +310,6 @@ void setup() {
   Serial.begin(BAUD);
   loadSettings();
   sendInfo();
-  nextEmitUs = micros();
 }
 
 void loop() {
