@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -299,3 +300,13 @@ def test_bit_flips_and_noise_between_lines_never_reach_a_sample(
         assert int(row["t_us"]) == seq * 12500
         assert [int(row[c]) for c in ("tr", "br", "tl", "bl")] == list(range(4 * seq, 4 * seq + 4))
     assert len(samples) >= 40 - len(flips)  # garbage before a "$" never costs a line
+
+
+def test_every_example_line_in_protocol_md_is_valid() -> None:
+    text = (Path(__file__).resolve().parents[2] / "drivers" / "PROTOCOL.md").read_text()
+    examples = re.findall(r"(\$[A-Z]+,[^`<\n*$]*\*[0-9A-F]{2})", text)
+    assert len(examples) >= 20
+    codec = lp.LinePlateCodec()
+    batch = codec.feed(b"".join(line.encode() + b"\r\n" for line in examples))
+    assert codec.malformed == codec.checksum_failures == 0
+    assert len(batch.samples) + len(batch.messages) == len(examples)
