@@ -4,7 +4,8 @@ Run from the repository root under a virtual X server::
 
     xvfb-run -a -s "-screen 0 1920x1080x24" python docs/screenshots/make_history_screenshots.py
 
-A fresh demo database in a temporary DORSILAB_HOME; writes ``history_<tab>_<size>.png``
+A fresh demo database in a temporary DORSILAB_HOME; writes ``history_<tab>_<size>.png`` and
+``history_patient_page_<size>.png`` (the trend sparklines)
 beside this script.
 """
 
@@ -44,6 +45,9 @@ def main() -> int:
         window.show()
         QTest.qWaitForWindowExposed(window)
         window.select_patient(patient_id)
+        window.show_page("patient")
+        QTest.qWait(200)
+        window.grab().save(str(OUT / f"history_patient_page_{label}.png"))
         window.show_page("history")
         page = window.page("history")
         assert page is not None
