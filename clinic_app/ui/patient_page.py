@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from clinic_app.logging_setup import redactor
 from clinic_app.ui import theme
+from clinic_app.ui.history_sparklines import TrendSparklines
 from clinic_app.ui.patient_form import LEGS, SEXES, SIDES
 
 log = logging.getLogger(__name__)
@@ -170,6 +171,8 @@ class PatientPage(QWidget):
         layout.setSpacing(theme.GAP)
         layout.addWidget(card)
         layout.addLayout(actions)
+        self.trends = TrendSparklines()
+        layout.addWidget(self.trends)
         layout.addWidget(visits)
         self.visits = QStackedWidget()
         self.visits.addWidget(self.sessions_empty)
@@ -226,6 +229,7 @@ class PatientPage(QWidget):
             item.setData(SESSION_ID_ROLE, int(visit.session.id))
             self.sessions.addItem(item)
         self.visits.setCurrentWidget(self.sessions if sessions else self.sessions_empty)
+        self.trends.show_history(db, self.patient_id)
 
     # ------------------------------------------------------------ internals
     @staticmethod
