@@ -307,8 +307,12 @@ class WitMotionCodec:
         if count == 0:
             return np.zeros(0, dtype=INCLINOMETER_DTYPE)
         angles = wire.words_scaled(words[is_angle], wire.ANGLE_RANGE_DEG)
-        up = gravity_from_euler(angles[:, 0], angles[:, 1])
-        tibia = tilt_from_vertical(up, self.mounting_axis)
+        if self.mounting_axis in ("x", "-x"):
+            # Up has x component −sin(pitch), so the x axis is 90° + pitch from vertical.
+            tibia = 90.0 + angles[:, 1] if self.mounting_axis == "x" else 90.0 - angles[:, 1]
+        else:
+            up = gravity_from_euler(angles[:, 0], angles[:, 1])
+            tibia = tilt_from_vertical(up, self.mounting_axis)
         if self._euler_flipped:
             tibia = 180.0 - tibia
         if pair_from is not None:
@@ -329,11 +333,12 @@ class WitMotionCodec:
             # the other convention mirrors the tilt of an x or y axis to 180° − tilt.
             tolerance = self.accel_agreement_deg
             same = use & (np.abs(from_gravity - tibia) <= tolerance)
-            mirrored = use & (np.abs(from_gravity - (180.0 - tibia)) <= tolerance) & ~same
-            if self.mounting_axis[-1] != "z" and mirrored.sum() > same.sum():
-                self._euler_flipped = not self._euler_flipped
-                tibia = 180.0 - tibia
-                same, mirrored = mirrored, same
+            if self.mounting_axis[-1] != "z" and not np.array_equal(same, use):
+                mirrored = use & (np.abs(from_gravity - (180.0 - tibia)) <= tolerance) & ~same
+                if mirrored.sum() > same.sum():
+                    self._euler_flipped = not self._euler_flipped
+                    tibia = 180.0 - tibia
+                    same = mirrored
             tibia = np.where(same, from_gravity, tibia)
         samples = np.empty(count, dtype=INCLINOMETER_DTYPE)
         samples["t_host_s"] = t_host_s
