@@ -249,20 +249,24 @@ class RionCodec:
         width = self.bcd_width
         data = rows[:, 4:-1]
         count = data.shape[1] // width
-        keep = np.ones(len(rows), dtype=np.bool_)
         if count == 0 or data.shape[1] % width:
             self.implausible += len(rows)
             return starts[:0], np.zeros((0, 3))
         values, valid = wire.decode_bcd(data.reshape(len(rows), count, width))
-        keep &= valid.all(axis=1) & (np.abs(values) <= 360.0).all(axis=1)
-        if self.address is not None:
-            keep &= rows[:, 2] == self.address
+        magnitude = np.abs(values)
+        address_ok = self.address is None or bool(np.all(rows[:, 2] == self.address))
+        if bool(valid.all()) and float(magnitude.max()) <= 360.0 and address_ok:
+            keep = None  # the usual case: every reply plausible
+        else:
+            keep = valid.all(axis=1) & (magnitude <= 360.0).all(axis=1)
+            if self.address is not None:
+                keep &= rows[:, 2] == self.address
         if count >= 3:
             padded = values[:, :3]
         else:
             padded = np.full((len(rows), 3), np.nan)
             padded[:, :count] = values
-        if keep.all():
+        if keep is None or keep.all():
             return starts, padded
         self.implausible += int(np.count_nonzero(~keep))
         return starts[keep], padded[keep]
@@ -283,10 +287,11 @@ class RionCodec:
         if len(parts) > 1:
             order = np.argsort(starts, kind="stable")
             values = values[order]
-        result = self._track.filter(values, np.ones(len(values), dtype=np.bool_))
+        result = self._track.filter(values)
         self.implausible += result.rejected
         self.unconfirmed += result.withheld
-        values = values[result.accepted]
+        if result.rejected or result.withheld:
+            values = values[result.accepted]
         samples = np.empty(len(values), dtype=INCLINOMETER_DTYPE)
         samples["t_host_s"] = t_host_s
         samples["seq"] = -1
