@@ -5,8 +5,9 @@ Flow: choose the tests (or resume an interrupted visit) → the live view runs t
 :class:`~clinic_app.ui.acquisition.AcquisitionBridge` → when every step is done the visit
 is closed and the results page opens.
 
-Keys work at page level (``QShortcut`` with the page as context), so a USB foot pedal that
-types Space or R works whatever widget has focus: **Space** start/capture/next test,
+Keys work at page level (an application event filter while the page is visible), so a USB
+foot pedal that types Space or R works whatever widget has the focus: **Space**
+start/capture/next test,
 **R** repeat the trial, **Esc** stop the trial, **N** next test. The recording is written
 by a worker-thread journal (:class:`~clinic_app.protocols.journal.ThreadJournal`), so the
 GUI never waits on the disk.
@@ -17,9 +18,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QHideEvent, QKeySequence, QShortcut, QShowEvent
-from PySide6.QtWidgets import QApplication, QMessageBox, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QHideEvent, QKeyEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QLineEdit,
+    QMessageBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from clinic_app.analysis.lunge import InputError
 from clinic_app.protocols.events import ProtocolEvent
@@ -71,16 +80,12 @@ class AssessmentPage(QWidget):
         self.live.step_clicked.connect(self._go_to)
         self.live.entry.submitted.connect(self.submit_entry)
         self.live.finish_button.clicked.connect(self.finish_visit)
-        context = Qt.ShortcutContext.WidgetWithChildrenShortcut
-        for key, slot in (
-            (Qt.Key.Key_Space, self.key_space),
-            (Qt.Key.Key_R, self.key_retry),
-            (Qt.Key.Key_Escape, self.key_abort),
-            (Qt.Key.Key_N, self.key_next),
-        ):
-            shortcut = QShortcut(QKeySequence(key), self)
-            shortcut.setContext(context)
-            shortcut.activated.connect(slot)
+        self._keys = {
+            Qt.Key.Key_Space: self.key_space,
+            Qt.Key.Key_R: self.key_retry,
+            Qt.Key.Key_Escape: self.key_abort,
+            Qt.Key.Key_N: self.key_next,
+        }
 
     # ------------------------------------------------------------------ page contract
     def show_patient(self, patient_id: int | None) -> None:
@@ -113,15 +118,45 @@ class AssessmentPage(QWidget):
         return True
 
     def showEvent(self, event: QShowEvent) -> None:
-        """Pull samples only while the page is on screen."""
+        """Pull samples and listen to the keys only while the page is on screen."""
         super().showEvent(event)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
         if self.run is not None and not self.run.finished:
             self.bridge.start()
 
     def hideEvent(self, event: QHideEvent) -> None:
-        """Stop the timer when another page is shown."""
+        """Stop the timer and the keys when another page is shown."""
         super().hideEvent(event)
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
         self.bridge.stop()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Space, R, Esc and N for the whole window, whichever widget has the focus.
+
+        A USB foot pedal types a key into whatever is focused, so the keys are taken at
+        application level while this page is visible, except letters and Space typed into
+        a text field (the distance) and keys with a modifier (menu shortcuts).
+        """
+        if event.type() != QEvent.Type.KeyPress or not self.isVisible():
+            return False
+        key_event = event if isinstance(event, QKeyEvent) else None
+        if key_event is None or key_event.isAutoRepeat():
+            return False
+        slot = self._keys.get(Qt.Key(key_event.key()))
+        if slot is None or key_event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            return False
+        if isinstance(watched, QWidget) and watched.window() is not self.window():
+            return False  # a dialog on top has the keys
+        focus = QApplication.focusWidget()
+        typing = isinstance(focus, QLineEdit | QAbstractSpinBox) and focus.isVisible()
+        if typing and key_event.key() != Qt.Key.Key_Escape:
+            return False
+        slot()
+        return True
 
     # ------------------------------------------------------------------ start / resume
     def _offer_unfinished(self) -> None:

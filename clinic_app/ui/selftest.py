@@ -276,6 +276,16 @@ VERIFY_STEPS: list[Step] = [
 """Steps after the window closed, against the database reopened from its file."""
 
 
+# ---------------------------------------------------------------- assessment (its own module)
+from clinic_app.ui.assessment_selftest import (  # noqa: E402  (needs the names above)
+    step_assessment,
+    verify_assessment,
+)
+
+GUI_STEPS.append(Step("Run a whole assessment on simulated devices", step_assessment))
+VERIFY_STEPS.append(Step("Assessment trials, recordings and results on disk", verify_assessment))
+
+
 def _run_steps(steps: list[Step], state: SelftestState, failures: list[str]) -> bool:
     for step in steps:
         start = time.perf_counter()
