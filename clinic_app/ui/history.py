@@ -18,20 +18,16 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, Slot
-from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QPushButton,
     QStackedWidget,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -40,21 +36,16 @@ from PySide6.QtWidgets import (
 from clinic_app.logging_setup import redactor
 from clinic_app.ui import theme
 from clinic_app.ui.history_chart import TrendChart
+from clinic_app.ui.history_compare import ComparisonPanel
 from clinic_app.ui.history_model import (
     CONDITION_WORDS,
     LUNGE_MEASURES,
-    ComparisonRow,
     Measure,
     PatientHistory,
     balance_measures,
 )
 
 log = logging.getLogger(__name__)
-
-LEVEL_COLOURS = {"green": theme.GOOD, "red": theme.BAD, "amber": theme.CAUTION,
-                 "grey": theme.MUTED}  # fmt: skip
-LEVEL_TINTS = {"green": "#E3F2E6", "red": "#FBE4E2", "amber": "#FFF1D6", "grey": "#FFFFFF"}
-COLUMNS = ("Measure", "Side", "Visit A", "Visit B", "Change", "MDC", "Verdict")
 
 
 def _legend_html() -> str:
@@ -105,8 +96,8 @@ class HistoryPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(theme.GAP, 0, 0, 0)
         layout.addWidget(self.inner)
-        for key, slot in (("Alt+S", self.swap), ("Alt+A", self.combo_a.setFocus),
-                          ("Alt+B", self.combo_b.setFocus)):  # fmt: skip
+        for key, slot in (("Alt+S", self.compare.swap), ("Alt+A", self.compare.combo_a.setFocus),
+                          ("Alt+B", self.compare.combo_b.setFocus)):  # fmt: skip
             QShortcut(QKeySequence(key), self, slot)
 
     # ------------------------------------------------------------------ building
@@ -135,7 +126,8 @@ class HistoryPage(QWidget):
         self.condition.setObjectName("balanceCondition")
         self.condition.currentIndexChanged.connect(self._draw_balance)
         self.tabs.addTab(self._chart_tab(self.balance_charts, self.condition), "Bala&nce")
-        self.tabs.addTab(self._compare_tab(), "&Compare visits")
+        self.compare = ComparisonPanel()
+        self.tabs.addTab(self.compare, "&Compare visits")
 
         layout = QVBoxLayout(content)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -182,51 +174,6 @@ class HistoryPage(QWidget):
             self.balance_notes = notes
         return tab
 
-    def _compare_tab(self) -> QWidget:
-        tab = QWidget()
-        self.combo_a = QComboBox()
-        self.combo_a.setObjectName("visitA")
-        self.combo_b = QComboBox()
-        self.combo_b.setObjectName("visitB")
-        for combo in (self.combo_a, self.combo_b):
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-            combo.currentIndexChanged.connect(self._draw_comparison)
-        self.swap_button = QPushButton("Swap  (Alt+S)")
-        self.swap_button.clicked.connect(self.swap)
-        label_a = QLabel("Visit &A:")
-        label_a.setBuddy(self.combo_a)
-        label_b = QLabel("  Visit &B:")
-        label_b.setBuddy(self.combo_b)
-        row = QHBoxLayout()
-        for widget in (label_a, self.combo_a, label_b, self.combo_b, self.swap_button):
-            row.addWidget(widget)
-        row.addStretch(1)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setObjectName("comparisonTable")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(False)
-        self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        for column in range(len(COLUMNS)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
-        self.table.currentCellChanged.connect(self._row_detail)
-        self.detail = QLabel()
-        self.detail.setObjectName("comparisonDetail")
-        self.detail.setWordWrap(True)
-        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.detail.setMinimumHeight(self.detail.fontMetrics().height() * 2 + 8)
-        layout = QVBoxLayout(tab)
-        layout.setContentsMargins(theme.GAP, theme.GAP, theme.GAP, theme.GAP // 2)
-        layout.addLayout(row)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.detail)
-        return tab
-
     # ------------------------------------------------------------------ page API
     def show_patient(self, patient_id: int | None) -> None:
         """Show ``patient_id``'s history (None: ask for a patient)."""
@@ -268,7 +215,7 @@ class HistoryPage(QWidget):
             bits.append("trends and changes appear after the first re-test")
         self.subtitle.setText(" · ".join(bits))
         self._fill_timeline()
-        self._fill_combos()
+        self.compare.set_history(self.history)
         self._draw_lunge()
         with QSignalBlocker(self.condition):
             self.condition.clear()
@@ -277,7 +224,6 @@ class HistoryPage(QWidget):
             ec = self.condition.findData("ec_firm")
             self.condition.setCurrentIndex(max(ec, 0))
         self._draw_balance()
-        self._draw_comparison()
         log.info("history shown for patient %d (%d visits)", self.patient_id, len(visits))
 
     def _say(self, text: str) -> None:
@@ -305,7 +251,7 @@ class HistoryPage(QWidget):
     def _timeline_selected(self) -> None:
         rows = sorted(self.timeline.row(i) for i in self.timeline.selectedItems())
         if len(rows) == 2:
-            self.set_comparison(rows[0], rows[1])
+            self.compare.set_comparison(rows[0], rows[1])
             self.tabs.setCurrentIndex(2)
 
     # ------------------------------------------------------------------ charts
@@ -367,97 +313,3 @@ class HistoryPage(QWidget):
         measures = balance_measures(condition)
         self._draw(self.balance_charts, measures)
         self.balance_notes.setText("\n".join(self._band_words(measures)))
-
-    # ------------------------------------------------------------------ comparison
-    def _fill_combos(self) -> None:
-        assert self.history is not None
-        for combo in (self.combo_a, self.combo_b):
-            with QSignalBlocker(combo):
-                combo.clear()
-                for visit in self.history.visits:
-                    combo.addItem(visit.label, visit.session_id)
-                    combo.setItemData(
-                        combo.count() - 1,
-                        f"Examiner: {visit.examiner or 'not recorded'}",
-                        Qt.ItemDataRole.ToolTipRole,
-                    )
-        last = len(self.history.visits) - 1
-        self.set_comparison(0, last)
-
-    def set_comparison(self, a: int, b: int) -> None:
-        """Compare visit number ``b`` (0-based) against visit ``a`` in the table."""
-        with QSignalBlocker(self.combo_a), QSignalBlocker(self.combo_b):
-            self.combo_a.setCurrentIndex(a)
-            self.combo_b.setCurrentIndex(b)
-        self._draw_comparison()
-
-    @Slot()
-    def swap(self) -> None:
-        """Exchange visits A and B."""
-        self.set_comparison(self.combo_b.currentIndex(), self.combo_a.currentIndex())
-
-    @Slot()
-    def _draw_comparison(self) -> None:
-        if self.history is None or self.combo_a.currentIndex() < 0:
-            return
-        visits = self.history.visits
-        a, b = visits[self.combo_a.currentIndex()], visits[max(self.combo_b.currentIndex(), 0)]
-        self.rows = self.history.compare(a, b) if a is not b else []
-        self.table.setHorizontalHeaderLabels(
-            ["Measure", "Side", f"A · {a.day:%d %b}", f"B · {b.day:%d %b}", "Change", "MDC",
-             "Verdict"]
-        )  # fmt: skip
-        self.table.clearSpans()
-        # A section line ("Balance · eyes closed, firm") before each group of rows.
-        self.row_items: list[ComparisonRow | str] = []
-        for row in self.rows:
-            if not self.row_items or row.group != self._group_of(self.row_items[-1]):
-                self.row_items.append(row.group)
-            self.row_items.append(row)
-        self.table.setRowCount(len(self.row_items))
-        for r, item in enumerate(self.row_items):
-            if isinstance(item, str):
-                self._fill_section(r, item)
-            else:
-                self._fill_row(r, item)
-        if a is b:
-            self.detail.setText("Pick two different visits to compare.")
-        else:
-            self.detail.setText("Select a row to read its verdict in full, with its source.")
-
-    @staticmethod
-    def _group_of(item: ComparisonRow | str) -> str:
-        return item if isinstance(item, str) else item.group
-
-    def _fill_section(self, r: int, title: str) -> None:
-        item = QTableWidgetItem(title)
-        item.setFont(theme.font(theme.BASE_PT, bold=True))
-        item.setBackground(QBrush(QColor(theme.WINDOW)))
-        item.setFlags(Qt.ItemFlag.ItemIsEnabled)
-        self.table.setItem(r, 0, item)
-        self.table.setSpan(r, 0, 1, len(COLUMNS))
-
-    def _fill_row(self, r: int, row: ComparisonRow) -> None:
-        side = theme.LEFT if row.side == "left" else theme.RIGHT
-        cells = (row.label, row.side.capitalize(), row.a, row.b, row.change, row.mdc, row.verdict)
-        for c, text in enumerate(cells):
-            item = QTableWidgetItem(text)
-            item.setToolTip(row.detail)
-            if c == 0:
-                pass
-            elif c == 1:
-                item.setForeground(QBrush(QColor(side)))
-                item.setFont(theme.font(theme.BASE_PT, bold=True))
-            elif c < 6:
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            else:
-                item.setForeground(QBrush(QColor(LEVEL_COLOURS.get(row.level, theme.MUTED))))
-                item.setBackground(QBrush(QColor(LEVEL_TINTS.get(row.level, "#FFFFFF"))))
-                item.setFont(theme.font(theme.BASE_PT, bold=row.level != "grey"))
-            self.table.setItem(r, c, item)
-
-    @Slot(int, int, int, int)
-    def _row_detail(self, row: int, _col: int, _prev_row: int, _prev_col: int) -> None:
-        items = getattr(self, "row_items", [])
-        if 0 <= row < len(items) and not isinstance(items[row], str):
-            self.detail.setText(items[row].detail)

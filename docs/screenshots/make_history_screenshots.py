@@ -54,7 +54,7 @@ def main() -> int:
         for index, tab in enumerate(("lunge", "balance", "compare")):
             page.tabs.setCurrentIndex(index)
             if tab == "compare":
-                page.table.setCurrentCell(1, 0)
+                page.compare.table.setCurrentCell(1, 0)
             QTest.qWait(300)
             path = OUT / f"history_{tab}_{label}.png"
             window.grab().save(str(path))

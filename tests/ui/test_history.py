@@ -49,12 +49,12 @@ def _table(page: HistoryPage) -> dict[tuple[str, str, str], tuple[str, str]]:
     """(group, measure, side) → (verdict text, verdict colour) of the comparison table."""
     out = {}
     group = ""
-    for r in range(page.table.rowCount()):
-        if page.table.columnSpan(r, 0) > 1:
-            group = page.table.item(r, 0).text()
+    for r in range(page.compare.table.rowCount()):
+        if page.compare.table.columnSpan(r, 0) > 1:
+            group = page.compare.table.item(r, 0).text()
             continue
-        verdict = page.table.item(r, 6)
-        key = (group, page.table.item(r, 0).text(), page.table.item(r, 1).text())
+        verdict = page.compare.table.item(r, 6)
+        key = (group, page.compare.table.item(r, 0).text(), page.compare.table.item(r, 1).text())
         out[key] = (verdict.text(), verdict.foreground().color().name())
     return out
 
@@ -105,7 +105,7 @@ def test_comparison_table_judges_b_against_a_and_swaps_with_a_key(
     qtbot: Any, page: HistoryPage, demo_db: Database
 ) -> None:
     page.show_patient(_pid(demo_db, "DEMO-001"))
-    assert (page.combo_a.currentIndex(), page.combo_b.currentIndex()) == (0, 3)
+    assert (page.compare.combo_a.currentIndex(), page.compare.combo_b.currentIndex()) == (0, 3)
     rows = _table(page)
     assert rows[("Lunge test", "Tibial angle", "Left")] == (
         "Real improvement",
@@ -116,16 +116,19 @@ def test_comparison_table_judges_b_against_a_and_swaps_with_a_key(
         "No MDC: for information"
     )
     page.tabs.setCurrentIndex(2)
-    page.table.setFocus()
+    page.compare.table.setFocus()
     qtbot.keyClick(page, Qt.Key.Key_S, Qt.KeyboardModifier.AltModifier)
-    assert (page.combo_a.currentIndex(), page.combo_b.currentIndex()) == (3, 0)
+    assert (page.compare.combo_a.currentIndex(), page.compare.combo_b.currentIndex()) == (3, 0)
     swapped = _table(page)
     assert swapped[("Lunge test", "Tibial angle", "Left")] == (
         "Real worsening",
         QColor(theme.BAD).name(),
     )
-    page.table.setCurrentCell(1, 0)
-    assert "more than the MDC" in page.detail.text() and "Powden" in page.detail.text()
+    page.compare.table.setCurrentCell(1, 0)
+    assert (
+        "more than the MDC" in page.compare.detail.text()
+        and "Powden" in page.compare.detail.text()
+    )
 
 
 def test_picking_two_visits_on_the_timeline_compares_them(
@@ -136,9 +139,11 @@ def test_picking_two_visits_on_the_timeline_compares_them(
     page.timeline.item(2).setSelected(True)
     page.timeline.item(1).setSelected(True)
     assert page.tabs.currentIndex() == 2
-    assert (page.combo_a.currentIndex(), page.combo_b.currentIndex()) == (1, 2)
+    assert (page.compare.combo_a.currentIndex(), page.compare.combo_b.currentIndex()) == (1, 2)
     # Visit 3 was by another examiner: the between-examiner MDC (4.6°) applies.
-    angle = next(r for r in page.row_items if not isinstance(r, str) and r.label == "Tibial angle")
+    angle = next(
+        r for r in page.compare.row_items if not isinstance(r, str) and r.label == "Tibial angle"
+    )
     assert angle.mdc == "4.6°"
 
 
