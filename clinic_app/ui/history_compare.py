@@ -175,7 +175,7 @@ class ComparisonPanel(QWidget):
                 item.setFont(theme.font(theme.BASE_PT, bold=True))
             elif 1 < c < 6:
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            else:
+            elif c == 6:
                 item.setForeground(QBrush(QColor(LEVEL_COLOURS.get(row.level, theme.MUTED))))
                 item.setBackground(QBrush(QColor(LEVEL_TINTS.get(row.level, "#FFFFFF"))))
                 item.setFont(theme.font(theme.BASE_PT, bold=row.level != "grey"))

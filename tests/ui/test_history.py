@@ -112,6 +112,11 @@ def test_comparison_table_judges_b_against_a_and_swaps_with_a_key(
         QColor(theme.GOOD).name(),
     )
     assert rows[("Lunge test", "Tibial angle", "Right")][0] == "Within the MDC: no real change"
+    # Only the verdict cell wears the verdict colour; the measure name stays plain ink.
+    measure_cell = page.compare.table.item(1, 0)  # left tibial angle: a real improvement
+    assert measure_cell.text() == "Tibial angle"
+    assert page.compare.table.item(1, 6).text() == "Real improvement"
+    assert measure_cell.foreground().color().name() != QColor(theme.GOOD).name()
     assert rows[("Balance · eyes open, firm", "Mean COP velocity", "Left")][0] == (
         "No MDC: for information"
     )
