@@ -4,8 +4,10 @@
 samples - :attr:`~DeviceStatus.state`, :attr:`~DeviceStatus.info`,
 :attr:`~DeviceStatus.last_error`, :attr:`~DeviceStatus.lost_samples` - and calls the
 listeners registered with :meth:`~DeviceStatus.add_state_listener` on every change, with
-a message in words. It also offers :meth:`~DeviceStatus.open_async` for callers (the GUI)
-that must not wait while a device is identified and configured.
+a message in words; the message of a LOST or ERROR state becomes the last error. It also
+offers :meth:`~DeviceStatus.open_async` for callers (the GUI) that must not wait while a
+device is identified and configured. The serial devices, the simulated devices and the Wii
+Balance Board all build on it.
 """
 
 from __future__ import annotations
@@ -96,12 +98,13 @@ class DeviceStatus:
             self._lost_samples += count
 
     def _fail(self, message: str) -> None:
-        self._last_error = message
         self._set_state(DeviceState.ERROR, message)
 
     def _set_state(self, state: DeviceState, message: str) -> None:
         with self._state_lock:
             self._state = state
+            if state in (DeviceState.LOST, DeviceState.ERROR):
+                self._last_error = message
             listeners = list(self._listeners)
         for listener in listeners:
             try:

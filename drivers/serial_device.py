@@ -181,8 +181,7 @@ class SerialDevice(SerialLink, abc.ABC):
         self._streaming = False
         self._close_port()
         log.info("%s on %s lost: %s", self.protocol, self.port, reason)
-        self._last_error = self._lost_message()
-        self._set_state(DeviceState.LOST, self._last_error)
+        self._set_state(DeviceState.LOST, self._lost_message())
         self._fail_pending_jobs()
         if not self._reconnect_enabled:
             self._stop.set()

@@ -48,7 +48,6 @@ from drivers.base import (
     DeviceState,
     RingBuffer,
     SampleArray,
-    StateListener,
 )
 from drivers.calibration import (
     MIN_LOAD_N,
@@ -57,6 +56,7 @@ from drivers.calibration import (
     PlateCalibration,
     centre_of_pressure,
 )
+from drivers.device_status import DeviceStatus
 
 log = logging.getLogger(__name__)
 
@@ -155,8 +155,12 @@ SourceFactory = Callable[[], EventSource]
 """Opens an :class:`EventSource` (raises :class:`~drivers.base.DeviceError` when it cannot)."""
 
 
-class WiiBalanceBoard:
+class WiiBalanceBoard(DeviceStatus):
     """The balance board as a :class:`drivers.base.Device` (force plate, ``"wiiboard"``).
+
+    The info carries the event-device path as port and the Bluetooth address as serial
+    number; the lost samples count kernel buffer overflows (``SYN_DROPPED``), each of which
+    loses some reports.
 
     Parameters
     ----------
@@ -180,6 +184,7 @@ class WiiBalanceBoard:
         capacity_s: float = 600.0,
         min_load_n: float = MIN_LOAD_N,
     ) -> None:
+        super().__init__(DeviceInfo(self.kind, self.protocol, "", model="Wii Balance Board"))
         if source_factory is None:
             from drivers.wiiboard_evdev import default_source
 
@@ -195,41 +200,12 @@ class WiiBalanceBoard:
             maxlen=400
         )
         self._source: EventSource | None = None
-        self._state = DeviceState.DISCONNECTED
-        self._last_error = ""
-        self._lost = 0
         self._dropped_seen = 0
-        self._listeners: list[StateListener] = []
         self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
         self._halt = threading.Event()
-        self._info = DeviceInfo(self.kind, self.protocol, "", model="Wii Balance Board")
 
     # ------------------------------------------------------------------ Device API
-    @property
-    def state(self) -> DeviceState:
-        """Current connection state."""
-        return self._state
-
-    @property
-    def info(self) -> DeviceInfo:
-        """Identity: event-device path, Bluetooth address as serial number."""
-        return self._info
-
-    @property
-    def last_error(self) -> str:
-        """The last problem in words ("" when none)."""
-        return self._last_error
-
-    @property
-    def lost_samples(self) -> int:
-        """Kernel buffer overflows (``SYN_DROPPED``); each loses some reports."""
-        return self._lost
-
-    def add_state_listener(self, listener: StateListener) -> None:
-        """Register ``listener(state, message)`` (called from the reader thread too)."""
-        self._listeners.append(listener)
-
     def open(self) -> None:
         """Find and open the board. Raises DeviceError with what to do."""
         with self._lock:
@@ -247,7 +223,7 @@ class WiiBalanceBoard:
                 self._set_state(DeviceState.ERROR, message)
                 raise DeviceError(message)
             self._source = source
-            self._info = replace(self._info, port=source.path, serial_number=source.uniq)
+            self._update_info(port=source.path, serial_number=source.uniq)
             self._calibration = replace(self._calibration, serial_number=source.uniq)
             self._set_state(DeviceState.CONNECTED, "Wii Balance Board connected.")
 
@@ -320,7 +296,7 @@ class WiiBalanceBoard:
         """Decode one read's events into samples and append them (also used by tests)."""
         t_dev, raw = self.decoder.feed(events)
         with self._lock:
-            self._lost += self.decoder.dropped - self._dropped_seen
+            self._add_lost(self.decoder.dropped - self._dropped_seen)
             self._dropped_seen = self.decoder.dropped
             for row in raw:
                 self._recent.append((t_host_s, row))
@@ -382,10 +358,3 @@ class WiiBalanceBoard:
                 self._set_state(DeviceState.STREAMING, "Wii Balance Board is back.")
             return True
         return False
-
-    def _set_state(self, state: DeviceState, message: str) -> None:
-        self._state = state
-        if state in (DeviceState.LOST, DeviceState.ERROR):
-            self._last_error = message
-        for listener in list(self._listeners):
-            listener(state, message)

@@ -31,8 +31,8 @@ from drivers.base import (
     DeviceState,
     RingBuffer,
     SampleArray,
-    StateListener,
 )
+from drivers.device_status import DeviceStatus
 from drivers.simulation.patient import SimulatedPatient
 
 PUMP_PERIOD_S = 0.01
@@ -40,8 +40,12 @@ PUMP_PERIOD_S = 0.01
 device's reads, keep the live view smooth at 60 frames/s for a few % of one core."""
 
 
-class _SimulatedDevice:
-    """Shared state machine, thread and pumping of the simulated devices."""
+class _SimulatedDevice(DeviceStatus):
+    """Shared state machine, thread and pumping of the simulated devices.
+
+    State, identity, lost samples and listeners are :class:`~drivers.device_status.DeviceStatus`'s;
+    the lost samples are those a simulated dropout swallowed.
+    """
 
     kind: DeviceKind
     dtype: np.dtype[Any]
@@ -54,60 +58,34 @@ class _SimulatedDevice:
     ) -> None:
         if not 1.0 <= rate_hz <= 5000.0:
             raise ValueError(f"rate_hz must be 1–5000 Hz, not {rate_hz}")
+        super().__init__(
+            DeviceInfo(
+                kind=self.kind,
+                protocol="simulated",
+                port=f"sim://{self.kind.value}",
+                model=self.model,
+                firmware="simulation",
+                serial_number=f"SIM-{self.kind.value[:4].upper()}-{patient.seed:04d}",
+                nominal_rate_hz=float(rate_hz),
+            )
+        )
         self.patient = patient
         self.clock = patient.clock
         self.rate_hz = float(rate_hz)
         self.buffer = RingBuffer(self.dtype, max(16, int(capacity_s * rate_hz)))
         self._rng = np.random.default_rng([patient.seed, self._stream_id])
-        self._state = DeviceState.DISCONNECTED
-        self._last_error = ""
-        self._lost = 0
-        self._listeners: list[StateListener] = []
         self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
         self._halt = threading.Event()
         self._t_start = 0.0
         self._next_k = 0
         self._dropout_until = -math.inf
-        self._info = DeviceInfo(
-            kind=self.kind,
-            protocol="simulated",
-            port=f"sim://{self.kind.value}",
-            model=self.model,
-            firmware="simulation",
-            serial_number=f"SIM-{self.kind.value[:4].upper()}-{patient.seed:04d}",
-            nominal_rate_hz=self.rate_hz,
-        )
 
     # ------------------------------------------------------------------ Device API
-    @property
-    def state(self) -> DeviceState:
-        """Current connection state."""
-        return self._state
-
-    @property
-    def info(self) -> DeviceInfo:
-        """Identity and configuration (``protocol="simulated"``)."""
-        return self._info
-
-    @property
-    def last_error(self) -> str:
-        """The last problem in words ("" when none)."""
-        return self._last_error
-
-    @property
-    def lost_samples(self) -> int:
-        """Samples not delivered during a simulated dropout."""
-        return self._lost
-
     @property
     def streaming(self) -> bool:
         """True between :meth:`start` and :meth:`stop` (also while a dropout lasts)."""
         return self._state in (DeviceState.STREAMING, DeviceState.LOST, DeviceState.RECONNECTING)
-
-    def add_state_listener(self, listener: StateListener) -> None:
-        """Register ``listener(state, message)`` (called from the caller's or the sim thread)."""
-        self._listeners.append(listener)
 
     def open(self) -> None:
         """Connect (instantly: there is no port)."""
@@ -187,7 +165,7 @@ class _SimulatedDevice:
             batch = self._generate(k, t)
             if self._state is not DeviceState.STREAMING:
                 keep = t >= self._dropout_until
-                self._lost += int(np.count_nonzero(~keep))
+                self._add_lost(int(np.count_nonzero(~keep)))
                 batch = batch[keep]
                 if self._state is DeviceState.LOST and now >= self._dropout_until - 0.5:
                     self._set_state(
@@ -199,13 +177,6 @@ class _SimulatedDevice:
 
     def _generate(self, k: np.ndarray[Any, Any], t: np.ndarray[Any, Any]) -> SampleArray:
         raise NotImplementedError
-
-    def _set_state(self, state: DeviceState, message: str) -> None:
-        self._state = state
-        if state in (DeviceState.LOST, DeviceState.ERROR):
-            self._last_error = message
-        for listener in list(self._listeners):
-            listener(state, message)
 
 
 class SimulatedInclinometer(_SimulatedDevice):
