@@ -7,15 +7,31 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TypedDict
 
 from drivers.emulators.base import PtyEmulator
+
+
+class PortOptions(TypedDict, total=False):
+    """Where the emulator talks, from ``--link``/``--tty``/``--baud``: keywords of
+    :class:`~drivers.emulators.base.PtyEmulator` (``device_baud`` only when given, so the
+    emulator's own default applies otherwise)."""
+
+    link: Path | None
+    tty_path: str | None
+    device_baud: int
+
+
+EmulatorFactory = Callable[[float | None, PortOptions], PtyEmulator]
+"""Builds the emulator from ``--rate`` (None when not given) and the port options."""
 
 
 def run_emulator_main(
     argv: Sequence[str] | None,
     *,
     description: str,
-    factory: Callable[[argparse.Namespace], PtyEmulator],
+    factory: EmulatorFactory,
 ) -> int:
     """Parse ``--link``/``--tty``/``--rate``/``--baud``, run until Ctrl+C or SIGTERM.
 
@@ -29,7 +45,10 @@ def run_emulator_main(
     parser.add_argument("--rate", type=float, default=None, help="output rate in Hz")
     parser.add_argument("--baud", type=int, default=None, help="the device's baud rate")
     args = parser.parse_args(argv)
-    emulator = factory(args)
+    port = PortOptions(link=Path(args.link) if args.link else None, tty_path=args.tty)
+    if args.baud:
+        port["device_baud"] = args.baud
+    emulator = factory(args.rate, port)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     with emulator:

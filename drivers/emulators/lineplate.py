@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -240,12 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_emulator_main(
         argv,
         description="DorsiLab line-protocol force plate emulator on a pty",
-        factory=lambda args: LinePlateEmulator(
-            rate_hz=int(args.rate or 1000),
-            link=Path(args.link) if args.link else None,
-            tty_path=args.tty,
-            device_baud=args.baud or 115200,
-        ),
+        factory=lambda rate, port: LinePlateEmulator(rate_hz=int(rate or 1000), **port),
     )
 
 

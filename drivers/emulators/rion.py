@@ -24,7 +24,6 @@ Manual use::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, Final
 
 from drivers.codecs import rion_wire as wire
@@ -181,12 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_emulator_main(
         argv,
         description="Rion 0x68 inclinometer emulator on a pty",
-        factory=lambda args: RionEmulator(
-            auto_rate_hz=args.rate or 50.0,
-            link=Path(args.link) if args.link else None,
-            tty_path=args.tty,
-            device_baud=args.baud or 9600,
-        ),
+        factory=lambda rate, port: RionEmulator(auto_rate_hz=rate or 50.0, **port),
     )
 
 

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -238,12 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_emulator_main(
         argv,
         description="WitMotion inclinometer emulator on a pty",
-        factory=lambda args: WitEmulator(
-            rate_hz=args.rate or 10.0,
-            link=Path(args.link) if args.link else None,
-            tty_path=args.tty,
-            device_baud=args.baud or 115200,
-        ),
+        factory=lambda rate, port: WitEmulator(rate_hz=rate or 10.0, **port),
     )
 
 
