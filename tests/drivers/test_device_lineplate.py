@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -21,17 +21,9 @@ from drivers.calibration import (
 )
 from drivers.emulators.lineplate import LinePlateEmulator
 from drivers.lineplate import LinePlateDevice
+from tests.drivers.helpers import wait_for
 
 CELL_COLUMNS = ("tr_n", "br_n", "tl_n", "bl_n")
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 @pytest.fixture

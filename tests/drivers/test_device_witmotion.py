@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -14,23 +13,7 @@ from drivers.codecs import witmotion_wire as wire
 from drivers.codecs.tilt import gravity_from_euler, tilt_from_vertical
 from drivers.emulators.witmotion import WitEmulator
 from drivers.witmotion import WitMotionDevice, ZeroOffsets
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
-
-
-def assert_contiguous_run(received: np.ndarray, sent: np.ndarray, atol: float = 1e-9) -> None:
-    """``received`` equals ``sent[j : j + len(received)]`` for some ``j`` (the scripted ramp
-    repeats values, so every place where the first received row occurs is tried)."""
-    starts = np.flatnonzero(np.all(np.isclose(sent, received[0], atol=atol), axis=1))
-    runs = [sent[j : j + len(received)] for j in starts if j + len(received) <= len(sent)]
-    assert any(np.allclose(received, run, atol=atol) for run in runs), (received[:3], sent[:3])
+from tests.drivers.helpers import assert_contiguous_run, wait_for
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,15 +11,7 @@ import serial
 from drivers.codecs import lineplate_wire as wire
 from drivers.codecs.lineplate import LinePlateCodec
 from drivers.emulators.lineplate import LinePlateEmulator
-
-
-def _ask(port: serial.Serial, request: bytes, seconds: float = 0.1) -> bytes:
-    port.write(request)
-    deadline = time.monotonic() + seconds
-    data = b""
-    while time.monotonic() < deadline:
-        data += port.read(max(1, port.in_waiting))
-    return data
+from tests.drivers.helpers import ask
 
 
 @pytest.fixture
@@ -32,28 +23,28 @@ def emu(tmp_path: Path) -> Iterator[LinePlateEmulator]:
 def test_commands_and_replies(emu: LinePlateEmulator) -> None:
     codec = LinePlateCodec()
     with serial.Serial(emu.port, 115200, timeout=0.01) as port:
-        info = codec.feed(_ask(port, wire.cmd_query())).messages[0].info()
+        info = codec.feed(ask(port, wire.cmd_query())).messages[0].info()
         assert info == wire.PlateInfo("DorsiLab-FP4", "1.2.0", 200.0, "g", 1, "FP-000123")
-        ok = codec.feed(_ask(port, wire.cmd_rate(100))).messages
+        ok = codec.feed(ask(port, wire.cmd_rate(100))).messages
         assert [(m.kind, m.fields) for m in ok] == [("OK", ("R", "100"))]
-        err = codec.feed(_ask(port, b"R0\r\nX\r\n")).messages
+        err = codec.feed(ask(port, b"R0\r\nX\r\n")).messages
         assert [(m.kind, m.fields[0]) for m in err] == [("ERR", "2"), ("ERR", "1")]
-        go = codec.feed(_ask(port, wire.cmd_go(), 0.3))
+        go = codec.feed(ask(port, wire.cmd_go(), 0.3))
         assert 20 <= len(go.samples) <= 40
-        codec.feed(_ask(port, wire.cmd_stop(), 0.05))
-        assert len(codec.feed(_ask(port, b"", 0.1)).samples) == 0
+        codec.feed(ask(port, wire.cmd_stop(), 0.05))
+        assert len(codec.feed(ask(port, b"", 0.1)).samples) == 0
 
 
 def test_tare_and_the_scripted_load(emu: LinePlateEmulator) -> None:
     codec = LinePlateCodec()
     emu.streaming = True
     with serial.Serial(emu.port, 115200, timeout=0.01) as port:
-        loaded = codec.feed(_ask(port, b"", 0.2)).samples
+        loaded = codec.feed(ask(port, b"", 0.2)).samples
         grams = sum(loaded[c].astype(float) for c in ("tr", "br", "tl", "bl"))
         assert grams.mean() == pytest.approx(70_000, rel=0.01)
         emu.sway_mm = (0.0, 0.0)
-        codec.feed(_ask(port, wire.cmd_tare(), 0.05))
-        tared = codec.feed(_ask(port, b"", 0.1)).samples
+        codec.feed(ask(port, wire.cmd_tare(), 0.05))
+        tared = codec.feed(ask(port, b"", 0.1)).samples
     grams = sum(tared[c].astype(float) for c in ("tr", "br", "tl", "bl"))
     assert abs(grams.mean()) < 200
 
@@ -61,9 +52,9 @@ def test_tare_and_the_scripted_load(emu: LinePlateEmulator) -> None:
 def test_skipped_samples_show_as_a_sequence_gap(emu: LinePlateEmulator) -> None:
     codec = LinePlateCodec()
     with serial.Serial(emu.port, 115200, timeout=0.01) as port:
-        codec.feed(_ask(port, wire.cmd_go(), 0.1))
+        codec.feed(ask(port, wire.cmd_go(), 0.1))
         emu.skip(4)
-        codec.feed(_ask(port, b"", 0.1))
+        codec.feed(ask(port, b"", 0.1))
     assert codec.seq_gaps == 4
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,15 +11,7 @@ import serial
 from drivers.codecs import rion_wire as wire
 from drivers.codecs.rion import decode_frames
 from drivers.emulators.rion import TRUNCATED_CAPTURE, RionEmulator
-
-
-def _ask(port: serial.Serial, request: bytes, seconds: float = 0.1) -> bytes:
-    port.write(request)
-    deadline = time.monotonic() + seconds
-    data = b""
-    while time.monotonic() < deadline:
-        data += port.read(max(1, port.in_waiting))
-    return data
+from tests.drivers.helpers import ask
 
 
 @pytest.fixture
@@ -33,7 +24,7 @@ def test_poll_reply_after_a_delay(emu: RionEmulator) -> None:
     with serial.Serial(emu.port, 9600, timeout=0.01) as port:
         port.write(wire.req_read_angles())
         assert port.read(20) == b""  # nothing yet: the device takes ~15 ms
-        reply = _ask(port, b"", 0.1)
+        reply = ask(port, b"", 0.1)
     frames = decode_frames(reply)
     assert [f.command for f in frames] == [0x84]
     assert len(frames[0].data) == 6  # X and Y, 3 BCD bytes each
@@ -42,22 +33,22 @@ def test_poll_reply_after_a_delay(emu: RionEmulator) -> None:
 
 def test_zero_mode_and_faults(emu: RionEmulator) -> None:
     with serial.Serial(emu.port, 9600, timeout=0.01) as port:
-        ack = decode_frames(_ask(port, wire.req_set_zero(relative=True)))
+        ack = decode_frames(ask(port, wire.req_set_zero(relative=True)))
         assert [(f.command, f.data) for f in ack] == [(0x85, b"\x00")]
         emu.truncate_next = True
-        assert _ask(port, wire.req_read_angles()) == TRUNCATED_CAPTURE
+        assert ask(port, wire.req_read_angles()) == TRUNCATED_CAPTURE
         emu.bad_checksum_next = True
-        assert decode_frames(_ask(port, wire.req_read_angles())) == []
-        _ask(port, wire.req_output_mode(auto=True), 0.01)
-        streamed = decode_frames(_ask(port, b"", 0.3))
+        assert decode_frames(ask(port, wire.req_read_angles())) == []
+        ask(port, wire.req_output_mode(auto=True), 0.01)
+        streamed = decode_frames(ask(port, b"", 0.3))
     assert sum(f.command == 0x84 for f in streamed) >= 10
 
 
 def test_baud_change_takes_effect_after_the_ack(emu: RionEmulator) -> None:
     with serial.Serial(emu.port, 9600, timeout=0.01) as port:
-        ack = decode_frames(_ask(port, wire.req_baud(19200)))
+        ack = decode_frames(ask(port, wire.req_baud(19200)))
         assert [f.command for f in ack] == [0x8B]
         assert emu.device_baud == 19200
-        assert decode_frames(_ask(port, wire.req_read_angles())) == []  # wrong baud now
+        assert decode_frames(ask(port, wire.req_read_angles())) == []  # wrong baud now
         port.baudrate = 19200
-        assert len(decode_frames(_ask(port, wire.req_read_angles()))) == 1
+        assert len(decode_frames(ask(port, wire.req_read_angles()))) == 1

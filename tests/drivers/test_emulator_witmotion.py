@@ -13,14 +13,7 @@ import serial
 from drivers.codecs import witmotion_wire as wire
 from drivers.codecs.witmotion import WitMotionCodec, decode_frames
 from drivers.emulators.witmotion import WitEmulator
-
-
-def _read(port: serial.Serial, seconds: float) -> bytes:
-    deadline = time.monotonic() + seconds
-    data = b""
-    while time.monotonic() < deadline:
-        data += port.read(max(1, port.in_waiting))
-    return data
+from tests.drivers.helpers import read_for
 
 
 @pytest.fixture
@@ -31,7 +24,7 @@ def emu(tmp_path: Path) -> Iterator[WitEmulator]:
 
 def test_streams_the_default_content_at_the_set_rate(emu: WitEmulator) -> None:
     with serial.Serial(emu.port, 115200, timeout=0.05) as port:
-        frames = decode_frames(_read(port, 0.5))
+        frames = decode_frames(read_for(port, 0.5))
     types = set(frames["type"].tolist())
     assert types == {wire.ACC, wire.GYRO, wire.ANGLE, wire.MAG}
     assert 15 <= int((frames["type"] == wire.ANGLE).sum()) <= 35
@@ -46,7 +39,7 @@ def test_register_read_back_and_the_unlock_sequence(emu: WitEmulator) -> None:
             port.write(command)
             time.sleep(0.02)
         port.write(wire.cmd_read_registers(wire.REG_RSW))
-        registers = codec.feed(_read(port, 0.2)).registers
+        registers = codec.feed(read_for(port, 0.2)).registers
     assert emu.ignored_writes == 1
     assert registers[-1].tolist()[:3] == [0x1E, wire.RATE_CODES[20.0], wire.BAUD_CODES[115200]]
     assert emu.flash[wire.REG_RRATE] == wire.RATE_CODES[20.0]
@@ -56,7 +49,7 @@ def test_wrong_baud_scrambles_output_and_ignores_commands(emu: WitEmulator) -> N
     with serial.Serial(emu.port, 9600, timeout=0.05) as port:
         assert not emu.baud_matches() or not emu.host_connected
         port.write(wire.cmd_unlock() + wire.cmd_output_rate(20))
-        data = _read(port, 0.3)
+        data = read_for(port, 0.3)
     assert len(data) > 100
     assert len(decode_frames(data)) == 0
     assert emu.registers[wire.REG_RRATE] == wire.RATE_CODES[50.0]
@@ -71,7 +64,7 @@ def test_baud_write_switches_the_device_rate(emu: WitEmulator) -> None:
         assert emu.device_baud == 9600
         port.baudrate = 9600
         port.reset_input_buffer()
-        assert len(decode_frames(_read(port, 0.3))) > 3
+        assert len(decode_frames(read_for(port, 0.3))) > 3
 
 
 def test_replug_is_a_new_pty_at_the_same_path_with_stored_settings(emu: WitEmulator) -> None:
@@ -85,12 +78,12 @@ def test_replug_is_a_new_pty_at_the_same_path_with_stored_settings(emu: WitEmula
         # A pulled cable fails the next read (SerialException) or, when the unplug lands
         # between reads, the in_waiting ioctl (OSError EIO): the device handles both.
         with pytest.raises((serial.SerialException, OSError)):
-            _read(port, 0.2)
+            read_for(port, 0.2)
     emu.replug()
     assert os.path.exists(emu.port)  # a fresh pty (the kernel may reuse the number)
     assert emu.registers[wire.REG_RRATE] == wire.RATE_CODES[50.0]
     with serial.Serial(emu.port, 115200, timeout=0.05) as port:
-        assert len(decode_frames(_read(port, 0.2))) > 3
+        assert len(decode_frames(read_for(port, 0.2))) > 3
 
 
 def test_angle_reference_command_zeroes_the_angles(emu: WitEmulator) -> None:
@@ -103,7 +96,7 @@ def test_angle_reference_command_zeroes_the_angles(emu: WitEmulator) -> None:
         port.write(wire.cmd_zero_angles())
         time.sleep(0.05)
         port.reset_input_buffer()
-        angles = codec.feed(_read(port, 0.3)).angle
+        angles = codec.feed(read_for(port, 0.3)).angle
     assert abs(angles[-1][:2]).max() < 0.01
 
 

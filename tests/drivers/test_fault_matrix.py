@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import resource
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -23,25 +22,9 @@ from drivers.lineplate import LinePlateDevice
 from drivers.rion import RionDevice
 from drivers.transport import PortInfo
 from drivers.witmotion import WitMotionDevice
+from tests.drivers.helpers import assert_contiguous_run, wait_for
 
 PAYLOAD_OF_0x55 = bytes.fromhex("55 53 55 55 55 55 55 55 00 00 A6")
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
-
-
-def assert_contiguous_run(received: np.ndarray, sent: np.ndarray, atol: float = 1e-9) -> None:
-    """``received`` equals ``sent[j : j + len(received)]`` for some ``j`` (the scripted ramp
-    repeats values, so every place where the first received row occurs is tried)."""
-    starts = np.flatnonzero(np.all(np.isclose(sent, received[0], atol=atol), axis=1))
-    runs = [sent[j : j + len(received)] for j in starts if j + len(received) <= len(sent)]
-    assert any(np.allclose(received, run, atol=atol) for run in runs), (received[:3], sent[:3])
 
 
 def _angles(device: WitMotionDevice) -> np.ndarray:
