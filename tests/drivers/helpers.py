@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import serial
@@ -43,3 +43,20 @@ def ask(port: serial.Serial, request: bytes, seconds: float = 0.1) -> bytes:
     """Send ``request`` and return what arrives during the next ``seconds``."""
     port.write(request)
     return read_for(port, seconds)
+
+
+def hx(text: str) -> bytes:
+    """Bytes from spaced hex as devices.md writes them (``"55 53 1C F7"``)."""
+    return bytes.fromhex(text)
+
+
+def pieces(data: bytes, sizes: Sequence[int]) -> Iterator[bytes]:
+    """``data`` in consecutive reads of ``sizes[0]``, ``sizes[1]`` … bytes, the sizes
+    repeating, until all of it has been given."""
+    position = 0
+    while position < len(data):
+        for size in sizes:
+            if position >= len(data):
+                return
+            yield data[position : position + size]
+            position += size

@@ -10,11 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drivers.codecs import rion
-
-
-def hx(text: str) -> bytes:
-    return bytes.fromhex(text)
-
+from tests.drivers.helpers import hx, pieces
 
 EXCHANGE_RX = [
     "68 06 00 87 00 00 8D",
@@ -209,13 +205,9 @@ def test_vectorised_framing_equals_the_byte_by_byte_rule(
     reference = ReferenceFramer()
     got: list[bytes] = []
     expected: list[bytes] = []
-    position = 0
-    while position < len(stream):
-        for size in chunks:
-            piece = stream[position : position + size]
-            position += size
-            got += raw_frames(codec.feed(piece))
-            expected += reference.feed(piece)
+    for piece in pieces(stream, chunks):
+        got += raw_frames(codec.feed(piece))
+        expected += reference.feed(piece)
     assert got == expected
     assert codec.dropped_bytes == reference.dropped
     assert codec.checksum_failures == reference.failures
