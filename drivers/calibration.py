@@ -33,7 +33,7 @@ import json
 import math
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -151,6 +151,23 @@ class PlateCalibration:
     def is_calibrated(self) -> bool:
         """True once every cell has a known-mass scale."""
         return all(m > 0 for m in self.masses_kg)
+
+    def copy(self) -> PlateCalibration:
+        """An independent copy (changing its lists leaves this one as it is)."""
+        return replace(self, scales=list(self.scales), masses_kg=list(self.masses_kg))
+
+    def checked_scales(self) -> list[float]:
+        """The four scales as floats (N per device unit).
+
+        Raises
+        ------
+        ValueError
+            Unless there are four positive, finite scale factors.
+        """
+        scales = np.asarray(self.scales, dtype=np.float64)
+        if scales.shape != (4,) or not np.all(np.isfinite(scales)) or np.any(scales <= 0):
+            raise ValueError("four positive, finite cell scale factors are needed")
+        return [float(s) for s in scales]
 
     def calibrate_cell(self, cell: int, mass_kg: float, mean_value: float) -> float:
         """Set the scale of ``cell`` (0-3) from a known mass standing on it.

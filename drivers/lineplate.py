@@ -132,14 +132,11 @@ class LinePlateDevice(SerialDevice):
     @property
     def calibration(self) -> PlateCalibration:
         """The calibration in use (a copy; change it with :meth:`apply_calibration`)."""
-        cal = self._calibration
-        return replace(cal, scales=list(cal.scales), masses_kg=list(cal.masses_kg))
+        return self._calibration.copy()
 
     def apply_calibration(self, calibration: PlateCalibration, save: bool = True) -> None:
         """Use ``calibration`` from now on and store it under the plate's serial number."""
-        scales = np.asarray(calibration.scales, dtype=np.float64)
-        if scales.shape != (4,) or not np.all(np.isfinite(scales)) or np.any(scales <= 0):
-            raise ValueError("four positive, finite cell scale factors are needed")
+        calibration.checked_scales()  # raises ValueError before anything changes
         self._calibration = replace(calibration, serial_number=self._info.serial_number)
         if save and self.store is not None and self._info.serial_number:
             self.store.save(self._calibration)

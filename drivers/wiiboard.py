@@ -263,16 +263,13 @@ class WiiBalanceBoard(DeviceStatus):
     @property
     def calibration(self) -> PlateCalibration:
         """Per-cell scales in N per 10 g unit (nominal 0.0981 until calibrated)."""
-        cal = self._calibration
-        return replace(cal, scales=list(cal.scales), masses_kg=list(cal.masses_kg))
+        return self._calibration.copy()
 
     def apply_calibration(self, calibration: PlateCalibration) -> None:
         """Use these per-cell scales from now on."""
-        scales = np.asarray(calibration.scales, dtype=np.float64)
-        if scales.shape != (4,) or not np.all(np.isfinite(scales)) or np.any(scales <= 0):
-            raise ValueError("four positive, finite cell scale factors are needed")
+        scales = calibration.checked_scales()
         with self._lock:
-            self._calibration = replace(calibration, scales=[float(s) for s in scales])
+            self._calibration = replace(calibration, scales=scales)
 
     def cell_values(self, seconds: float = 0.5) -> np.ndarray[Any, Any]:
         """Mean tared cell readings (10 g units) of the reports of the last ``seconds``."""

@@ -104,19 +104,13 @@ class SimulatedForcePlate(_SimulatedDevice):
     @property
     def calibration(self) -> PlateCalibration:
         """The per-cell scales in use (a copy: change them with :meth:`apply_calibration`)."""
-        return replace(
-            self._calibration,
-            scales=list(self._calibration.scales),
-            masses_kg=list(self._calibration.masses_kg),
-        )
+        return self._calibration.copy()
 
     def apply_calibration(self, calibration: PlateCalibration) -> None:
         """Use these per-cell scales (N per unit) from now on."""
-        scales = np.asarray(calibration.scales, dtype=np.float64)
-        if scales.shape != (4,) or not np.all(np.isfinite(scales)) or np.any(scales <= 0):
-            raise ValueError("four positive, finite cell scale factors are needed")
+        scales = calibration.checked_scales()
         with self._lock:
-            self._calibration = replace(calibration, scales=[float(s) for s in scales])
+            self._calibration = replace(calibration, scales=scales)
 
     def set_cell_scales(self, scales: FloatArray | list[float]) -> None:
         """Shortcut for :meth:`apply_calibration` with only the scales changed."""
