@@ -22,6 +22,7 @@ from drivers.emulators.lineplate import LinePlateEmulator
 from drivers.emulators.witmotion import WitEmulator
 from drivers.transport import PortInfo
 from tests.conftest import REPO_ROOT
+from tests.drivers.helpers import wait_for
 
 PLATE_HEADER = ["t_s", "fz_n", "cop_x_mm", "cop_y_mm", "tr_n", "br_n", "tl_n", "bl_n"]
 INCLINOMETER_HEADER = ["t_s", "angle_x_deg", "angle_y_deg", "angle_z_deg"]
@@ -42,9 +43,7 @@ def socat_pair(tmp_path: Path) -> Iterator[tuple[str, str, subprocess.Popen[byte
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 5
-    while not (host.exists() and device.exists()) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_for(lambda: host.exists() and device.exists(), 5.0)
     yield str(host), str(device), proc
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=5)
@@ -113,9 +112,7 @@ def test_killing_socat_is_an_unplug_reported_in_words(
         cli = subprocess.Popen(
             command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
-        deadline = time.monotonic() + 30
-        while emu.samples_emitted < 100 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_for(lambda: emu.samples_emitted >= 100, 30.0)
         time.sleep(0.2)
         proc.send_signal(signal.SIGTERM)
         stdout, stderr = cli.communicate(timeout=30)

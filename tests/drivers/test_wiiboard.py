@@ -26,6 +26,7 @@ from drivers.wiiboard import (
     WiiBalanceBoard,
     WiiBoardDecoder,
 )
+from tests.drivers.helpers import wait_for
 
 HAS_EVDEV = importlib.util.find_spec("evdev") is not None
 
@@ -145,9 +146,7 @@ def test_non_uniform_reports_keep_their_own_host_times() -> None:
     board = WiiBalanceBoard(lambda: FakeSource(batches))
     board.start()
     try:
-        deadline = time.monotonic() + 5.0
-        while board.buffer.total < 3 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_for(lambda: board.buffer.total >= 3, 5.0)
     finally:
         board.close()
     samples = board.buffer.latest(10)
@@ -236,9 +235,7 @@ def test_a_real_board_streams_when_one_is_paired() -> None:
     board = WiiBalanceBoard()
     board.start()
     try:
-        deadline = time.monotonic() + 5.0
-        while board.buffer.total < 20 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: board.buffer.total >= 20, 5.0)
     finally:
         board.close()
     assert board.buffer.total >= 20, "the board sent fewer than 20 reports in 5 s"
