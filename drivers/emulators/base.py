@@ -59,6 +59,23 @@ BAUD_CONSTANTS: dict[int, int] = {
 """Baud rate in bits/s → termios speed constant."""
 
 
+def scripted_lunge_deg(t: float, peak_deg: float, ramp_s: float, hold_s: float) -> float:
+    """Tibia inclination (degrees) of the emulators' scripted lunge at ``t`` seconds.
+
+    Ramps from 0 to ``peak_deg`` in ``ramp_s``, holds ``hold_s``, ramps back to 0 in
+    ``ramp_s``, holds ``hold_s``, and repeats.
+    """
+    period = 2 * (ramp_s + hold_s)
+    phase = t % period
+    if phase < ramp_s:
+        return peak_deg * phase / ramp_s
+    if phase < ramp_s + hold_s:
+        return peak_deg
+    if phase < 2 * ramp_s + hold_s:
+        return peak_deg * (1 - (phase - ramp_s - hold_s) / ramp_s)
+    return 0.0
+
+
 def open_tty(path: str) -> int:
     """Open an existing tty (e.g. one end of a socat pair) raw, for ``fd`` mode."""
     fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)

@@ -28,7 +28,7 @@ from typing import Any, Final
 
 from drivers.codecs import rion_wire as wire
 from drivers.codecs.rion import RionCodec
-from drivers.emulators.base import PtyEmulator
+from drivers.emulators.base import PtyEmulator, scripted_lunge_deg
 from drivers.emulators.cli import run_emulator_main
 
 TRUNCATED_CAPTURE: Final = bytes.fromhex("68 0D 00 84 10 02 88 10")
@@ -86,15 +86,7 @@ class RionEmulator(PtyEmulator):
 
     def tibia_at(self, t: float) -> float:
         """Scripted tibia inclination (degrees) at ``t`` seconds."""
-        period = 2 * (self.ramp_s + self.hold_s)
-        phase = t % period
-        if phase < self.ramp_s:
-            return self.peak_deg * phase / self.ramp_s
-        if phase < self.ramp_s + self.hold_s:
-            return self.peak_deg
-        if phase < 2 * self.ramp_s + self.hold_s:
-            return self.peak_deg * (1 - (phase - self.ramp_s - self.hold_s) / self.ramp_s)
-        return 0.0
+        return scripted_lunge_deg(t, self.peak_deg, self.ramp_s, self.hold_s)
 
     def raw_angles(self, now: float) -> tuple[float, float]:
         """Uncorrected X, Y (degrees) at monotonic time ``now``."""

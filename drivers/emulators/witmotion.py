@@ -38,7 +38,7 @@ import numpy as np
 from drivers.codecs import witmotion_wire as wire
 from drivers.codecs.tilt import euler_from_gravity, up_for_tilt
 from drivers.codecs.witmotion import WitCommandParser
-from drivers.emulators.base import PtyEmulator
+from drivers.emulators.base import PtyEmulator, scripted_lunge_deg
 from drivers.emulators.cli import run_emulator_main
 
 RATE_BY_CODE = {code: rate for rate, code in wire.RATE_CODES.items()}
@@ -124,15 +124,7 @@ class WitEmulator(PtyEmulator):
 
     def tibia_at(self, t: float) -> float:
         """Scripted tibia inclination (degrees) at ``t`` seconds after start."""
-        period = 2 * (self.ramp_s + self.hold_s)
-        phase = t % period
-        if phase < self.ramp_s:
-            return self.peak_deg * phase / self.ramp_s
-        if phase < self.ramp_s + self.hold_s:
-            return self.peak_deg
-        if phase < 2 * self.ramp_s + self.hold_s:
-            return self.peak_deg * (1 - (phase - self.ramp_s - self.hold_s) / self.ramp_s)
-        return 0.0
+        return scripted_lunge_deg(t, self.peak_deg, self.ramp_s, self.hold_s)
 
     def pose_at(self, t: float) -> tuple[np.ndarray, np.ndarray]:
         """Acceleration (g, sensor frame) and roll/pitch/yaw (°) at ``t`` seconds."""
