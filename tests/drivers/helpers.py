@@ -60,3 +60,10 @@ def pieces(data: bytes, sizes: Sequence[int]) -> Iterator[bytes]:
                 return
             yield data[position : position + size]
             position += size
+
+
+def with_insertions(data: bytes, insertions: Sequence[tuple[int, bytes]]) -> bytes:
+    """``data`` with each ``(position, piece)`` inserted at ``position`` of the original."""
+    for position, piece in sorted(insertions, reverse=True):
+        data = data[:position] + piece + data[position:]
+    return data

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drivers.codecs import rion
-from tests.drivers.helpers import hx, pieces
+from tests.drivers.helpers import hx, pieces, with_insertions
 
 EXCHANGE_RX = [
     "68 06 00 87 00 00 8D",
@@ -236,11 +236,9 @@ GENUINE = {tuple(np.round(row, 2)) for row in CLEAN_VALUES}
 def test_injected_noise_never_reaches_a_sample(
     insertions: list[tuple[int, bytes]], chunk: int
 ) -> None:
-    stream = CLEAN
-    for position, piece in sorted(insertions, reverse=True):
-        stream = stream[:position] + piece + stream[position:]
+    stream = with_insertions(CLEAN, insertions)
     codec = rion.RionCodec()
-    samples = [codec.feed(stream[i : i + chunk]).samples for i in range(0, len(stream), chunk)]
+    samples = [codec.feed(piece).samples for piece in pieces(stream, [chunk])]
     for row in np.concatenate(samples):
         key = (row["angle_x_deg"], row["angle_y_deg"], row["angle_z_deg"])
         assert tuple(np.round(key, 2)) in GENUINE

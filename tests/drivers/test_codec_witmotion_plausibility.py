@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from drivers.codecs import witmotion as wit
 from drivers.codecs.tilt import euler_from_gravity, up_for_tilt
+from tests.drivers.helpers import pieces, with_insertions
 from tests.drivers.witmotion_streams import lunge_stream
 
 
@@ -101,11 +102,9 @@ noise_pieces = st.one_of(
 def test_injected_noise_never_reaches_a_sample(
     insertions: list[tuple[int, bytes]], chunk: int
 ) -> None:
-    stream = CLEAN
-    for position, piece in sorted(insertions, reverse=True):
-        stream = stream[:position] + piece + stream[position:]
+    stream = with_insertions(CLEAN, insertions)
     codec = wit.WitMotionCodec(output_rate_hz=50)
-    samples = [codec.feed(stream[i : i + chunk]).samples for i in range(0, len(stream), chunk)]
+    samples = [codec.feed(piece).samples for piece in pieces(stream, [chunk])]
     for row in np.concatenate(samples):
         key = tuple(np.round([row["angle_x_deg"], row["angle_y_deg"], row["angle_z_deg"]], 6))
         assert key in GENUINE
