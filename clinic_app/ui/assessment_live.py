@@ -109,14 +109,16 @@ class LiveView(QWidget):
         self.setObjectName("assessmentLive")
         self.steps = QListWidget()
         self.steps.setObjectName("stepList")
-        self.steps.setFixedWidth(190)
+        self.steps.setFixedWidth(200)
         self.steps.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        theme.set_font(self.steps, theme.BASE_PT + 1)
+        self.steps.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.steps.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        theme.set_font(self.steps, theme.BASE_PT)
         self.steps.itemClicked.connect(lambda item: self.step_clicked.emit(self.steps.row(item)))
 
         self.title = QLabel("")
         self.title.setWordWrap(True)
-        theme.set_font(self.title, theme.TITLE_PT, bold=True)
+        theme.set_font(self.title, theme.TITLE_PT - 3, bold=True)
         self.big = QLabel("—")
         self.big.setObjectName("bigNumber")
         theme.set_font(self.big, BIG_PT, bold=True)
@@ -215,9 +217,11 @@ class LiveView(QWidget):
         self.steps.clear()
         for p in progress:
             mark = {"done": "✓", "current": "●"}.get(p.state, "  ")
-            extra = f" · {p.not_valid}✗" if p.not_valid else ""
-            item = QListWidgetItem(f"{mark}  {p.step.label}   {p.valid}/{p.wanted}{extra}")
-            item.setToolTip(p.step.description)
+            item = QListWidgetItem(f"{mark} {p.step.label}  {p.valid}/{p.wanted}")
+            extra = (
+                f" · {p.not_valid} not valid (failed, invalid or stopped)" if p.not_valid else ""
+            )
+            item.setToolTip(p.step.description + extra)
             item.setForeground(
                 Qt.GlobalColor.darkGray if p.state == "done" else Qt.GlobalColor.black
             )

@@ -182,7 +182,7 @@ class ResultsPage(QWidget):
         for measure, name, mean_key, max_key, unit in lunge_rows:
             if not s.lunge:
                 break
-            self._label(f"{name}\n(mean of valid trials; max)", row, 0, bold=True)
+            self._label(f"{name}\n(mean of valid trials)", row, 0, bold=True)
             refs = []
             for col, side in ((1, "left"), (2, "right")):
                 side_sum = s.lunge.get(side)
@@ -190,7 +190,7 @@ class ResultsPage(QWidget):
                 peak = getattr(side_sum, max_key) if side_sum else None
                 n = f"{side_sum.n_valid} valid" if side_sum else "not tested"
                 big = self._label(
-                    f"{_fmt(mean, 1, unit)}", row, col, bold=True, size=theme.HEADLINE_PT
+                    f"{_fmt(mean, 1, unit)}", row, col, bold=True, size=theme.TITLE_PT + 2
                 )
                 big.setToolTip(f"max {_fmt(peak, 1, unit)} · {n}")
                 verdict = ref.get((measure, side))
@@ -203,9 +203,8 @@ class ResultsPage(QWidget):
             sides = {side: s.balance.get(side, {}).get(condition) for side in ("left", "right")}
             if not any(sides.values()):
                 continue
-            self._label(
-                f"Balance, {CONDITION_WORDS[condition]}\nmean COP velocity", row, 0, bold=True
-            )
+            words = CONDITION_WORDS[condition]
+            self._label(f"Balance, {words}\n(COP velocity · ellipse)", row, 0, bold=True)
             for col, side in ((1, "left"), (2, "right")):
                 b = sides[side]
                 if b is None:
@@ -214,8 +213,9 @@ class ResultsPage(QWidget):
                 v = b.metrics_mean.get("mean_velocity_cm_s")
                 area = b.metrics_mean.get("ellipse_area_95_cm2")
                 fails = f" · {b.n_failed} failed" if b.n_failed else ""
-                text = f"{_fmt(v, 2, ' cm/s')}\n{_fmt(area, 1, ' cm²')} ellipse{fails}"
-                self._label(text, row, col, bold=True, size=theme.TITLE_PT)
+                text = f"{_fmt(v, 2, ' cm/s')} · {_fmt(area, 1, ' cm²')}{fails}"
+                label = self._label(text, row, col, bold=True, size=theme.BASE_PT + 2)
+                label.setToolTip("mean COP velocity · 95 % prediction ellipse area")
             self._label("velocity: no published reference for runners", row, 3, colour=theme.MUTED)
             self._label(
                 self._change_words(change, "balance_mean_velocity_cm_s", condition), row, 4
@@ -227,12 +227,7 @@ class ResultsPage(QWidget):
         verdicts += list(interp.reference) + [c.verdict for c in interp.changes]
         for verdict in verdicts:
             self.grid.addWidget(light(verdict.level), row, 0)
-            tag = (
-                " (clinic default, not evidence)"
-                if verdict.is_clinic_default
-                else (f" [{verdict.evidence}]" if verdict.evidence else "")
-            )
-            self._label(verdict.text + tag, row, 1, span=4)
+            self._label(verdict.text, row, 1, span=4)  # the text names its basis and tag
             row += 1
         self.grid.setRowStretch(row, 1)
         self.grid.setColumnStretch(3, 1)
@@ -258,4 +253,4 @@ class ResultsPage(QWidget):
             real = "real change" if c.real else "within MDC"
             delta = "" if c.delta is None else f" ({c.delta:+.1f}, {real})"
             parts.append(f"{side.capitalize()}: {c.previous:.1f}{delta}")
-        return "\n".join(parts) or "no earlier visit"
+        return "\n".join(parts) or "—"

@@ -226,7 +226,7 @@ class Stabilogram:
     looks the same and costs an eighth to draw)."""
 
     def __init__(self, max_s: float = 40.0, rate_hz: float = 1000.0) -> None:
-        self.widget = _plot("Stabilogram (centre of pressure)", "AP (mm)", "ML (mm)")
+        self.widget = _plot("Stabilogram (COP)", "AP (mm)", "ML (mm)")
         self.widget.getPlotItem().setAspectLocked(True)
         self.capacity = int(max_s * rate_hz / self.DECIMATE) + 16
         self._x = np.zeros(self.capacity)
@@ -240,8 +240,14 @@ class Stabilogram:
         self.widget.addItem(self.centre)
         self.area_cm2: float | None = None
         self._range = (0.0, 0.0, 40.0)  # centre x, centre y, half-span (mm)
-        self.widget.setXRange(-40, 40, padding=0)
-        self.widget.setYRange(-40, 40, padding=0)
+        self._show(0.0, 0.0, 40.0)
+
+    def _show(self, cx: float, cy: float, half: float) -> None:
+        # One call for both axes: with the aspect locked, two calls let the second one
+        # undo the first and part of the path (and the ellipse) fell outside the view.
+        self.widget.getPlotItem().getViewBox().setRange(
+            xRange=(cx - half, cx + half), yRange=(cy - half, cy + half), padding=0.02
+        )
 
     def set_side(self, side: str) -> None:
         """Draw in the side's hue."""
@@ -283,8 +289,7 @@ class Stabilogram:
         cx, cy = float(x.mean()), float(y.mean())
         half = max(40.0, float(np.abs(x - cx).max()) * 1.5, float(np.abs(y - cy).max()) * 1.5)
         self._range = (cx, cy, half)
-        self.widget.setXRange(cx - half, cx + half, padding=0)
-        self.widget.setYRange(cy - half, cy + half, padding=0)
+        self._show(cx, cy, half)
 
     def draw_ellipse(self, probability: float = 0.95) -> float | None:
         """Draw the prediction ellipse of the path so far; return its area (cm²)."""
@@ -301,5 +306,10 @@ class Stabilogram:
         cx, cy = float(x.mean()), float(y.mean())
         self.ellipse.setData(points[0] + cx, points[1] + cy)
         self.centre.setData([cx], [cy])
+        reach = float(np.abs(points).max()) * 1.1
+        if reach > self._range[2] or abs(cx - self._range[0]) + abs(cy - self._range[1]) > 5:
+            half = max(reach, self._range[2])
+            self._range = (cx, cy, half)
+            self._show(cx, cy, half)
         self.area_cm2 = float(np.pi * q * np.sqrt(values.prod())) / 100.0
         return self.area_cm2
