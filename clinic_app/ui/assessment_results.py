@@ -216,8 +216,8 @@ class ResultsPage(QWidget):
                 text = f"{_fmt(v, 2, ' cm/s')} · {_fmt(area, 1, ' cm²')}{fails}"
                 label = self._label(text, row, col, bold=True, size=theme.BASE_PT + 2)
                 label.setToolTip("mean COP velocity · 95 % prediction ellipse area")
-            ref = self._label("no reference", row, 3, colour=theme.MUTED)
-            ref.setToolTip("No published single-leg COP velocity reference for runners")
+            no_ref = self._label("no reference", row, 3, colour=theme.MUTED)
+            no_ref.setToolTip("No published single-leg COP velocity reference for runners")
             self._label(
                 self._change_words(change, "balance_mean_velocity_cm_s", condition), row, 4
             )

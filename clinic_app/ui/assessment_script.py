@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -119,7 +120,7 @@ class ScriptedVisit:
                 QTest.keyClick(form.distance, Qt.Key.Key_Return)
             else:
                 before = len(proto.outcomes)
-                self.until(lambda p=proto, n=before: self._moved_on(p, n))
+                self.until(partial(self._moved_on, proto, before))
                 ended = proto.outcomes[before:]
                 if (
                     on_phase

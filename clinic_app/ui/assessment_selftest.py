@@ -9,6 +9,7 @@ page, and the verify step reads it back from the file and prints the numbers.
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
@@ -18,6 +19,10 @@ from clinic_app.ui.assessment_script import ScriptedVisit, simulated_patient
 from clinic_app.ui.selftest import SelftestFailure, SelftestState
 from drivers.registry import default_registry
 from drivers.simulated import ManualClock
+
+if TYPE_CHECKING:
+    from clinic_app.ui.assessment import AssessmentPage
+    from clinic_app.ui.assessment_results import ResultsPage
 
 CONDITIONS = ("eo_firm", "ec_firm")
 
@@ -40,7 +45,7 @@ def step_assessment(state: SelftestState) -> str:
     try:
         window.select_patient(patient_id)
         _check(window.show_page("assessment"), "the assessment page did not open")
-        page = window.page("assessment")
+        page = cast("AssessmentPage", window.page("assessment"))
         page.beep = False
         setup = page.setup
         setup.practice.setChecked(False)
@@ -59,10 +64,12 @@ def step_assessment(state: SelftestState) -> str:
                 device.close()
         window.demo_patient = None
     _check(window.current_page_key() == "results", "the results page was not shown")
-    results = window.page("results")
-    _check(results.interpretation is not None, "the results page shows no interpretation")
+    results = cast("ResultsPage", window.page("results"))
+    interpretation = results.interpretation
+    _check(interpretation is not None, "the results page shows no interpretation")
+    assert interpretation is not None
     state.values["assessment_session_id"] = session_id
-    verdicts = len(results.interpretation.verdicts)
+    verdicts = len(interpretation.verdicts)
     return (
         f"visit {session_id}: {visit.ticks} frames over {clock.now() - 100:.0f} simulated s, "
         f"results page with {verdicts} verdicts"

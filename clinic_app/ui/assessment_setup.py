@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -105,9 +105,9 @@ class SetupView(QWidget):
         layout.addWidget(self.message)
         layout.addStretch(1)
 
-    def _emit(self, signal: Signal) -> None:
+    def _emit(self, signal: SignalInstance) -> None:
         if self._resume_id is not None:
-            signal.emit(self._resume_id)  # type: ignore[attr-defined]
+            signal.emit(self._resume_id)
 
     def offer_resume(self, session_id: int | None, text: str = "") -> None:
         """Show (or hide, with None) the interrupted visit that can be resumed."""
