@@ -34,12 +34,12 @@ from clinic_app.analysis.balance import (
 )
 from clinic_app.analysis.norms import Norms, load_norms
 from clinic_app.protocols.events import (
-    CONDITION_WORDS,
     EventKind,
     LiveStatus,
     ProtocolEvent,
     TrialOutcome,
 )
+from clinic_app.protocols.status import balance_status
 
 SampleArray = npt.NDArray[np.void]
 
@@ -172,6 +172,16 @@ class BalanceProtocol:
     def t_start(self) -> float | None:
         """Start of the timed window of the trial in progress (s), None before it."""
         return self._t_start
+
+    @property
+    def last_sample_t(self) -> float:
+        """Time of the newest plate sample fed (s)."""
+        return self._last_t
+
+    @property
+    def countdown_from(self) -> float | None:
+        """When the countdown of the trial in progress began (s), None outside it."""
+        return self._countdown_from
 
     @property
     def body_weight_n(self) -> float | None:
@@ -375,76 +385,5 @@ class BalanceProtocol:
 
     # ------------------------------------------------------------------ display
     def status(self) -> LiveStatus:
-        """What the live screen shows now."""
-        s = self.settings
-        cond = CONDITION_WORDS.get(self.condition, self.condition)
-        if self.practice:
-            title = f"Balance · {self.side} · {cond} · practice"
-        else:
-            n = min(self.valid_done + 1, s.trials)
-            title = f"Balance · {self.side} · {cond} · trial {n} of {s.trials}"
-            if self.failed_done:
-                title += f" ({self.failed_done} failed)"
-        eyes = "close your eyes" if self.condition.startswith("ec") else "look at the mark"
-        load = "—" if not math.isfinite(self.fz_n) else f"{self.fz_n:.0f} N"
-        if self.phase == "ready":
-            return LiveStatus(
-                "ready",
-                title,
-                f"{s.planned_s:.0f} s",
-                "trial length",
-                f"Stand on your {self.side} leg on the plate,\nhands on hips.",
-                "Space: arm (the trial starts when the patient stands still)",
-            )
-        if self.phase == "waiting":
-            return LiveStatus(
-                "waiting",
-                title,
-                load,
-                "load on the plate",
-                f"Step on with your {self.side} foot.\nLift the other foot.",
-                "Waiting for one-leg stance · R: restart · Esc: stop",
-            )
-        if self.phase == "countdown":
-            left = COUNTDOWN_S - (self._last_t - (self._countdown_from or self._last_t))
-            return LiveStatus(
-                "countdown",
-                title,
-                f"{max(math.ceil(left), 1)}",
-                "get ready",
-                f"Hands on hips, {eyes}.\nStay as still as you can.",
-                "Countdown · R: restart · Esc: stop",
-                1.0 - max(left, 0.0) / COUNTDOWN_S,
-            )
-        if self.phase == "live":
-            elapsed = self._last_t - (self._t_start or self._last_t)
-            left = max(s.planned_s - elapsed, 0.0)
-            return LiveStatus(
-                "live",
-                title,
-                f"{left:.1f} s",
-                "time left",
-                f"{eyes.capitalize()}.\nStay still…",
-                "Timing · R: restart · Esc: stop",
-                min(elapsed / s.planned_s, 1.0),
-            )
-        if self.phase == "rest":
-            last = self.outcomes[-1] if self.outcomes else None
-            said = "Well done!" if last and last.status == "valid" else "That's fine."
-            hint = f"Last trial: {self.failure_text}" if self.failure_text else "Last trial valid"
-            return LiveStatus(
-                "rest",
-                title,
-                load,
-                "load on the plate",
-                f"{said} Step off and rest.\nThe next trial starts when you step on.",
-                hint + " · the next trial arms when the plate is empty",
-            )
-        return LiveStatus(
-            "done",
-            f"Balance · {self.side} · {cond} · done",
-            load,
-            "load on the plate",
-            "Done. Step off the plate.",
-            "Space: next test",
-        )
+        """What the live screen shows now (see :mod:`clinic_app.protocols.status`)."""
+        return balance_status(self)

@@ -23,10 +23,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from clinic_app.analysis.heel_lift import HeelLiftDetector, HeelLiftSettings
-from clinic_app.analysis.lunge import HoldDetector, HoldSettings, check_pain, parse_distance_cm
+from clinic_app.analysis.heel_lift import HeelLiftDetector, HeelLiftSettings, HeelLiftState
+from clinic_app.analysis.lunge import (
+    HoldDetector,
+    HoldSettings,
+    HoldState,
+    check_pain,
+    parse_distance_cm,
+)
 from clinic_app.analysis.norms import Norms, load_norms
 from clinic_app.protocols.events import EventKind, LiveStatus, ProtocolEvent, TrialOutcome
+from clinic_app.protocols.status import lunge_status
 
 SampleArray = npt.NDArray[np.void]
 
@@ -142,6 +149,26 @@ class LungeProtocol:
     def in_trial(self) -> bool:
         """True between arm and the trial's outcome."""
         return self.phase in ("live", "entry")
+
+    @property
+    def hold_state(self) -> HoldState:
+        """The hold detector's state (still time, progress, current hold)."""
+        return self._hold.state
+
+    @property
+    def heel_state(self) -> HeelLiftState:
+        """The heel-lift detector's state."""
+        return self._heel.state
+
+    @property
+    def recent_angles(self) -> list[tuple[float, float]]:
+        """The last second of (time s, angle deg) samples of the trial in progress."""
+        return list(self._recent)
+
+    @property
+    def capture_info(self) -> _Capture | None:
+        """The captured angle of the trial in progress (None before the capture)."""
+        return self._capture
 
     @property
     def heel_checked(self) -> bool:
@@ -349,60 +376,5 @@ class LungeProtocol:
 
     # ------------------------------------------------------------------ display
     def status(self) -> LiveStatus:
-        """What the live screen shows now."""
-        s = self.settings
-        side = self.side
-        if self.practice:
-            title = f"Lunge · {side} · practice {self.practice_done + 1} of {s.practice_trials}"
-        else:
-            n = min(self.valid_done + 1, s.measured_trials)
-            title = f"Lunge · {side} · trial {n} of {s.measured_trials}"
-        angle = "—" if not math.isfinite(self.angle_deg) else f"{self.angle_deg:.1f}°"
-        hold = self._hold.state
-        if self.phase == "ready":
-            return LiveStatus(
-                "ready",
-                title,
-                angle,
-                "tibial angle",
-                f"Put your {side} foot on the plate, toes to the tape.\n"
-                "Lunge your knee towards the wall, heel down.",
-                "Space: start the trial · N: next test",
-            )
-        if self.phase == "live":
-            band = None
-            if hold.still_s > 0 and self._recent:
-                mid = float(np.mean([a for _, a in list(self._recent)[-20:]]))
-                band = (mid - s.hold.tolerance_deg, mid + s.hold.tolerance_deg)
-            heel = "" if self._plate_seen else "  (no load on the plate yet: heel not checked)"
-            return LiveStatus(
-                "live",
-                title,
-                angle,
-                "tibial angle",
-                "Knee to the wall, heel down.\nHold still…",
-                "Space: capture now · R: repeat · Esc: stop" + heel,
-                hold.progress,
-                band,
-            )
-        if self.phase == "entry":
-            c = self._capture
-            shown = f"{c.angle_deg:.1f}°" if c else angle
-            heel = " · HEEL LIFTED: trial will be invalid" if self._heel.state.lifted else ""
-            return LiveStatus(
-                "entry",
-                title,
-                shown,
-                "captured angle",
-                "Well done. Stand up and relax.",
-                "Type the knee-to-wall distance and pain, then Enter · R: repeat" + heel,
-                1.0,
-            )
-        return LiveStatus(
-            "done",
-            f"Lunge · {side} · done",
-            angle,
-            "tibial angle",
-            "Done on this side. Thank you!",
-            "Space: next test",
-        )
+        """What the live screen shows now (see :mod:`clinic_app.protocols.status`)."""
+        return lunge_status(self)
