@@ -26,23 +26,25 @@ Samples
 Tibial inclination (``tibia_deg``) - decision
     The lunge test needs the angle of the tibia from vertical (devices.md §1.10). It is
     computed from the *gravity vector* of the 0x51 acceleration frame of the same output
-    cycle (the device sends a cycle's types in ascending order, so that is the frame just
-    before the 0x53 one, 0x52 frames aside; after a lost frame there is none) when that
-    frame is accepted and quasi-static (|a| within ``static_band_g`` of 1 g), as the angle
-    between the mounting axis (parameter, default ``"x"``) and vertical (:mod:`.tilt`),
-    provided it agrees within ``accel_agreement_deg`` with the tilt of the fused angles
-    (two independent frames cross-check each other, so one corrupted frame cannot move
-    the reading). Why: the WBLT is read at a held end position, where the accelerometer
-    measures gravity alone; that angle does not depend on the Euler order, on yaw, on the
-    magnetometer (the 9-axis fusion is disturbed near metal) or on gimbal effects, which
-    hit exactly this mounting because a vertical sensor axis sits at a pitch near ±90°.
-    While the leg moves (|a| off 1 g), when the two disagree, or when 0x51 output is
-    disabled, the gravity direction is rebuilt from the fused roll and pitch of the 0x53
-    frame instead (same formula, yaw-free). Vendors describe the roll/pitch signs
-    differently; the other sign convention mirrors the tilt of an x or y axis to
-    180° − tilt, so the codec learns the device's convention from quasi-static frames
-    where the accelerometer agrees with one of the two, and keeps using it for the
-    fallback. ``tibia_source="euler"`` always uses the fused angles (right-hand signs).
+    cycle (the device sends a cycle's types back to back in ascending order, so that is the
+    frame just before the 0x53 one or the one before a single 0x52 frame, touching it in the
+    byte stream; after dropped bytes or a lost frame there is none, see
+    :mod:`.witmotion_cycle`) when that frame is accepted and quasi-static (|a| within
+    ``static_band_g`` of 1 g), as the angle between the mounting axis (parameter, default
+    ``"x"``) and vertical (:mod:`.tilt`), provided it agrees within ``accel_agreement_deg``
+    with the tilt of the fused angles (two independent frames cross-check each other, so one
+    corrupted frame cannot move the reading). Why: the WBLT is read at a held end position,
+    where the accelerometer measures gravity alone; that angle does not depend on the Euler
+    order, on yaw, on the magnetometer (the 9-axis fusion is disturbed near metal) or on
+    gimbal effects, which hit exactly this mounting because a vertical sensor axis sits at a
+    pitch near ±90°. While the leg moves (|a| off 1 g), when the two disagree, when 0x51
+    output is disabled or when the cycle's 0x51 frame is missing, the gravity direction is
+    rebuilt from the fused roll and pitch of the 0x53 frame instead (same formula,
+    yaw-free). Vendors describe the roll/pitch signs differently; the other sign convention
+    mirrors the tilt of an x or y axis to 180° − tilt, so the codec learns the device's
+    convention from quasi-static frames where the accelerometer agrees with one of the two,
+    and keeps using it for the fallback. ``tibia_source="euler"`` always uses the fused
+    angles (right-hand signs).
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ from drivers.codecs.framing import gather_rows, select_greedy, visited
 from drivers.codecs.plausibility import ContinuityTrack
 from drivers.codecs.tilt import axis_vector, gravity_from_euler, tilt_from_vertical
 from drivers.codecs.witmotion_batch import WitBatch
+from drivers.codecs.witmotion_cycle import CyclePairing
 from drivers.codecs.witmotion_decode import *  # noqa: F403  (re-export the decoders)
 from drivers.codecs.witmotion_wire import *  # noqa: F403  (re-export the wire API)
 
@@ -69,7 +72,6 @@ _TEMPERATURE_TYPES = np.zeros(256, dtype=np.bool_)
 _TEMPERATURE_TYPES[[wire.ACC, wire.GYRO, wire.MAG]] = True
 _SINGLE_CHECKS: Final = ((wire.TIME, checks.time_ok), (wire.QUATERNION, checks.quaternion_ok))
 
-FloatRows = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 Words = npt.NDArray[np.int16]
 
@@ -151,7 +153,7 @@ class WitMotionCodec:
         self._temperature = ContinuityTrack(checks.temperature_step, lock_count, relock_after)
         self._angle = ContinuityTrack(angle_step, lock_count, relock_after)
         self._residual = b""
-        self._open_acc: FloatRows | None = None
+        self._cycle = CyclePairing()
         self._euler_flipped = False
         self.frames = self.dropped_bytes = self.checksum_failures = 0
         self.implausible = self.unconfirmed = 0
@@ -167,7 +169,7 @@ class WitMotionCodec:
         self._residual = b""
         self._temperature.reset()
         self._angle.reset()
-        self._open_acc = None
+        self._cycle.reset()
 
     def feed(self, data: bytes, t_host_s: float = math.nan) -> WitBatch:
         """Decode the bytes read from the transport.
@@ -190,25 +192,30 @@ class WitMotionCodec:
                 np.concatenate([p.words for p in parts]),
             )
         buf = np.frombuffer(self._residual + bytes(data), dtype=np.uint8)
-        rows, stop = self._frame(buf)
+        rows, starts, stop = self._frame(buf)
         self._residual = buf[stop:].tobytes()
         count = len(rows)
         if count == 0:
+            self._cycle.shift(stop)
             return WitBatch()
         types = rows[:, 1]
         words: Words = np.ascontiguousarray(rows[:, 2:10]).view("<i2")
         self.frames += count
         rejected = self._implausible(types, words)
-        samples = self._samples(types, words, rejected, t_host_s)
+        samples = self._samples(types, words, starts, rejected, t_host_s)
+        self._cycle.carry(types, starts, words, rejected, stop)
         if rejected is not None:
             types, words = types[~rejected], words[~rejected]
         return WitBatch(samples, types, words)
 
     # ------------------------------------------------------------ framing
-    def _frame(self, buf: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.uint8], int]:
+    def _frame(
+        self, buf: npt.NDArray[np.uint8]
+    ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.intp], int]:
+        """Rows ``(n, 11)`` and start offsets of the frames taken, and the bytes consumed."""
         size = len(buf)
         if size < wire.FRAME_LEN:
-            return np.zeros((0, wire.FRAME_LEN), dtype=np.uint8), 0
+            return np.zeros((0, wire.FRAME_LEN), dtype=np.uint8), np.zeros(0, np.intp), 0
         limit = size - wire.FRAME_LEN + 1
         heads = np.flatnonzero(buf[:limit] == wire.HEADER)
         heads = heads[self._type_ok[buf[heads + 1]]]
@@ -226,7 +233,7 @@ class WitMotionCodec:
             bad = heads[~good]
             self.checksum_failures += int(np.count_nonzero(visited(bad, starts, ends)))
         self.dropped_bytes += stop - wire.FRAME_LEN * len(starts)
-        return rows, stop
+        return rows, starts, stop
 
     # ------------------------------------------------------------ plausibility
     def _max_angle_step(self) -> float:
@@ -283,6 +290,7 @@ class WitMotionCodec:
         self,
         types: npt.NDArray[np.uint8],
         words: Words,
+        starts: npt.NDArray[np.intp],
         rejected: BoolArray | None,
         t_host_s: float,
     ) -> SampleArray:
@@ -292,18 +300,6 @@ class WitMotionCodec:
             is_angle &= ~rejected
         angle_pos = np.flatnonzero(is_angle)
         count = len(angle_pos)
-        pair_from: npt.NDArray[np.intp] | None = None
-        if self.tibia_source == "accel":
-            # The frame before an angle frame, gyro frames aside: the 0x51 of the same output
-            # cycle (the device sends types in ascending order), unless a frame was lost.
-            blocking = np.flatnonzero(types != wire.GYRO)
-            if count:
-                pair_from = blocking[np.searchsorted(blocking, angle_pos) - 1]
-            carried = self._open_acc
-            if len(blocking):
-                last = int(blocking[-1])
-                fine = types[last] == wire.ACC and (rejected is None or not rejected[last])
-                self._open_acc = words[last, :3].astype(np.float64) if fine else None
         if count == 0:
             return np.zeros(0, dtype=INCLINOMETER_DTYPE)
         angles = wire.words_scaled(words[is_angle], wire.ANGLE_RANGE_DEG)
@@ -315,16 +311,9 @@ class WitMotionCodec:
             tibia = tilt_from_vertical(up, self.mounting_axis)
         if self._euler_flipped:
             tibia = 180.0 - tibia
-        if pair_from is not None:
-            first = pair_from[0] >= angle_pos[0]  # nothing before it in this batch: carried
-            use = types[pair_from] == wire.ACC
-            if rejected is not None:
-                use &= ~rejected[pair_from]
-            pair = words[pair_from, :3].astype(np.float64)
-            if first:
-                use[0] = carried is not None
-                if carried is not None:
-                    pair[0] = carried
+        if self.tibia_source == "accel":
+            use, counts = self._cycle.pair(types, starts, words, rejected, angle_pos)
+            pair = counts.astype(np.float64)
             squared = np.einsum("ij,ij->i", pair, pair)
             use &= (squared >= self._static_sq[0]) & (squared <= self._static_sq[1])
             from_gravity = tilt_from_vertical(pair, self.mounting_axis)
@@ -353,5 +342,5 @@ class WitMotionCodec:
 def decode_frames(data: bytes) -> npt.NDArray[np.void]:
     """Checksum-valid frames found in ``data`` by the framing rule alone (no plausibility
     checks, no state): for probing a port and for test vectors."""
-    rows, _ = WitMotionCodec()._frame(np.frombuffer(data, dtype=np.uint8))
+    rows, _, _ = WitMotionCodec()._frame(np.frombuffer(data, dtype=np.uint8))
     return wire.frames_array(rows[:, 1], np.ascontiguousarray(rows[:, 2:10]).view("<i2"))

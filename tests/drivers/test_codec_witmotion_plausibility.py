@@ -127,11 +127,6 @@ def test_the_other_pitch_sign_convention_is_learnt_from_the_accelerometer() -> N
     np.testing.assert_allclose(later["tibia_deg"], tibia[-5:], atol=0.01)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known codec bug: when the 0x53, 0x54 and next 0x51 frames are all lost, the next "
-    "0x53 is paired with the previous cycle's 0x51 (pairing ignores the dropped bytes)",
-)
 def test_a_lost_cycle_never_pairs_an_angle_with_the_previous_accelerometer_frame() -> None:
     # Found by test_injected_noise_never_reaches_a_sample (hypothesis), pinned here.
     stream = with_insertions(CLEAN, [(155, b"_"), (166, b"_"), (177, b"_")])
