@@ -82,12 +82,17 @@ class ResultsPage(QWidget):
         self.plan_button = QPushButton("Plan…")
         self.report_button = QPushButton("Report…")
         self.new_button = QPushButton("New assessment")
+        self.resume_button = QPushButton("Resume this visit…")
+        self.resume_button.setToolTip("The visit was interrupted: continue its tests")
+        self.resume_button.setProperty("primary", True)
+        self.resume_button.hide()
+        self.resume_button.clicked.connect(lambda: self.host.show_page("assessment"))
         self.plan_button.clicked.connect(lambda: self.host.show_page("plan"))
         self.report_button.clicked.connect(lambda: self.host.show_page("report"))
         self.new_button.clicked.connect(lambda: self.host.show_page("assessment"))
         top = QHBoxLayout()
         top.addWidget(self.heading, 1)
-        for button in (self.new_button, self.plan_button, self.report_button):
+        for button in (self.resume_button, self.new_button, self.plan_button, self.report_button):
             top.addWidget(button)
         self.body = QWidget()
         self.grid = QGridLayout(self.body)
@@ -107,6 +112,7 @@ class ResultsPage(QWidget):
     def show_patient(self, patient_id: int | None) -> None:
         """Show the host's current visit of ``patient_id`` (or the latest with results)."""
         self._clear()
+        self.resume_button.hide()
         if patient_id is None:
             self.heading.setText("Results — pick a patient first")
             return
@@ -128,7 +134,10 @@ class ResultsPage(QWidget):
             current, before, involved_side=patient.involved_side, norms=clinic_norms(self.db)
         )
         when = format_date(visit.session.started_at)
-        self.heading.setText(f"Results — {patient.full_name} · {when}")
+        interrupted = visit.session.status == "in_progress"
+        note = " (interrupted visit: results so far)" if interrupted else ""
+        self.heading.setText(f"Results — {patient.full_name} · {when}{note}")
+        self.resume_button.setVisible(interrupted)
         self._fill(self.interpretation, previous.session.started_at if previous else None)
 
     # ------------------------------------------------------------------ drawing

@@ -159,6 +159,10 @@ def test_an_interrupted_visit_is_offered_and_resumed(make_window: Any, db: Datab
     )
     cut = db.begin_trial(run.session_id, "lunge", "left", None, 2)  # the crash
     window = make_window()
+    window.select_patient(patient_id)
+    assert window.open_session(run.session_id)  # double-click on the unfinished visit
+    results = window.page("results")
+    assert results.resume_button.isVisible() and "interrupted" in results.heading.text()
     assert window.recovery_bar.isVisible()
     assert "interrupted" in window.recovery_bar.message.text()
     window.select_patient(patient_id)
