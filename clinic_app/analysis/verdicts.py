@@ -13,6 +13,10 @@ from typing import Literal
 from clinic_app.analysis.norms import NormEntry
 
 Level = Literal["green", "amber", "red", "grey"]
+
+LEVEL_WORDS: dict[str, str] = {"green": "OK", "amber": "Flag", "red": "Concern", "grey": "Info"}
+"""The word printed beside each traffic-light colour, the same in the app and in every PDF
+(a colour is never shown without its word)."""
 """Traffic light: green = within/better, amber = flag/below typical, red = restricted or
 real worsening, grey = not judged (no reference, not comparable, not enough data)."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -110,14 +109,10 @@ def _write(fmt: str, out_dir: Path, stem: str, bundles: list[Any], pseudo: Any) 
         return [path]
     if fmt == "fhir":
         from clinic_app.exchange.fhir import patient_bundle
+        from clinic_app.exchange.json_format import write_json
 
         path = out_dir / f"{stem}-fhir.json"
-        tmp = path.with_name(path.name + ".part")
-        tmp.write_text(
-            json.dumps(patient_bundle(bundles, pseudo), ensure_ascii=False, indent=1),
-            encoding="utf-8",
-        )
-        tmp.replace(path)
+        write_json(patient_bundle(bundles, pseudo), path)
         return [path]
     from clinic_app.exchange.raw import write_raw_recordings
 

@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from clinic_app.exchange.collect import PatientBundle
 from clinic_app.exchange.deidentify import Pseudonymizer
+from clinic_app.exchange.files import write_text_atomic
 
 IDENTITY_COLUMNS = (
     "patient_id",
@@ -152,9 +153,8 @@ def _id(pseudonymizer: Pseudonymizer | None, kind: str, record_id: int) -> str |
 
 
 def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
-    tmp = path.with_name(path.name + ".part")
-    with tmp.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-    tmp.replace(path)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    write_text_atomic(path, buffer.getvalue())

@@ -48,6 +48,7 @@ import numpy.typing as npt
 from clinic_app import __version__
 from clinic_app.exchange.collect import PatientBundle
 from clinic_app.exchange.deidentify import DROPPED_PATIENT_FIELDS, Pseudonymizer
+from clinic_app.exchange.files import write_text_atomic
 from clinic_app.storage import PATIENT_FIELDS, Database, PatientInput
 
 FORMAT_NAME = "dorsilab-export"
@@ -78,9 +79,7 @@ def export_document(
 
 def write_json(document: dict[str, Any], path: Path) -> None:
     """Write ``document`` atomically (temporary file, then rename)."""
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, json.dumps(document, ensure_ascii=False, indent=1))
 
 
 def _patient(bundle: PatientBundle, pseudo: Pseudonymizer | None) -> dict[str, Any]:

@@ -25,6 +25,7 @@ import numpy.typing as npt
 from clinic_app.exchange.collect import PatientBundle, SessionBundle, TrialBundle
 from clinic_app.exchange.csv_format import recording_csv_text
 from clinic_app.exchange.deidentify import Pseudonymizer
+from clinic_app.exchange.files import write_text_atomic
 
 
 def write_raw_recordings(
@@ -41,7 +42,7 @@ def write_raw_recordings(
                 session_dir.mkdir(parents=True, exist_ok=True)
                 stem = _trial_stem(item, device, pseudonymizer)
                 csv_path = session_dir / f"{stem}.csv"
-                _atomic_write_text(csv_path, recording_csv_text(samples))
+                write_text_atomic(csv_path, recording_csv_text(samples))
                 written.append(csv_path)
                 if device == "plate" and len(samples) >= 2:
                     c3d_path = session_dir / f"{stem}.c3d"
@@ -105,9 +106,3 @@ def _trial_stem(item: TrialBundle, device: str, pseudo: Pseudonymizer | None) ->
         parts.append(trial.condition)
     parts.append(device)
     return "-".join(parts)
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)

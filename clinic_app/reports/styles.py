@@ -14,6 +14,7 @@ from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 
+from clinic_app.analysis.verdicts import LEVEL_WORDS
 from clinic_app.reports.fonts import FONT, FONT_BOLD, register_fonts
 
 LEFT = colors.HexColor("#0072B2")
@@ -29,7 +30,7 @@ VERDICT_COLOURS = {
     "red": colors.HexColor("#C62828"),
     "grey": colors.HexColor("#7A7A7A"),
 }
-VERDICT_WORDS = {"green": "OK", "amber": "Flag", "red": "Concern", "grey": "Info"}
+VERDICT_WORDS = LEVEL_WORDS
 INK = colors.HexColor("#1F2933")
 MUTED = colors.HexColor("#5F6B75")
 RULE = colors.HexColor("#C9D1D9")

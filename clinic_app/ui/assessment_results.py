@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from clinic_app.analysis.session import SessionInterpretation, interpret_session
 from clinic_app.analysis.summary import SessionSummary, summarize_session
-from clinic_app.analysis.verdicts import Verdict
+from clinic_app.analysis.verdicts import LEVEL_WORDS, Verdict
 from clinic_app.protocols.events import CONDITION_WORDS
 from clinic_app.reports.source import clinic_norms, latest_session_with_results
 from clinic_app.ui import theme
@@ -37,10 +37,13 @@ from clinic_app.ui.patient_page import format_date
 log = logging.getLogger(__name__)
 
 LEVELS = {
-    "green": (theme.GOOD, "OK"),
-    "amber": (theme.CAUTION, "Flag"),
-    "red": (theme.BAD, "Concern"),
-    "grey": (theme.MUTED, "Not judged"),
+    level: (colour, LEVEL_WORDS[level])
+    for level, colour in (
+        ("green", theme.GOOD),
+        ("amber", theme.CAUTION),
+        ("red", theme.BAD),
+        ("grey", theme.MUTED),
+    )
 }
 """Traffic light → (colour, word shown beside it)."""
 

@@ -10,10 +10,10 @@ from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QCheckBox, QGroupBox, QListWidget, QVBoxLayout, QWidget
 
+from clinic_app.analysis.verdicts import LEVEL_WORDS
 from clinic_app.plan import Library, Plan
 from clinic_app.ui import theme
 
-LEVEL_WORDS = {"green": "OK", "amber": "Flag", "red": "Concern", "grey": "Info"}
 LEVEL_COLOURS = {
     "green": theme.GOOD,
     "amber": theme.CAUTION,
