@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -55,48 +56,47 @@ def _snapshot(db: Database, patient_id: int) -> dict[str, object]:
     return {"patient": patient, "sessions": sessions}
 
 
-def test_export_then_import_into_empty_database_loses_nothing(
-    clinic_db: tuple[Database, int], tmp_path: Path
-) -> None:
+@pytest.fixture()
+def exported(clinic_db: tuple[Database, int], tmp_path: Path) -> Path:
+    """The fixture patient exported to a JSON file."""
     db, patient_id = clinic_db
     path = tmp_path / "export.json"
     write_json(export_document([collect_patient(db, patient_id)]), path)
+    return path
 
-    other = Database.open(tmp_path / "other.sqlite3")
-    try:
-        summary = import_document(other, read_document(path))
-        assert (summary.patients_created, summary.sessions_imported) == (1, 2)
-        assert summary.trials_imported == 2 * (6 + 4)
-        new_id = other.search_patients("Núñez")[0].id
-        assert _snapshot(other, new_id) == _snapshot(db, patient_id)
-        assert any(e.action == "import" for e in other.audit_entries("database"))
-        # Importing the same file again adds nothing.
-        again = import_document(other, read_document(path))
-        assert (again.patients_matched, again.sessions_imported, again.sessions_skipped) == (
-            1,
-            0,
-            2,
-        )
-    finally:
-        other.close()
+
+@pytest.fixture()
+def other_db(tmp_path: Path) -> Iterator[Database]:
+    """A second, empty database to import into."""
+    with Database.open(tmp_path / "other.sqlite3") as database:
+        yield database
+
+
+def test_export_then_import_into_empty_database_loses_nothing(
+    clinic_db: tuple[Database, int], exported: Path, other_db: Database
+) -> None:
+    db, patient_id = clinic_db
+    summary = import_document(other_db, read_document(exported))
+    assert (summary.patients_created, summary.sessions_imported) == (1, 2)
+    assert summary.trials_imported == 2 * (6 + 4)
+    new_id = other_db.search_patients("Núñez")[0].id
+    assert _snapshot(other_db, new_id) == _snapshot(db, patient_id)
+    assert any(e.action == "import" for e in other_db.audit_entries("database"))
+    # Importing the same file again adds nothing.
+    again = import_document(other_db, read_document(exported))
+    assert (again.patients_matched, again.sessions_imported, again.sessions_skipped) == (1, 0, 2)
 
 
 def test_recordings_survive_bit_for_bit_including_nan(
-    clinic_db: tuple[Database, int], tmp_path: Path
+    clinic_db: tuple[Database, int], exported: Path, other_db: Database
 ) -> None:
     db, patient_id = clinic_db
-    path = tmp_path / "export.json"
-    write_json(export_document([collect_patient(db, patient_id)]), path)
-    other = Database.open(tmp_path / "other.sqlite3")
-    try:
-        import_document(other, read_document(path))
-        new_id = other.search_patients("Zoë")[0].id
-        original = collect_patient(db, patient_id).sessions[0].trials[3].recordings["plate"]
-        copy = collect_patient(other, new_id).sessions[0].trials[3].recordings["plate"]
-        assert np.isnan(copy["cop_x_mm"][:3]).all()
-        assert copy.tobytes() == original.tobytes()
-    finally:
-        other.close()
+    import_document(other_db, read_document(exported))
+    new_id = other_db.search_patients("Zoë")[0].id
+    original = collect_patient(db, patient_id).sessions[0].trials[3].recordings["plate"]
+    copy = collect_patient(other_db, new_id).sessions[0].trials[3].recordings["plate"]
+    assert np.isnan(copy["cop_x_mm"][:3]).all()
+    assert copy.tobytes() == original.tobytes()
 
 
 def test_deidentified_export_holds_no_identifying_text(
@@ -137,25 +137,16 @@ def test_bad_files_are_refused_in_words(tmp_path: Path, content: str, message: s
         read_document(path)
 
 
-def test_a_conflicting_record_number_imports_nothing(
-    clinic_db: tuple[Database, int], tmp_path: Path
-) -> None:
-    db, patient_id = clinic_db
-    path = tmp_path / "export.json"
-    write_json(export_document([collect_patient(db, patient_id)]), path)
-    other = Database.open(tmp_path / "other.sqlite3")
-    try:
-        other.create_patient(
-            {
-                "first_name": "Someone",
-                "last_name": "Else",
-                "birth_date": "1980-01-01",
-                "record_number": "MRN-0042",
-            }
-        )
-        with pytest.raises(ImportFormatError, match="record number"):
-            import_document(other, read_document(path))
-        assert other.count_patients() == 1
-        assert other.list_sessions(other.search_patients("Else")[0].id) == []
-    finally:
-        other.close()
+def test_a_conflicting_record_number_imports_nothing(exported: Path, other_db: Database) -> None:
+    other_db.create_patient(
+        {
+            "first_name": "Someone",
+            "last_name": "Else",
+            "birth_date": "1980-01-01",
+            "record_number": "MRN-0042",
+        }
+    )
+    with pytest.raises(ImportFormatError, match="record number"):
+        import_document(other_db, read_document(exported))
+    assert other_db.count_patients() == 1
+    assert other_db.list_sessions(other_db.search_patients("Else")[0].id) == []
