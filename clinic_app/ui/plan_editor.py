@@ -20,9 +20,10 @@ from typing import Any
 
 from PySide6.QtWidgets import QLabel, QMessageBox, QVBoxLayout, QWidget
 
+from clinic_app.analysis.verdicts import LEVEL_WORDS
 from clinic_app.errors import UserError
 from clinic_app.reports.source import latest_session_with_results
-from clinic_app.ui.plan_editor_review import LEVEL_COLOURS, LEVEL_WORDS
+from clinic_app.ui.plan_editor_review import LEVEL_COLOURS
 from clinic_app.ui.plan_editor_widget import PlanEditor
 
 __all__ = ["LEVEL_COLOURS", "LEVEL_WORDS", "PlanEditor", "PlanEditorPage"]
