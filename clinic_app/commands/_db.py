@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 from clinic_app.commands import AppContext
 from clinic_app.errors import UserError
-from clinic_app.storage import Database, NotFoundError, Patient, StorageError
+
+if TYPE_CHECKING:
+    # Imported when a command runs, not when the parser is built: every sub-command module
+    # is imported to build the parser, and storage pulls in numpy and sqlite-utils.
+    from clinic_app.storage import Database, Patient
 
 
 def open_database(ctx: AppContext) -> Database:
@@ -20,6 +25,8 @@ def open_database(ctx: AppContext) -> Database:
     UserError
         If the database is missing, damaged or not a database, said in words.
     """
+    from clinic_app.storage import Database, StorageError
+
     if not ctx.demo and not ctx.db_path.exists():
         raise UserError(
             f"there is no DorsiLab database at {ctx.db_path} (start the app once, or give --db)"
@@ -36,6 +43,8 @@ def open_database(ctx: AppContext) -> Database:
 
 def require_patient(db: Database, patient_id: int) -> Patient:
     """The patient with this id, or a UserError naming the id."""
+    from clinic_app.storage import NotFoundError
+
     try:
         return db.get_patient(patient_id)
     except NotFoundError as exc:
