@@ -1,29 +1,50 @@
 """Live plots of the assessment: tibial angle, stabilogram with its 95 % ellipse, Fz.
 
-Performance rules (DESIGN.md, 1 kHz with a 30 s window at 60 frames/s): every curve is
-created once and updated with ``setData`` on *views* of preallocated arrays
-(:class:`RollingSeries` keeps each window contiguous without copying), time plots use
-``setDownsampling(mode="peak")`` and ``setClipToView(True)``, and nothing is redrawn when
-no sample arrived. Left and right use the theme's two colour-blind-safe hues.
+Performance rules (DESIGN.md, 1 kHz with a 30 s window at 60 frames/s, ≤ 25 % of a core):
+
+- every curve is a bare ``PlotCurveItem`` created once and updated with ``setData`` (a
+  ``PlotDataItem`` re-scans the whole window for its bounds and downsampling each frame);
+- time plots draw a min/max envelope reduced once as the samples arrive
+  (:class:`~clinic_app.ui.peak_envelope.PeakEnvelope`, about :data:`TRACE_BINS` bins per
+  window), the stabilogram a decimated path: a frame draws about two thousand points, not
+  thirty thousand, and a one-sample spike still shows;
+- traces use a one-pixel pen: Qt strokes wider lines segment by segment, which doubled the
+  cost of a frame; the big numbers, not the trace width, are what reads from two metres;
+- the axes move in steps (:data:`SCROLL_STEP_S`), and nothing is redrawn when no sample
+  arrived.
+
+Left and right use the theme's two colour-blind-safe hues.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QGraphicsView
 
 from clinic_app.analysis.sway import prediction_ellipse_q
 from clinic_app.ui import theme
+from clinic_app.ui.peak_envelope import PeakEnvelope
 
 FloatArray = npt.NDArray[np.float64]
 
 WINDOW_S = 30.0
 """Time span shown by the time plots (s)."""
+
+TRACE_BINS = 750
+"""Min/max bins per :data:`WINDOW_S` (40 ms each): two points per bin, about two per
+pixel column of a full-width plot on a 1920-pixel screen."""
+
+EDGE_PADDING = 0.03
+"""Share of a time plot's range left empty on each side, so that the window's start, its
+newest sample and zero load are drawn clear of the edge band :class:`_Trace` leaves out
+of its repaint region."""
+
+TRACE_PEN_PX = 1
+"""Width of the live traces (px); see the module docstring."""
 
 SCROLL_STEP_S = 5.0
 """The time axis jumps by this much when the trace reaches its right edge, instead of
@@ -38,57 +59,34 @@ def side_colour(side: str) -> str:
     return theme.LEFT if side == "left" else theme.RIGHT
 
 
-class RollingSeries:
-    """A fixed window of (t, y) samples kept contiguous for zero-copy plotting.
+class _Trace(pg.PlotCurveItem):  # type: ignore[misc]
+    """A curve whose repaint region stays 4 px inside its view.
 
-    Each sample is written twice (at ``i`` and ``i + capacity``), so the last ``capacity``
-    samples are always the slice ``[head, head + capacity)``: no copy, no reallocation.
+    The view box clips what a curve paints, but Qt marks the curve's whole bounding rect
+    dirty on every ``setData``, rounded out to whole pixels. A trace touching the left edge
+    (the start of the window), the bottom (no load on the plate) or beyond (an off-scale
+    value) therefore touched the axis beside the view, which repainted with it every frame
+    (a third of a frame's cost); Qt also widens the region by 1 px when it looks for the
+    items to repaint. The 4 px band left out only changes when the view moves,
+    and then the whole plot is repainted anyway.
     """
 
-    def __init__(self, capacity: int) -> None:
-        self.capacity = int(capacity)
-        self._t = np.zeros(2 * self.capacity)
-        self._y = np.zeros(2 * self.capacity)
-        self._head = 0
-        self.count = 0
+    MARGIN_PX = 4.0
 
-    def clear(self) -> None:
-        """Forget every sample."""
-        self._head = 0
-        self.count = 0
+    def boundingRect(self) -> QRectF:
+        rect: QRectF = super().boundingRect()
+        view = self.getViewBox()
+        if view is None:
+            return rect
+        px, py = view.viewPixelSize()
+        inner = view.viewRect().adjusted(
+            self.MARGIN_PX * px, self.MARGIN_PX * py, -self.MARGIN_PX * px, -self.MARGIN_PX * py
+        )
+        return rect.intersected(inner)
 
-    def extend(self, t: npt.ArrayLike, y: npt.ArrayLike) -> None:
-        """Append samples (older ones fall out of the window)."""
-        t = np.asarray(t, dtype=np.float64)[-self.capacity :]
-        y = np.asarray(y, dtype=np.float64)[-self.capacity :]
-        n = len(t)
-        if n == 0:
-            return
-        cap = self.capacity
-        pos = (self._head + min(self.count, cap)) % cap
-        first = min(n, cap - pos)
-        for buf, v in ((self._t, t), (self._y, y)):
-            buf[pos : pos + first] = v[:first]
-            buf[pos + cap : pos + cap + first] = v[:first]
-            if n > first:
-                buf[: n - first] = v[first:]
-                buf[cap : cap + n - first] = v[first:]
-        total = min(self.count, cap) + n
-        if total > cap:
-            self._head = (self._head + total - cap) % cap
-        self.count = min(total, cap)
 
-    def view(self) -> tuple[FloatArray, FloatArray]:
-        """The window's (t, y) as views (valid until the next :meth:`extend`)."""
-        h, n = self._head, self.count
-        return self._t[h : h + n], self._y[h : h + n]
-
-    @property
-    def last_t(self) -> float:
-        """Time of the newest sample (NaN when empty)."""
-        if not self.count:
-            return math.nan
-        return float(self._t[self._head + self.count - 1])
+def _trace(colour: str) -> pg.PlotCurveItem:
+    return _Trace(pen=pg.mkPen(colour, width=TRACE_PEN_PX), skipFiniteCheck=True)
 
 
 def _plot(title: str, left: str, bottom: str) -> pg.PlotWidget:
@@ -101,10 +99,16 @@ def _plot(title: str, left: str, bottom: str) -> pg.PlotWidget:
     item.setMenuEnabled(False)
     item.hideButtons()
     widget.setMouseEnabled(x=False, y=False)
+    # Lines are drawn without antialiasing, so the 2 px Qt adds around every repainted
+    # region is not needed; with it, each trace update also repainted the axis beside it.
+    widget.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing, True)
     font = QFont()
     font.setPointSizeF(theme.SMALL_PT)
     for axis in ("left", "bottom"):
         item.getAxis(axis).setTickFont(font)
+        # Ticks point outwards: inward ticks put the axis's bounding rect 5 px inside the
+        # view, so every repaint of a trace near that edge repainted the axis too.
+        item.getAxis(axis).setStyle(tickLength=6)
     return widget
 
 
@@ -120,26 +124,29 @@ class TimePlot:
 
     def __init__(self, title: str, units: str, rate_hz: float) -> None:
         self.widget = _plot(title, units, "time (s)")
-        self.series = RollingSeries(int(WINDOW_S * rate_hz * 1.25) + 16)
-        self.curve = self.widget.plot(pen=pg.mkPen(theme.LEFT, width=2))
-        self.curve.setDownsampling(auto=True, method="peak")
-        self.curve.setClipToView(True)
-        self.curve.setSkipFiniteCheck(True)
+        per_bin = max(1, round(WINDOW_S * rate_hz / TRACE_BINS))
+        bins = int(WINDOW_S * rate_hz * 1.25 / per_bin) + 16
+        self.envelope = PeakEnvelope(per_bin, bins)
+        self.curve = _trace(theme.LEFT)
+        self.widget.addItem(self.curve)
         self.t0: float | None = None
-        self._x_end = WINDOW_S
-        self.widget.setXRange(0, WINDOW_S, padding=0)
+        self._show_until(WINDOW_S)
 
     def set_side(self, side: str) -> None:
         """Draw in the side's hue."""
-        self.curve.setPen(pg.mkPen(side_colour(side), width=2))
+        self.curve.setPen(pg.mkPen(side_colour(side), width=TRACE_PEN_PX))
 
     def clear(self, t0: float | None = None) -> None:
         """Empty the trace; times are shown from ``t0`` (s)."""
-        self.series.clear()
+        self.envelope.clear()
         self.t0 = t0
         self.curve.setData([], [])
-        self._x_end = WINDOW_S
-        self.widget.setXRange(0, WINDOW_S, padding=0)
+        self._show_until(WINDOW_S)
+
+    def _show_until(self, x_end: float) -> None:
+        # The padding keeps the trace off the view's edges (see _Trace).
+        self._x_end = x_end
+        self.widget.setXRange(x_end - WINDOW_S, x_end, padding=EDGE_PADDING)
 
     def extend(self, t: FloatArray, y: FloatArray) -> None:
         """Append new samples (host-clock times) and redraw."""
@@ -147,17 +154,18 @@ class TimePlot:
             return
         if self.t0 is None:
             self.t0 = float(t[0])
-        self.series.extend(t - self.t0, y)
-        tv, yv = self.series.view()
-        finite = np.isfinite(yv)
-        if not finite.all():  # gaps (no reading) stay gaps
-            self.curve.setData(tv, np.where(finite, yv, np.nan), connect="finite")
-        else:
-            self.curve.setData(tv, yv)
+        self.envelope.extend(t - self.t0, y)
+        tv, yv = self.envelope.view()
         end = float(tv[-1])
         if end > self._x_end:
-            self._x_end = end + SCROLL_STEP_S
-            self.widget.setXRange(self._x_end - WINDOW_S, self._x_end, padding=0)
+            self._show_until(end + SCROLL_STEP_S)
+        # Points scrolled out of the view are not handed to the paint engine.
+        first = int(np.searchsorted(tv, self._x_end - WINDOW_S))
+        tv, yv = tv[first:], yv[first:]
+        if np.isnan(yv).any():  # gaps (no reading) stay gaps
+            self.curve.setData(tv, yv, connect="finite")
+        else:
+            self.curve.setData(tv, yv, connect="all")
 
 
 class AnglePlot(TimePlot):
@@ -165,7 +173,7 @@ class AnglePlot(TimePlot):
 
     def __init__(self, rate_hz: float = 200.0) -> None:
         super().__init__("Tibial angle", "angle (°)", rate_hz)
-        self.widget.setYRange(0, 60)
+        self.widget.setYRange(0, 60, padding=EDGE_PADDING)
         self.band = pg.LinearRegionItem(
             orientation="horizontal", movable=False, brush=pg.mkBrush(30, 123, 52, 50)
         )
@@ -200,7 +208,7 @@ class ForcePlot(TimePlot):
 
     def __init__(self, rate_hz: float = 1000.0) -> None:
         super().__init__("Vertical load Fz", "Fz (N)", rate_hz)
-        self.widget.setYRange(0, 1000)
+        self.widget.setYRange(0, 1000, padding=EDGE_PADDING)
         self.weight_line = pg.InfiniteLine(
             angle=0, pen=pg.mkPen(theme.MUTED, width=1, style=Qt.PenStyle.DashLine)
         )
@@ -214,16 +222,16 @@ class ForcePlot(TimePlot):
             return
         self.weight_line.setValue(weight_n)
         self.weight_line.show()
-        self.widget.setYRange(0, 1.3 * weight_n)
+        self.widget.setYRange(0, 1.3 * weight_n, padding=EDGE_PADDING)
 
 
 class Stabilogram:
     """COP path of the trial in progress (mm, medio-lateral × antero-posterior) and,
     at the end, the 95 % prediction ellipse (same definition as the sway metrics)."""
 
-    DECIMATE = 8
-    """Plot every 8th sample (125 Hz from a 1 kHz plate: sway is below 10 Hz, the path
-    looks the same and costs an eighth to draw)."""
+    DECIMATE = 10
+    """Plot every 10th sample (100 Hz from a 1 kHz plate: sway is below 10 Hz, the path
+    looks the same and costs a tenth to draw)."""
 
     def __init__(self, max_s: float = 40.0, rate_hz: float = 1000.0) -> None:
         self.widget = _plot("Stabilogram (COP)", "AP (mm)", "ML (mm)")
@@ -233,10 +241,11 @@ class Stabilogram:
         self._y = np.zeros(self.capacity)
         self._n = 0
         self._skip = 0
-        self.curve = self.widget.plot(pen=pg.mkPen(theme.LEFT, width=1.5))
-        self.curve.setSkipFiniteCheck(True)
+        self.curve = _trace(theme.LEFT)
+        self.widget.addItem(self.curve)
         self.ellipse = self.widget.plot(pen=pg.mkPen(theme.INK, width=2.5))
         self.centre = pg.ScatterPlotItem(size=10, brush=pg.mkBrush(theme.INK))
+        self.centre.hide()  # shown with the ellipse; an empty scatter still costs a paint
         self.widget.addItem(self.centre)
         self.area_cm2: float | None = None
         self._range = (0.0, 0.0, 40.0)  # centre x, centre y, half-span (mm)
@@ -251,7 +260,7 @@ class Stabilogram:
 
     def set_side(self, side: str) -> None:
         """Draw in the side's hue."""
-        self.curve.setPen(pg.mkPen(side_colour(side), width=1.5))
+        self.curve.setPen(pg.mkPen(side_colour(side), width=TRACE_PEN_PX))
 
     def clear(self) -> None:
         """Start a new trial's path."""
@@ -260,6 +269,7 @@ class Stabilogram:
         self.curve.setData([], [])
         self.ellipse.setData([], [])
         self.centre.setData([], [])
+        self.centre.hide()
         self.area_cm2 = None
 
     def extend(self, ml_mm: FloatArray, ap_mm: FloatArray) -> None:
@@ -306,6 +316,7 @@ class Stabilogram:
         cx, cy = float(x.mean()), float(y.mean())
         self.ellipse.setData(points[0] + cx, points[1] + cy)
         self.centre.setData([cx], [cy])
+        self.centre.show()
         reach = float(np.abs(points).max()) * 1.1
         if reach > self._range[2] or abs(cx - self._range[0]) + abs(cy - self._range[1]) > 5:
             half = max(reach, self._range[2])
