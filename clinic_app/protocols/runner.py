@@ -116,23 +116,54 @@ class AssessmentRun:
         examiner: str = "",
         prompt: Prompt | None = None,
     ) -> AssessmentRun:
-        """Create a new visit for ``patient_id`` and start its first step."""
-        session_id = db.create_session(patient_id, examiner, plan.lunge.site)
+        """Create a new visit for ``patient_id``, store its plan, and start its first step."""
+        session_id = db.create_session(
+            patient_id, examiner, plan.lunge.site, test_plan=plan.to_json()
+        )
         log.info("assessment started: session_id=%d plan=%s", session_id, plan.to_dict())
         return cls(db, session_id, plan, journal, prompt=prompt)
+
+    @staticmethod
+    def stored_plan(db: Database, session_id: int) -> SessionPlan | None:
+        """The plan stored with the visit when it began, or None if it has none (a visit
+        begun before schema v2, or created without one, e.g. by an import).
+
+        Raises
+        ------
+        ValueError
+            If the stored plan is malformed (the message says what is wrong).
+        """
+        data = db.get_session(session_id).test_plan
+        return None if data is None else SessionPlan.from_json(data)
 
     @classmethod
     def resume(
         cls,
         db: Database,
         session_id: int,
-        plan: SessionPlan,
+        plan: SessionPlan | None,
         journal: Journal,
         *,
         prompt: Prompt | None = None,
     ) -> AssessmentRun:
         """Continue an interrupted visit: trials cut off by the interruption are closed as
-        ``incomplete`` (their journaled samples kept), finished ones count."""
+        ``incomplete`` (their journaled samples kept), finished ones count.
+
+        The visit runs with the plan stored when it began (:meth:`stored_plan`: its steps,
+        durations, trial counts), whatever the setup screen shows now. ``plan`` is used
+        only for a visit without a stored plan; it should then include the steps that
+        already have trials.
+
+        Raises
+        ------
+        ValueError
+            If the stored plan is malformed, or the visit has none and ``plan`` is None.
+        """
+        stored = cls.stored_plan(db, session_id)
+        if stored is None and plan is None:
+            raise ValueError(f"session {session_id} has no stored test plan; choose the tests")
+        chosen = stored if stored is not None else plan
+        assert chosen is not None
         for trial in db.trials_for_session(session_id):
             if trial.ended_at is None:
                 db.finish_trial(
@@ -141,8 +172,13 @@ class AssessmentRun:
                     None,
                     "the program stopped during the trial; the samples up to then are kept",
                 )
-        log.info("assessment resumed: session_id=%d", session_id)
-        return cls(db, session_id, plan, journal, prompt=prompt)
+        log.info(
+            "assessment resumed: session_id=%d plan=%s (%s)",
+            session_id,
+            chosen.to_dict(),
+            "stored" if stored is not None else "rebuilt",
+        )
+        return cls(db, session_id, chosen, journal, prompt=prompt)
 
     # ------------------------------------------------------------------ steps
     @property

@@ -158,8 +158,18 @@ def _v1(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+def _v2(db: sqlite_utils.Database) -> None:
+    # ADD COLUMN keeps every row in place; visits begun before v2 get NULL (no plan was
+    # stored then), which the assessment screen treats as "rebuild the plan as before".
+    db.execute(
+        "ALTER TABLE sessions ADD COLUMN test_plan TEXT "
+        "CHECK (test_plan IS NULL OR json_valid(test_plan))"
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "patients, sessions, trials, recordings, plans, settings, audit log", _v1),
+    Migration(2, "sessions.test_plan: the tests and settings chosen for the visit", _v2),
 )
 """The migrations of this DorsiLab version, in order."""
 
@@ -209,7 +219,7 @@ def run_migrations(
         All migrations, numbered from 1.
     backup : callable
         ``backup(reason) -> Path`` makes a backup through the SQLite backup API; called
-        before each migration of a database that already holds tables.
+        before each migration of a database that existed before this run.
     user : str
         Written to the audit log.
 
@@ -221,10 +231,14 @@ def run_migrations(
     check_sequence(migrations)
     conn = su.conn
     applied: list[int] = []
+    # A database this run creates from nothing holds no data yet: no backup before its
+    # later steps (the daily backup at open follows).
+    created_now = current_version(conn) == 0
     for migration in migrations:
         if migration.version <= current_version(conn):
             continue
-        backup_path = backup(f"before-v{migration.version}") if has_user_tables(conn) else None
+        keep = not created_now and has_user_tables(conn)
+        backup_path = backup(f"before-v{migration.version}") if keep else None
         conn.execute("BEGIN IMMEDIATE")
         try:
             # Another process may have migrated while we waited for the write lock.

@@ -42,7 +42,12 @@ DEFAULT_INCLINOMETER_SITE = "tibial_crest_15cm"
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """One visit. Timestamps are ISO UTC (``…Z``); ``ended_at`` is None while in progress."""
+    """One visit. Timestamps are ISO UTC (``…Z``); ``ended_at`` is None while in progress.
+
+    ``test_plan`` is the Test plan JSON of ``docs/data-model.md`` (the tests chosen for the
+    visit, in order, with their settings), or None for visits begun before schema v2 and
+    visits made without one (imports of recordings, demo history).
+    """
 
     id: int
     patient_id: int
@@ -54,11 +59,14 @@ class Session:
     notes: str
     created_at: str
     updated_at: str
+    test_plan: dict[str, Any] | None = None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Session:
         """Build from a ``sessions`` row."""
-        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+        values = {name: row[name] for name in cls.__dataclass_fields__}
+        values["test_plan"] = from_json(values["test_plan"])
+        return cls(**values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,11 +135,14 @@ class SessionStore(RecordingStore):
         *,
         started_at: str | None = None,
         notes: str = "",
+        test_plan: Mapping[str, Any] | None = None,
     ) -> int:
         """Start a visit (status ``in_progress``); return its id.
 
         ``started_at`` (ISO UTC) defaults to now; pass it to record past visits (demo,
-        import).
+        import). ``test_plan`` is the Test plan JSON of ``docs/data-model.md``
+        (``SessionPlan.to_json()``), kept so an interrupted visit resumes with the tests
+        and settings chosen at its start; storage checks only that it is a JSON object.
 
         Raises
         ------
@@ -140,6 +151,9 @@ class SessionStore(RecordingStore):
         StorageError
             If the patient is in the deleted list.
         """
+        if test_plan is not None and not isinstance(test_plan, Mapping):
+            raise ValueError(f"a test plan is a JSON object, not {type(test_plan).__name__}")
+        plan_json = None if test_plan is None else to_json(clean_json(test_plan))
         now = utc_now()
         with self.transaction():
             row = self._require_row("patients", patient_id, "patient")
@@ -162,6 +176,7 @@ class SessionStore(RecordingStore):
                         "notes": notes,
                         "created_at": now,
                         "updated_at": now,
+                        "test_plan": plan_json,
                     }
                 )
                 .last_pk,

@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
 from clinic_app.analysis.lunge import InputError
 from clinic_app.protocols.events import ProtocolEvent
 from clinic_app.protocols.journal import ThreadJournal
-from clinic_app.protocols.plan import SessionPlan
 from clinic_app.protocols.runner import AssessmentRun
 from clinic_app.ui.acquisition import AcquisitionBridge
 from clinic_app.ui.assessment_live import LiveView
@@ -206,12 +205,18 @@ class AssessmentPage(QWidget):
         )
 
     def resume(self, session_id: int) -> None:
-        """Continue an interrupted visit where it stopped."""
-        keys = {
-            ":".join(p for p in (t.protocol, t.side, t.condition) if p)
-            for t in self.db.trials_for_session(session_id)
-        }
-        plan: SessionPlan = self.setup.plan(self._mass(), keys)
+        """Continue an interrupted visit where it stopped, with the plan stored at its start."""
+        try:
+            plan = AssessmentRun.stored_plan(self.db, session_id)
+        except ValueError as exc:
+            self.setup.message.setText(f"This visit cannot be resumed: {exc}.")
+            return
+        if plan is None:  # begun before plans were stored: the setup screen's choice
+            keys = {
+                ":".join(p for p in (t.protocol, t.side, t.condition) if p)
+                for t in self.db.trials_for_session(session_id)
+            }
+            plan = self.setup.plan(self._mass(), keys)
         self._begin(
             lambda j: AssessmentRun.resume(self.db, session_id, plan, j, prompt=self._prompt())
         )

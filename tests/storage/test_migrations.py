@@ -1,4 +1,5 @@
-"""Numbered migrations: a test v2 keeps every row and leaves a backup; failures roll back."""
+"""Numbered migrations: the real v1 → v2 step on a real v1 file, and the machinery (a test
+migration after the last real one keeps every row and leaves a backup; failures roll back)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,96 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from clinic_app.storage import MIGRATIONS, Database, Migration, list_backups
+from clinic_app.protocols.journal import SyncJournal
+from clinic_app.protocols.plan import SessionPlan
+from clinic_app.protocols.runner import AssessmentRun
+from clinic_app.storage import MIGRATIONS, SCHEMA_VERSION, Database, Migration, list_backups
+
+V1_DUMP = Path(__file__).with_name("data") / "schema_v1_clinic.sql"
+"""A database written by DorsiLab with schema v1 (see ``data/make_schema_v1.py``)."""
+
+
+def _v1_file(path: Path) -> Path:
+    """Rebuild the real v1 database file at ``path`` from its SQL dump."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path)
+    try:
+        conn.executescript(V1_DUMP.read_text(encoding="utf-8"))
+    finally:
+        conn.close()
+    return path
+
+
+def _table(path: Path, sql: str) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def test_a_real_v1_file_migrates_to_v2_keeping_every_row(db_path: Path) -> None:
+    _v1_file(db_path)
+    assert _table(db_path, "SELECT MAX(version) FROM schema_version") == [(1,)]
+    tables = ("patients", "sessions", "trials", "recordings", "plans", "settings", "audit_log")
+    before = {t: _table(db_path, f"SELECT * FROM {t} ORDER BY rowid") for t in tables}
+    assert len(before["sessions"]) == 2 and len(before["recordings"]) == 4
+
+    with Database.open(db_path, user="tester") as db:
+        assert db.schema_version == SCHEMA_VERSION == 2
+        assert "test_plan" in db.su["sessions"].columns_dict
+        migrate = next(e for e in db.audit_entries("database") if e.action == "migrate")
+        assert migrate.details["from_version"] == 1 and migrate.details["to_version"] == 2
+        # Everything the v1 file held is still there and reads through the current API.
+        ana, zoe = db.search_patients("")  # sorted by last name
+        assert (ana.last_name, zoe.first_name) == ("García", "Zoë")
+        done, cut = db.list_sessions(ana.id)[0], db.list_sessions(zoe.id)[0]
+        assert done.status == "complete" and done.notes == "ok" and done.test_plan is None
+        assert cut.status == "in_progress" and cut.test_plan is None
+        lunge, balance = db.trials_for_session(done.id)
+        assert lunge.result["distance_cm"] == 9.5 and balance.result["planned_s"] == 20.0
+        assert len(db.load_recording(lunge.id, "inclinometer")) == 40
+        assert len(db.load_recording(balance.id, "plate")) == 80
+        assert [p.version for p in db.plan_versions(done.id)] == [1, 2]
+        assert db.get_setting("clinic_name") == "Fixture Clinic"
+        assert db.quick_check() == ["ok"]
+    for table in tables:  # every v1 row unchanged, sessions gained only the NULL column
+        after = _table(db_path, f"SELECT * FROM {table} ORDER BY rowid")
+        if table == "sessions":
+            after = [row[:-1] for row in after if row[-1] is None]
+        if table == "audit_log":
+            after = after[: len(before[table])]
+        assert after == before[table], table
+
+    (pre,) = [b for b in list_backups(db_path) if b.reason == "before-v2"]
+    assert _table(pre.path, "SELECT MAX(version) FROM schema_version") == [(1,)]
+    assert _table(pre.path, "SELECT COUNT(*) FROM trials") == [(4,)]
+
+
+def test_a_v1_visit_resumes_with_the_plan_given_and_new_visits_store_theirs(
+    db_path: Path,
+) -> None:
+    _v1_file(db_path)
+    with Database.open(db_path, user="tester") as db:
+        (zoe,) = db.search_patients("Zoë")
+        (cut,) = db.unfinished_sessions()
+        with pytest.raises(ValueError, match="no stored test plan"):
+            AssessmentRun.resume(db, cut.id, None, SyncJournal(db))
+        fallback = SessionPlan.build(lunge=True, conditions=(), practice=False)
+        run = AssessmentRun.resume(db, cut.id, fallback, SyncJournal(db))
+        assert run.plan == fallback and run.protocol.valid_done == 1
+        assert db.get_session(cut.id).test_plan is None  # nothing rewritten on resume
+        plan = SessionPlan.build(conditions=("ec_foam",), planned_s=30.0, practice=False)
+        new = AssessmentRun.start(db, zoe.id, plan, SyncJournal(db))
+        assert SessionPlan.from_json(db.get_session(new.session_id).test_plan) == plan
+
+
+def test_the_test_plan_column_accepts_only_json(db: Database) -> None:
+    patient = db.create_patient({"first_name": "A", "last_name": "B", "birth_date": "1990-01-01"})
+    session_id = db.create_session(patient.id, "X", test_plan={"schema": 1})
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        db.conn.execute("UPDATE sessions SET test_plan = 'not json' WHERE id = ?", (session_id,))
+    assert db.get_session(session_id).test_plan == {"schema": 1}
 
 
 def _add_shoe_column(db: sqlite_utils.Database) -> None:
@@ -16,7 +106,8 @@ def _add_shoe_column(db: sqlite_utils.Database) -> None:
     db.execute("UPDATE patients SET shoe_size_eu = 42.0")
 
 
-V2 = Migration(2, "shoe size", _add_shoe_column)
+NEXT = Migration(SCHEMA_VERSION + 1, "shoe size", _add_shoe_column)
+"""A test migration after the last real one."""
 
 
 def _seed(db_path: Path, n: int) -> list[int]:
@@ -29,36 +120,39 @@ def _seed(db_path: Path, n: int) -> list[int]:
         ]
 
 
-def test_v2_migration_keeps_every_row_and_leaves_a_backup(db_path: Path) -> None:
+def test_a_new_migration_keeps_every_row_and_leaves_a_backup(db_path: Path) -> None:
     ids = _seed(db_path, 120)
     before = {b.path for b in list_backups(db_path)}
 
-    with Database.open(db_path, migrations=[*MIGRATIONS, V2]) as db:
-        assert db.schema_version == 2
+    with Database.open(db_path, migrations=[*MIGRATIONS, NEXT]) as db:
+        assert db.schema_version == NEXT.version
         rows = list(db.su.query("SELECT id, first_name, shoe_size_eu FROM patients ORDER BY id"))
         assert [r["id"] for r in rows] == ids
         assert [r["first_name"] for r in rows] == [f"P{i}" for i in range(120)]
         assert all(r["shoe_size_eu"] == 42.0 for r in rows)
         migrate = next(e for e in db.audit_entries("database") if e.action == "migrate")
-        assert migrate.details["from_version"] == 1 and migrate.details["to_version"] == 2
+        assert migrate.details["from_version"] == SCHEMA_VERSION
+        assert migrate.details["to_version"] == NEXT.version
 
     new = [b for b in list_backups(db_path) if b.path not in before]
-    pre = [b for b in new if b.reason == "before-v2"]
+    pre = [b for b in new if b.reason == f"before-v{NEXT.version}"]
     assert len(pre) == 1 and migrate.details["backup"] == pre[0].path.name
-    with sqlite3.connect(pre[0].path) as backup:  # the backup is the v1 database, complete
-        assert backup.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 1
+    with sqlite3.connect(pre[0].path) as backup:  # the backup is the previous database, whole
+        version = backup.execute("SELECT MAX(version) FROM schema_version").fetchone()[0]
+        assert version == SCHEMA_VERSION
         assert backup.execute("SELECT COUNT(*) FROM patients").fetchone()[0] == 120
     backup.close()
 
 
 def test_opening_again_does_not_migrate_twice(db_path: Path) -> None:
     _seed(db_path, 3)
-    with Database.open(db_path, migrations=[*MIGRATIONS, V2]):
+    with Database.open(db_path, migrations=[*MIGRATIONS, NEXT]):
         pass
     count = len(list_backups(db_path))
-    with Database.open(db_path, migrations=[*MIGRATIONS, V2]) as db:
-        assert db.schema_version == 2
-        assert len([e for e in db.audit_entries("database") if e.action == "migrate"]) == 2
+    with Database.open(db_path, migrations=[*MIGRATIONS, NEXT]) as db:
+        assert db.schema_version == NEXT.version
+        migrations = [e for e in db.audit_entries("database") if e.action == "migrate"]
+        assert len(migrations) == NEXT.version
     assert len(list_backups(db_path)) == count
 
 
@@ -71,13 +165,22 @@ def test_a_failing_migration_rolls_back_completely(db_path: Path) -> None:
         raise RuntimeError("migration bug")
 
     with pytest.raises(RuntimeError, match="migration bug"):
-        Database.open(db_path, migrations=[*MIGRATIONS, Migration(2, "broken", broken)])
+        Database.open(
+            db_path, migrations=[*MIGRATIONS, Migration(SCHEMA_VERSION + 1, "broken", broken)]
+        )
     with Database.open(db_path) as db:
-        assert db.schema_version == 1
+        assert db.schema_version == SCHEMA_VERSION
         assert "half_done" not in db.su["patients"].columns_dict
         assert db.count_patients() == 10
 
 
 def test_migration_numbers_must_not_have_gaps(db_path: Path) -> None:
     with pytest.raises(ValueError, match="without gaps"):
-        Database.open(db_path, migrations=[*MIGRATIONS, Migration(3, "gap", _add_shoe_column)])
+        gap = Migration(SCHEMA_VERSION + 2, "gap", _add_shoe_column)
+        Database.open(db_path, migrations=[*MIGRATIONS, gap])
+
+
+def test_a_new_database_gets_no_backup_between_its_first_migrations(db_path: Path) -> None:
+    with Database.open(db_path) as db:
+        assert db.schema_version == SCHEMA_VERSION
+    assert [b.reason for b in list_backups(db_path)] == ["daily"]

@@ -25,6 +25,25 @@ def session_id(db: Database, make_patient: PatientFactory) -> int:
     return db.create_session(make_patient().id, "Dr Example")
 
 
+def test_a_session_keeps_its_test_plan_exactly(db: Database, make_patient: PatientFactory) -> None:
+    patient = make_patient()
+    plan = {
+        "schema": 1,
+        "steps": [{"protocol": "balance", "side": "left", "condition": "eo_foam"}],
+        "balance": {"planned_s": 20.0, "body_mass_kg": None, "note": "Zoë 中文"},
+    }
+    with_plan = db.create_session(patient.id, "Dr A", test_plan=plan)
+    without = db.create_session(patient.id, "Dr A")
+    assert db.get_session(with_plan).test_plan == plan
+    assert db.get_session(without).test_plan is None
+    listed = {s.id: s.test_plan for s in db.list_sessions(patient.id)}
+    assert listed == {with_plan: plan, without: None}
+    assert db.unfinished_sessions()[0].test_plan == plan
+    with pytest.raises(ValueError, match="JSON object"):
+        db.create_session(patient.id, "Dr A", test_plan="lunge")  # type: ignore[arg-type]
+    assert len(db.list_sessions(patient.id)) == 2
+
+
 def test_session_lifecycle_and_audit(db: Database, make_patient: PatientFactory) -> None:
     patient = make_patient()
     first = db.create_session(patient.id, "Dr A", started_at="2026-09-01T09:00:00Z")
