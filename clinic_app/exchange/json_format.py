@@ -14,6 +14,7 @@ Document layout (``format_version`` 1)::
                    …every patient field…,
                    "sessions": [{"id": 9, "started_at": …, "ended_at": …, "examiner": …,
                                  "status": "complete", "inclinometer_site": …, "notes": …,
+                                 "test_plan": {…Test plan JSON…} or null,
                                  "trials": [{"id": 51, "protocol": "lunge", "side": "left",
                                              "condition": null, "attempt": 1,
                                              "practice": false, "status": "valid",
@@ -25,6 +26,10 @@ Document layout (``format_version`` 1)::
                                  "plans": [{"version": 1, "plan": {…},
                                             "edited_by": "generator",
                                             "created_at": …}]}]}]}
+
+``test_plan`` (the tests and settings chosen for the visit, ``docs/data-model.md``) was
+added within format version 1: exports written before it lack the key and import with no
+plan, and older DorsiLab versions ignore it.
 
 De-identified exports replace ids by salted pseudonyms and drop names, birth dates,
 record numbers and free-text notes (see :mod:`clinic_app.exchange.deidentify`); they
@@ -107,6 +112,7 @@ def _session(bundle: Any, pseudo: Pseudonymizer | None) -> dict[str, Any]:
         "status": session.status,
         "inclinometer_site": session.inclinometer_site,
         "notes": session.notes if pseudo is None else "",
+        "test_plan": session.test_plan,
         "trials": [],
         "plans": [
             {
@@ -295,12 +301,18 @@ def _import_patient(db: Database, item: dict[str, Any]) -> tuple[int, bool]:
 
 
 def _import_session(db: Database, patient_id: int, item: dict[str, Any]) -> tuple[int, int]:
+    test_plan = item.get("test_plan")  # absent from exports made before it was stored
+    if test_plan is not None and not isinstance(test_plan, dict):
+        raise ImportFormatError(
+            f"the session of {item.get('started_at')}: test_plan must be an object or null"
+        )
     session_id = db.create_session(
         patient_id,
         item.get("examiner", ""),
         item["inclinometer_site"],
         started_at=item["started_at"],
         notes=item.get("notes", ""),
+        test_plan=test_plan,
     )
     for trial in item.get("trials", []):
         trial_id = db.begin_trial(

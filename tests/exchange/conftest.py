@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
+from clinic_app.protocols.plan import SessionPlan
 from clinic_app.storage import Database
 from drivers.base import INCLINOMETER_DTYPE, PLATE_DTYPE
 
@@ -50,8 +52,17 @@ METRICS = {
 }
 
 
-def add_visit(db: Database, patient_id: int, started_at: str, angle: float, seed: int) -> int:
-    session_id = db.create_session(patient_id, "Dr Ana Ruiz", started_at=started_at)
+def add_visit(
+    db: Database,
+    patient_id: int,
+    started_at: str,
+    angle: float,
+    seed: int,
+    test_plan: dict[str, Any] | None = None,
+) -> int:
+    session_id = db.create_session(
+        patient_id, "Dr Ana Ruiz", started_at=started_at, test_plan=test_plan
+    )
     for side, offset in (("left", -4.0), ("right", 0.0)):
         for attempt in (1, 2, 3):
             trial_id = db.begin_trial(
@@ -133,7 +144,9 @@ def clinic_db(tmp_path: Path) -> Iterator[tuple[Database, int]]:
             "notes": "Zoë prefers mornings",
         }
     )
+    # The first visit is as stored before test plans were (none); the second has its plan.
     add_visit(db, patient.id, "2026-09-01T09:00:00Z", 36.0, seed=1)
-    add_visit(db, patient.id, "2026-10-13T09:00:00Z", 41.0, seed=2)
+    plan = SessionPlan.build(conditions=("eo_firm", "ec_firm"), planned_s=20.0, body_mass_kg=61.5)
+    add_visit(db, patient.id, "2026-10-13T09:00:00Z", 41.0, seed=2, test_plan=plan.to_json())
     yield db, patient.id
     db.close()

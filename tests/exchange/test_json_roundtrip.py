@@ -19,6 +19,7 @@ from clinic_app.exchange.json_format import (
     read_document,
     write_json,
 )
+from clinic_app.protocols.plan import SessionPlan
 from clinic_app.storage import PATIENT_FIELDS, Database
 
 TRIAL_FIELDS = (
@@ -33,7 +34,15 @@ TRIAL_FIELDS = (
     "started_at",
     "ended_at",
 )
-SESSION_FIELDS = ("started_at", "ended_at", "examiner", "status", "inclinometer_site", "notes")
+SESSION_FIELDS = (
+    "started_at",
+    "ended_at",
+    "examiner",
+    "status",
+    "inclinometer_site",
+    "notes",
+    "test_plan",
+)
 
 
 def _snapshot(db: Database, patient_id: int) -> dict[str, object]:
@@ -85,6 +94,44 @@ def test_export_then_import_into_empty_database_loses_nothing(
     # Importing the same file again adds nothing.
     again = import_document(other_db, read_document(exported))
     assert (again.patients_matched, again.sessions_imported, again.sessions_skipped) == (1, 0, 2)
+
+
+def test_the_visit_test_plan_travels_with_the_session(
+    clinic_db: tuple[Database, int], exported: Path, other_db: Database
+) -> None:
+    document = read_document(exported)
+    first, second = document["patients"][0]["sessions"]
+    assert first["test_plan"] is None  # a visit stored without a plan exports null
+    plan = SessionPlan.from_json(second["test_plan"])
+    assert plan.balance.planned_s == 20.0
+    assert [s.key for s in plan.steps][-1] == "balance:right:ec_firm"
+    import_document(other_db, document)
+    new_id = other_db.search_patients("Zoë")[0].id
+    stored = [s.test_plan for s in reversed(other_db.list_sessions(new_id))]
+    assert stored == [None, second["test_plan"]]
+    assert SessionPlan.from_json(stored[1]) == plan
+
+
+def test_an_export_made_before_test_plans_imports_without_them(
+    exported: Path, other_db: Database
+) -> None:
+    document = read_document(exported)
+    for session in document["patients"][0]["sessions"]:
+        del session["test_plan"]  # the key did not exist in older exports
+    summary = import_document(other_db, document)
+    assert summary.sessions_imported == 2 and summary.trials_imported == 20
+    new_id = other_db.search_patients("Zoë")[0].id
+    assert [s.test_plan for s in other_db.list_sessions(new_id)] == [None, None]
+
+
+def test_a_test_plan_that_is_not_an_object_imports_nothing(
+    exported: Path, other_db: Database
+) -> None:
+    document = read_document(exported)
+    document["patients"][0]["sessions"][1]["test_plan"] = "lunge, balance"
+    with pytest.raises(ImportFormatError, match="test_plan must be an object or null"):
+        import_document(other_db, document)
+    assert other_db.count_patients() == 0
 
 
 def test_recordings_survive_bit_for_bit_including_nan(
