@@ -7,7 +7,11 @@ trials ([U] clinic defaults). A trial:
 1. **waiting** (armed): the patient steps on the plate on one leg. Once the load stays above
    ``balance.touchdown_force_fraction`` of body weight (the same share below which a
    touchdown is called) for :data:`SETTLE_S`, the
-2. **countdown** runs (:data:`COUNTDOWN_S`; stepping down restarts the wait), then
+2. **countdown** runs (:data:`COUNTDOWN_S`). A :class:`~clinic_app.analysis.balance.StanceMonitor`
+   with the trial's own failure rules watches it: a touchdown, a step (or the other foot
+   landing on the plate), a foot shift or stepping off sends the trial back to waiting
+   with a ``countdown_reset`` prompt saying why in words — not a failed trial, since
+   timing has not begun. Then
 3. **live**: the timed window. :class:`~clinic_app.analysis.balance.StanceMonitor` watches
    for touchdown, step, foot shift or stepping off; the trial stops at the planned time or at
    the failure. The result is computed by :func:`~clinic_app.analysis.balance.analyse_plate_trial`
@@ -48,6 +52,14 @@ SETTLE_S = 1.0
 
 COUNTDOWN_S = 3.0
 """Countdown before the timed window (engineering choice; a beep marks each second)."""
+
+COUNTDOWN_RESTART_WORDS = {
+    "touchdown": "the lifted foot touched the floor",
+    "step": "the other foot touched the plate",  # or a hop: a COP jump of a step
+    "foot_shift": "the standing foot shifted on the plate",
+    "stepped_off": "the patient stepped off the plate",
+}
+"""Why the countdown restarted, per :data:`~clinic_app.analysis.balance.FAILURE_REASONS`."""
 
 DURATIONS_S = (10.0, 20.0, 30.0)
 """Trial lengths offered: 10 s [C] Knapp 2011, 20 s (BESS) [S], 30 s [C] (clinical §0)."""
@@ -134,12 +146,15 @@ class BalanceProtocol:
         self.outcomes: list[TrialOutcome] = []
         self.fz_n = math.nan
         self.failure_text = ""
+        # Why the countdown of the trial in progress last restarted, in words (for the screen).
+        self.countdown_restart = ""
         self._since: float | None = None
         self._t_start: float | None = None
         self._countdown_from: float | None = None
         self._last_t = -math.inf
         self._window: list[SampleArray] = []
         self._monitor: StanceMonitor | None = None
+        self._watch: StanceMonitor | None = None
         self._last_beep = -1
         if self.finished:
             self.phase = "done"
@@ -203,7 +218,8 @@ class BalanceProtocol:
         self._window = []
         self._last_beep = -1
         self._monitor = StanceMonitor(self.settings.stance, self.settings.body_mass_kg)
-        self.failure_text = ""
+        self._watch = None
+        self.failure_text = self.countdown_restart = ""
         self.phase = "waiting"
         words = "practice trial" if self.practice else "trial"
         return [
@@ -275,20 +291,24 @@ class BalanceProtocol:
         return s.touchdown_force_fraction * bw if bw else s.min_load_n
 
     def _feed_waiting(self, plate: SampleArray) -> list[ProtocolEvent]:
-        t = plate["t_host_s"]
-        on = plate["fz_n"] >= self._threshold_n()
+        t, fz = plate["t_host_s"], plate["fz_n"]
+        x, y = plate["cop_x_mm"], plate["cop_y_mm"]
+        on = fz >= self._threshold_n()
         events: list[ProtocolEvent] = []
         for i in range(len(plate)):
             ti = float(t[i])
-            if not on[i]:
-                if self.phase == "countdown":
-                    events.append(
-                        ProtocolEvent(
-                            "prompt", ti, "countdown_reset", {"action": "countdown_reset"}
-                        )
-                    )
-                self._since = self._countdown_from = None
-                self.phase = "waiting"
+            if self.phase == "countdown":
+                assert self._watch is not None
+                # One sample at a time, so the restart (and so the settle and the timed
+                # window after it) falls on the same sample whatever the batch size: a
+                # replay of the recording gives the same trial.
+                cut = slice(i, i + 1)
+                failure = self._watch.update(t[cut], fz[cut], x[cut], y[cut])
+                if failure is not None:
+                    events.append(self._restart_countdown(failure.reason, failure.text, ti))
+                    continue
+            elif not on[i]:
+                self._since = None
                 continue
             if self._since is None:
                 self._since = ti
@@ -296,6 +316,9 @@ class BalanceProtocol:
                 self.phase = "countdown"
                 self._countdown_from = ti
                 self._last_beep = -1
+                # The trial's own failure rules (norms.toml), fresh for this countdown.
+                self._watch = StanceMonitor(self.settings.stance, self.settings.body_mass_kg)
+                self._watch.update(t[i : i + 1], fz[i : i + 1], x[i : i + 1], y[i : i + 1])
             if self.phase == "countdown" and self._countdown_from is not None:
                 left = COUNTDOWN_S - (ti - self._countdown_from)
                 beep = math.ceil(left)
@@ -306,12 +329,26 @@ class BalanceProtocol:
                     )
                 if left <= 0:
                     self.phase = "live"
+                    self._watch = None
                     self._t_start = ti
                     events.append(
                         ProtocolEvent("started", ti, "balance timing started", {"action": "go"})
                     )
                     return events + self._feed_live(plate[i:])
         return events
+
+    def _restart_countdown(self, reason: str, detail: str, t_s: float) -> ProtocolEvent:
+        """Back to waiting after a failure rule fired during the countdown (not a trial)."""
+        self._since = self._countdown_from = None
+        self._watch = None
+        self.phase = "waiting"
+        self.countdown_restart = COUNTDOWN_RESTART_WORDS.get(reason, detail)
+        return ProtocolEvent(
+            "prompt",
+            t_s,
+            f"{self.countdown_restart} — countdown restarts",
+            {"action": "countdown_reset", "reason": reason, "detail": detail},
+        )
 
     def _feed_live(self, plate: SampleArray) -> list[ProtocolEvent]:
         assert self._t_start is not None and self._monitor is not None

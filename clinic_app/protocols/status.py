@@ -93,6 +93,8 @@ def balance_status(p: BalanceProtocol) -> LiveStatus:
             title += f" ({p.failed_done} failed)"
     eyes = "close your eyes" if p.condition.startswith("ec") else "look at the mark"
     load = "—" if not math.isfinite(p.fz_n) else f"{p.fz_n:.0f} N"
+    # Why the last countdown of this trial restarted, until the timed window begins.
+    restarted = f"Countdown restarted: {p.countdown_restart} · " if p.countdown_restart else ""
     if p.phase == "ready":
         return LiveStatus(
             "ready",
@@ -109,7 +111,7 @@ def balance_status(p: BalanceProtocol) -> LiveStatus:
             load,
             "load on the plate",
             f"Step on with your {p.side} foot.\nLift the other foot.",
-            "Waiting for one-leg stance · R: restart · Esc: stop",
+            restarted + "Waiting for one-leg stance · R: restart · Esc: stop",
         )
     if p.phase == "countdown":
         left = COUNTDOWN_S - (p.last_sample_t - (p.countdown_from or p.last_sample_t))
@@ -119,7 +121,7 @@ def balance_status(p: BalanceProtocol) -> LiveStatus:
             f"{max(math.ceil(left), 1)}",
             "get ready",
             f"Hands on hips, {eyes}.\nStay as still as you can.",
-            "Countdown · R: restart · Esc: stop",
+            restarted + "Countdown · R: restart · Esc: stop",
             1.0 - max(left, 0.0) / COUNTDOWN_S,
         )
     if p.phase == "live":
