@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clinic_app.protocols.balance import DURATIONS_S
@@ -35,6 +35,7 @@ def test_a_plan_round_trips_exactly_through_json_text() -> None:
     assert SessionPlan.from_json(text).to_json() == data
 
 
+@settings(max_examples=60, deadline=None)  # no wall-clock limit on a shared machine
 @given(
     lunge=st.booleans(),
     conditions=st.sets(st.sampled_from(CONDITIONS)),

@@ -19,7 +19,7 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def db(db_path: Path) -> Iterator[Database]:
-    """An open, empty database (schema v1), closed after the test."""
+    """An open, empty database (current schema), closed after the test."""
     database = Database.open(db_path, user="tester")
     yield database
     database.close()
