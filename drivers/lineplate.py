@@ -203,8 +203,7 @@ class LinePlateDevice(SerialDevice):
 
     def _convert(self, raw: npt.NDArray[np.void]) -> SampleArray:
         cal = self._calibration
-        values = np.column_stack([raw[c].astype(np.float64) for c in ("tr", "br", "tl", "bl")])
-        cells = (values - self.offsets) * np.asarray(cal.scales)
+        cells = (_cell_counts(raw) - self.offsets) * np.asarray(cal.scales)
         fz, cop_x, cop_y = centre_of_pressure(cells, cal.geometry, self.min_load_n)
         out = np.empty(len(raw), dtype=PLATE_DTYPE)
         out["t_host_s"] = raw["t_host_s"]
@@ -325,11 +324,26 @@ def _is_info(message: Any) -> bool:
     return isinstance(message, LineMessage) and message.kind == "INFO"
 
 
+def _cell_counts(raw: npt.NDArray[np.void]) -> FloatArray:
+    """The four cell readings (TR, BR, TL, BL) of each raw sample as floats, shape (n, 4)."""
+    names = ("tr", "br", "tl", "bl")
+    if raw.dtype == LINE_SAMPLE_DTYPE and raw.flags.c_contiguous:
+        # t_host_s, seq, t_us, TR, BR, TL, BL: seven 8-byte fields, the cells last.
+        counts: FloatArray = raw.view(np.int64).reshape(-1, 7)[:, 3:].astype(np.float64)
+        return counts
+    return np.column_stack([raw[c].astype(np.float64) for c in names])
+
+
 def _unwrap(
     values: npt.NDArray[Any], wraps: int, last: int | None
 ) -> tuple[npt.NDArray[np.int64], int, int]:
     """Unwrap a uint32 counter (values, wraps so far, last raw value) past 2³²."""
     v = values.astype(np.int64)
+    first, newest = int(v[0]), int(v[-1])
+    if (last is None or first >= last - _WRAP // 2) and (
+        len(v) < 2 or (newest >= first and bool((np.diff(v) >= -(_WRAP // 2)).all()))
+    ):  # the usual case: no wrap in this batch
+        return (v + wraps * _WRAP if wraps else v), wraps, newest
     prev = np.concatenate(([last if last is not None else v[0]], v[:-1]))
     steps = np.cumsum(v < prev - _WRAP // 2)
     out: npt.NDArray[np.int64] = v + (wraps + steps) * _WRAP

@@ -71,6 +71,8 @@ class RionDevice(SerialDevice):
     protocol = "rion"
     dtype = INCLINOMETER_DTYPE
     label = "inclinometer"
+    coalesce_s = 0.0
+    """One reply per poll: read it as soon as it is in (its time stamp is the reply's)."""
 
     def __init__(
         self,

@@ -191,7 +191,7 @@ class LinePlateCodec:
         bounds[0::2] = dollars + 1
         bounds[1::2] = stars
         body_xor = np.bitwise_xor.reduceat(arr, bounds)[0::2]
-        if not np.array_equal(body_xor, (_HEX[arr[stars + 1]] << 4) + _HEX[arr[stars + 2]]):
+        if not bool((body_xor == (_HEX[arr[stars + 1]] << 4) + _HEX[arr[stars + 2]]).all()):
             return None
         numbers = text.replace(b"$FP,", b"").translate(_NUMBERS_ONLY)
         values = np.fromstring(numbers[:-1].decode("ascii"), dtype=np.int64, sep=",")
@@ -336,13 +336,14 @@ class LinePlateCodec:
     def _count_seq(self, seq: IntArray) -> None:
         if len(seq) == 0:
             return
-        steps = np.diff(seq)
+        first, last = int(seq[0]), int(seq[-1])
         if (
             self._last_seq is not None
-            and (int(seq[0]) - self._last_seq) % wire.SEQ_MODULUS == 1
-            and (len(steps) == 0 or int(steps.min()) == int(steps.max()) == 1)
+            and (first - self._last_seq) % wire.SEQ_MODULUS == 1
+            and last - first == len(seq) - 1
+            and (len(seq) < 3 or bool((np.diff(seq) == 1).all()))
         ):
-            self._last_seq = int(seq[-1])  # the usual case: no gap, no wrap in this batch
+            self._last_seq = last  # the usual case: no gap, no wrap in this batch
             return
         if self._last_seq is None:
             previous, current = seq[:-1], seq[1:]

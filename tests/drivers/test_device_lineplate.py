@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -231,3 +232,25 @@ def test_open_async_close_twice_and_start_before_open(emu: LinePlateEmulator) ->
     failed: list[DeviceError | None] = []
     LinePlateDevice(emu.port + ".missing").open_async(failed.append).join(10)
     assert isinstance(failed[0], DeviceError) and "no port" in str(failed[0]).lower()
+
+
+def test_a_1_khz_stream_is_read_in_batches_without_losing_a_sample(tmp_path: Path) -> None:
+    with LinePlateEmulator(link=tmp_path / "ttyFAST", rate_hz=1000) as emulator:
+        device = LinePlateDevice(emulator.port, rate_hz=1000)
+        sizes: list[int] = []
+        decode = device._decode
+
+        def counting(data: bytes, t_host: float) -> tuple[Any, list[Any]]:
+            samples, replies = decode(data, t_host)
+            if samples is not None:
+                sizes.append(len(samples))
+            return samples, replies
+
+        device._decode = counting  # type: ignore[method-assign]
+        samples = _stream(device, 600)
+    seq = samples["seq"]
+    assert np.array_equal(seq, np.arange(seq[0], seq[0] + len(seq)))  # none lost
+    assert device.lost_samples == 0
+    # Reads at least coalesce_s apart: several lines per decode call, not one per wake-up.
+    assert len(sizes) < len(seq) / 2
+    assert np.median(sizes) >= 3
