@@ -73,16 +73,24 @@ class _Trace(pg.PlotCurveItem):  # type: ignore[misc]
 
     MARGIN_PX = 4.0
 
+    _clipped: QRectF | None = None
+
+    def invalidateBounds(self) -> None:  # pyqtgraph calls it on new data or a new view
+        self._clipped = None
+        super().invalidateBounds()
+
     def boundingRect(self) -> QRectF:
+        if self._clipped is not None:  # Qt asks several times per frame
+            return self._clipped
         rect: QRectF = super().boundingRect()
         view = self.getViewBox()
         if view is None:
             return rect
         px, py = view.viewPixelSize()
-        inner = view.viewRect().adjusted(
-            self.MARGIN_PX * px, self.MARGIN_PX * py, -self.MARGIN_PX * px, -self.MARGIN_PX * py
-        )
-        return rect.intersected(inner)
+        margin_x, margin_y = self.MARGIN_PX * px, self.MARGIN_PX * py
+        inner = view.viewRect().adjusted(margin_x, margin_y, -margin_x, -margin_y)
+        self._clipped = rect.intersected(inner)
+        return self._clipped
 
 
 def _trace(colour: str) -> pg.PlotCurveItem:

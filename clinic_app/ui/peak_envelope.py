@@ -6,10 +6,13 @@ re-reads the whole window every frame. :class:`PeakEnvelope` instead reduces eac
 batch once: every bin of ``samples_per_bin`` samples becomes two points, its minimum and
 its maximum in time order, so a spike of a single sample still reaches the screen (the
 same rule as pyqtgraph's ``"peak"`` downsampling). The bin still filling is drawn too, so
-the newest sample is on screen in the next frame.
+the newest sample is on screen in the next frame: its points are provisional, replaced at
+the next batch, and :meth:`PeakEnvelope.view` is always a view, never a copy.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import numpy.typing as npt
@@ -43,12 +46,14 @@ class PeakEnvelope:
         self._points = RollingSeries(points_per_bin * int(capacity_bins))
         self._pending_t = np.zeros(0)
         self._pending_y = np.zeros(0)
+        self._provisional = 0  # points of the bin still filling, at the end of _points
 
     def clear(self) -> None:
         """Forget every sample."""
         self._points.clear()
         self._pending_t = np.zeros(0)
         self._pending_y = np.zeros(0)
+        self._provisional = 0
 
     def extend(self, t: npt.ArrayLike, y: npt.ArrayLike) -> None:
         """Add samples (time order; ``t`` in s, any units for ``y``)."""
@@ -60,25 +65,26 @@ class PeakEnvelope:
         if k == 1:
             self._points.extend(t, y)
             return
+        self._points.drop_last(self._provisional)
         if len(self._pending_t):
             t = np.concatenate((self._pending_t, t))
             y = np.concatenate((self._pending_y, y))
         full = len(t) // k * k
-        if full:
-            self._points.extend(*_min_max_points(t[:full], y[:full], k))
         self._pending_t, self._pending_y = t[full:].copy(), y[full:].copy()
+        partial_t, partial_y = _partial_bin_points(self._pending_t, self._pending_y)
+        if full:
+            bins_t, bins_y = _min_max_points(t[:full], y[:full], k)
+            self._points.extend(np.append(bins_t, partial_t), np.append(bins_y, partial_y))
+        else:
+            self._points.extend(partial_t, partial_y)
+        self._provisional = len(partial_t)
 
     def view(self) -> tuple[FloatArray, FloatArray]:
         """Points to draw: the finished bins, then the bin still filling (time order).
 
-        The arrays are views into the window's storage when no bin is filling, and a
-        fresh copy of ``2 × capacity_bins`` points at most otherwise.
+        Views into the window's storage, valid until the next :meth:`extend`.
         """
-        t, y = self._points.view()
-        if not len(self._pending_t):
-            return t, y
-        pt, py = _min_max_points(self._pending_t, self._pending_y, len(self._pending_t))
-        return np.concatenate((t, pt)), np.concatenate((y, py))
+        return self._points.view()
 
     @property
     def last_t(self) -> float:
@@ -86,6 +92,20 @@ class PeakEnvelope:
         if len(self._pending_t):
             return float(self._pending_t[-1])
         return self._points.last_t
+
+
+def _partial_bin_points(t: FloatArray, y: FloatArray) -> tuple[list[float], list[float]]:
+    """The (min, max) points of the bin still filling, in time order (fewer than a bin of
+    samples: plain Python is cheaper than a dozen numpy calls here)."""
+    values = y.tolist()
+    finite = [(v, i) for i, v in enumerate(values) if v == v]  # NaN != NaN
+    if not finite:
+        return ([float(t[0])] * 2, [math.nan] * 2) if values else ([], [])
+    low = min(finite)[1]  # the first of equal values, as numpy's argmin and argmax
+    high = max(finite, key=lambda pair: (pair[0], -pair[1]))[1]
+    first, second = sorted((low, high))
+    times = t.tolist()
+    return [times[first], times[second]], [values[first], values[second]]
 
 
 def _min_max_points(t: FloatArray, y: FloatArray, k: int) -> tuple[FloatArray, FloatArray]:

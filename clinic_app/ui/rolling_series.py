@@ -50,6 +50,10 @@ class RollingSeries:
             self._head = (self._head + total - cap) % cap
         self.count = min(total, cap)
 
+    def drop_last(self, n: int) -> None:
+        """Forget the newest ``n`` samples (to replace them: a provisional point)."""
+        self.count = max(0, self.count - n)
+
     def view(self) -> tuple[FloatArray, FloatArray]:
         """The window's (t, y) as views (valid until the next :meth:`extend`)."""
         h, n = self._head, self.count

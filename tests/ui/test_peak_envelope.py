@@ -55,6 +55,7 @@ def test_the_newest_sample_is_drawn_before_its_bin_is_full() -> None:
     envelope = PeakEnvelope(samples_per_bin=40, capacity_bins=10)
     envelope.extend([0.0, 0.001, 0.002], [1.0, 5.0, 3.0])
     t, y = envelope.view()
+    assert list(t) == [0.0, 0.001]
     assert list(y) == [1.0, 5.0]
     assert envelope.last_t == 0.002
 
@@ -79,3 +80,16 @@ def test_one_sample_per_bin_keeps_every_sample_once() -> None:
 def test_bin_size_must_be_positive() -> None:
     with pytest.raises(ValueError, match="samples_per_bin"):
         PeakEnvelope(samples_per_bin=0, capacity_bins=5)
+
+
+def test_the_provisional_points_match_the_finished_bin() -> None:
+    rng = np.random.default_rng(3)
+    y = np.round(rng.normal(size=40), 1)  # ties included
+    y[5] = np.nan
+    t = np.arange(40) / 1000.0
+    for split in range(2, 40):
+        growing = PeakEnvelope(samples_per_bin=40, capacity_bins=4)
+        growing.extend(t[:split], y[:split])
+        whole = PeakEnvelope(samples_per_bin=split, capacity_bins=4)
+        whole.extend(t[:split], y[:split])
+        np.testing.assert_array_equal(growing.view()[1], whole.view()[1][-2:])
