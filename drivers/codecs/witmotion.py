@@ -224,7 +224,7 @@ class WitMotionCodec:
         starts = heads[good]
         rows = rows[good]
         # Fixed-length frames overlap only if two starts are closer than a frame.
-        if len(starts) > 1 and not bool(np.all(np.diff(starts) >= wire.FRAME_LEN)):
+        if len(starts) > 1 and int((starts[1:] - starts[:-1]).min()) < wire.FRAME_LEN:
             taken = select_greedy(starts, np.full(len(starts), wire.FRAME_LEN, dtype=np.intp))
             starts, rows = starts[taken], rows[taken]
         ends = starts + wire.FRAME_LEN
@@ -322,7 +322,7 @@ class WitMotionCodec:
             # the other convention mirrors the tilt of an x or y axis to 180° − tilt.
             tolerance = self.accel_agreement_deg
             same = use & (np.abs(from_gravity - tibia) <= tolerance)
-            if self.mounting_axis[-1] != "z" and not np.array_equal(same, use):
+            if self.mounting_axis[-1] != "z" and not bool((same == use).all()):
                 mirrored = use & (np.abs(from_gravity - (180.0 - tibia)) <= tolerance) & ~same
                 if mirrored.sum() > same.sum():
                     self._euler_flipped = not self._euler_flipped
