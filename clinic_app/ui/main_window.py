@@ -14,6 +14,10 @@ That line gives the page a toolbar button, a "Go" menu entry and its keyboard sh
 the planned pages: a page whose module does not exist yet answers "coming in a later
 version". Keep the class and module names, or edit the line. ``PageSpec(toolbar=False)``
 registers a page reachable only from code (e.g. results after an assessment).
+
+Pages named in :data:`FULL_WIDTH_PAGES` fold the patient list away while they are on
+screen (the patient's name and age move to the toolbar); any other page, or the
+"Patient list" toolbar action (Ctrl+B), brings it back.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QToolBar,
@@ -65,6 +70,14 @@ PAGES: list[PageSpec] = [
 ]  # fmt: skip
 """Every page of the window, in toolbar order. One line per page."""
 
+FULL_WIDTH_PAGES = frozenset({"assessment", "results"})
+"""Pages shown without the patient list: the patient is chosen, and at 1366×768 the live
+plots and the results table need the ≈ 380 px the list takes (clinicians read them from
+two metres with both hands on the patient)."""
+
+LIST_SHORTCUT = "Ctrl+B"
+"""Show or hide the patient list (the usual "side bar" key of desktop editors)."""
+
 SETTINGS_FILE = "window.ini"
 
 
@@ -89,12 +102,15 @@ class MainWindow(QMainWindow):
         self.demo_patient: object | None = None  # the simulated patient in --demo
         self._pages: dict[str, QWidget] = {}
         self._page_actions: dict[str, QAction] = {}
+        self._list_page: str | None = "patient"  # page whose default list state applies
+        self._split_state = QByteArray()  # splitter sizes before the list was folded
         self.setObjectName("mainWindow")
         self.setWindowTitle("DorsiLab — DEMO (fictional patients)" if ctx.demo else "DorsiLab")
 
         self.patient_list = PatientList(db)
         self.patient_list.patient_selected.connect(self._on_patient_selected)
         self.patient_list.patient_activated.connect(lambda _id: self.show_page("patient"))
+        self.patient_list.reveal_requested.connect(lambda: self.set_patient_list_visible(True))
         self.stack = QStackedWidget()
         self.stack.setObjectName("pageStack")
         self.patient_page = PatientPage(self)
@@ -168,6 +184,7 @@ class MainWindow(QMainWindow):
             return self._show_page(spec)
         finally:
             self._sync_page_actions()
+            self._sync_patient_list()
 
     def _show_page(self, spec: PageSpec) -> bool:
         current = self.stack.currentWidget()
@@ -214,6 +231,38 @@ class MainWindow(QMainWindow):
         for key, action in self._page_actions.items():
             action.setChecked(key == on_screen)
 
+    def _sync_patient_list(self) -> None:
+        """Fold the list on a full-width page, unfold it elsewhere (once per page change,
+        so Ctrl+B on a page is kept until another page is shown)."""
+        on_screen = self.current_page_key()
+        if on_screen == self._list_page:
+            return
+        self._list_page = on_screen
+        self.set_patient_list_visible(on_screen not in FULL_WIDTH_PAGES)
+
+    def patient_list_visible(self) -> bool:
+        """True unless the patient list is folded away."""
+        return not self.patient_list.isHidden()
+
+    def set_patient_list_visible(self, visible: bool) -> None:
+        """Show or fold away the patient list; the toolbar names the patient when folded."""
+        if visible != self.patient_list_visible():
+            if not visible:
+                self._split_state = self.splitter.saveState()
+            self.patient_list.setVisible(visible)
+            log.info("patient list %s", "shown" if visible else "folded")
+        self.list_action.setChecked(visible)
+        self._update_patient_chip()
+
+    def _update_patient_chip(self) -> None:
+        patient_id = self._current_patient_id
+        text = ""
+        if patient_id is not None and not self.patient_list_visible():
+            patient = self.db.get_patient(patient_id)
+            text = f"{patient.full_name} · age {patient.age_years()}"
+        self.patient_chip.setText(text)
+        self._chip_action.setVisible(bool(text))  # a toolbar widget is shown by its action
+
     @property
     def current_session_id(self) -> int | None:
         """The visit last opened from the patient page (None when none)."""
@@ -257,6 +306,7 @@ class MainWindow(QMainWindow):
             show_patient(patient_id)
         if current is not self.patient_page:
             self.patient_page.show_patient(patient_id)
+        self._update_patient_chip()
         self.patient_changed.emit(patient_id)
 
     def _build_toolbar_and_menus(self) -> None:
@@ -291,12 +341,31 @@ class MainWindow(QMainWindow):
                 toolbar.addAction(action)
         self._page_actions["patient"].setChecked(True)
         toolbar.addAction(acts.settings)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        toolbar.addWidget(spacer)
+        self.patient_chip = QLabel("")
+        self.patient_chip.setObjectName("patientChip")
+        self.patient_chip.setToolTip("The patient of this page (the list is folded: Ctrl+B)")
+        theme.set_font(self.patient_chip, theme.BASE_PT, bold=True)
+        self._chip_action = toolbar.addWidget(self.patient_chip)
+        self._chip_action.setVisible(False)
+        self.list_action = QAction("Patient list", self)
+        self.list_action.setObjectName("action_patient_list")
+        self.list_action.setCheckable(True)
+        self.list_action.setChecked(True)
+        self.list_action.setShortcut(QKeySequence(LIST_SHORTCUT))
+        self.list_action.setToolTip(_tip("Show or hide the patient list", self.list_action))
+        self.list_action.triggered.connect(self.set_patient_list_visible)
+        toolbar.addAction(self.list_action)
 
         file_menu.addAction(acts.settings)
         file_menu.addSeparator()
         file_menu.addAction(acts.quit)
         for action in (acts.new_patient, acts.edit_patient, acts.find_patient):
             patient_menu.addAction(action)
+        go_menu.addSeparator()
+        go_menu.addAction(self.list_action)
         patient_menu.addSeparator()
         for action in (acts.delete_patient, acts.show_deleted, acts.restore_patient):
             patient_menu.addAction(action)
@@ -333,7 +402,9 @@ class MainWindow(QMainWindow):
         """Remember geometry and splitter sizes for the next start."""
         settings = window_settings()
         settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/splitter", self.splitter.saveState())
+        folded = not self.patient_list_visible() and not self._split_state.isEmpty()
+        state = self._split_state if folded else self.splitter.saveState()
+        settings.setValue("window/splitter", state)
         settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:

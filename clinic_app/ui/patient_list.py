@@ -91,6 +91,8 @@ class PatientList(QWidget):
     patient_activated = Signal(int)
     """Double-click or Enter on a patient."""
     restore_requested = Signal(int)
+    reveal_requested = Signal()
+    """The list is wanted on screen (Ctrl+F while the window has folded it away)."""
 
     def __init__(self, db: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -164,7 +166,9 @@ class PatientList(QWidget):
         return [int(self.list.item(i).data(ID_ROLE)) for i in range(self.list.count())]
 
     def focus_search(self) -> None:
-        """Put the cursor in the search field, text selected."""
+        """Put the cursor in the search field, text selected (unfolding the list first)."""
+        if self.isHidden():
+            self.reveal_requested.emit()
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search.selectAll()
 
