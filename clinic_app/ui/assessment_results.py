@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from clinic_app.analysis.session import SessionInterpretation, interpret_session
 from clinic_app.analysis.summary import SessionSummary, summarize_session
 from clinic_app.analysis.verdicts import LEVEL_WORDS, Verdict
-from clinic_app.protocols.events import CONDITION_WORDS
+from clinic_app.protocols.events import CONDITION_SHORT, CONDITION_WORDS
 from clinic_app.reports.source import clinic_norms, latest_session_with_results
 from clinic_app.ui import theme
 from clinic_app.ui.pages import PageHost
@@ -62,6 +62,12 @@ def _summary(db: Any, visit: Any) -> SessionSummary:
     return summarize_session(rows, session_id=s.id, examiner=s.examiner, site=s.inclinometer_site)
 
 
+def dot(level: str) -> str:
+    """Rich text of a traffic light: the coloured dot and its word (never colour alone)."""
+    colour, word = LEVELS.get(level, LEVELS["grey"])
+    return f"<span style='color:{colour}'>●</span>&nbsp;<b>{word}</b>"
+
+
 def light(level: str) -> QLabel:
     """A traffic-light chip: coloured dot plus its word."""
     colour, word = LEVELS.get(level, LEVELS["grey"])
@@ -70,8 +76,40 @@ def light(level: str) -> QLabel:
     return chip
 
 
+SEVERITY = {"red": 0, "amber": 1, "green": 2, "grey": 3}
+"""Order of "What it means": concerns first, so they are on screen without scrolling."""
+
+STATUS_WORDS = {"no_real_change": "within MDC", "no_mdc": "no MDC", "not_flagged": "not flagged"}
+"""Short words of a verdict status in the table (the full sentence is in the tooltip)."""
+
+SIDE_LETTER = {"left": "L", "right": "R"}
+
+LUNGE_ROWS = (
+    ("lunge_distance_cm", "Knee-to-wall", "distance_mean_cm", "distance_max_cm", "cm"),
+    ("lunge_angle_deg", "Tibial angle", "angle_mean_deg", "angle_max_deg", "°"),
+)
+"""(measure, name, mean field, max field, unit) of the two lunge rows."""
+
+BALANCE_MEASURE = "balance_mean_velocity_cm_s"
+
+
+def _status(verdict: Verdict) -> str:
+    return STATUS_WORDS.get(verdict.status, verdict.status.replace("_", " "))
+
+
+def _join_unit(value: str, unit: str) -> str:
+    if value == "—":
+        return value
+    return f"{value}°" if unit == "°" else f"{value} {unit}"
+
+
 class ResultsPage(QWidget):
-    """A visit's results; the visit is the host's current one, else the patient's latest."""
+    """A visit's results; the visit is the host's current one, else the patient's latest.
+
+    Layout: the left/right table on top, never scrolled (at 1366×768 a whole visit — lunge
+    both sides, balance eyes open and closed both sides — fits), and "What it means"
+    below it, the one part that scrolls when the visit has many verdicts.
+    """
 
     def __init__(self, host: PageHost) -> None:
         super().__init__()
@@ -81,7 +119,7 @@ class ResultsPage(QWidget):
         self.interpretation: SessionInterpretation | None = None
         self.heading = QLabel("Results")
         self.heading.setWordWrap(True)
-        theme.set_font(self.heading, theme.HEADLINE_PT, bold=True)
+        theme.set_font(self.heading, theme.TITLE_PT + 2, bold=True)
         self.plan_button = QPushButton("Plan…")
         self.report_button = QPushButton("Report…")
         self.new_button = QPushButton("New assessment")
@@ -97,18 +135,32 @@ class ResultsPage(QWidget):
         top.addWidget(self.heading, 1)
         for button in (self.resume_button, self.new_button, self.plan_button, self.report_button):
             top.addWidget(button)
-        self.body = QWidget()
-        self.grid = QGridLayout(self.body)
-        self.grid.setHorizontalSpacing(18)
-        self.grid.setVerticalSpacing(8)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(self.body)
+        self.table = QFrame()
+        self.table.setObjectName("resultsTable")
+        self.grid = QGridLayout(self.table)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setHorizontalSpacing(theme.GAP)
+        self.grid.setVerticalSpacing(theme.GAP // 2)
+        self.meaning_title = QLabel("What it means")
+        theme.set_font(self.meaning_title, theme.BASE_PT + 2, bold=True)
+        self.meaning = QWidget()
+        self.meaning_grid = QGridLayout(self.meaning)
+        self.meaning_grid.setContentsMargins(0, 0, theme.GAP, 0)
+        self.meaning_grid.setHorizontalSpacing(theme.GAP)
+        self.meaning_grid.setVerticalSpacing(4)
+        self.meaning_scroll = QScrollArea()
+        self.meaning_scroll.setObjectName("meaningScroll")
+        self.meaning_scroll.setWidgetResizable(True)
+        self.meaning_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.meaning_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.meaning_scroll.setWidget(self.meaning)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(theme.GAP * 2, theme.GAP, theme.GAP * 2, theme.GAP)
         layout.addLayout(top)
-        layout.addWidget(scroll, 1)
+        layout.addWidget(self.table)
+        layout.addSpacing(theme.GAP // 2)
+        layout.addWidget(self.meaning_title)
+        layout.addWidget(self.meaning_scroll, 1)
         host.session_changed.connect(lambda _sid: self.show_patient(host.current_patient_id))
 
     # ------------------------------------------------------------------ page contract
@@ -116,6 +168,7 @@ class ResultsPage(QWidget):
         """Show the host's current visit of ``patient_id`` (or the latest with results)."""
         self._clear()
         self.resume_button.hide()
+        self.meaning_title.hide()
         if patient_id is None:
             self.heading.setText("Results — pick a patient first")
             return
@@ -123,8 +176,9 @@ class ResultsPage(QWidget):
         wanted = self.host.current_session_id or latest_session_with_results(self.db, patient_id)
         index = next((i for i, v in enumerate(history) if v.session.id == wanted), None)
         patient = self.db.get_patient(patient_id)
+        who = f"{patient.full_name}, {patient.age_years()} y"
         if index is None:
-            self.heading.setText(f"Results — {patient.full_name}: no visit with results yet")
+            self.heading.setText(f"Results — {who}: no visit with results yet")
             return
         visit = history[index]
         previous = next(
@@ -139,20 +193,35 @@ class ResultsPage(QWidget):
         when = format_date(visit.session.started_at)
         interrupted = visit.session.status == "in_progress"
         note = " (interrupted visit: results so far)" if interrupted else ""
-        self.heading.setText(f"Results — {patient.full_name} · {when}{note}")
+        self.heading.setText(f"Results — {who} · {when}{note}")
+        self.heading.setToolTip(f"Visit of {when}, examiner {visit.session.examiner or '—'}")
         self.resume_button.setVisible(interrupted)
         self._fill(self.interpretation, previous.session.started_at if previous else None)
 
+    def texts(self) -> list[str]:
+        """Every text of the table and of "What it means" (tests, accessibility checks)."""
+        out = []
+        for grid in (self.grid, self.meaning_grid):
+            for i in range(grid.count()):
+                item = grid.itemAt(i)
+                widget = item.widget() if item is not None else None
+                if isinstance(widget, QLabel):
+                    out.append(widget.text())
+        return out
+
     # ------------------------------------------------------------------ drawing
     def _clear(self) -> None:
-        while self.grid.count():
-            item = self.grid.takeAt(0)
-            widget = item.widget() if item is not None else None
-            if widget is not None:
-                widget.deleteLater()
+        for grid in (self.grid, self.meaning_grid):
+            while grid.count():
+                item = grid.takeAt(0)
+                widget = item.widget() if item is not None else None
+                if widget is not None:
+                    widget.deleteLater()
+            for row in range(grid.rowCount()):
+                grid.setRowStretch(row, 0)
         self.interpretation = None
 
-    def _label(
+    def _cell(
         self,
         text: str,
         row: int,
@@ -161,109 +230,142 @@ class ResultsPage(QWidget):
         bold: bool = False,
         size: float = 0.0,
         colour: str = "",
-        span: int = 1,
+        tip: str = "",
+        wrap: bool = False,
     ) -> QLabel:
+        """A table cell; rich text when ``text`` holds markup."""
         label = QLabel(text)
-        label.setWordWrap(True)
-        theme.set_font(label, size or theme.BASE_PT + 1, bold)
+        label.setWordWrap(wrap)
+        theme.set_font(label, size or theme.BASE_PT, bold)
         if colour:
             label.setStyleSheet(f"color: {colour};")
-        self.grid.addWidget(label, row, col, 1, span)
+        if tip:
+            label.setToolTip(tip)
+        self.grid.addWidget(label, row, col, Qt.AlignmentFlag.AlignVCenter)
         return label
+
+    def _measure(self, name: str, detail: str, row: int, tip: str) -> None:
+        muted = f"<span style='color:{theme.MUTED}; font-weight:normal'>{detail}</span>"
+        self._cell(f"<b>{name}</b><br>{muted}", row, 0, size=theme.BASE_PT + 1, tip=tip)
 
     def _fill(self, interp: SessionInterpretation, previous_at: str | None) -> None:
         s = interp.summary
-        last = f"Last visit ({format_date(previous_at)})" if previous_at else "Last visit"
-        heads = ("Measure", "Left", "Right", "Reference", last)
+        heads = ("Measure", "Left", "Right", "Reference", "Left–right", "Last visit")
         for col, text in enumerate(heads):
             colour = {1: theme.LEFT, 2: theme.RIGHT}.get(col, theme.INK)
-            self._label(text, 0, col, bold=True, size=theme.TITLE_PT, colour=colour)
+            self._cell(text, 0, col, bold=True, size=theme.BASE_PT + 3, colour=colour)
+        when = format_date(previous_at) if previous_at else "none with results"
+        self._cell(when, 1, 5, colour=theme.MUTED, tip="Date of the visit compared with")
         ref = {(v.measure, v.side): v for v in interp.reference}
+        asym = {(a.measure, a.condition): a for a in interp.asymmetry}
         change = {(c.measure, c.side, c.condition): c for c in interp.changes}
-        row = 1
-        lunge_rows = (
-            (
-                "lunge_distance_cm",
-                "Knee-to-wall distance",
-                "distance_mean_cm",
-                "distance_max_cm",
-                " cm",
-            ),
-            ("lunge_angle_deg", "Tibial angle", "angle_mean_deg", "angle_max_deg", "°"),
-        )
-        for measure, name, mean_key, max_key, unit in lunge_rows:
-            if not s.lunge:
-                break
-            self._label(f"{name}\n(mean of valid trials)", row, 0, bold=True)
+        row = 2  # row 1: the last visit's date
+        for measure, name, mean_key, max_key, unit in LUNGE_ROWS if s.lunge else ():
+            self._measure(
+                name, "mean of valid trials", row, f"Mean of the valid trials ({unit}); "
+                "the tooltip of each value gives the maximum and the number of trials",
+            )  # fmt: skip
             refs = []
             for col, side in ((1, "left"), (2, "right")):
                 side_sum = s.lunge.get(side)
                 mean = getattr(side_sum, mean_key) if side_sum else None
                 peak = getattr(side_sum, max_key) if side_sum else None
                 n = f"{side_sum.n_valid} valid" if side_sum else "not tested"
-                big = self._label(
-                    f"{_fmt(mean, 1, unit)}", row, col, bold=True, size=theme.TITLE_PT + 2
+                self._cell(
+                    _join_unit(_fmt(mean, 1), unit),
+                    row,
+                    col,
+                    bold=True,
+                    size=theme.TITLE_PT,
+                    tip=f"max {_join_unit(_fmt(peak, 1), unit)} · {n}",
                 )
-                big.setToolTip(f"max {_fmt(peak, 1, unit)} · {n}")
                 verdict = ref.get((measure, side))
                 if verdict is not None:
                     refs.append(verdict)
-            self._label(self._ref_words(refs), row, 3)
-            self._label(self._change_words(change, measure, None), row, 4)
+            self._ref_cell(refs, row)
+            self._asym_cell(asym.get((measure, None)), row, unit)
+            self._change_cell(change, measure, None, row)
             row += 1
         for condition in ("eo_firm", "ec_firm", "eo_foam", "ec_foam"):
             sides = {side: s.balance.get(side, {}).get(condition) for side in ("left", "right")}
             if not any(sides.values()):
                 continue
-            words = CONDITION_WORDS[condition]
-            self._label(f"Balance, {words}\n(COP velocity · ellipse)", row, 0, bold=True)
+            self._measure(
+                "Balance " + CONDITION_SHORT[condition], CONDITION_WORDS[condition], row,
+                "Single-leg stance: mean COP velocity (cm/s, large) and 95 % prediction "
+                "ellipse area (cm², below), means of the valid trials",
+            )  # fmt: skip
             for col, side in ((1, "left"), (2, "right")):
                 b = sides[side]
                 if b is None:
-                    self._label("not tested", row, col)
+                    self._cell("not tested", row, col, colour=theme.MUTED)
                     continue
                 v = b.metrics_mean.get("mean_velocity_cm_s")
                 area = b.metrics_mean.get("ellipse_area_95_cm2")
                 fails = f" · {b.n_failed} failed" if b.n_failed else ""
-                text = f"{_fmt(v, 2, ' cm/s')} · {_fmt(area, 1, ' cm²')}{fails}"
-                label = self._label(text, row, col, bold=True, size=theme.BASE_PT + 2)
-                label.setToolTip("mean COP velocity · 95 % prediction ellipse area")
-            no_ref = self._label("no reference", row, 3, colour=theme.MUTED)
-            no_ref.setToolTip("No published single-leg COP velocity reference for runners")
-            self._label(
-                self._change_words(change, "balance_mean_velocity_cm_s", condition), row, 4
+                small = f"{_fmt(area, 1, ' cm²')}{fails}"
+                self._cell(
+                    f"<b>{_fmt(v, 2, ' cm/s')}</b><br><span style='font-size:{theme.BASE_PT}pt;"
+                    f" color:{theme.MUTED}'>{small}</span>",
+                    row,
+                    col,
+                    size=theme.TITLE_PT - 2,
+                    tip="mean COP velocity · 95 % prediction ellipse area"
+                    + (f" · {b.n_failed} failed trial(s)" if b.n_failed else ""),
+                )
+            self._cell(
+                f"{dot('grey')} no reference",
+                row,
+                3,
+                tip="No published single-leg COP velocity reference for runners",
             )
+            self._asym_cell(asym.get((BALANCE_MEASURE, condition)), row, "cm/s")
+            self._change_cell(change, BALANCE_MEASURE, condition, row)
             row += 1
-        self._label("What it means", row, 0, bold=True, size=theme.TITLE_PT, span=5)
-        row += 1
+        self.grid.setColumnStretch(5, 1)
         verdicts: list[Verdict] = [a.verdict for a in interp.asymmetry]
         verdicts += list(interp.reference) + [c.verdict for c in interp.changes]
-        for verdict in verdicts:
-            self.grid.addWidget(light(verdict.level), row, 0)
-            self._label(verdict.text, row, 1, span=4)  # the text names its basis and tag
-            row += 1
-        self.grid.setRowStretch(row, 1)
-        self.grid.setColumnStretch(3, 1)
-        self.grid.setColumnStretch(4, 1)
+        verdicts.sort(key=lambda v: SEVERITY.get(v.level, len(SEVERITY)))  # stable
+        for line, verdict in enumerate(verdicts):
+            self.meaning_grid.addWidget(light(verdict.level), line, 0)
+            reason = QLabel(verdict.text)  # the text names its basis and evidence tag
+            reason.setWordWrap(True)
+            theme.set_font(reason, theme.BASE_PT)
+            self.meaning_grid.addWidget(reason, line, 1)
+        self.meaning_grid.setColumnStretch(1, 1)
+        self.meaning_grid.setRowStretch(len(verdicts), 1)
+        self.meaning_title.setVisible(bool(verdicts))
 
-    @staticmethod
-    def _ref_words(verdicts: list[Verdict]) -> str:
-        if not verdicts:
-            return "—"
-        parts = []
-        for v in verdicts:
-            _, word = LEVELS.get(v.level, LEVELS["grey"])
-            parts.append(f"{(v.side or '').capitalize()}: {v.status.replace('_', ' ')} ({word})")
-        return "\n".join(parts)
+    def _ref_cell(self, verdicts: list[Verdict], row: int) -> None:
+        lines = [
+            f"{dot(v.level)} {SIDE_LETTER.get(v.side or '', '')} {_status(v)}" for v in verdicts
+        ]
+        tip = "\n".join(v.text for v in verdicts)
+        self._cell("<br>".join(lines) or "—", row, 3, tip=tip)
 
-    @staticmethod
-    def _change_words(change: dict[Any, Any], measure: str, condition: str | None) -> str:
-        parts = []
+    def _asym_cell(self, asymmetry: Any, row: int, unit: str) -> None:
+        if asymmetry is None:
+            self._cell("—", row, 4)
+            return
+        v = asymmetry.verdict
+        digits = 2 if unit == "cm/s" else 1
+        size = _join_unit(f"{asymmetry.abs_difference:.{digits}f}", unit)
+        self._cell(f"{dot(v.level)} {size}", row, 4, tip=v.text)
+
+    def _change_cell(
+        self, change: dict[Any, Any], measure: str, condition: str | None, row: int
+    ) -> None:
+        lines, tips = [], []
         for side in ("left", "right"):
             c = change.get((measure, side, condition))
             if c is None or c.previous is None:
                 continue
-            real = "real change" if c.real else "within MDC"
-            delta = "" if c.delta is None else f" ({c.delta:+.1f}, {real})"
-            parts.append(f"{side.capitalize()}: {c.previous:.1f}{delta}")
-        return "\n".join(parts) or "—"
+            if c.delta is None:
+                delta = ""
+            elif c.verdict.level == "grey":  # within MDC, no MDC, not comparable: say so
+                delta = f" ({c.delta:+.1f}, {_status(c.verdict)})"
+            else:  # a real change: its traffic light (the reason is in the tooltip)
+                delta = f" ({c.delta:+.1f}) {dot(c.verdict.level)}"
+            lines.append(f"{SIDE_LETTER[side]} {c.previous:.1f}{delta}")
+            tips.append(c.verdict.text)
+        self._cell("<br>".join(lines) or "—", row, 5, tip="\n".join(tips))

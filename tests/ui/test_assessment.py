@@ -78,11 +78,7 @@ def test_a_whole_visit_ends_on_the_results_page_with_everything_stored(rig, db) 
     assert {t.result["distance_cm"] for t in lunges} == {9.4, 11.8}
     results = window.page("results")
     assert results.session_id == run.session_id
-    texts = [
-        results.grid.itemAt(i).widget().text()
-        for i in range(results.grid.count())
-        if hasattr(results.grid.itemAt(i).widget(), "text")
-    ]
+    texts = results.texts()
     assert "Left" in texts and "Right" in texts
     assert any("Left–right difference in tibial angle" in t for t in texts)
     assert any(t.endswith("Flag</b>") or t.endswith("OK</b>") for t in texts)  # words + colour
