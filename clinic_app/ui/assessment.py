@@ -35,7 +35,7 @@ from clinic_app.protocols.events import ProtocolEvent
 from clinic_app.protocols.journal import ThreadJournal
 from clinic_app.protocols.runner import AssessmentRun
 from clinic_app.ui.acquisition import AcquisitionBridge
-from clinic_app.ui.assessment_live import LiveView
+from clinic_app.ui.assessment_live import LiveView, demo_tape_reader
 from clinic_app.ui.assessment_setup import SetupView
 from clinic_app.ui.pages import PageHost
 from clinic_app.ui.patient_page import format_date
@@ -228,6 +228,7 @@ class AssessmentPage(QWidget):
         assert run is not None
         self.live.show_alert("")
         self.live.log.clear()
+        self.live.tape_reader = demo_tape_reader(self.host, self.patient_id)  # --demo only
         self.stack.setCurrentWidget(self.live)
         self.bridge.start()
         self._step_changed(run.begin(self.bridge.now()))

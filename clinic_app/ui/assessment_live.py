@@ -9,11 +9,14 @@ the right, and the key legend at the bottom. This module only shows; the page
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QFormLayout,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -27,16 +30,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clinic_app.demo.tape import DemoTapeReader
 from clinic_app.protocols.events import LiveStatus
 from clinic_app.protocols.runner import StepProgress
 from clinic_app.ui import theme
 from clinic_app.ui.live_plots import AnglePlot, ForcePlot, Stabilogram, side_colour
+from drivers.simulated import SimulatedPatient
 
 BIG_PT = 64.0
 """The big number's size (pt): about 2.3 cm tall on a 96-dpi screen, legible at 2 m."""
 
 INSTRUCTION_PT = 26.0
 """Patient-facing instructions (pt)."""
+
+TapeReader = Callable[[str], float | None]
+"""Side → the distance (cm) to offer in the entry form, or None (see :func:`demo_tape_reader`)."""
 
 PAIN_PLACES = (
     ("none", "No pain"),
@@ -64,24 +72,77 @@ class EntryForm(QFrame):
         self.place = QComboBox()
         for value, label in PAIN_PLACES:
             self.place.addItem(label, value)
-        self.save = QPushButton("Save trial  (Enter)")
+        self.save = QPushButton("Save  (Enter)")
+        self.save.setToolTip("Save this trial's distance and pain (Enter)")
         self.save.setProperty("primary", True)
         self.error = QLabel("")
         self.error.setObjectName("fieldError")
         self.error.setWordWrap(True)
-        form = QFormLayout()
-        form.addRow("Knee-to-wall (cm)", self.distance)
-        form.addRow("Pain (0–10)", self.pain)
-        form.addRow("Where", self.place)
-        layout = QHBoxLayout(self)
-        layout.addLayout(form, 1)
-        column = QVBoxLayout()
-        column.addWidget(self.save)
-        column.addWidget(self.error)
-        layout.addLayout(column)
+        self.offered = QLabel("")
+        self.offered.setObjectName("demoReading")
+        self.offered.setWordWrap(True)
+        self.offered.setStyleSheet(f"color: {theme.DEMO}; font-weight: bold;")
+        theme.set_font(self.offered, theme.SMALL_PT, bold=True)
+        self.offered.hide()
+        self._offered_text = ""
+        # Two short rows (distance, pain, save; the demo note, where): the form takes little
+        # height from the angle plot at 1366×768 and little width when the list is shown.
+        self.distance.setMinimumWidth(90)
+        self.distance.setMaximumWidth(180)
+        self.place.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.place.setMinimumContentsLength(8)
+        grid = QGridLayout(self)
+        grid.setHorizontalSpacing(theme.GAP // 2 + 2)
+        grid.setVerticalSpacing(4)
+        self.pain.setMaximumWidth(120)
+        self.place.setMaximumWidth(260)
+        grid.addWidget(QLabel("Knee-to-wall (cm)"), 0, 0, Qt.AlignmentFlag.AlignRight)
+        grid.addWidget(self.distance, 0, 1)
+        grid.addWidget(self.save, 0, 2)
+        grid.addWidget(self.offered, 1, 1, 1, 2)
+        for row, (text, field) in enumerate((("Pain (0–10)", self.pain), ("Where", self.place))):
+            caption = QLabel(text)
+            caption.setBuddy(field)
+            grid.addWidget(caption, row, 3, Qt.AlignmentFlag.AlignRight)
+            grid.addWidget(field, row, 4)
+        grid.addWidget(self.error, 2, 0, 1, 5)
+        grid.setColumnStretch(5, 1)
         self.distance.returnPressed.connect(self.submitted)
         self.save.clicked.connect(self.submitted)
         self.pain.valueChanged.connect(self._pain_changed)
+        self.distance.textChanged.connect(self._distance_changed)
+
+    def offer(self, distance_cm: float | None) -> None:
+        """Prefill the distance (demo only): selected, so Enter accepts and typing replaces.
+
+        The field is marked as the demo's reading until the clinician changes it.
+        """
+        if distance_cm is None:
+            return
+        self._offered_text = f"{distance_cm:.1f}"
+        self.distance.setText(self._offered_text)
+        self.distance.setStyleSheet(f"QLineEdit {{ border: 2px solid {theme.DEMO}; }}")
+        self.offered.setText("DEMO tape reading · Enter accepts it")
+        self.offered.setToolTip(
+            "The simulated patient's distance, read off the tape by the demo from the "
+            "simulated knee position (per-patient geometry, clinical.md §1.8, not "
+            "validated) with tape noise, to 0.1 cm. Type to replace it."
+        )
+        self.offered.show()
+        self.distance.setFocus()
+        self.distance.selectAll()
+
+    def is_offered(self) -> bool:
+        """True while the distance shown is the demo's reading, untouched."""
+        return bool(self._offered_text) and self.distance.text() == self._offered_text
+
+    def _distance_changed(self, _text: str) -> None:
+        if not self.is_offered() and self.offered.isVisible():
+            self._offered_text = ""
+            self.offered.hide()
+            self.distance.setStyleSheet("")
 
     def _pain_changed(self, value: int) -> None:
         if value == 0:
@@ -89,6 +150,9 @@ class EntryForm(QFrame):
 
     def reset(self) -> None:
         """Empty the form for the next trial."""
+        self._offered_text = ""
+        self.offered.hide()
+        self.distance.setStyleSheet("")
         self.distance.clear()
         self.pain.setValue(0)
         self.place.setCurrentIndex(0)
@@ -107,9 +171,15 @@ class LiveView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("assessmentLive")
+        self.tape_reader: TapeReader | None = None
+        """Offers the knee-to-wall distance when the entry form opens (``--demo`` only)."""
+        self._side = ""
         self.steps = QListWidget()
         self.steps.setObjectName("stepList")
-        self.steps.setFixedWidth(200)
+        # 200 px holds "Balance R EC  0/3"; it may shrink (eliding) when the patient list
+        # is shown beside the live view on a 1366-px screen.
+        self.steps.setMinimumWidth(150)
+        self.steps.setMaximumWidth(200)
         self.steps.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.steps.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.steps.setTextElideMode(Qt.TextElideMode.ElideMiddle)
@@ -182,8 +252,10 @@ class LiveView(QWidget):
 
         body = QHBoxLayout()
         body.addWidget(self.steps)
-        body.addLayout(centre, 1)
-        body.addWidget(self.instruction)
+        # The instructions get a share of any extra width, so that a long one ("…the next
+        # trial starts when you step on.") is never cut at 26 pt on a laptop screen.
+        body.addLayout(centre, 4)
+        body.addWidget(self.instruction, 1)
 
         self.alert = QLabel("")
         self.alert.setObjectName("fieldError")
@@ -235,6 +307,7 @@ class LiveView(QWidget):
 
     def show_test(self, protocol: str, side: str) -> None:
         """Show the plots of ``protocol`` in the side's hue."""
+        self._side = side
         self.plots.setCurrentIndex(0 if protocol == "lunge" else 1)
         for plot in (self.angle, self.force, self.stabilogram):
             plot.set_side(side)
@@ -262,9 +335,27 @@ class LiveView(QWidget):
             )
         self.progress.setValue(int(status.progress * 1000))
         self.angle.set_band(status.band if status.phase == "live" else None)
-        self.entry.setVisible(status.phase == "entry")
+        entry = status.phase == "entry"
+        opening = entry and self.entry.isHidden()
+        self.entry.setVisible(entry)
+        if opening and self.tape_reader is not None:
+            self.entry.offer(self.tape_reader(self._side))
 
     def show_alert(self, text: str) -> None:
         """A warning line in red (device lost…); empty text hides it."""
         self.alert.setText(text)
         self.alert.setVisible(bool(text))
+
+
+def demo_tape_reader(host: Any, patient_id: int | None) -> TapeReader | None:
+    """The reader of :mod:`clinic_app.demo.tape` in ``--demo`` with a simulated patient.
+
+    None outside the demo (or without a simulated patient): then nothing is prefilled.
+    """
+    simulated = getattr(host, "demo_patient", None)
+    ctx = getattr(host, "ctx", None)
+    if not getattr(ctx, "demo", False) or patient_id is None:
+        return None
+    if not isinstance(simulated, SimulatedPatient):
+        return None
+    return DemoTapeReader.for_record(simulated, host.db.get_patient(patient_id)).reading_cm

@@ -57,6 +57,7 @@ class SetupView(QWidget):
         self.close_button.clicked.connect(lambda: self._emit(self.close_requested))
 
         tests = QGroupBox("Tests for this visit")
+        tests.setMaximumWidth(760)  # short fields stay near their labels on a wide screen
         form = QVBoxLayout(tests)
         self.lunge = QCheckBox("Weight-bearing lunge test, both legs")
         self.lunge.setChecked(True)
