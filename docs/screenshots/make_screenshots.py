@@ -9,22 +9,31 @@ Everything happens in a temporary DORSILAB_HOME: a fresh demo database (fictiona
 patients; three past visits are added to one of them through the storage API so that the
 patient page has something to list). PNGs are written beside this script; the committed
 ones were then reduced to 256 colours (``convert f.png -dither None -colors 256 PNG8:f.png``).
+
+``python docs/screenshots/make_screenshots.py assessment`` writes only the assessment
+screens (``assessment_{setup,lunge,balance,results}_<size>.png``): a whole visit of the
+showcase patient (DEMO-001, four past visits) — lunge both sides, single-leg balance eyes
+open and eyes closed both sides — run on the real page by the scripted clinician of
+:mod:`clinic_app.ui.assessment_script` on simulated devices stepped by a manual clock.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 SIZES = {"1366x768": (1366, 768), "1920x1080": (1920, 1080)}
 
 
-def main() -> int:
-    """Write every screenshot; returns 0."""
+def main(only: str = "") -> int:
+    """Write every screenshot (or only those of ``only``: ``"assessment"``); returns 0."""
     home = Path(tempfile.mkdtemp(prefix="dorsilab-shots-"))
     os.environ["DORSILAB_HOME"] = str(home)
     sys.path.insert(0, str(HERE.parent.parent))
@@ -34,6 +43,7 @@ def main() -> int:
 
     from clinic_app import paths
     from clinic_app.commands import AppContext
+    from clinic_app.storage import Database
     from clinic_app.ui.about import AboutDialog
     from clinic_app.ui.app import (
         create_application,
@@ -65,7 +75,25 @@ def main() -> int:
         widget.grab().save(str(path))
         print(f"wrote {path.relative_to(HERE.parent.parent)}")
 
-    def shot_dialog(make: Callable[[], QWidget], name: str, prepare=None) -> None:
+    if only == "assessment":
+        for label, size in SIZES.items():
+            # Each size runs its visit on a copy of the demo database, so that the second
+            # visit is not compared with the first one (both recorded today).
+            copy = home / f"assessment-{label}.sqlite3"
+            source, target = sqlite3.connect(db.path), sqlite3.connect(copy)
+            source.backup(target)
+            source.close()
+            target.close()
+            visit_db = Database.open(copy)
+            _assessment_shots(dataclasses.replace(ctx, db_path=copy), visit_db, label, size, save)
+            visit_db.close()
+        db.close()
+        app.quit()
+        return 0
+
+    def shot_dialog(
+        make: Callable[[], QWidget], name: str, prepare: Callable[[QWidget], None] | None = None
+    ) -> None:
         dialog = make()
         dialog.show()
         if prepare is not None:
@@ -110,7 +138,59 @@ def main() -> int:
     return 0
 
 
-def _demo_logo():
+def _assessment_shots(
+    ctx: Any, db: Any, label: str, size: tuple[int, int], save: Callable[[Any, str], None]
+) -> None:
+    """Setup, live lunge (entry form with the demo's tape reading), live balance, results."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from clinic_app.ui.app import create_main_window
+    from clinic_app.ui.assessment_script import ScriptedVisit, simulated_patient
+    from drivers.registry import default_registry
+    from drivers.simulated import ManualClock
+
+    patient_id = db.record_number_owner("DEMO-001")
+    record = db.get_patient(patient_id)
+    clock = ManualClock(start_s=100.0)
+    simulated = simulated_patient(clock, float(record.mass_kg or 70.0))
+    window = create_main_window(ctx, db)
+    window.resize(size[0], size[1] - 40)  # leave room for a taskbar
+    window.demo_patient = simulated
+    window.show()
+    QTest.qWaitForWindowExposed(window)
+    window.select_patient(patient_id)
+    window.show_page("assessment")
+    page: Any = window.page("assessment")
+    page.beep = False
+    page.setup.practice.setChecked(False)
+    for condition, box in page.setup.conditions.items():
+        box.setChecked(condition in ("eo_firm", "ec_firm"))
+    page.setup.examiner.setText("LM")
+    QTest.qWait(700)  # the device pills poll twice a second
+    save(window, f"assessment_setup_{label}")
+    QTest.mouseClick(page.setup.start_button, Qt.MouseButton.LeftButton)
+    page.bridge.stop()  # the script ticks the bridge on the manual clock
+    taken: set[str] = set()
+
+    def on_phase(name: str, run: Any) -> None:
+        step = run.step.label
+        if name == "captured" and "lunge" not in taken:
+            taken.add("lunge")
+            save(window, f"assessment_lunge_{label}")
+        elif name == "balance_done" and "EC" in step and "balance" not in taken:
+            taken.add("balance")
+            save(window, f"assessment_balance_{label}")
+
+    ScriptedVisit(page, simulated, clock).play(on_phase=on_phase)
+    QTest.qWait(300)
+    save(window, f"assessment_results_{label}")
+    window.close()
+    default_registry().close_all()
+    default_registry().clear()
+
+
+def _demo_logo() -> Any:
     """A fictional clinic logo drawn on the spot: a blue disc with "RRC" and a wordmark."""
     from PySide6.QtCore import QRectF, Qt
     from PySide6.QtGui import QColor, QFont, QImage, QPainter
@@ -135,4 +215,4 @@ def _demo_logo():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else ""))
