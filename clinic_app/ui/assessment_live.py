@@ -282,6 +282,7 @@ class LiveView(QWidget):
         layout.addWidget(self.alert)
         layout.addLayout(bottom)
         self._shown: tuple[str, ...] = ()
+        self._band: tuple[float, float] | None = None
 
     # ------------------------------------------------------------------ updates
     def show_steps(self, progress: list[StepProgress]) -> None:
@@ -315,29 +316,34 @@ class LiveView(QWidget):
         self.big.setStyleSheet(f"color: {colour};")
 
     def show_status(self, status: LiveStatus) -> None:
-        """Title, big number, instructions, key legend (only what changed is set)."""
-        shown = (
-            status.title,
-            status.big_text,
-            status.big_caption,
-            status.instruction,
-            status.hint,
+        """Title, big number, instructions, key legend (only what changed is set).
+
+        Called every frame: each widget is touched only when its own content changes, since
+        a label set again repaints (and its parent behind it) even with the same text.
+        """
+        keys = (
+            "<b>Space</b> start / capture · <b>R</b> repeat · <b>Esc</b> stop · "
+            f"<b>N</b> next test — {status.hint}"
         )
+        shown = (status.title, status.big_text, status.big_caption, status.instruction, keys)
         if shown != self._shown:
+            labels = (self.title, self.big, self.caption, self.instruction, self.keys)
+            previous: tuple[str | None, ...] = self._shown or (None,) * len(labels)
+            for label, text, before in zip(labels, shown, previous, strict=True):
+                if text != before:
+                    label.setText(text)
             self._shown = shown
-            self.title.setText(status.title)
-            self.big.setText(status.big_text)
-            self.caption.setText(status.big_caption)
-            self.instruction.setText(status.instruction)
-            self.keys.setText(
-                "<b>Space</b> start / capture · <b>R</b> repeat · <b>Esc</b> stop · "
-                f"<b>N</b> next test — {status.hint}"
-            )
-        self.progress.setValue(int(status.progress * 1000))
-        self.angle.set_band(status.band if status.phase == "live" else None)
+        value = int(status.progress * 1000)
+        if value != self.progress.value():
+            self.progress.setValue(value)
+        band = status.band if status.phase == "live" else None
+        if band != self._band:
+            self._band = band
+            self.angle.set_band(band)
         entry = status.phase == "entry"
         opening = entry and self.entry.isHidden()
-        self.entry.setVisible(entry)
+        if entry == self.entry.isHidden():
+            self.entry.setVisible(entry)
         if opening and self.tape_reader is not None:
             self.entry.offer(self.tape_reader(self._side))
 
