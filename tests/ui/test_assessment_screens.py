@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -161,6 +162,17 @@ def test_results_at_full_hd_show_the_whole_meaning_list(
 
 
 # ------------------------------------------------------------------ demo tape reading
+@contextmanager
+def _no_trial_left(page: Any) -> Iterator[None]:
+    """Esc at the end, pass or fail: pytest-qt closes the window before fixtures finish,
+    and closing with a trial running would ask the clinician (a modal box)."""
+    try:
+        yield
+    finally:
+        if page.run is not None:
+            page.key_abort()
+
+
 @pytest.fixture(params=[True, False], ids=["demo", "not-demo"])
 def lunge_entry(
     request: pytest.FixtureRequest, make_window: Any, db: Database
@@ -194,53 +206,53 @@ def lunge_entry(
 def test_the_demo_offers_its_tape_reading_and_enter_accepts_it(
     lunge_entry: dict[str, Any],
 ) -> None:
-    page, form = lunge_entry["page"], lunge_entry["page"].live.entry
-    demo = lunge_entry["window"].ctx.demo
-    if not demo:
-        assert form.distance.text() == "" and not form.offered.isVisible()
-        assert not form.is_offered()
-        page.key_abort()  # Esc: no trial left running
-        return
-    # The same reading a fresh reader takes of the same lunge (same seed, same geometry).
-    expected = DemoTapeReader.for_record(lunge_entry["patient"], lunge_entry["record"]).reading_cm(
-        "left"
-    )
-    assert expected is not None
-    assert form.distance.text() == f"{expected:.1f}"
-    assert form.distance.selectedText() == form.distance.text()  # Enter or type over it
-    assert form.offered.isVisible() and "DEMO" in form.offered.text()
-    assert form.distance.hasFocus()
-    run = page.run
-    QTest.keyClick(form.distance, Qt.Key.Key_Return)
-    assert run.protocol.phase != "entry"
-    assert page.journal.flush(10)
-    (trial,) = lunge_entry["db"].trials_for_session(run.session_id)
-    assert trial.result["distance_cm"] == expected
+    with _no_trial_left(lunge_entry["page"]):
+        page, form = lunge_entry["page"], lunge_entry["page"].live.entry
+        demo = lunge_entry["window"].ctx.demo
+        if not demo:
+            assert form.distance.text() == "" and not form.offered.isVisible()
+            assert not form.is_offered()
+            return
+        # The same reading a fresh reader takes of the same lunge (same seed, same geometry).
+        expected = DemoTapeReader.for_record(
+            lunge_entry["patient"], lunge_entry["record"]
+        ).reading_cm("left")
+        assert expected is not None
+        assert form.distance.text() == f"{expected:.1f}"
+        assert form.distance.selectedText() == form.distance.text()  # Enter or type over it
+        assert form.offered.isVisible() and "DEMO" in form.offered.text()
+        assert form.distance.hasFocus()
+        run = page.run
+        QTest.keyClick(form.distance, Qt.Key.Key_Return)
+        assert run.protocol.phase != "entry"
+        assert page.journal.flush(10)
+        (trial,) = lunge_entry["db"].trials_for_session(run.session_id)
+        assert trial.result["distance_cm"] == expected
 
 
 def test_typing_replaces_the_demo_reading_and_unmarks_it(lunge_entry: dict[str, Any]) -> None:
-    form = lunge_entry["page"].live.entry
-    QTest.keyClicks(form.distance, "12.3")
-    assert form.distance.text() == "12.3"
-    assert not form.offered.isVisible() and not form.is_offered()
-    lunge_entry["page"].key_abort()  # Esc: no trial left running
+    with _no_trial_left(lunge_entry["page"]):
+        form = lunge_entry["page"].live.entry
+        QTest.keyClicks(form.distance, "12.3")
+        assert form.distance.text() == "12.3"
+        assert not form.offered.isVisible() and not form.is_offered()
 
 
 def test_the_live_lunge_fits_a_laptop_screen_even_with_the_list(
     lunge_entry: dict[str, Any],
 ) -> None:
-    window, live = lunge_entry["window"], lunge_entry["page"].live
-    QApplication.processEvents()
-    assert live.entry.isVisible() and window.size().toTuple() == LAPTOP
-    assert live.steps.width() == live.steps.maximumWidth()  # step names not elided
-    text = live.instruction  # the patient's instruction is shown whole
-    assert text.heightForWidth(text.width()) <= text.height()
-    plot = live.angle.widget
-    assert plot.height() > window.height() // 3  # the plot, not the form, takes the height
-    window.list_action.trigger()
-    QApplication.processEvents()
-    assert window.patient_list.isVisible() and window.size().toTuple() == LAPTOP
-    lunge_entry["page"].key_abort()
+    with _no_trial_left(lunge_entry["page"]):
+        window, live = lunge_entry["window"], lunge_entry["page"].live
+        QApplication.processEvents()
+        assert live.entry.isVisible() and window.size().toTuple() == LAPTOP
+        assert live.steps.width() == live.steps.maximumWidth()  # step names not elided
+        text = live.instruction  # the patient's instruction is shown whole
+        assert text.heightForWidth(text.width()) <= text.height()
+        plot = live.angle.widget
+        assert plot.height() > max(live.entry.height(), window.height() // 4)  # plot gets most
+        window.list_action.trigger()
+        QApplication.processEvents()
+        assert window.patient_list.isVisible() and window.size().toTuple() == LAPTOP
 
 
 def test_the_tape_reading_follows_the_patient_geometry(db: Database) -> None:
