@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.modal_watchdog import CALL_LIMIT_S, TEARDOWN_LIMIT_S, modal_watchdog
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
@@ -28,3 +30,19 @@ def dorsilab_home(
     home = tmp_path_factory.mktemp("dorsilab-home")
     monkeypatch.setenv("DORSILAB_HOME", str(home))
     yield home
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    with modal_watchdog(CALL_LIMIT_S) as closed:
+        yield
+    if closed:
+        pytest.fail(f"a modal dialog stayed open and was closed: {', '.join(closed)}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    with modal_watchdog(TEARDOWN_LIMIT_S) as closed:
+        yield
+    if closed:
+        pytest.fail(f"closing the windows opened a dialog, closed unanswered: {', '.join(closed)}")
