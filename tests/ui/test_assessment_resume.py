@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
@@ -11,7 +13,17 @@ from clinic_app.protocols.journal import SyncJournal
 from clinic_app.protocols.plan import SessionPlan
 from clinic_app.protocols.runner import AssessmentRun
 from clinic_app.storage import Database
+from drivers.registry import default_registry
 from tests.ui.conftest import PATIENT
+
+
+@pytest.fixture(autouse=True)
+def _close_devices() -> Iterator[None]:
+    """A resumed visit opens the devices; later tests must find none left open."""
+    yield
+    default_registry().close_all()
+    default_registry().clear()
+
 
 VALID_BALANCE = {
     "planned_s": 20.0,
