@@ -34,9 +34,10 @@ FloatArray = npt.NDArray[np.float64]
 WINDOW_S = 30.0
 """Time span shown by the time plots (s)."""
 
-TRACE_BINS = 750
-"""Min/max bins per :data:`WINDOW_S` (40 ms each): two points per bin, about two per
-pixel column of a full-width plot on a 1920-pixel screen."""
+TRACE_BINS = 500
+"""Min/max bins per :data:`WINDOW_S` (60 ms each): two points per bin, at least one per
+pixel column of the widest time plot (about 700 px on a 1920-pixel screen), so a
+one-sample spike still shows; more points only cost paint time."""
 
 EDGE_PADDING = 0.03
 """Share of a time plot's range left empty on each side, so that the window's start, its
