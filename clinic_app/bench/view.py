@@ -2,9 +2,10 @@
 
 ``python -m clinic_app.ui.assessment_bench`` (Qt lives there; this package stays Qt-free)
 streams a 1 kHz line-protocol plate and a 200 Hz WitMotion inclinometer from pty emulators
-into the real acquisition bridge and live plots (angle, stabilogram, Fz; 30 s window) for
-30 s (10 s with ``quick``), offscreen when there is no display. See that module for the
-definitions of ``view_fps``, ``view_latency_p95_ms`` and ``view_cpu_percent``.
+into the real acquisition bridge, then draws for 30 s each (10 s with ``quick``): the real
+live page on its balance screen (Fz and stabilogram: ``view_*``), and the three live plots
+fed at once (``view_all_plots_*``), offscreen when there is no display. See that module
+for the definitions of ``view_fps``, ``view_latency_p95_ms`` and ``view_cpu_percent``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def measure(quick: bool) -> dict[str, float]:
         [sys.executable, "-m", "clinic_app.ui.assessment_bench", "--seconds", str(seconds)],
         capture_output=True,
         text=True,
-        timeout=seconds + 120,
+        timeout=2 * seconds + 120,
         check=False,
     )
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
