@@ -32,6 +32,10 @@ CORNERS = ("front right", "back right", "front left", "back left")
 """Words for the cells TR, BR, TL, BL (front = towards the patient's toes)."""
 MEASURE_S = 0.5
 """Seconds of readings averaged per step (the mass must be still)."""
+SETTLE_S = 0.2
+"""Readings of the first 0.2 s after a step begins are not averaged (engineering choice):
+bytes already on their way still carry the old load (the driver reads in batches up to
+6 ms apart, USB adapters buffer too), and a mass just put down rocks."""
 TARE_MAX_LOAD_N = 150.0
 """Refuse to tare above ≈15 kg: that is a person or a mass on the plate, not cell offsets
 (which stay well below this on a working plate); taring it away would hide real load."""
@@ -180,7 +184,7 @@ class CalibrationProcedure:
     def fresh_samples_needed(self) -> int:
         """Samples that must arrive after the step began before it can be measured."""
         rate = self.plate.info.nominal_rate_hz or 20.0
-        return max(5, int(MEASURE_S * rate))
+        return max(5, int(MEASURE_S * rate)) + int(SETTLE_S * rate)
 
     def ready(self) -> bool:
         """True once enough readings arrived since the step began (the mass has settled)."""

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from clinic_app.ui import theme
-from clinic_app.ui.devices_calibration import CalibrationProcedure
+from clinic_app.ui.devices_calibration import MEASURE_S, SETTLE_S, CalibrationProcedure
 from clinic_app.ui.devices_panel import DevicesDialog, DevicesPanel
 from clinic_app.ui.devices_wizard import CalibrationWizard
 from drivers.base import DeviceError, DeviceState
@@ -164,7 +164,7 @@ def test_every_action_has_its_own_alt_key_and_works_from_the_keyboard(panel, sim
 def step_wizard(qtbot, wizard: CalibrationWizard, clock: ManualClock) -> None:
     """Press Next once the reading has settled, and wait for the step to finish."""
     index = wizard.procedure.index
-    clock.advance(0.6)
+    clock.advance(MEASURE_S + SETTLE_S + 0.1)
     qtbot.waitUntil(wizard.next_button.isEnabled, timeout=3000)
     qtbot.mouseClick(wizard.next_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: wizard.procedure.index > index or wizard.procedure.saved, timeout=3000)
@@ -211,9 +211,9 @@ def test_a_mass_on_the_wrong_corner_is_refused(sim) -> None:
     while proc.step.key != "corner1":
         proc.run()
         proc.advance()
-        clock.advance(0.6)
+        clock.advance(MEASURE_S + SETTLE_S + 0.1)
     plate.place_test_mass(10.0, 200.0, 200.0)  # front right, but the step asks for back right
-    clock.advance(0.6)
+    clock.advance(MEASURE_S + SETTLE_S + 0.1)
     with pytest.raises(DeviceError, match="back right cell is not the most loaded"):
         proc.run()
 
