@@ -160,8 +160,7 @@ class LinePlateDevice(SerialDevice):
         recent = self._raw.latest(max(1, int(seconds * rate)))
         if len(recent) == 0:
             raise DeviceError("The force plate has sent no readings yet; wait a moment.")
-        raw = np.column_stack([recent[c].astype(np.float64) for c in ("tr", "br", "tl", "bl")])
-        mean: FloatArray = raw.mean(axis=0) - self.offsets
+        mean: FloatArray = _cell_counts(recent).mean(axis=0) - self.offsets
         return mean
 
     def tare(self) -> None:
@@ -326,12 +325,11 @@ def _is_info(message: Any) -> bool:
 
 def _cell_counts(raw: npt.NDArray[np.void]) -> FloatArray:
     """The four cell readings (TR, BR, TL, BL) of each raw sample as floats, shape (n, 4)."""
-    names = ("tr", "br", "tl", "bl")
     if raw.dtype == LINE_SAMPLE_DTYPE and raw.flags.c_contiguous:
         # t_host_s, seq, t_us, TR, BR, TL, BL: seven 8-byte fields, the cells last.
         counts: FloatArray = raw.view(np.int64).reshape(-1, 7)[:, 3:].astype(np.float64)
         return counts
-    return np.column_stack([raw[c].astype(np.float64) for c in names])
+    return np.column_stack([raw[c].astype(np.float64) for c in ("tr", "br", "tl", "bl")])
 
 
 def _unwrap(

@@ -32,17 +32,20 @@ def dorsilab_home(
     yield home
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    with modal_watchdog(CALL_LIMIT_S) as closed:
+def _fail_on_a_stuck_dialog(limit_s: float, what: str) -> Iterator[None]:
+    with modal_watchdog(limit_s) as closed:
         yield
     if closed:
-        pytest.fail(f"a modal dialog stayed open and was closed: {', '.join(closed)}")
+        pytest.fail(f"{what}: {', '.join(closed)}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    yield from _fail_on_a_stuck_dialog(CALL_LIMIT_S, "a modal dialog stayed open and was closed")
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
-    with modal_watchdog(TEARDOWN_LIMIT_S) as closed:
-        yield
-    if closed:
-        pytest.fail(f"closing the windows opened a dialog, closed unanswered: {', '.join(closed)}")
+    yield from _fail_on_a_stuck_dialog(
+        TEARDOWN_LIMIT_S, "closing the windows opened a dialog, closed unanswered"
+    )

@@ -61,7 +61,7 @@ class _Target:
         self.newest = -1  # seq of the newest plate sample handed to the plots
 
 
-def _balance_screen(plate_rate: float) -> _Target:
+def _balance_screen() -> _Target:
     """The real live page on its balance screen, as a trial runs (1366×768 less the bars)."""
     from clinic_app.protocols.events import LiveStatus
     from clinic_app.ui.assessment_live import LiveView
@@ -146,7 +146,7 @@ def _run(folder: Path, seconds: float) -> dict[str, float]:
     )
     registry = DeviceRegistry()
     phases = {
-        "view": _balance_screen(PLATE_RATE_HZ),
+        "view": _balance_screen(),
         "view_all_plots": _all_plots(PLATE_RATE_HZ, WIT_RATE_HZ),
     }
     frames: dict[str, list[tuple[float, int]]] = {name: [] for name in phases}

@@ -30,12 +30,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinic_app.demo.tape import DemoTapeReader
 from clinic_app.protocols.events import LiveStatus
 from clinic_app.protocols.runner import StepProgress
 from clinic_app.ui import theme
 from clinic_app.ui.live_plots import AnglePlot, ForcePlot, Stabilogram, side_colour
-from drivers.simulated import SimulatedPatient
 
 BIG_PT = 64.0
 """The big number's size (pt): about 2.3 cm tall on a 96-dpi screen, legible at 2 m."""
@@ -362,6 +360,11 @@ def demo_tape_reader(host: Any, patient_id: int | None) -> TapeReader | None:
     ctx = getattr(host, "ctx", None)
     if not getattr(ctx, "demo", False) or patient_id is None:
         return None
+    # Imported here: the demo package (and the simulated devices' scipy) is for --demo only,
+    # not for every clinic that opens the assessment screen.
+    from clinic_app.demo.tape import DemoTapeReader
+    from drivers.simulated import SimulatedPatient
+
     if not isinstance(simulated, SimulatedPatient):
         return None
     return DemoTapeReader.for_record(simulated, host.db.get_patient(patient_id)).reading_cm
