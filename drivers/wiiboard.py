@@ -34,9 +34,9 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -57,10 +57,10 @@ from drivers.calibration import (
     centre_of_pressure,
 )
 from drivers.device_status import DeviceStatus
+from drivers.wiiboard_source import BOARD_NAME, Event, EventSource, SourceFactory
 
 log = logging.getLogger(__name__)
 
-BOARD_NAME = "Nintendo Wii Remote Balance Board"
 EV_SYN, EV_KEY, EV_ABS = 0x00, 0x01, 0x03
 SYN_REPORT, SYN_DROPPED = 0, 3
 ABS_HAT0X, ABS_HAT0Y, ABS_HAT1X, ABS_HAT1Y = 0x10, 0x11, 0x12, 0x13
@@ -69,9 +69,6 @@ CELL_OF_AXIS = {ABS_HAT0X: 0, ABS_HAT0Y: 1, ABS_HAT1X: 2, ABS_HAT1Y: 3}
 """evdev axis → cell index in :data:`drivers.calibration.CELLS` order (TR, BR, TL, BL)."""
 N_PER_UNIT = 0.01 * STANDARD_GRAVITY
 """Newtons per kernel unit (10 g)."""
-
-Event = tuple[int, int, int, float]
-"""(type, code, value, kernel time in seconds) of one input event."""
 
 
 class WiiBoardDecoder:
@@ -135,24 +132,6 @@ class WiiBoardDecoder:
         if not rows:
             return np.zeros(0), np.zeros((0, 4))
         return np.asarray(times), np.vstack(rows)
-
-
-class EventSource(Protocol):
-    """Where input events come from (a real evdev device, or a fake one in tests)."""
-
-    name: str
-    path: str
-    uniq: str
-
-    def read(self, timeout_s: float) -> list[Event]:
-        """Events available within ``timeout_s`` ([] on timeout). Raises OSError when gone."""
-
-    def close(self) -> None:
-        """Release the device."""
-
-
-SourceFactory = Callable[[], EventSource]
-"""Opens an :class:`EventSource` (raises :class:`~drivers.base.DeviceError` when it cannot)."""
 
 
 class WiiBalanceBoard(DeviceStatus):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import select
 
 from drivers.base import DeviceError, PortNotFoundError
-from drivers.wiiboard import BOARD_NAME, Event, EventSource
+from drivers.wiiboard_source import BOARD_NAME, Event, EventSource
 
 
 class EvdevSource:

@@ -1,6 +1,6 @@
 """Bench figures of the 'view' group: the live plots on real ptys, in a child process.
 
-``python -m clinic_app.ui.assessment_bench`` (Qt lives there; this package stays Qt-free)
+``python -m clinic_app.ui.assessment.bench`` (Qt lives there; this package stays Qt-free)
 streams a 1 kHz line-protocol plate and a 200 Hz WitMotion inclinometer from pty emulators
 into the real acquisition bridge, then draws for 30 s each (10 s with ``quick``): the real
 live page on its balance screen (Fz and stabilogram: ``view_*``), and the three live plots
@@ -22,7 +22,7 @@ def measure(quick: bool) -> dict[str, float]:
         return {}
     seconds = 10.0 if quick else 30.0
     proc = subprocess.run(
-        [sys.executable, "-m", "clinic_app.ui.assessment_bench", "--seconds", str(seconds)],
+        [sys.executable, "-m", "clinic_app.ui.assessment.bench", "--seconds", str(seconds)],
         capture_output=True,
         text=True,
         timeout=2 * seconds + 120,

@@ -126,6 +126,9 @@ class BalanceProtocol:
 
     protocol = "balance"
 
+    countdown_s = COUNTDOWN_S
+    """Countdown length (s), as :func:`~clinic_app.protocols.status.balance_status` shows it."""
+
     def __init__(
         self,
         side: str,

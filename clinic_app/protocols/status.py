@@ -7,18 +7,106 @@ rules. Patient-facing instructions are short, plain sentences in large type.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 
-from clinic_app.protocols.events import CONDITION_WORDS, LiveStatus
+from clinic_app.analysis.heel_lift import HeelLiftState
+from clinic_app.analysis.lunge import HoldSettings, HoldState
+from clinic_app.protocols.events import CONDITION_WORDS, LiveStatus, TrialOutcome
 
-if TYPE_CHECKING:
-    from clinic_app.protocols.balance import BalanceProtocol
-    from clinic_app.protocols.lunge import LungeProtocol
+# The state machines call these functions with themselves; the views below name only what
+# the words need, so this module never imports the state machines (no import circle).
 
 
-def lunge_status(p: LungeProtocol) -> LiveStatus:
+class _LungeSettingsView(Protocol):
+    @property
+    def practice_trials(self) -> int: ...
+    @property
+    def measured_trials(self) -> int: ...
+    @property
+    def hold(self) -> HoldSettings: ...
+
+
+class _CaptureView(Protocol):
+    @property
+    def angle_deg(self) -> float: ...
+
+
+class LungeView(Protocol):
+    """What :func:`lunge_status` reads of a :class:`~clinic_app.protocols.lunge.LungeProtocol`."""
+
+    @property
+    def side(self) -> str: ...
+    @property
+    def settings(self) -> _LungeSettingsView: ...
+    @property
+    def practice(self) -> bool: ...
+    @property
+    def practice_done(self) -> int: ...
+    @property
+    def valid_done(self) -> int: ...
+    @property
+    def angle_deg(self) -> float: ...
+    @property
+    def phase(self) -> str: ...
+    @property
+    def hold_state(self) -> HoldState: ...
+    @property
+    def recent_angles(self) -> list[tuple[float, float]]: ...
+    @property
+    def heel_checked(self) -> bool: ...
+    @property
+    def capture_info(self) -> _CaptureView | None: ...
+    @property
+    def heel_state(self) -> HeelLiftState: ...
+
+
+class _BalanceSettingsView(Protocol):
+    @property
+    def planned_s(self) -> float: ...
+    @property
+    def trials(self) -> int: ...
+
+
+class BalanceView(Protocol):
+    """What :func:`balance_status` reads of a
+    :class:`~clinic_app.protocols.balance.BalanceProtocol`."""
+
+    @property
+    def side(self) -> str: ...
+    @property
+    def condition(self) -> str: ...
+    @property
+    def settings(self) -> _BalanceSettingsView: ...
+    @property
+    def practice(self) -> bool: ...
+    @property
+    def valid_done(self) -> int: ...
+    @property
+    def failed_done(self) -> int: ...
+    @property
+    def fz_n(self) -> float: ...
+    @property
+    def countdown_restart(self) -> str: ...
+    @property
+    def countdown_s(self) -> float: ...
+    @property
+    def phase(self) -> str: ...
+    @property
+    def last_sample_t(self) -> float: ...
+    @property
+    def countdown_from(self) -> float | None: ...
+    @property
+    def t_start(self) -> float | None: ...
+    @property
+    def outcomes(self) -> Sequence[TrialOutcome]: ...
+    @property
+    def failure_text(self) -> str: ...
+
+
+def lunge_status(p: LungeView) -> LiveStatus:
     """What the live screen shows now."""
     s = p.settings
     side = p.side
@@ -78,9 +166,7 @@ def lunge_status(p: LungeProtocol) -> LiveStatus:
     )
 
 
-def balance_status(p: BalanceProtocol) -> LiveStatus:
-    from clinic_app.protocols.balance import COUNTDOWN_S
-
+def balance_status(p: BalanceView) -> LiveStatus:
     """What the live screen shows now."""
     s = p.settings
     cond = CONDITION_WORDS.get(p.condition, p.condition)
@@ -114,7 +200,7 @@ def balance_status(p: BalanceProtocol) -> LiveStatus:
             restarted + "Waiting for one-leg stance · R: restart · Esc: stop",
         )
     if p.phase == "countdown":
-        left = COUNTDOWN_S - (p.last_sample_t - (p.countdown_from or p.last_sample_t))
+        left = p.countdown_s - (p.last_sample_t - (p.countdown_from or p.last_sample_t))
         return LiveStatus(
             "countdown",
             title,
@@ -122,7 +208,7 @@ def balance_status(p: BalanceProtocol) -> LiveStatus:
             "get ready",
             f"Hands on hips, {eyes}.\nStay as still as you can.",
             restarted + "Countdown · R: restart · Esc: stop",
-            1.0 - max(left, 0.0) / COUNTDOWN_S,
+            1.0 - max(left, 0.0) / p.countdown_s,
         )
     if p.phase == "live":
         elapsed = p.last_sample_t - (p.t_start or p.last_sample_t)

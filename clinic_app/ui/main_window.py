@@ -7,7 +7,7 @@ takes the host window (``YourPage(host)``; see :mod:`clinic_app.ui.pages` for th
 :class:`~clinic_app.ui.pages.PageHost` API and the optional ``show_patient`` /
 ``can_leave`` methods), then make sure one line in :data:`PAGES` names it::
 
-    PageSpec("history", "History", "clinic_app.ui.history:HistoryPage", "Ctrl+H", True),
+    PageSpec("history", "History", "clinic_app.ui.history.page:HistoryPage", "Ctrl+H", True),
 
 That line gives the page a toolbar button, a "Go" menu entry and its keyboard shortcut;
 ``host.show_page("history")`` opens it from code. The lines below are already there for
@@ -43,29 +43,30 @@ from PySide6.QtWidgets import (
 from clinic_app import paths
 from clinic_app.commands import AppContext
 from clinic_app.storage import Database
-from clinic_app.ui import patient_actions, theme
-from clinic_app.ui.device_strip import DeviceStrip
+from clinic_app.ui import theme
+from clinic_app.ui.devices.strip import DeviceStrip
 from clinic_app.ui.pages import PageSpec
-from clinic_app.ui.patient_list import PatientList
-from clinic_app.ui.patient_page import PatientPage
-from clinic_app.ui.recovery_bar import RecoveryBar
+from clinic_app.ui.patients import actions as patient_actions
+from clinic_app.ui.patients.page import PatientPage
+from clinic_app.ui.patients.patient_list import PatientList
+from clinic_app.ui.patients.recovery_bar import RecoveryBar
 
 log = logging.getLogger(__name__)
 
 PAGES: list[PageSpec] = [
-    PageSpec("patient", "Patients", "clinic_app.ui.patient_page:PatientPage", "Ctrl+1",
+    PageSpec("patient", "Patients", "clinic_app.ui.patients.page:PatientPage", "Ctrl+1",
              tip="The selected patient's record and visits"),
-    PageSpec("assessment", "New assessment", "clinic_app.ui.assessment:AssessmentPage",
+    PageSpec("assessment", "New assessment", "clinic_app.ui.assessment.page:AssessmentPage",
              "Ctrl+T", True, tip="Lunge test and balance trials for the selected patient"),
-    PageSpec("results", "Results", "clinic_app.ui.assessment_results:ResultsPage",
+    PageSpec("results", "Results", "clinic_app.ui.assessment.results:ResultsPage",
              toolbar=False, needs_patient=True),
-    PageSpec("plan", "Plan", "clinic_app.ui.plan_editor:PlanEditorPage", "Ctrl+L", True,
+    PageSpec("plan", "Plan", "clinic_app.ui.plan_editor.page:PlanEditorPage", "Ctrl+L", True,
              toolbar=False, tip="Edit the progression plan"),
-    PageSpec("history", "History", "clinic_app.ui.history:HistoryPage", "Ctrl+H", True,
+    PageSpec("history", "History", "clinic_app.ui.history.page:HistoryPage", "Ctrl+H", True,
              tip="Trends and re-test comparison"),
-    PageSpec("report", "Report", "clinic_app.ui.report_preview:ReportPreviewPage", "Ctrl+R",
-             True, tip="Clinician report and patient handout"),
-    PageSpec("devices", "Devices", "clinic_app.ui.devices_panel:DevicesPanel", "Ctrl+D",
+    PageSpec("report", "Report", "clinic_app.ui.plan_editor.report_preview:ReportPreviewPage",
+             "Ctrl+R", True, tip="Clinician report and patient handout"),
+    PageSpec("devices", "Devices", "clinic_app.ui.devices.panel:DevicesPanel", "Ctrl+D",
              tip="Connect, zero, tare and calibrate devices"),
 ]  # fmt: skip
 """Every page of the window, in toolbar order. One line per page."""

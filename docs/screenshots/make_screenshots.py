@@ -14,7 +14,7 @@ ones were then reduced to 256 colours (``convert f.png -dither None -colors 256 
 screens (``assessment_{setup,lunge,balance,results}_<size>.png``): a whole visit of the
 showcase patient (DEMO-001, four past visits) — lunge both sides, single-leg balance eyes
 open and eyes closed both sides — run on the real page by the scripted clinician of
-:mod:`clinic_app.ui.assessment_script` on simulated devices stepped by a manual clock.
+:mod:`clinic_app.ui.assessment.script` on simulated devices stepped by a manual clock.
 """
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ def main(only: str = "") -> int:
         open_database,
         start_demo_devices,
     )
-    from clinic_app.ui.patient_form import PatientFormDialog
-    from clinic_app.ui.selftest import type_into
+    from clinic_app.ui.patients.form import PatientFormDialog
+    from clinic_app.ui.selftest_support import type_into
     from clinic_app.ui.settings_dialog import SettingsDialog
     from drivers.registry import default_registry
 
@@ -146,7 +146,7 @@ def _assessment_shots(
     from PySide6.QtTest import QTest
 
     from clinic_app.ui.app import create_main_window
-    from clinic_app.ui.assessment_script import ScriptedVisit, simulated_patient
+    from clinic_app.ui.assessment.script import ScriptedVisit, simulated_patient
     from drivers.registry import default_registry
     from drivers.simulated import ManualClock
 

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from clinic_app.bench.report import build_fixture_db
 from clinic_app.plan import CLINICIAN_CAUSE, Dose, Plan
 from clinic_app.storage import Database
-from clinic_app.ui.plan_editor import PlanEditor
+from clinic_app.ui.plan_editor.page import PlanEditor
 
 pytest.importorskip("pytestqt")
 
@@ -103,7 +103,7 @@ def test_live_preview_follows_edits(qtbot, db) -> None:  # type: ignore[no-untyp
 
 
 def test_page_keeps_edits_for_the_same_visit(qtbot, db) -> None:  # type: ignore[no-untyped-def]
-    from clinic_app.ui.plan_editor import PlanEditorPage
+    from clinic_app.ui.plan_editor.page import PlanEditorPage
 
     class Host:
         pass

@@ -10,7 +10,7 @@ from PySide6.QtPrintSupport import QPrinter
 
 from clinic_app.bench.report import build_fixture_db
 from clinic_app.storage import Database
-from clinic_app.ui.report_preview import ReportPreview, ReportPreviewPage
+from clinic_app.ui.plan_editor.report_preview import ReportPreview, ReportPreviewPage
 
 pytest.importorskip("pytestqt")
 

@@ -13,7 +13,7 @@ from clinic_app.protocols.journal import SyncJournal
 from clinic_app.protocols.plan import SessionPlan
 from clinic_app.protocols.runner import AssessmentRun
 from clinic_app.storage import Database
-from clinic_app.ui.assessment_script import ScriptedVisit, simulated_patient
+from clinic_app.ui.assessment.script import ScriptedVisit, simulated_patient
 from drivers.registry import default_registry
 from drivers.simulated import ManualClock
 from tests.ui.conftest import PATIENT

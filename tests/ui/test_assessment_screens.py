@@ -20,7 +20,7 @@ from clinic_app.demo.history import SCRIPTS, _seed_patient
 from clinic_app.demo.tape import DemoTapeReader, tape_for
 from clinic_app.storage import Database
 from clinic_app.storage.demo_seed import seed_demo_patients
-from clinic_app.ui.assessment_script import ScriptedVisit, simulated_patient
+from clinic_app.ui.assessment.script import ScriptedVisit, simulated_patient
 from clinic_app.ui.main_window import window_settings
 from drivers.registry import default_registry
 from drivers.simulated import ManualClock, SimulatedPatient

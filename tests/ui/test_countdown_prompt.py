@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from clinic_app.protocols.balance import BalanceProtocol
-from clinic_app.ui.assessment_live import LiveView
+from clinic_app.ui.assessment.live import LiveView
 from tests.protocols.samples import feed_in_batches
 from tests.protocols.test_balance_protocol import COUNTDOWN_AT, settings, with_event
 

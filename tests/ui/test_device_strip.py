@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from clinic_app.ui import theme
-from clinic_app.ui.device_strip import DeviceStatus, DeviceStrip
+from clinic_app.ui.devices.strip import DeviceStatus, DeviceStrip
 from drivers.registry import default_registry
 from drivers.simulated import ManualClock, create_simulated_devices, demo_patient
 

@@ -10,9 +10,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from clinic_app.ui import theme
-from clinic_app.ui.devices_calibration import MEASURE_S, SETTLE_S, CalibrationProcedure
-from clinic_app.ui.devices_panel import DevicesDialog, DevicesPanel
-from clinic_app.ui.devices_wizard import CalibrationWizard
+from clinic_app.ui.devices.calibration import MEASURE_S, SETTLE_S, CalibrationProcedure
+from clinic_app.ui.devices.panel import DevicesDialog, DevicesPanel
+from clinic_app.ui.devices.wizard import CalibrationWizard
 from drivers.base import DeviceError, DeviceState
 from drivers.calibration import STANDARD_GRAVITY, CalibrationStore
 from drivers.registry import DeviceRegistry
@@ -227,7 +227,7 @@ def test_devices_dialog_wraps_the_panel(qtbot, sim, tmp_path) -> None:
 
 
 def test_serial_link_health_is_shown_when_the_device_has_codec_counters(sim) -> None:
-    from clinic_app.ui.devices_status import describe
+    from clinic_app.ui.devices.status import describe
 
     _, _, inc, _, _ = sim
 
@@ -303,7 +303,7 @@ def test_tare_is_refused_while_someone_stands_on_the_plate(panel, sim) -> None:
 def test_loaded_check_is_skipped_for_raw_counts_of_an_uncalibrated_plate(sim) -> None:
     from dataclasses import replace
 
-    from clinic_app.ui.devices_calibration import check_empty
+    from clinic_app.ui.devices.calibration import check_empty
 
     clock, patient, _, plate, _ = sim
     plate.start()
@@ -316,7 +316,7 @@ def test_loaded_check_is_skipped_for_raw_counts_of_an_uncalibrated_plate(sim) ->
 
 
 def test_connect_dialog_finds_and_connects_a_plate_on_a_real_pty(qtbot, tmp_path) -> None:
-    from clinic_app.ui.devices_connect import ConnectDialog
+    from clinic_app.ui.devices.connect import ConnectDialog
     from drivers.emulators.lineplate import LinePlateEmulator
     from drivers.transport import PortInfo
 
@@ -342,7 +342,7 @@ def test_connect_dialog_finds_and_connects_a_plate_on_a_real_pty(qtbot, tmp_path
 
 
 def test_connect_dialog_offers_simulated_devices_and_explains_no_ports(qtbot) -> None:
-    from clinic_app.ui.devices_connect import ConnectDialog
+    from clinic_app.ui.devices.connect import ConnectDialog
 
     registry = DeviceRegistry()
     dialog = ConnectDialog(registry, lister=lambda: [])

@@ -17,8 +17,8 @@ from PySide6.QtGui import QColor
 from clinic_app.demo_data import ensure_demo_data
 from clinic_app.storage import Database
 from clinic_app.ui import theme
-from clinic_app.ui.history import HistoryPage
-from clinic_app.ui.history_model import LUNGE_MEASURES, PatientHistory
+from clinic_app.ui.history.model import LUNGE_MEASURES, PatientHistory
+from clinic_app.ui.history.page import HistoryPage
 from tests.exchange.conftest import add_visit
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from clinic_app.storage import Database
-from clinic_app.ui.history_sparklines import TrendSparklines
+from clinic_app.ui.history.sparklines import TrendSparklines
 from tests.exchange.conftest import add_visit
 
 

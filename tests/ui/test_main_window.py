@@ -12,9 +12,9 @@ from PySide6.QtWidgets import QDialog, QMessageBox, QPushButton, QWidget
 from clinic_app.storage import Database
 from clinic_app.ui import main_window
 from clinic_app.ui.pages import PageSpec
-from clinic_app.ui.patient_form import PatientFormDialog
-from clinic_app.ui.patient_list import DEBOUNCE_MS
-from clinic_app.ui.selftest import run_modal, type_into
+from clinic_app.ui.patients.form import PatientFormDialog
+from clinic_app.ui.patients.patient_list import DEBOUNCE_MS
+from clinic_app.ui.selftest_support import run_modal, type_into
 from tests.ui.conftest import PATIENT
 
 

@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QMessageBox, QPushButton
 
 from clinic_app.storage import Database
-from clinic_app.ui.patient_form import PatientFormDialog
-from clinic_app.ui.selftest import run_modal, type_into
+from clinic_app.ui.patients.form import PatientFormDialog
+from clinic_app.ui.selftest_support import run_modal, type_into
 from tests.ui.conftest import PATIENT
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from clinic_app.ui.peak_envelope import PeakEnvelope
+from clinic_app.ui.plots.peak_envelope import PeakEnvelope
 
 
 def _brute_force(t: np.ndarray, y: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ from clinic_app import __version__
 from clinic_app.commands import AppContext
 from clinic_app.storage import Database
 from clinic_app.ui.about import AboutDialog
-from clinic_app.ui.selftest import type_into
+from clinic_app.ui.selftest_support import type_into
 from clinic_app.ui.settings_dialog import LOGO_MAX_PX, SettingsDialog
 
 

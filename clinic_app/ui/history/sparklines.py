@@ -2,7 +2,7 @@
 
 Each sparkline shows left and right (theme hues) over the visits and, beside it, the first
 and latest values in words, with "real change" where the analysis calls the change since
-the first visit real (see :class:`clinic_app.ui.history_model.PatientHistory`). The strip
+the first visit real (see :class:`clinic_app.ui.history.model.PatientHistory`). The strip
 hides itself until the patient has two measured visits; the History page (Ctrl+H) has the
 full charts.
 """
@@ -16,8 +16,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QWidget
 
 from clinic_app.ui import theme
-from clinic_app.ui.history_chart import SIDE_COLOURS
-from clinic_app.ui.history_model import (
+from clinic_app.ui.history.chart import SIDE_COLOURS
+from clinic_app.ui.history.model import (
     LUNGE_MEASURES,
     Measure,
     PatientHistory,

@@ -3,7 +3,7 @@ and the actions connect/disconnect, zero the inclinometer, tare and calibrate th
 
 Devices come from the Qt-free :class:`drivers.registry.DeviceRegistry` that the main window and
 the assessment screens share. The panel never receives a signal per sample: one QTimer
-(8 Hz) reads each device's state and newest samples (:mod:`clinic_app.ui.devices_status`).
+(8 Hz) reads each device's state and newest samples (:mod:`clinic_app.ui.devices.status`).
 Actions that can take a moment (zeroing waits for a second of still readings; a serial device
 answers within a bounded time) run on a worker thread; their result is shown in words on the
 device's card.
@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
 )
 
 from clinic_app.ui import theme
-from clinic_app.ui.devices_calibration import check_empty
-from clinic_app.ui.devices_card import DeviceCard
-from clinic_app.ui.devices_status import describe
+from clinic_app.ui.devices.calibration import check_empty
+from clinic_app.ui.devices.card import DeviceCard
+from clinic_app.ui.devices.status import describe
 from drivers.base import Device, DeviceError
 from drivers.calibration import CalibrationStore
 from drivers.registry import DeviceRegistry, default_registry
@@ -227,7 +227,7 @@ class DevicesPanel(QWidget):
 
     def open_connect_dialog(self, modal: bool = True) -> QDialog:
         """Open the "Connect a device" dialog (ports, Wii board, simulation)."""
-        from clinic_app.ui.devices_connect import ConnectDialog
+        from clinic_app.ui.devices.connect import ConnectDialog
 
         dialog = ConnectDialog(self.registry, self._lister, self)
         self.last_dialog = dialog
@@ -240,7 +240,7 @@ class DevicesPanel(QWidget):
 
     def open_calibration(self, device: Device, modal: bool = True) -> QDialog:
         """Open the known-mass calibration wizard for ``device``."""
-        from clinic_app.ui.devices_wizard import CalibrationWizard
+        from clinic_app.ui.devices.wizard import CalibrationWizard
 
         store = self._store if self._store is not None else _default_store()
         wizard = CalibrationWizard(device, store, self)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from clinic_app.ui import theme
-from clinic_app.ui.devices_calibration import CORNERS, CalibrationProcedure
+from clinic_app.ui.devices.calibration import CORNERS, CalibrationProcedure
 from drivers.base import DeviceError
 from drivers.calibration import CalibrationStore
 

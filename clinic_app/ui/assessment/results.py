@@ -32,7 +32,7 @@ from clinic_app.protocols.events import CONDITION_SHORT, CONDITION_WORDS
 from clinic_app.reports.source import clinic_norms, latest_session_with_results
 from clinic_app.ui import theme
 from clinic_app.ui.pages import PageHost
-from clinic_app.ui.patient_page import format_date
+from clinic_app.ui.patients.page import format_date
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ Performance rules (DESIGN.md, 1 kHz with a 30 s window at 60 frames/s, ≤ 25 % 
 - every curve is a bare ``PlotCurveItem`` created once and updated with ``setData`` (a
   ``PlotDataItem`` re-scans the whole window for its bounds and downsampling each frame);
 - time plots draw a min/max envelope reduced once as the samples arrive
-  (:class:`~clinic_app.ui.peak_envelope.PeakEnvelope`, about :data:`TRACE_BINS` bins per
+  (:class:`~clinic_app.ui.plots.peak_envelope.PeakEnvelope`, about :data:`TRACE_BINS` bins per
   window), the stabilogram a decimated path: a frame draws about two thousand points, not
   thirty thousand, and a one-sample spike still shows;
 - traces use a one-pixel pen: Qt strokes wider lines segment by segment, which doubled the
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import QGraphicsView
 
 from clinic_app.analysis.sway import prediction_ellipse_q
 from clinic_app.ui import theme
-from clinic_app.ui.peak_envelope import PeakEnvelope
+from clinic_app.ui.plots.peak_envelope import PeakEnvelope
 
 FloatArray = npt.NDArray[np.float64]
 

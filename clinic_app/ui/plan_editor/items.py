@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from clinic_app.plan import Dose, Library, Plan, PlanItem
-from clinic_app.ui.plan_editor_review import finding_numbers
+from clinic_app.ui.plan_editor.review import finding_numbers
 
 ItemKey = tuple[str, int]
 """An exercise's place in the plan: ``(phase_id, position within the phase)``."""

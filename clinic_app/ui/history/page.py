@@ -5,7 +5,7 @@ Layout, top to bottom: the patient and the span of their visits; a timeline of t
 distance), **Balance** (mean COP velocity and 95 % ellipse area for one condition at a time)
 and **Compare visits** (a table: measure, visit A, visit B, change, MDC, verdict in words and
 colour). Charts show the baseline ± MDC band and a star where a change against the first visit
-is real; every judgement comes from :mod:`clinic_app.ui.history_model` (that is,
+is real; every judgement comes from :mod:`clinic_app.ui.history.model` (that is,
 :func:`clinic_app.analysis.session.interpret_session`).
 
 Keys: Alt+L, Alt+N, Alt+C switch tabs; Alt+A / Alt+B pick the visits to compare; Alt+S swaps
@@ -35,9 +35,9 @@ from PySide6.QtWidgets import (
 
 from clinic_app.logging_setup import redactor
 from clinic_app.ui import theme
-from clinic_app.ui.history_chart import TrendChart
-from clinic_app.ui.history_compare import ComparisonPanel
-from clinic_app.ui.history_model import (
+from clinic_app.ui.history.chart import TrendChart
+from clinic_app.ui.history.compare import ComparisonPanel
+from clinic_app.ui.history.model import (
     CONDITION_WORDS,
     LUNGE_MEASURES,
     Measure,

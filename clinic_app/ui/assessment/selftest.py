@@ -1,4 +1,4 @@
-"""Selftest steps of the assessment (appended to :mod:`clinic_app.ui.selftest`).
+"""Selftest steps of the assessment (listed in :mod:`clinic_app.ui.selftest`).
 
 The real window runs a whole visit — lunge on both sides, single-leg balance on both sides
 with eyes open and eyes closed on a firm floor — on simulated devices stepped by a manual
@@ -15,14 +15,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from clinic_app.analysis.summary import summarize_session
-from clinic_app.ui.assessment_script import ScriptedVisit, simulated_patient
-from clinic_app.ui.selftest import SelftestFailure, SelftestState
+from clinic_app.ui.assessment.script import ScriptedVisit, simulated_patient
+from clinic_app.ui.selftest_support import SelftestFailure, SelftestState
 from drivers.registry import default_registry
 from drivers.simulated import ManualClock
 
 if TYPE_CHECKING:
-    from clinic_app.ui.assessment import AssessmentPage
-    from clinic_app.ui.assessment_results import ResultsPage
+    from clinic_app.ui.assessment.page import AssessmentPage
+    from clinic_app.ui.assessment.results import ResultsPage
 
 CONDITIONS = ("eo_firm", "ec_firm")
 

@@ -8,29 +8,56 @@ F1 about · Ctrl+Q quit.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from PySide6.QtCore import QObject, Qt, QUrl, Slot
+from PySide6.QtCore import QObject, Qt, QUrl, SignalInstance, Slot
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from clinic_app import paths
+from clinic_app.commands import AppContext
+from clinic_app.storage import Database
 from clinic_app.ui.about import AboutDialog
-from clinic_app.ui.patient_form import PatientFormDialog
+from clinic_app.ui.patients.form import PatientFormDialog
+from clinic_app.ui.patients.page import PatientPage
+from clinic_app.ui.patients.patient_list import PatientList
 from clinic_app.ui.settings_dialog import SettingsDialog
 
-if TYPE_CHECKING:
-    from clinic_app.ui.main_window import MainWindow
-
 log = logging.getLogger(__name__)
+
+
+class PatientHost(Protocol):
+    """What the actions use of the main window (:class:`~clinic_app.ui.main_window.MainWindow`).
+
+    Named here so that this module does not import the window that imports it.
+    """
+
+    ctx: AppContext
+    db: Database
+    patient_list: PatientList
+    patient_page: PatientPage
+
+    @property
+    def patient_changed(self) -> SignalInstance: ...
+    @property
+    def patients_changed(self) -> SignalInstance: ...
+    @property
+    def current_patient_id(self) -> int | None: ...
+    def notify(self, message: str, timeout_ms: int = 5000) -> None: ...
+    def show_page(self, key: str) -> bool: ...
+    def select_patient(self, patient_id: int | None) -> None: ...
+    def addAction(self, action: QAction) -> None: ...
+    def close(self) -> bool: ...
+    def window(self) -> QWidget: ...
 
 
 class PatientActions(QObject):
     """Owns the QActions; each handler works on the window's current patient."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, host: PatientHost) -> None:
+        super().__init__(host.window())
+        self.host = host
+        window = host
         self.new_patient = self._action("&New patient…", "Ctrl+N", self.create_patient)
         self.edit_patient = self._action("&Edit patient…", "Ctrl+E", self.edit_current)
         self.find_patient = self._action("&Find patient", "Ctrl+F", self.focus_search)
@@ -54,17 +81,17 @@ class PatientActions(QObject):
         self._update_enabled(None)
 
     def _action(self, text: str, keys: str, handler: object) -> QAction:
-        action = QAction(text, self.window)
+        action = QAction(text, self.host.window())
         action.setObjectName("action_" + text.strip("&.…").replace("&", "").replace(" ", "_"))
         if keys:
             action.setShortcut(QKeySequence(keys))
         action.triggered.connect(handler)
-        self.window.addAction(action)
+        self.host.addAction(action)
         return action
 
     @Slot(object)
     def _update_enabled(self, patient_id: int | None) -> None:
-        deleted_view = self.window.patient_list.deleted_view
+        deleted_view = self.host.patient_list.deleted_view
         has = patient_id is not None
         self.edit_patient.setEnabled(has and not deleted_view)
         self.delete_patient.setEnabled(has and not deleted_view)
@@ -73,10 +100,10 @@ class PatientActions(QObject):
     @Slot()
     def create_patient(self) -> int | None:
         """Open the empty form; select the new patient after saving."""
-        window = self.window
+        window = self.host
         if window.patient_list.deleted_view:
             window.patient_list.show_deleted.setChecked(False)
-        dialog = PatientFormDialog(window.db, None, window)
+        dialog = PatientFormDialog(window.db, None, window.window())
         if dialog.exec() != PatientFormDialog.DialogCode.Accepted or dialog.saved_id is None:
             return None
         window.patient_list.search.clear()
@@ -90,11 +117,11 @@ class PatientActions(QObject):
     @Slot()
     def edit_current(self) -> None:
         """Open the form with the selected patient."""
-        window = self.window
+        window = self.host
         patient_id = window.current_patient_id
         if patient_id is None or window.patient_list.deleted_view:
             return
-        dialog = PatientFormDialog(window.db, patient_id, window)
+        dialog = PatientFormDialog(window.db, patient_id, window.window())
         if dialog.exec() == PatientFormDialog.DialogCode.Accepted:
             window.patient_list.refresh()
             window.patient_page.refresh()
@@ -104,12 +131,12 @@ class PatientActions(QObject):
     @Slot()
     def focus_search(self) -> None:
         """Ctrl+F: the cursor goes to the search field."""
-        self.window.patient_list.focus_search()
+        self.host.patient_list.focus_search()
 
     @Slot()
     def delete_current(self) -> None:
         """Soft-delete the selected patient after a confirmation that names them."""
-        window = self.window
+        window = self.host
         patient_id = window.current_patient_id
         if patient_id is None or window.patient_list.deleted_view:
             return
@@ -120,7 +147,7 @@ class PatientActions(QObject):
             "Delete patient",
             f"Delete {name}?",
             QMessageBox.StandardButton.Cancel,
-            window,
+            window.window(),
         )
         box.setInformativeText(
             "The patient disappears from the list, but nothing is erased: their visits and "
@@ -142,17 +169,17 @@ class PatientActions(QObject):
     @Slot(bool)
     def toggle_deleted(self, on: bool | None = None) -> None:
         """Switch the list between current and deleted patients."""
-        box = self.window.patient_list.show_deleted
+        box = self.host.patient_list.show_deleted
         box.setChecked(not box.isChecked() if on is None else bool(on))
 
     @Slot()
     def restore_current(self) -> None:
         """Ctrl+Shift+R: restore the selected deleted patient, or open the deleted view."""
-        patient_list = self.window.patient_list
+        patient_list = self.host.patient_list
         if not patient_list.deleted_view:
             patient_list.show_deleted.setChecked(True)
             patient_list.list.setFocus()
-            self.window.notify("Select the patient to restore, then press Ctrl+Shift+R again.")
+            self.host.notify("Select the patient to restore, then press Ctrl+Shift+R again.")
             return
         patient_id = patient_list.selected_id()
         if patient_id is not None:
@@ -161,11 +188,11 @@ class PatientActions(QObject):
     @Slot(int)
     def restore(self, patient_id: int) -> None:
         """Restore ``patient_id`` after a confirmation, then show them in the normal list."""
-        window = self.window
+        window = self.host
         patient = window.db.get_patient(patient_id)
         name = f"{patient.first_name} {patient.last_name}".strip()
         answer = QMessageBox.question(
-            window,
+            window.window(),
             "Restore patient",
             f"Restore {name} to the patient list?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
@@ -184,12 +211,12 @@ class PatientActions(QObject):
     @Slot()
     def open_settings(self) -> None:
         """The clinic settings dialog."""
-        SettingsDialog(self.window.db, self.window).exec()
+        SettingsDialog(self.host.db, self.host.window()).exec()
 
     @Slot()
     def open_about(self) -> None:
         """Version and where the data lives."""
-        AboutDialog(self.window.ctx, self.window).exec()
+        AboutDialog(self.host.ctx, self.host.window()).exec()
 
     @Slot()
     def open_log_folder(self) -> None:

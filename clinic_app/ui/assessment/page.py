@@ -2,8 +2,8 @@
 
 Flow: choose the tests (or resume an interrupted visit) → the live view runs the plan with
 :class:`~clinic_app.protocols.runner.AssessmentRun`, fed by the 60 Hz
-:class:`~clinic_app.ui.acquisition.AcquisitionBridge` → when every step is done the visit
-is closed and the results page opens.
+:class:`~clinic_app.ui.assessment.acquisition.AcquisitionBridge` → when every step is done
+the visit is closed and the results page opens.
 
 Keys work at page level (an application event filter while the page is visible), so a USB
 foot pedal that types Space or R works whatever widget has the focus: **Space**
@@ -34,11 +34,11 @@ from clinic_app.analysis.lunge import InputError
 from clinic_app.protocols.events import ProtocolEvent
 from clinic_app.protocols.journal import ThreadJournal
 from clinic_app.protocols.runner import AssessmentRun
-from clinic_app.ui.acquisition import AcquisitionBridge
-from clinic_app.ui.assessment_live import LiveView, demo_tape_reader
-from clinic_app.ui.assessment_setup import SetupView
+from clinic_app.ui.assessment.acquisition import AcquisitionBridge
+from clinic_app.ui.assessment.live import LiveView, demo_tape_reader
+from clinic_app.ui.assessment.setup import SetupView
 from clinic_app.ui.pages import PageHost
-from clinic_app.ui.patient_page import format_date
+from clinic_app.ui.patients.page import format_date
 
 log = logging.getLogger(__name__)
 

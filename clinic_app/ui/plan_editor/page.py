@@ -10,7 +10,7 @@ Each phase lists its exercises with dose, the dose's basis and the findings that
 Edits (add from the library, remove, reorder, dose level or a custom dose, notes) go through
 :mod:`clinic_app.plan.edit`; "Save plan" stores a new version with ``Database.save_plan``,
 which writes the audit-log entry. The main window mounts :class:`PlanEditorPage` (this
-module), which holds one :class:`PlanEditor` (:mod:`clinic_app.ui.plan_editor_widget`) for
+module), which holds one :class:`PlanEditor` (:mod:`clinic_app.ui.plan_editor.widget`) for
 the selected patient's latest visit.
 """
 
@@ -23,8 +23,8 @@ from PySide6.QtWidgets import QLabel, QMessageBox, QVBoxLayout, QWidget
 from clinic_app.analysis.verdicts import LEVEL_WORDS
 from clinic_app.errors import UserError
 from clinic_app.reports.source import latest_session_with_results
-from clinic_app.ui.plan_editor_review import LEVEL_COLOURS
-from clinic_app.ui.plan_editor_widget import PlanEditor
+from clinic_app.ui.plan_editor.review import LEVEL_COLOURS
+from clinic_app.ui.plan_editor.widget import PlanEditor
 
 __all__ = ["LEVEL_COLOURS", "LEVEL_WORDS", "PlanEditor", "PlanEditorPage"]
 

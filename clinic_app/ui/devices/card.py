@@ -7,12 +7,12 @@ from typing import Protocol
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton
 
 from clinic_app.ui import theme
-from clinic_app.ui.devices_status import DeviceView
+from clinic_app.ui.devices.status import DeviceView
 from drivers.base import Device, DeviceState
 
 
 class CardHost(Protocol):
-    """What a card needs from its panel (:class:`clinic_app.ui.devices_panel.DevicesPanel`)."""
+    """What a card needs from its panel (:class:`clinic_app.ui.devices.panel.DevicesPanel`)."""
 
     def supports(self, device: Device, action: str) -> bool:
         """Whether the device offers the action."""

@@ -1,13 +1,13 @@
 """The plan editor widget: review the generated plan, tick red flags, edit, save, preview.
 
-Import it from :mod:`clinic_app.ui.plan_editor`::
+Import it from :mod:`clinic_app.ui.plan_editor.page`::
 
     editor = PlanEditor(db, patient_id, session_id=None, user="Dr. Ünal")
     editor.plan_changed.connect(...)    # every edit (a clinic_app.plan.Plan)
     editor.plan_saved.connect(...)      # version number after "Save plan"
 
-The left column (red-flag checklist, findings) is :mod:`clinic_app.ui.plan_editor_review`;
-the exercise tree and the selected exercise's form are :mod:`clinic_app.ui.plan_editor_items`.
+The left column (red-flag checklist, findings) is :mod:`clinic_app.ui.plan_editor.review`;
+the exercise tree and the selected exercise's form are :mod:`clinic_app.ui.plan_editor.items`.
 Edits (add from the library, remove, reorder, dose level or a custom dose, notes) go through
 :mod:`clinic_app.plan.edit`; "Save plan" stores a new version with ``Database.save_plan``,
 which writes the audit-log entry.
@@ -41,8 +41,8 @@ from clinic_app.reports.source import (
     session_context,
     session_plan,
 )
-from clinic_app.ui.plan_editor_items import ItemForm, ItemKey, PlanTree
-from clinic_app.ui.plan_editor_review import FindingsList, RedFlagChecklist
+from clinic_app.ui.plan_editor.items import ItemForm, ItemKey, PlanTree
+from clinic_app.ui.plan_editor.review import FindingsList, RedFlagChecklist
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ class PlanEditor(QWidget):
         self.tabs.addTab(splitter, "Edit plan")
         self.preview = None
         if preview:
-            from clinic_app.ui.report_preview import ReportPreview
+            from clinic_app.ui.plan_editor.report_preview import ReportPreview
 
             self.preview = ReportPreview(self.db, self.ctx.patient.id, self.ctx.session_id)
             self.preview.set_document("handout")

@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from clinic_app.ui import theme
-from clinic_app.ui.patient_page import format_date
+from clinic_app.ui.patients.page import format_date
 
 log = logging.getLogger(__name__)
 

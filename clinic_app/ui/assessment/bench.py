@@ -1,9 +1,9 @@
-"""Live-view benchmark (``python -m clinic_app.ui.assessment_bench --seconds 30``).
+"""Live-view benchmark (``python -m clinic_app.ui.assessment.bench --seconds 30``).
 
 Run as a child process by :mod:`clinic_app.bench.view` (the bench package stays Qt-free).
 A 1 kHz line-protocol plate and a 200 Hz WitMotion inclinometer are emulated on real
 pseudo-terminals in a separate process (as real sensors would be) and read by the real
-device classes; the real :class:`~clinic_app.ui.acquisition.AcquisitionBridge` feeds the
+device classes; the real :class:`~clinic_app.ui.assessment.acquisition.AcquisitionBridge` feeds the
 real live plots (tibial angle, stabilogram, Fz with a 30 s window) on screen together.
 Rendering is offscreen when there is no display (the paint work is the same, only not
 shown). Prints one JSON object:
@@ -64,7 +64,7 @@ class _Target:
 def _balance_screen() -> _Target:
     """The real live page on its balance screen, as a trial runs (1366×768 less the bars)."""
     from clinic_app.protocols.events import LiveStatus
-    from clinic_app.ui.assessment_live import LiveView
+    from clinic_app.ui.assessment.live import LiveView
 
     view = LiveView()
     view.show_test("balance", "left")
@@ -99,7 +99,7 @@ def _all_plots(plate_rate: float, wit_rate: float) -> _Target:
     """The three live plots side by side, all fed at once (no screen of the app does this)."""
     from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-    from clinic_app.ui.live_plots import AnglePlot, ForcePlot, Stabilogram
+    from clinic_app.ui.plots.live_plots import AnglePlot, ForcePlot, Stabilogram
 
     angle, stabilogram, force = AnglePlot(wit_rate), Stabilogram(), ForcePlot(plate_rate)
     window = QWidget()
@@ -126,7 +126,7 @@ def _run(folder: Path, seconds: float) -> dict[str, float]:
 
     from clinic_app.bench.acquisition import PLATE_RATE_HZ, WIT_RATE_HZ, _emulate
     from clinic_app.ui import theme
-    from clinic_app.ui.acquisition import AcquisitionBridge
+    from clinic_app.ui.assessment.acquisition import AcquisitionBridge
     from drivers.codecs import witmotion_wire as wire
     from drivers.lineplate import LinePlateDevice
     from drivers.registry import DeviceRegistry

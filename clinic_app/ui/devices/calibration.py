@@ -1,6 +1,6 @@
 """Known-mass calibration of a four-cell force plate: the procedure, without Qt.
 
-The steps a clinician goes through (the wizard dialog in :mod:`clinic_app.ui.devices_wizard`
+The steps a clinician goes through (the wizard dialog in :mod:`clinic_app.ui.devices.wizard`
 only shows them):
 
 1. enter the known mass (kg);

@@ -19,7 +19,7 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from clinic_app.ui import theme
-from clinic_app.ui.history_model import CONDITION_WORDS, Measure, Series
+from clinic_app.ui.history.model import CONDITION_WORDS, Measure, Series
 
 SIDE_COLOURS = {"left": theme.LEFT, "right": theme.RIGHT}
 STAR_COLOURS = {"improved": theme.GOOD, "worsened": theme.BAD}

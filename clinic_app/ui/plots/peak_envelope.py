@@ -17,7 +17,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from clinic_app.ui.rolling_series import RollingSeries
+from clinic_app.ui.plots.rolling_series import RollingSeries
 
 FloatArray = npt.NDArray[np.float64]
 

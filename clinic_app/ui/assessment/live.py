@@ -4,7 +4,7 @@ Layout (DESIGN.md "Screens"): the plan's steps on the left (✓ done, ● curren
 area in the middle (title, big number readable from two metres, the plots of the current
 test, the lunge's distance and pain entry), patient-facing instructions in large type on
 the right, and the key legend at the bottom. This module only shows; the page
-(:mod:`clinic_app.ui.assessment`) drives it.
+(:mod:`clinic_app.ui.assessment.page`) drives it.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from clinic_app.protocols.events import LiveStatus
 from clinic_app.protocols.runner import StepProgress
 from clinic_app.ui import theme
-from clinic_app.ui.live_plots import AnglePlot, ForcePlot, Stabilogram, side_colour
+from clinic_app.ui.plots.live_plots import AnglePlot, ForcePlot, Stabilogram, side_colour
 
 BIG_PT = 64.0
 """The big number's size (pt): about 2.3 cm tall on a 96-dpi screen, legible at 2 m."""

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
 
 from clinic_app.logging_setup import redactor
 from clinic_app.ui import theme
-from clinic_app.ui.history_sparklines import TrendSparklines
-from clinic_app.ui.patient_form import LEGS, SEXES, SIDES
+from clinic_app.ui.history.sparklines import TrendSparklines
+from clinic_app.ui.patients.form import LEGS, SEXES, SIDES
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from clinic_app.ui import theme
-from clinic_app.ui.history_model import ComparisonRow, PatientHistory
+from clinic_app.ui.history.model import ComparisonRow, PatientHistory
 
 LEVEL_COLOURS = {"green": theme.GOOD, "red": theme.BAD, "amber": theme.CAUTION,
                  "grey": theme.MUTED}  # fmt: skip

@@ -1,0 +1,1 @@
+"""The assessment: setup, live lunge and balance screens, results, the acquisition bridge."""

@@ -1,0 +1,1 @@
+"""Device strip, Devices dialog, connection, calibration wizard."""

@@ -1,0 +1,1 @@
+"""Trends over visits: charts with MDC bands, comparison of two visits, sparklines."""

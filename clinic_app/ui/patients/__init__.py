@@ -1,0 +1,1 @@
+"""Patient list, patient page, patient form, patient actions, recovery bar."""

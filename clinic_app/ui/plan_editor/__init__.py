@@ -1,0 +1,1 @@
+"""The plan editor and the report/handout preview."""

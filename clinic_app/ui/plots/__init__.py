@@ -1,0 +1,1 @@
+"""Live plot widgets shared by the assessment and device screens."""
