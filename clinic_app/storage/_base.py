@@ -22,11 +22,13 @@ import sqlite_utils
 from clinic_app.storage._util import from_json, to_json, utc_now
 from clinic_app.storage.backups import newest_backup
 from clinic_app.storage.errors import DatabaseBusyError, DatabaseCorruptError, NotFoundError
+from clinic_app.storage.migrations import AUDIT_ACTIONS_V3, AUDIT_ENTITIES_V3
 
 log = logging.getLogger(__name__)
 
-AUDIT_ACTIONS = ("create", "update", "delete", "restore", "export", "import", "backup", "migrate")
-AUDIT_ENTITIES = ("patient", "session", "trial", "plan", "settings", "database")
+AUDIT_ACTIONS = AUDIT_ACTIONS_V3
+"""``disclose``: a report, handout, print or PDF left the database; ``void``: a visit voided."""
+AUDIT_ENTITIES = AUDIT_ENTITIES_V3
 
 
 @dataclass(frozen=True, slots=True)

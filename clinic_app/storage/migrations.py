@@ -167,9 +167,94 @@ def _v2(db: sqlite_utils.Database) -> None:
     )
 
 
+UUID_SQL = (
+    "lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || "
+    "substr(lower(hex(randomblob(2))), 2) || '-' || "
+    "substr('89ab', 1 + (abs(random()) % 4), 1) || substr(lower(hex(randomblob(2))), 2) || "
+    "'-' || lower(hex(randomblob(6)))"
+)
+"""A random (version 4) UUID in SQL, for rows written by code that does not give one."""
+
+AUDIT_ACTIONS_V3 = (
+    "create", "update", "delete", "restore", "export", "import", "backup", "migrate",
+    "disclose", "void",
+)  # fmt: skip
+AUDIT_ENTITIES_V3 = ("patient", "session", "trial", "plan", "settings", "database")
+
+
+def _audit_log_table(actions: Sequence[str], entities: Sequence[str]) -> tuple[str, ...]:
+    def quoted(values: Sequence[str]) -> str:
+        return ", ".join(f"'{v}'" for v in values)
+
+    return (
+        f"""CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ({quoted(actions)})),
+        entity TEXT NOT NULL CHECK (entity IN ({quoted(entities)})),
+        entity_id INTEGER,
+        details TEXT NOT NULL DEFAULT '{{}}' CHECK (json_valid(details)),
+        user TEXT NOT NULL DEFAULT ''
+    )""",
+        "CREATE INDEX idx_audit_entity ON audit_log (entity, entity_id)",
+        """CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
+        """CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
+    )
+
+
+def _v3(db: sqlite_utils.Database) -> None:
+    # Stable identities that survive a backup, an export/import or a second workstation
+    # (the integer ids do not). Existing rows get new random UUIDs; code that inserts a row
+    # without one gets one from the trigger, so no row is ever without.
+    for table in ("patients", "sessions", "trials"):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN uid TEXT")
+        db.execute(f"UPDATE {table} SET uid = {UUID_SQL} WHERE uid IS NULL")
+        db.execute(f"CREATE UNIQUE INDEX idx_{table}_uid ON {table} (uid)")
+        db.execute(
+            f"CREATE TRIGGER {table}_uid AFTER INSERT ON {table} WHEN NEW.uid IS NULL "
+            f"BEGIN UPDATE {table} SET uid = {UUID_SQL} WHERE id = NEW.id; END"
+        )
+    # Body mass and height as measured at the visit (reports and FHIR must not rewrite the
+    # past when the patient record changes). Earlier visits take the record's values at
+    # the time of this migration: the best that is known of them.
+    db.execute("ALTER TABLE sessions ADD COLUMN mass_kg REAL")
+    db.execute("ALTER TABLE sessions ADD COLUMN height_cm REAL")
+    db.execute(
+        "UPDATE sessions SET mass_kg = (SELECT p.mass_kg FROM patients p "
+        "WHERE p.id = sessions.patient_id), height_cm = (SELECT p.height_cm FROM patients p "
+        "WHERE p.id = sessions.patient_id)"
+    )
+    # A voided visit (recorded by mistake, wrong patient) stays stored and restorable but
+    # counts nowhere.
+    db.execute("ALTER TABLE sessions ADD COLUMN voided_at TEXT")
+    db.execute("ALTER TABLE sessions ADD COLUMN void_reason TEXT NOT NULL DEFAULT ''")
+    # The audit log learns two actions: 'disclose' (a report, handout, print or PDF left
+    # the database) and 'void'. SQLite cannot change a CHECK in place, so the table is
+    # copied; DROP TABLE does not fire the append-only triggers, and every row is kept.
+    for statement in (
+        "DROP TRIGGER audit_log_no_update",
+        "DROP TRIGGER audit_log_no_delete",
+        "DROP INDEX idx_audit_entity",
+        "ALTER TABLE audit_log RENAME TO audit_log_v2",
+        *_audit_log_table(AUDIT_ACTIONS_V3, AUDIT_ENTITIES_V3),
+        "INSERT INTO audit_log (id, at, action, entity, entity_id, details, user) "
+        "SELECT id, at, action, entity, entity_id, details, user FROM audit_log_v2",
+        "DROP TABLE audit_log_v2",
+    ):
+        db.execute(statement)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "patients, sessions, trials, recordings, plans, settings, audit log", _v1),
     Migration(2, "sessions.test_plan: the tests and settings chosen for the visit", _v2),
+    Migration(
+        3,
+        "uid of patients, sessions and trials; body measures and voiding of a visit; "
+        "audit actions 'disclose' and 'void'",
+        _v3,
+    ),
 )
 """The migrations of this DorsiLab version, in order."""
 

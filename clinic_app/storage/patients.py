@@ -83,6 +83,8 @@ class Patient:
     created_at: str
     updated_at: str
     deleted_at: str | None
+    uid: str = ""
+    """Stable identity (a UUID) that survives backups, export/import and other workstations."""
 
     @property
     def display_name(self) -> str:

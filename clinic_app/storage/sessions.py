@@ -47,6 +47,11 @@ class Session:
     ``test_plan`` is the Test plan JSON of ``docs/data-model.md`` (the tests chosen for the
     visit, in order, with their settings), or None for visits begun before schema v2 and
     visits made without one (imports of recordings, demo history).
+
+    ``uid`` is the visit's stable identity (a UUID). ``mass_kg`` and ``height_cm`` are the
+    body measures at this visit (copied from the patient record when the visit starts, so
+    a later change of the record does not rewrite the past). A voided visit
+    (``voided_at`` set, with ``void_reason``) stays stored but counts nowhere.
     """
 
     id: int
@@ -60,6 +65,16 @@ class Session:
     created_at: str
     updated_at: str
     test_plan: dict[str, Any] | None = None
+    uid: str = ""
+    mass_kg: float | None = None
+    height_cm: float | None = None
+    voided_at: str | None = None
+    void_reason: str = ""
+
+    @property
+    def is_voided(self) -> bool:
+        """True if the visit was voided (kept, restorable, but counted nowhere)."""
+        return self.voided_at is not None
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Session:
@@ -89,6 +104,8 @@ class Trial:
     result: dict[str, Any] | None
     started_at: str
     ended_at: str | None
+    uid: str = ""
+    """Stable identity (a UUID) that survives export/import and other workstations."""
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Trial:
@@ -177,6 +194,8 @@ class SessionStore(RecordingStore):
                         "created_at": now,
                         "updated_at": now,
                         "test_plan": plan_json,
+                        "mass_kg": row["mass_kg"],
+                        "height_cm": row["height_cm"],
                     }
                 )
                 .last_pk,
@@ -212,6 +231,42 @@ class SessionStore(RecordingStore):
             )
             self.record_audit("update", "session", session_id, {"fields": ["ended_at", "status"]})
         log.info("session %d finished as %s", session_id, status)
+
+    def void_session(self, session_id: int, reason: str) -> None:
+        """Void a visit: it stays stored (and restorable) but counts in no history or trend.
+
+        ``reason`` (required, free text) says why, e.g. "wrong patient"; it is stored with
+        the visit, and the audit log records that the visit was voided (not the reason,
+        which may name people).
+        """
+        reason = reason.strip()
+        if not reason:
+            raise ValueError("say why the visit is voided")
+        with self.transaction():
+            session = self.get_session(session_id)
+            if session.is_voided:
+                return
+            now = utc_now()
+            self.conn.execute(
+                "UPDATE sessions SET voided_at = ?, void_reason = ?, updated_at = ? WHERE id = ?",
+                (now, reason, now, session_id),
+            )
+            self.record_audit("void", "session", session_id, {"patient_id": session.patient_id})
+        log.info("session %d voided", session_id)
+
+    def restore_session(self, session_id: int) -> None:
+        """Undo :meth:`void_session`: the visit counts again."""
+        with self.transaction():
+            session = self.get_session(session_id)
+            if not session.is_voided:
+                return
+            self.conn.execute(
+                "UPDATE sessions SET voided_at = NULL, void_reason = '', updated_at = ? "
+                "WHERE id = ?",
+                (utc_now(), session_id),
+            )
+            self.record_audit("restore", "session", session_id, {"fields": ["voided_at"]})
+        log.info("session %d restored", session_id)
 
     def update_session_notes(self, session_id: int, notes: str) -> None:
         """Replace the free-text notes of a visit."""

@@ -37,18 +37,27 @@ def _table(path: Path, sql: str) -> list[tuple[object, ...]]:
         conn.close()
 
 
-def test_a_real_v1_file_migrates_to_v2_keeping_every_row(db_path: Path) -> None:
+def _columns(path: Path, table: str) -> list[str]:
+    return [str(row[1]) for row in _table(path, f"PRAGMA table_info({table})")]
+
+
+def test_a_real_v1_file_migrates_to_the_current_schema_keeping_every_row(db_path: Path) -> None:
     _v1_file(db_path)
     assert _table(db_path, "SELECT MAX(version) FROM schema_version") == [(1,)]
     tables = ("patients", "sessions", "trials", "recordings", "plans", "settings", "audit_log")
+    v1_columns = {t: _columns(db_path, t) for t in tables}
     before = {t: _table(db_path, f"SELECT * FROM {t} ORDER BY rowid") for t in tables}
     assert len(before["sessions"]) == 2 and len(before["recordings"]) == 4
 
     with Database.open(db_path, user="tester") as db:
-        assert db.schema_version == SCHEMA_VERSION == 2
+        assert db.schema_version == SCHEMA_VERSION == 3
         assert "test_plan" in db.su["sessions"].columns_dict
-        migrate = next(e for e in db.audit_entries("database") if e.action == "migrate")
-        assert migrate.details["from_version"] == 1 and migrate.details["to_version"] == 2
+        steps = sorted(
+            (e.details["from_version"], e.details["to_version"])
+            for e in db.audit_entries("database")
+            if e.action == "migrate"
+        )
+        assert steps == [(0, 1), (1, 2), (2, 3)]  # the v1 file's own creation too
         # Everything the v1 file held is still there and reads through the current API.
         ana, zoe = db.search_patients("")  # sorted by last name
         assert (ana.last_name, zoe.first_name) == ("García", "Zoë")
@@ -62,10 +71,9 @@ def test_a_real_v1_file_migrates_to_v2_keeping_every_row(db_path: Path) -> None:
         assert [p.version for p in db.plan_versions(done.id)] == [1, 2]
         assert db.get_setting("clinic_name") == "Fixture Clinic"
         assert db.quick_check() == ["ok"]
-    for table in tables:  # every v1 row unchanged, sessions gained only the NULL column
-        after = _table(db_path, f"SELECT * FROM {table} ORDER BY rowid")
-        if table == "sessions":
-            after = [row[:-1] for row in after if row[-1] is None]
+    for table in tables:  # every v1 row and column unchanged
+        names = ", ".join(v1_columns[table])
+        after = _table(db_path, f"SELECT {names} FROM {table} ORDER BY rowid")
         if table == "audit_log":
             after = after[: len(before[table])]
         assert after == before[table], table
@@ -184,3 +192,55 @@ def test_a_new_database_gets_no_backup_between_its_first_migrations(db_path: Pat
     with Database.open(db_path) as db:
         assert db.schema_version == SCHEMA_VERSION
     assert [b.reason for b in list_backups(db_path)] == ["daily"]
+
+
+def test_v3_gives_every_row_a_stable_uid_and_every_visit_its_body_measures(
+    db_path: Path,
+) -> None:
+    _v1_file(db_path)
+    with Database.open(db_path, user="tester") as db:
+        patients = db.search_patients("")
+        sessions = [s for p in patients for s in db.list_sessions(p.id)]
+        trials = [t for s in sessions for t in db.trials_for_session(s.id)]
+        uids = [r.uid for r in (*patients, *sessions, *trials)]
+        assert all(len(u) == 36 and u[14] == "4" for u in uids)  # UUID version 4
+        assert len(set(uids)) == len(uids)
+        ana = patients[0]
+        (visit,) = db.list_sessions(ana.id)
+        assert (visit.mass_kg, visit.height_cm) == (ana.mass_kg, ana.height_cm)
+        # A row inserted without a uid (any code path) still gets one.
+        db.conn.execute(
+            "INSERT INTO trials (session_id, protocol, side, attempt, started_at) "
+            "VALUES (?, 'lunge', 'left', 9, '2026-01-01T00:00:00Z')",
+            (visit.id,),
+        )
+        assert all(t.uid for t in db.trials_for_session(visit.id))
+        with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+            db.conn.execute("UPDATE trials SET uid = ? WHERE uid <> ?", (uids[-1], uids[-1]))
+
+
+def test_a_visit_keeps_the_body_measures_of_its_day(db: Database) -> None:
+    patient = db.create_patient(
+        {"first_name": "A", "last_name": "B", "birth_date": "1990-01-01", "mass_kg": 70}
+    )
+    first = db.create_session(patient.id, "X")
+    db.update_patient(patient.id, {"mass_kg": 64})
+    second = db.create_session(patient.id, "X")
+    assert db.get_session(first).mass_kg == 70 and db.get_session(second).mass_kg == 64
+
+
+def test_the_audit_log_stays_append_only_after_v3_and_takes_the_new_actions(
+    db: Database,
+) -> None:
+    patient = db.create_patient({"first_name": "A", "last_name": "B", "birth_date": "1990-01-01"})
+    session_id = db.create_session(patient.id, "X")
+    db.record_audit("disclose", "patient", patient.id, {"kind": "report"})
+    db.void_session(session_id, "wrong patient")
+    assert db.get_session(session_id).is_voided
+    db.restore_session(session_id)
+    assert not db.get_session(session_id).is_voided
+    actions = [e.action for e in db.audit_entries("session", session_id)]
+    assert actions[:2] == ["restore", "void"]
+    for statement in ("UPDATE audit_log SET user = 'x'", "DELETE FROM audit_log"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            db.conn.execute(statement)
