@@ -123,6 +123,12 @@ class SessionHistory:
     session: Session
     trials: tuple[Trial, ...]
 
+    @property
+    def counts(self) -> bool:
+        """True if the visit counts in histories and trends: not voided, and at least one
+        measured (non-practice) trial was recorded."""
+        return not self.session.is_voided and any(not t.practice for t in self.trials)
+
 
 def clean_json(value: Any) -> Any:
     """``value`` made JSON-safe: NaN and ±inf become None (JSON has no NaN), numpy
@@ -293,10 +299,14 @@ class SessionStore(RecordingStore):
         )
         return [Session.from_row(row) for row in rows]
 
-    def patient_history(self, patient_id: int) -> list[SessionHistory]:
+    def patient_history(
+        self, patient_id: int, *, counted_only: bool = False
+    ) -> list[SessionHistory]:
         """Every visit of a patient with its trials, oldest first (for trends).
 
-        Trials are in recording order (by id) within each visit.
+        Trials are in recording order (by id) within each visit. With ``counted_only``,
+        only visits that count in histories, trends and comparisons
+        (:attr:`SessionHistory.counts`: not voided, at least one measured trial).
         """
         with self._lock:
             sessions = self._rows(
@@ -311,10 +321,11 @@ class SessionStore(RecordingStore):
         by_session: dict[int, list[Trial]] = {int(row["id"]): [] for row in sessions}
         for row in trials:
             by_session[int(row["session_id"])].append(Trial.from_row(row))
-        return [
+        visits = [
             SessionHistory(Session.from_row(row), tuple(by_session[int(row["id"])]))
             for row in sessions
         ]
+        return [v for v in visits if v.counts] if counted_only else visits
 
     # ------------------------------------------------------------------ trials
     def begin_trial(

@@ -215,3 +215,15 @@ def test_the_audit_log_is_append_only(db: Database, make_patient: PatientFactory
         db.record_audit("erase", "patient", 1)
     db.record_audit("export", "patient", 1, {"format": "csv", "files": 3})
     assert db.audit_entries("patient", 1)[0].action == "export"
+
+
+def test_voided_and_empty_visits_do_not_count(db: Database) -> None:
+    patient = db.create_patient({"first_name": "A", "last_name": "B", "birth_date": "1990-01-01"})
+    empty = db.create_session(patient.id, "X")
+    measured = db.create_session(patient.id, "X")
+    db.begin_trial(measured, "lunge", "left")
+    voided = db.create_session(patient.id, "X")
+    db.begin_trial(voided, "lunge", "left")
+    db.void_session(voided, "wrong patient")
+    assert [v.session.id for v in db.patient_history(patient.id)] == [empty, measured, voided]
+    assert [v.session.id for v in db.patient_history(patient.id, counted_only=True)] == [measured]
