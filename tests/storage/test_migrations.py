@@ -244,4 +244,3 @@ def test_the_audit_log_stays_append_only_after_v3_and_takes_the_new_actions(
     for statement in ("UPDATE audit_log SET user = 'x'", "DELETE FROM audit_log"):
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             db.conn.execute(statement)
-
