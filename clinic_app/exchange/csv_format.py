@@ -1,38 +1,48 @@
 """CSV exports: one row per trial with its results, and raw recordings as one CSV per trial.
 
-Trial table columns (``trials.csv``): patient and session identity, the trial's kind and
+Trial table columns (``trials.csv``): patient and visit identity, the trial's kind and
 status, then every result field flattened — lunge fields by name (``angle_deg``,
 ``distance_cm``, …) and balance metrics prefixed ``metric_`` (``metric_mean_velocity_cm_s``
-…, the keys of ``clinic-app analyze --json``). Empty cells mean "not applicable" or "not
-measured". Text is UTF-8 with a header row, comma-separated, ``.`` as decimal point.
+…, every metric of ``clinic-app analyze --json``, in alphabetical order). Empty cells mean
+"not applicable" or "not measured". UTF-8 with a header row, comma-separated, ``.`` as
+decimal point; every text cell is made safe for spreadsheets
+(:mod:`clinic_app.exchange.csv_safety`); ``excel=True`` adds a byte-order mark and CRLF.
+
+Identity columns are the records' ``uid`` (stable across workstations and imports); a
+de-identified table has pseudonyms instead, no names or record number, the examiner as a
+pseudonym and the invalid reason as a code.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import math
-from collections.abc import Iterable, Sequence
+import dataclasses
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from clinic_app.analysis.sway import SwayMetrics
 from clinic_app.exchange.collect import PatientBundle
-from clinic_app.exchange.deidentify import Pseudonymizer
-from clinic_app.exchange.files import write_text_atomic
+from clinic_app.exchange.csv_safety import Cell, SafeCsvWriter, number_text
+from clinic_app.exchange.deidentify import Pseudonymizer, coded_reason, is_code
+from clinic_app.exchange.files import atomic_text
 
 IDENTITY_COLUMNS = (
     "patient_id",
+    "patient_uid",
     "record_number",
     "last_name",
     "first_name",
     "session_id",
+    "session_uid",
     "session_started_at",
+    "session_voided",
     "examiner",
     "inclinometer_site",
     "trial_id",
+    "trial_uid",
     "protocol",
     "side",
     "condition",
@@ -43,7 +53,15 @@ IDENTITY_COLUMNS = (
     "started_at",
     "ended_at",
 )
-IDENTIFYING = ("record_number", "last_name", "first_name")
+IDENTIFYING = (
+    "record_number",
+    "last_name",
+    "first_name",
+    "patient_uid",
+    "session_uid",
+    "trial_uid",
+)
+"""Left out of a de-identified table (its ``*_id`` columns hold pseudonyms)."""
 LUNGE_COLUMNS = (
     "angle_deg",
     "distance_cm",
@@ -56,105 +74,109 @@ LUNGE_COLUMNS = (
     "site",
 )
 BALANCE_COLUMNS = ("planned_s", "completed_s", "time_to_failure_s", "failure_reason")
+METRIC_KEYS = tuple(
+    sorted(
+        f.name for f in dataclasses.fields(SwayMetrics) if f.name not in ("processing", "window_s")
+    )
+)
+"""Every balance metric, as in ``result["metrics"]`` (the ``analyze --json`` keys)."""
+
+
+def trial_columns(pseudonymizer: Pseudonymizer | None = None) -> list[str]:
+    """The header of ``trials.csv`` (fixed, so the table can be written patient by patient)."""
+    if pseudonymizer is None:
+        identity = list(IDENTITY_COLUMNS)
+    else:
+        identity = [c for c in IDENTITY_COLUMNS if c not in IDENTIFYING]
+    return [*identity, *LUNGE_COLUMNS, *BALANCE_COLUMNS, *(f"metric_{k}" for k in METRIC_KEYS)]
 
 
 def trial_rows(
-    bundles: Sequence[PatientBundle], pseudonymizer: Pseudonymizer | None = None
-) -> tuple[list[str], list[dict[str, Any]]]:
-    """The header and one row per trial of every patient in ``bundles``."""
-    rows: list[dict[str, Any]] = []
-    metric_keys: set[str] = set()
-    for bundle in bundles:
-        patient = bundle.patient
-        for session_bundle in bundle.sessions:
-            session = session_bundle.session
-            for item in session_bundle.trials:
-                trial = item.trial
-                row: dict[str, Any] = {
-                    "patient_id": _id(pseudonymizer, "patient", patient.id),
-                    "record_number": patient.record_number or "",
-                    "last_name": patient.last_name,
-                    "first_name": patient.first_name,
-                    "session_id": _id(pseudonymizer, "session", session.id),
-                    "session_started_at": session.started_at,
-                    "examiner": session.examiner,
-                    "inclinometer_site": session.inclinometer_site,
-                    "trial_id": _id(pseudonymizer, "trial", trial.id),
-                    "protocol": trial.protocol,
-                    "side": trial.side,
-                    "condition": trial.condition or "",
-                    "attempt": trial.attempt,
-                    "practice": int(trial.practice),
-                    "status": trial.status,
-                    "invalid_reason": trial.invalid_reason or "",
-                    "started_at": trial.started_at,
-                    "ended_at": trial.ended_at or "",
-                }
-                result = trial.result or {}
-                for key in (*LUNGE_COLUMNS, *BALANCE_COLUMNS):
-                    if key in result:
-                        row[key] = result[key]
-                for key, value in (result.get("metrics") or {}).items():
-                    if isinstance(value, int | float) and not isinstance(value, bool):
-                        row[f"metric_{key}"] = value
-                        metric_keys.add(f"metric_{key}")
-                rows.append(row)
-    columns = [c for c in IDENTITY_COLUMNS if pseudonymizer is None or c not in IDENTIFYING]
-    columns += [*LUNGE_COLUMNS, *BALANCE_COLUMNS, *sorted(metric_keys)]
-    return columns, rows
+    bundle: PatientBundle, pseudonymizer: Pseudonymizer | None = None
+) -> Iterator[list[Cell]]:
+    """One row (in :func:`trial_columns` order) per trial of one patient."""
+    pseudo = pseudonymizer
+    patient = bundle.patient
+    for session_bundle in bundle.sessions:
+        session = session_bundle.session
+        for item in session_bundle.trials:
+            trial = item.trial
+            result = trial.result or {}
+            if pseudo is None:
+                identity: list[Cell] = [
+                    patient.id, patient.uid, patient.record_number, patient.last_name,
+                    patient.first_name, session.id, session.uid, session.started_at,
+                    session.is_voided, session.examiner, session.inclinometer_site, trial.id,
+                    trial.uid,
+                ]  # fmt: skip
+                reason: Cell = trial.invalid_reason
+            else:
+                identity = [
+                    pseudo.pseudonym("patient", patient.uid),
+                    pseudo.pseudonym("session", session.uid), session.started_at,
+                    session.is_voided, pseudo.examiner(session.examiner),
+                    _code(session.inclinometer_site), pseudo.pseudonym("trial", trial.uid),
+                ]  # fmt: skip
+                reason = coded_reason(trial)
+            values = [
+                trial.protocol, trial.side, trial.condition, trial.attempt, trial.practice,
+                trial.status, reason, trial.started_at, trial.ended_at,
+            ]  # fmt: skip
+            results = [
+                _result_cell(result.get(k), pseudo) for k in (*LUNGE_COLUMNS, *BALANCE_COLUMNS)
+            ]
+            raw_metrics = result.get("metrics")
+            metrics: dict[str, Any] = raw_metrics if isinstance(raw_metrics, dict) else {}
+            yield [*identity, *values, *results, *(_number(metrics.get(k)) for k in METRIC_KEYS)]
 
 
 def write_trials_csv(
-    path: Path, bundles: Sequence[PatientBundle], pseudonymizer: Pseudonymizer | None = None
+    path: Path,
+    bundles: Iterable[PatientBundle],
+    pseudonymizer: Pseudonymizer | None = None,
+    *,
+    excel: bool = False,
 ) -> int:
-    """Write ``trials.csv`` atomically; return the number of trial rows."""
-    columns, rows = trial_rows(bundles, pseudonymizer)
-    _write_csv(path, columns, ([_cell(row.get(c)) for c in columns] for row in rows))
-    return len(rows)
+    """Write ``trials.csv`` patient by patient, atomically; return the number of rows."""
+    count = 0
+    with atomic_text(path) as out:
+        writer = SafeCsvWriter(out, excel=excel)
+        writer.header(trial_columns(pseudonymizer))
+        for bundle in bundles:
+            for row in trial_rows(bundle, pseudonymizer):
+                writer.row(row)
+                count += 1
+    return count
 
 
-def recording_csv_text(samples: npt.NDArray[Any]) -> str:
-    """A structured array as CSV text: one column per field, header = field names.
+def write_recording_csv(path: Path, samples: npt.NDArray[Any], *, excel: bool = False) -> None:
+    """A structured array as CSV: one column per field, header = field names.
 
-    Times keep microsecond resolution; other values 6 significant decimals; NaN is
-    written as an empty cell.
+    Times keep microsecond resolution; other values 6 decimals; NaN is an empty cell.
     """
     names = list(samples.dtype.names or ())
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(names)
     columns = [np.asarray(samples[name]) for name in names]
-    for i in range(len(samples)):
-        writer.writerow([_number(col[i]) for col in columns])
-    return buffer.getvalue()
+    with atomic_text(path) as out:
+        writer = SafeCsvWriter(out, excel=excel)
+        writer.header(names)
+        for start in range(0, len(samples), 4096):
+            block = [col[start : start + 4096].tolist() for col in columns]
+            writer.preformatted_rows([number_text(value) for value in row] for row in zip(*block))
 
 
-def _number(value: Any) -> str:
-    if isinstance(value, np.integer):
-        return str(int(value))
-    number = float(value)
-    if not math.isfinite(number):
-        return ""
-    return f"{number:.6f}".rstrip("0").rstrip(".") if number != 0 else "0"
+def _number(value: Any) -> Cell:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.generic):
+        return None
+    return value
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float):
-        return "" if not math.isfinite(value) else repr(value)
-    return str(value)
+def _result_cell(value: Any, pseudo: Pseudonymizer | None) -> Cell:
+    if isinstance(value, str):
+        return value if pseudo is None or is_code(value) else None
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    return None  # a nested object has no cell
 
 
-def _id(pseudonymizer: Pseudonymizer | None, kind: str, record_id: int) -> str | int:
-    return record_id if pseudonymizer is None else pseudonymizer.pseudonym(kind, record_id)
-
-
-def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    write_text_atomic(path, buffer.getvalue())
+def _code(value: str) -> str | None:
+    return value if is_code(value) else None

@@ -1,174 +1,258 @@
-"""FHIR R4 export: a ``collection`` Bundle with the Patient and one Observation per measure.
+"""FHIR R4 resources of one patient: Patient, an Encounter per visit, Observations.
 
-Per session, the Observations are the session's summary values (the same numbers as the
+Per visit, the Observations are the visit's summary values (the same numbers as the
 clinician report): for each side, the weight-bearing lunge angle and knee-to-wall
-distance (mean of the valid measured trials), and for each side and balance condition the
-mean COP velocity, 95 % ellipse area and path length (mean of the valid trials); plus the
-patient's body mass and height (LOINC 29463-7 and 8302-2, vital-signs category).
+distance (mean of the valid measured trials); for each side and balance condition the
+mean COP velocity, 95 % ellipse area and path length (mean of the valid trials); and the
+body weight and height *measured at that visit* (LOINC 29463-7 and 8302-2, vital signs).
 
-Codes: LOINC where a code exists (body weight, body height). No LOINC code is known for
-the WBLT or for single-leg COP sway measures, so those use DorsiLab's local code system
-:data:`LOCAL_SYSTEM` (documented in ``docs/fhir.md``). Units are UCUM (``deg``, ``cm``,
-``cm/s``, ``cm2``, ``kg``). Laterality and condition are in ``bodySite.text`` and
-``method`` (the inclinometer site is also coded, system :data:`SITE_SYSTEM`, because
-angles taken at different sites must never be compared); every Observation references its
-Patient (``subject``) by the Patient entry's ``fullUrl`` (``urn:uuid:…``), so the reference
-resolves inside the Bundle.
+Identity that an EHR can match: Patient.id is the patient's ``uid``, Encounter.id the
+visit's ``uid`` (both also as ``urn:uuid`` identifiers); Observation ids are name-based
+UUIDs of the visit's uid and the measure, so they are the same in every export, after an
+import into another workstation too. The clinic's record number is an identifier of type
+``MR`` (HL7 v2-0203) with the system URI set in Settings. The side is a SNOMED CT
+``bodySite``; the balance condition and the inclinometer site are coded in ``method``.
+A voided visit is exported as ``entered-in-error`` (Encounter and its Observations), so a
+server that received it earlier retracts it. Codes: :mod:`clinic_app.exchange.fhir_codes`.
 
-De-identified bundles carry a Patient with only a pseudonymous identifier (no name, no
-birth date) and pseudonymous resource ids.
+Bundles (collection or transaction, streamed) are built by
+:mod:`clinic_app.exchange.fhir_bundle`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import uuid
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from clinic_app.analysis.session import SessionSummary, summarize_session
 from clinic_app.exchange.collect import PatientBundle, SessionBundle
 from clinic_app.exchange.deidentify import Pseudonymizer
+from clinic_app.exchange.fhir_codes import (
+    ACT_CODE_SYSTEM,
+    CATEGORY_SYSTEM,
+    CONDITION_SYSTEM,
+    CONDITION_TEXT,
+    ENCOUNTER_STATUS,
+    GENDER,
+    IDENTIFIER_TYPE_SYSTEM,
+    LOCAL_CODES,
+    LOCAL_SYSTEM,
+    LOINC,
+    PSEUDONYM_SYSTEM,
+    SITE_SYSTEM,
+    SITE_TEXT,
+    UCUM,
+    VITAL_SIGNS,
+    body_site,
+    name_uuid,
+    uuid_identifier,
+)
 
-LOCAL_SYSTEM = "urn:dorsilab:fhir:measure"
-"""DorsiLab's code system for measures that have no LOINC code (see docs/fhir.md)."""
-SITE_SYSTEM = "urn:dorsilab:fhir:inclinometer-site"
-"""DorsiLab's code system for the inclinometer site of an angle (see docs/fhir.md)."""
-IDENTIFIER_SYSTEM = "urn:dorsilab:patient-id"
-PSEUDONYM_SYSTEM = "urn:dorsilab:pseudonym"
-LOINC = "http://loinc.org"
-UCUM = "http://unitsofmeasure.org"
-CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
-NAMESPACE = uuid.UUID("6f1c1c5e-3d1a-4e53-9a77-5b9b8f0a4c21")
+__all__ = [
+    "LOCAL_CODES",
+    "LOCAL_SYSTEM",
+    "LOINC",
+    "SITE_SYSTEM",
+    "UCUM",
+    "FhirResources",
+    "patient_bundle",
+    "patient_resources",
+]
 
-LOCAL_CODES: dict[str, tuple[str, str]] = {
-    "wblt-angle": ("Weight-bearing lunge test, tibial inclination (mean of trials)", "deg"),
-    "wblt-distance": ("Weight-bearing lunge test, knee-to-wall distance (mean)", "cm"),
-    "slb-cop-velocity": ("Single-leg balance, mean COP velocity", "cm/s"),
-    "slb-ellipse-area": ("Single-leg balance, 95 % prediction ellipse area", "cm2"),
-    "slb-path-length": ("Single-leg balance, COP path length", "cm"),
-}
-"""Local code → (display, UCUM unit)."""
 
-CONDITION_TEXT = {
-    "eo_firm": "eyes open, firm surface",
-    "ec_firm": "eyes closed, firm surface",
-    "eo_foam": "eyes open, foam surface",
-    "ec_foam": "eyes closed, foam surface",
-}
-SITE_TEXT = {
-    "tibial_crest_15cm": "inclinometer on the anterior tibial crest, 15 cm below "
-    "the tibial tuberosity",
-    "tibial_tuberosity": "inclinometer on the tibial tuberosity",
-}
+@dataclass(frozen=True)
+class FhirResources:
+    """The resources of one patient, with what a transaction needs to match each.
+
+    ``entries`` are ``(resource, match)`` where ``match`` is the identifier search
+    (``system|value``) a server uses to find the resource it already has.
+    """
+
+    patient: dict[str, Any]
+    patient_match: str
+    entries: list[tuple[dict[str, Any], str]]
+
+
+def patient_resources(
+    bundle: PatientBundle,
+    pseudo: Pseudonymizer | None = None,
+    *,
+    record_number_system: str = "",
+) -> FhirResources:
+    """Patient, Encounters and Observations of one patient (JSON-ready dicts)."""
+    patient = _patient(bundle, pseudo, record_number_system)
+    patient_ref = {"reference": f"urn:uuid:{patient['id']}"}
+    entries: list[tuple[dict[str, Any], str]] = []
+    for session_bundle in bundle.sessions:
+        session = session_bundle.session
+        visit_key = session.uid if pseudo is None else pseudo.pseudonym("session", session.uid)
+        encounter = _encounter(session_bundle, visit_key, patient_ref, pseudo)
+        entries.append((encounter, _match(encounter)))
+        encounter_ref = {"reference": f"urn:uuid:{encounter['id']}"}
+        for observation in _observations(session_bundle, visit_key, patient_ref, encounter_ref):
+            entries.append((observation, _match(observation)))
+    return FhirResources(patient, _patient_match(patient), entries)
 
 
 def patient_bundle(
     bundles: Sequence[PatientBundle], pseudonymizer: Pseudonymizer | None = None
 ) -> dict[str, Any]:
-    """A FHIR R4 ``collection`` Bundle (as a JSON-ready dict) for the given patients."""
-    entries: list[dict[str, Any]] = []
-    for bundle in bundles:
-        patient_resource = _patient(bundle, pseudonymizer)
-        entries.append(_entry(patient_resource))
-        # A collection Bundle has no server base, so only the fullUrl resolves.
-        subject = {"reference": f"urn:uuid:{patient_resource['id']}"}
-        for session_bundle in bundle.sessions:
-            entries.extend(
-                _entry(obs) for obs in _session_observations(bundle, session_bundle, subject)
-            )
+    """A FHIR R4 ``collection`` Bundle in memory (small exports and tests)."""
+    from clinic_app.exchange.fhir_bundle import FhirOptions, bundle_entries, bundle_header
+
+    options = FhirOptions()
     return {
-        "resourceType": "Bundle",
-        "id": str(uuid.uuid4()),
-        "type": "collection",
-        "timestamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "entry": entries,
+        **bundle_header(options),
+        "entry": list(bundle_entries(bundles, options, pseudonymizer)),
     }
 
 
-def _entry(resource: dict[str, Any]) -> dict[str, Any]:
-    return {"fullUrl": f"urn:uuid:{resource['id']}", "resource": resource}
-
-
-def _resource_id(*parts: object) -> str:
-    return str(uuid.uuid5(NAMESPACE, "/".join(str(p) for p in parts)))
-
-
-def _patient(bundle: PatientBundle, pseudo: Pseudonymizer | None) -> dict[str, Any]:
+# ---------------------------------------------------------------------------- Patient
+def _patient(
+    bundle: PatientBundle, pseudo: Pseudonymizer | None, mr_system: str
+) -> dict[str, Any]:
     patient = bundle.patient
-    gender = {"female": "female", "male": "male", "other": "other"}.get(patient.sex, "unknown")
+    gender = GENDER.get(patient.sex, "unknown")
     if pseudo is not None:
-        token = pseudo.pseudonym("patient", patient.id)
+        token = pseudo.pseudonym("patient", patient.uid)
         return {
             "resourceType": "Patient",
-            "id": _resource_id("patient", token),
+            "id": name_uuid("patient", token),
             "identifier": [{"system": PSEUDONYM_SYSTEM, "value": token}],
             "gender": gender,
         }
-    resource: dict[str, Any] = {
+    identifiers: list[dict[str, Any]] = [uuid_identifier(patient.uid)]
+    if patient.record_number:
+        record: dict[str, Any] = {
+            "use": "usual",
+            "type": {
+                "coding": [
+                    {
+                        "system": IDENTIFIER_TYPE_SYSTEM,
+                        "code": "MR",
+                        "display": "Medical record number",
+                    }
+                ],
+                "text": "Medical record number",
+            },
+        }
+        if mr_system:
+            record["system"] = mr_system
+        record["value"] = patient.record_number
+        identifiers.insert(0, record)
+    return {
         "resourceType": "Patient",
-        "id": _resource_id("patient", patient.id, patient.created_at),
-        "identifier": [{"system": IDENTIFIER_SYSTEM, "value": str(patient.id)}],
-        "name": [{"family": patient.last_name, "given": [patient.first_name]}],
+        "id": patient.uid,
+        "identifier": identifiers,
+        "active": not patient.is_deleted,
+        "name": [{"use": "official", "family": patient.last_name, "given": [patient.first_name]}],
         "gender": gender,
         "birthDate": patient.birth_date.isoformat(),
     }
-    if patient.record_number:
-        resource["identifier"].append(
-            {"type": {"text": "Medical record number"}, "value": patient.record_number}
-        )
-    return resource
 
 
-def _session_observations(
-    bundle: PatientBundle, session_bundle: SessionBundle, subject: dict[str, str]
-) -> list[dict[str, Any]]:
-    session = session_bundle.session
-    summary = _summary(session_bundle)
-    effective = session.started_at
-    observations: list[dict[str, Any]] = []
+def _patient_match(patient: dict[str, Any]) -> str:
+    """The identifier a server should match the patient on: the record number when the
+    clinic has set its system (an EHR knows its patients by it), else the uid."""
+    for identifier in patient["identifier"]:
+        if identifier.get("system") and "type" in identifier:
+            return f"{identifier['system']}|{identifier['value']}"
+    return _match(patient)
 
-    def add(
-        code: str,
-        value: float | None,
-        side: str,
-        method: str,
-        key: str,
-        method_code: dict[str, str] | None = None,
-    ) -> None:
+
+def _match(resource: dict[str, Any]) -> str:
+    identifier = resource["identifier"][-1]
+    return f"{identifier['system']}|{identifier['value']}"
+
+
+# ---------------------------------------------------------------------------- Encounter
+def _encounter(
+    bundle: SessionBundle,
+    visit_key: str,
+    subject: dict[str, str],
+    pseudo: Pseudonymizer | None,
+) -> dict[str, Any]:
+    session = bundle.session
+    resource_id = session.uid if pseudo is None else name_uuid("encounter", visit_key)
+    identifier = (
+        uuid_identifier(session.uid)
+        if pseudo is None
+        else {"system": PSEUDONYM_SYSTEM, "value": visit_key}
+    )
+    period = {"start": session.started_at}
+    if session.ended_at:
+        period["end"] = session.ended_at
+    status = "entered-in-error" if session.is_voided else ENCOUNTER_STATUS[session.status]
+    return {
+        "resourceType": "Encounter",
+        "id": resource_id,
+        "identifier": [identifier],
+        "status": status,
+        "class": {"system": ACT_CODE_SYSTEM, "code": "AMB", "display": "ambulatory"},
+        "type": [{"text": "Ankle dorsiflexion and single-leg balance assessment"}],
+        "subject": subject,
+        "period": period,
+    }
+
+
+# ---------------------------------------------------------------------------- Observations
+def _observations(
+    bundle: SessionBundle,
+    visit_key: str,
+    subject: dict[str, str],
+    encounter: dict[str, str],
+) -> Iterator[dict[str, Any]]:
+    session = bundle.session
+    summary = _summary(bundle)
+    status = "entered-in-error" if session.is_voided else "final"
+
+    def observation(
+        key: str, coding: dict[str, str], category: str, value: float, unit: str
+    ) -> dict[str, Any]:
+        resource_id = name_uuid("obs", visit_key, key)
+        return {
+            "resourceType": "Observation",
+            "id": resource_id,
+            "identifier": [uuid_identifier(resource_id)],
+            "status": status,
+            "category": [{"coding": [{"system": CATEGORY_SYSTEM, "code": category}]}],
+            "code": {"coding": [coding], "text": coding["display"]},
+            "subject": subject,
+            "encounter": encounter,
+            "effectiveDateTime": session.started_at,
+            "valueQuantity": {
+                "value": round(float(value), 4),
+                "unit": unit,
+                "system": UCUM,
+                "code": unit,
+            },
+        }
+
+    def measure(code: str, value: float | None, key: str) -> dict[str, Any] | None:
         if value is None:
-            return
+            return None
         display, unit = LOCAL_CODES[code]
-        observations.append(
-            _observation(
-                _resource_id("obs", session.id, session.started_at, key),
-                {"system": LOCAL_SYSTEM, "code": code, "display": display},
-                "exam",
-                value,
-                unit,
-                subject,
-                effective,
-                body_site=f"{side} ankle",
-                method=method,
-                method_code=method_code,
-            )
-        )
+        coding = {"system": LOCAL_SYSTEM, "code": code, "display": display}
+        return observation(key, coding, "exam", value, unit)
 
     for side, lunge in summary.lunge.items():
         site_code = lunge.site or session.inclinometer_site
         site = SITE_TEXT.get(site_code, site_code)
-        add(
-            "wblt-angle", lunge.angle_mean_deg, side, f"WBLT, {site}", f"lunge-angle-{side}",
-            {"system": SITE_SYSTEM, "code": site_code, "display": site},
-        )  # fmt: skip
-        add(
-            "wblt-distance",
-            lunge.distance_mean_cm,
-            side,
-            "WBLT, great toe to wall",
-            f"lunge-distance-{side}",
-        )
+        angle = measure("wblt-angle", lunge.angle_mean_deg, f"lunge-angle-{side}")
+        if angle is not None:
+            angle["bodySite"] = body_site(side)
+            angle["method"] = {
+                "coding": [{"system": SITE_SYSTEM, "code": site_code, "display": site}],
+                "text": f"WBLT, {site}",
+            }
+            yield angle
+        distance = measure("wblt-distance", lunge.distance_mean_cm, f"lunge-distance-{side}")
+        if distance is not None:
+            distance["bodySite"] = body_site(side)
+            distance["method"] = {"text": "WBLT, great toe to wall"}
+            yield distance
     metric_codes = (
         ("slb-cop-velocity", "mean_velocity_cm_s"),
         ("slb-ellipse-area", "ellipse_area_95_cm2"),
@@ -176,29 +260,22 @@ def _session_observations(
     )
     for side, conditions in summary.balance.items():
         for condition, result in conditions.items():
-            method = (
-                f"Single-leg stance on a force plate, {CONDITION_TEXT.get(condition, condition)}"
-            )
+            words = CONDITION_TEXT.get(condition, condition)
+            method = {
+                "coding": [{"system": CONDITION_SYSTEM, "code": condition, "display": words}],
+                "text": f"Single-leg stance on a force plate, {words}",
+            }
             for code, key in metric_codes:
-                add(code, result.metrics_mean.get(key), side, method, f"{code}-{side}-{condition}")
-    patient = bundle.patient
-    for loinc, display, value, unit in (
-        ("29463-7", "Body weight", patient.mass_kg, "kg"),
-        ("8302-2", "Body height", patient.height_cm, "cm"),
-    ):
+                obs = measure(code, result.metrics_mean.get(key), f"{code}-{side}-{condition}")
+                if obs is not None:
+                    obs["bodySite"] = body_site(side)
+                    obs["method"] = method
+                    yield obs
+    for field, (loinc, display, unit) in VITAL_SIGNS.items():
+        value = getattr(session, field)
         if value is not None:
-            observations.append(
-                _observation(
-                    _resource_id("obs", session.id, session.started_at, loinc),
-                    {"system": LOINC, "code": loinc, "display": display},
-                    "vital-signs",
-                    value,
-                    unit,
-                    subject,
-                    effective,
-                )
-            )
-    return observations
+            coding = {"system": LOINC, "code": loinc, "display": display}
+            yield observation(loinc, coding, "vital-signs", value, unit)
 
 
 def _summary(session_bundle: SessionBundle) -> SessionSummary:
@@ -207,40 +284,3 @@ def _summary(session_bundle: SessionBundle) -> SessionSummary:
     return summarize_session(
         rows, session_id=session.id, examiner=session.examiner, site=session.inclinometer_site
     )
-
-
-def _observation(
-    resource_id: str,
-    coding: dict[str, str],
-    category: str,
-    value: float,
-    unit: str,
-    subject: dict[str, str],
-    effective: str,
-    *,
-    body_site: str | None = None,
-    method: str | None = None,
-    method_code: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    resource: dict[str, Any] = {
-        "resourceType": "Observation",
-        "id": resource_id,
-        "status": "final",
-        "category": [{"coding": [{"system": CATEGORY_SYSTEM, "code": category}]}],
-        "code": {"coding": [coding], "text": coding["display"]},
-        "subject": subject,
-        "effectiveDateTime": effective,
-        "valueQuantity": {
-            "value": round(float(value), 4),
-            "unit": unit,
-            "system": UCUM,
-            "code": unit,
-        },
-    }
-    if body_site:
-        resource["bodySite"] = {"text": body_site}
-    if method:
-        resource["method"] = {"text": method}
-        if method_code:
-            resource["method"]["coding"] = [method_code]
-    return resource

@@ -23,15 +23,21 @@ import numpy as np
 import numpy.typing as npt
 
 from clinic_app.exchange.collect import PatientBundle, SessionBundle, TrialBundle
-from clinic_app.exchange.csv_format import recording_csv_text
+from clinic_app.exchange.csv_format import write_recording_csv
 from clinic_app.exchange.deidentify import Pseudonymizer
-from clinic_app.exchange.files import write_text_atomic
 
 
 def write_raw_recordings(
-    folder: Path, bundle: PatientBundle, pseudonymizer: Pseudonymizer | None = None
+    folder: Path,
+    bundle: PatientBundle,
+    pseudonymizer: Pseudonymizer | None = None,
+    *,
+    excel: bool = False,
 ) -> list[Path]:
-    """Write every recording of a patient below ``folder``; return the files written."""
+    """Write every recording of a patient below ``folder``; return the files written.
+
+    CSVs go through the spreadsheet-safe writer (``excel``: BOM and CRLF).
+    """
     written: list[Path] = []
     for session_bundle in bundle.sessions:
         session_dir = folder / _session_dir(session_bundle, pseudonymizer)
@@ -42,7 +48,7 @@ def write_raw_recordings(
                 session_dir.mkdir(parents=True, exist_ok=True)
                 stem = _trial_stem(item, device, pseudonymizer)
                 csv_path = session_dir / f"{stem}.csv"
-                write_text_atomic(csv_path, recording_csv_text(samples))
+                write_recording_csv(csv_path, samples, excel=excel)
                 written.append(csv_path)
                 if device == "plate" and len(samples) >= 2:
                     c3d_path = session_dir / f"{stem}.c3d"
@@ -94,13 +100,13 @@ def write_plate_c3d(path: Path, samples: npt.NDArray[Any]) -> None:
 
 
 def _session_dir(bundle: SessionBundle, pseudo: Pseudonymizer | None) -> str:
-    sid = bundle.session.id
-    return f"session-{sid if pseudo is None else pseudo.pseudonym('session', sid)}"
+    session = bundle.session
+    return f"session-{session.id if pseudo is None else pseudo.pseudonym('session', session.uid)}"
 
 
 def _trial_stem(item: TrialBundle, device: str, pseudo: Pseudonymizer | None) -> str:
     trial = item.trial
-    tid = trial.id if pseudo is None else pseudo.pseudonym("trial", trial.id)
+    tid = trial.id if pseudo is None else pseudo.pseudonym("trial", trial.uid)
     parts = [f"trial-{tid}", trial.protocol, trial.side]
     if trial.condition:
         parts.append(trial.condition)

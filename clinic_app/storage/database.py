@@ -38,6 +38,7 @@ from clinic_app.storage.errors import (
     NotADatabaseError,
     StorageError,
 )
+from clinic_app.storage.imported import ImportStore
 from clinic_app.storage.migrations import (
     MIGRATIONS,
     Migration,
@@ -59,7 +60,7 @@ FULL_CHECK_MAX_BYTES = 256 * 1024 * 1024
 """Files up to this size get a whole-file quick_check on open (see :func:`integrity_problems`)."""
 
 
-class Database(PatientStore, SessionStore, PlanStore, SettingsStore):
+class Database(PatientStore, SessionStore, PlanStore, SettingsStore, ImportStore):
     """The open patient database. Use :meth:`open`; close with :meth:`close` or ``with``.
 
     Attributes

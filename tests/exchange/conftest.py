@@ -52,6 +52,18 @@ METRICS = {
 }
 
 
+def plan_json(session_id: int, started_at: str, notes: str = "") -> dict[str, Any]:
+    """A stored plan as the plan generator writes it (Plan JSON of docs/data-model.md)."""
+    return {
+        "schema": 1, "generated_at": started_at, "session_id": session_id,
+        "retest_date": started_at[:10], "retest_weeks": 4.0, "status": "active",
+        "summary": "Mobility first.", "findings": [], "red_flags": [],
+        "red_flags_checked": True, "referral_notes": [], "prompts": [], "phases": [],
+        "pain_rule": "", "pain_rule_basis": "", "pain_safe_max_nrs": 3,
+        "pain_acceptable_max_nrs": 5, "clinician_notes": notes,
+    }  # fmt: skip
+
+
 def add_visit(
     db: Database,
     patient_id: int,
@@ -116,10 +128,18 @@ def add_visit(
             invalid_reason="touchdown",
             ended_at=started_at,
         )
-    db.save_plan(
-        session_id, {"schema": 1, "phases": [], "clinician_notes": "Zoë likes hills"}, "generator"
-    )
-    db.save_plan(session_id, {"schema": 1, "phases": [{"id": "mobility"}]}, "Dr Ana Ruiz")
+    db.save_plan(session_id, plan_json(session_id, started_at, "Zoë likes hills"), "generator")
+    edited = plan_json(session_id, started_at)
+    edited["phases"] = [
+        {"id": "mobility", "title": "Phase 1 · Mobility", "status": "current", "entry": "",
+         "exit_criteria": "", "because": ["clinician"],
+         "items": [{"exercise_id": "calf_stretch_straight", "level": 1,
+                    "dose": {"sets": 3, "reps": None, "hold_s": 30.0, "per_day": 1,
+                             "days_per_week": 7, "tempo": "", "load": ""},
+                    "dose_evidence": "U", "dose_source": "", "because": ["clinician"],
+                    "side": "left", "notes": ""}]}
+    ]  # fmt: skip
+    db.save_plan(session_id, edited, "Dr Ana Ruiz")
     db.finish_session(session_id, "complete", ended_at=started_at)
     return session_id
 

@@ -68,7 +68,10 @@ def test_deidentified_trials_csv_drops_names_and_replaces_ids(
         assert secret not in text
     header, rows = _read_csv(path)
     assert not {"first_name", "last_name", "record_number"} & set(header)
-    assert {r["patient_id"] for r in rows} == {pseudo.pseudonym("patient", patient_id)}
+    assert {r["patient_id"] for r in rows} == {
+        pseudo.pseudonym("patient", db.get_patient(patient_id).uid)
+    }
+    assert not {"patient_uid", "session_uid", "trial_uid"} & set(header)
     assert all(r["trial_id"].startswith("t-") and r["session_id"].startswith("s-") for r in rows)
 
 
@@ -143,7 +146,7 @@ def test_deidentified_raw_export_names_folders_by_pseudonym(
     pseudo = Pseudonymizer(SALT)
     bundle = collect_patient(db, patient_id)
     written = write_raw_recordings(tmp_path / "raw", bundle, pseudo)
-    session_ids = {s.session.id for s in bundle.sessions}
+    session_ids = {s.session.uid for s in bundle.sessions}
     trial_ids = {t.trial.id for s in bundle.sessions for t in s.trials}
     for path in written:
         session_part, name = path.parent.name, path.name

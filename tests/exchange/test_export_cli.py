@@ -66,7 +66,7 @@ def test_deidentified_export_has_no_names_and_no_database_id_in_file_names(
             "-o", str(out), "--deidentify"]  # fmt: skip
     assert main(args) == 0
     printed = [Path(line) for line in capsys.readouterr().out.splitlines()]
-    pseudonym = Pseudonymizer.for_clinic(db).pseudonym("patient", patient_id)
+    pseudonym = Pseudonymizer.for_clinic(db).pseudonym("patient", db.get_patient(patient_id).uid)
     for path in printed:
         relative = str(path.relative_to(out))
         assert f"patient-{pseudonym}-deidentified" in relative

@@ -1,0 +1,115 @@
+"""CSV that cannot attack a spreadsheet, written row by row.
+
+Every CSV DorsiLab writes goes through :class:`SafeCsvWriter`. Text cells are neutralised
+as the OWASP "CSV Injection" guidance says: a text cell whose first character (or first
+character after leading white space) is ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return — or the full-width forms ``＝ ＋ － ＠`` that some spreadsheets also accept — gets a
+single quote in front (``=HYPERLINK(…)`` → ``'=HYPERLINK(…)``), so Excel, LibreOffice and
+Google Sheets show it as text and never evaluate it. Every cell is quoted as the csv module
+needs (commas, quotes, line breaks). Numbers are written as numbers (``-3.5`` stays a
+negative number); only *text* is ever prefixed.
+
+``excel=True`` writes UTF-8 with a byte-order mark and CRLF line ends, so accented and
+CJK names open correctly when the file is double-clicked in Excel on Windows; without it
+the file is plain UTF-8 with LF line ends (what R, pandas and most tools expect).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterable
+from typing import IO, Any
+
+import numpy as np
+
+FORMULA_PREFIXES = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+"""First characters that make a spreadsheet read a cell as a formula (OWASP), with the
+full-width equals, plus, minus and at signs."""
+
+UTF8_BOM = "\ufeff"
+
+Cell = str | int | float | bool | None | np.generic
+
+
+def neutralise(text: str) -> str:
+    """``text`` safe to put in a spreadsheet cell: prefixed with ``'`` if it could start a
+    formula, unchanged otherwise."""
+    if not text:
+        return text
+    first = text[0]
+    stripped = text.lstrip()
+    if first in FORMULA_PREFIXES or (stripped and stripped[0] in FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+def format_cell(value: Cell) -> str:
+    """One cell as text: numbers as numbers, text neutralised, None/NaN as an empty cell.
+
+    Booleans are ``1``/``0``; floats keep their shortest exact form (``repr``).
+    """
+    if value is None:
+        return ""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else ""
+    return neutralise(str(value))
+
+
+class SafeCsvWriter:
+    """Writes rows of cells to a text stream, every text cell neutralised.
+
+    Parameters
+    ----------
+    stream : text stream
+        Opened with ``newline=""`` (the writer chooses the line ends).
+    excel : bool
+        Start with a UTF-8 byte-order mark and end lines with CRLF (Excel on Windows).
+    """
+
+    def __init__(self, stream: IO[str], *, excel: bool = False) -> None:
+        if excel:
+            stream.write(UTF8_BOM)
+        self._writer = csv.writer(stream, lineterminator="\r\n" if excel else "\n")
+
+    def header(self, names: Iterable[str]) -> None:
+        """Write the header row (names are text, so they are neutralised too)."""
+        self._writer.writerow([neutralise(name) for name in names])
+
+    def row(self, cells: Iterable[Cell]) -> None:
+        """Write one row of cells (see :func:`format_cell`)."""
+        self._writer.writerow([format_cell(cell) for cell in cells])
+
+    def preformatted_rows(self, rows: Iterable[Iterable[str]]) -> None:
+        """Write rows whose cells are already number text (from :func:`number_text`)."""
+        self._writer.writerows(rows)
+
+
+def number_text(value: Any, decimals: int = 6) -> str:
+    """A sample value as compact number text: integers as such, floats with at most
+    ``decimals`` decimals and no trailing zeros, NaN/inf as an empty cell."""
+    if isinstance(value, np.integer | int) and not isinstance(value, bool):
+        return str(int(value))
+    number = float(value)
+    if not math.isfinite(number):
+        return ""
+    if number == 0:
+        return "0"
+    return f"{number:.{decimals}f}".rstrip("0").rstrip(".")
+
+
+def csv_text(header: Iterable[str], rows: Iterable[Iterable[Cell]], *, excel: bool = False) -> str:
+    """A whole small CSV as text (tests and tiny exports)."""
+    buffer = io.StringIO(newline="")
+    writer = SafeCsvWriter(buffer, excel=excel)
+    writer.header(header)
+    for row in rows:
+        writer.row(row)
+    return buffer.getvalue()

@@ -1,0 +1,123 @@
+"""Exports of one patient or the whole clinic, streamed patient by patient.
+
+:func:`run_export` is what ``clinic-app export`` calls. Every format is written one
+patient at a time — the patient's records (and recordings, when they are exported) are
+read, encoded and written, then dropped — so memory does not grow with the number of
+patients, and every file appears only when complete (:mod:`clinic_app.exchange.files`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from clinic_app.exchange.collect import PatientBundle, collect_patient
+from clinic_app.exchange.deidentify import Pseudonymizer
+from clinic_app.storage import Database
+
+FORMATS = ("csv", "json", "fhir", "fhir-transaction", "raw")
+"""``fhir`` is a FHIR ``collection`` Bundle, ``fhir-transaction`` a ``transaction`` Bundle
+a FHIR server applies as is (``docs/fhir.md``)."""
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """What to export and how.
+
+    Attributes
+    ----------
+    fmt : str
+        One of :data:`FORMATS`.
+    out_dir : Path
+        The folder to write into (it must exist).
+    patient_ids : sequence of int, optional
+        The patients; None for every patient not in the deleted list.
+    deidentify : bool
+        Pseudonyms and codes only (:mod:`clinic_app.exchange.deidentify`).
+    recordings : bool
+        JSON: include the raw samples (raw always has them; CSV and FHIR never).
+    excel : bool
+        CSV: UTF-8 with a byte-order mark and CRLF, for Excel on Windows.
+    """
+
+    fmt: str
+    out_dir: Path
+    patient_ids: Sequence[int] | None = None
+    deidentify: bool = False
+    recordings: bool = True
+    excel: bool = False
+
+
+def export_stem(db: Database, request: ExportRequest, pseudo: Pseudonymizer | None) -> str:
+    """The file-name stem: ``patient-<id>``, ``dorsilab-clinic-<date>``, or with a
+    pseudonym and ``-deidentified`` (never the database id a pseudonym replaces)."""
+    if request.patient_ids is None or len(request.patient_ids) != 1:
+        stem = f"dorsilab-clinic-{date.today().isoformat()}"
+    elif pseudo is None:
+        stem = f"patient-{request.patient_ids[0]}"
+    else:
+        uid = db.get_patient(request.patient_ids[0]).uid
+        stem = f"patient-{pseudo.pseudonym('patient', uid)}"
+    return stem + ("-deidentified" if pseudo is not None else "")
+
+
+def iter_bundles(
+    db: Database, patient_ids: Sequence[int] | None, *, recordings: bool
+) -> Iterator[PatientBundle]:
+    """Each patient's records, read one patient at a time (clinic: sorted by name)."""
+    if patient_ids is None:
+        patient_ids = [p.id for p in db.search_patients("", limit=None)]
+    for patient_id in patient_ids:
+        yield collect_patient(db, patient_id, recordings=recordings)
+
+
+def run_export(db: Database, request: ExportRequest) -> list[Path]:
+    """Write the export into ``request.out_dir``; return the files written.
+
+    Raises
+    ------
+    ValueError
+        For an unknown format.
+    clinic_app.storage.NotFoundError
+        If a patient does not exist.
+    OSError
+        If the files cannot be written (nothing partial is left behind).
+    """
+    if request.fmt not in FORMATS:
+        raise ValueError(f"unknown export format {request.fmt!r}; use one of {FORMATS}")
+    pseudo = Pseudonymizer.for_clinic(db) if request.deidentify else None
+    stem = export_stem(db, request, pseudo)
+    out = request.out_dir
+    if request.fmt == "csv":
+        from clinic_app.exchange.csv_format import write_trials_csv
+
+        path = out / f"{stem}-trials.csv"
+        bundles = iter_bundles(db, request.patient_ids, recordings=False)
+        write_trials_csv(path, bundles, pseudo, excel=request.excel)
+        return [path]
+    if request.fmt == "json":
+        from clinic_app.exchange.json_export import write_json_export
+
+        path = out / f"{stem}.json"
+        bundles = iter_bundles(db, request.patient_ids, recordings=request.recordings)
+        write_json_export(path, bundles, pseudo, recordings=request.recordings)
+        return [path]
+    if request.fmt in ("fhir", "fhir-transaction"):
+        from clinic_app.exchange.fhir_bundle import FhirOptions, write_fhir_bundle
+
+        transaction = request.fmt == "fhir-transaction"
+        path = out / f"{stem}-fhir{'-transaction' if transaction else ''}.json"
+        kind: Literal["collection", "transaction"] = "transaction" if transaction else "collection"
+        options = FhirOptions.from_settings(db, bundle_type=kind)
+        bundles = iter_bundles(db, request.patient_ids, recordings=False)
+        write_fhir_bundle(path, bundles, options, pseudo)
+        return [path]
+    from clinic_app.exchange.raw import write_raw_recordings
+
+    written: list[Path] = []
+    for bundle in iter_bundles(db, request.patient_ids, recordings=True):
+        written += write_raw_recordings(out / stem, bundle, pseudo, excel=request.excel)
+    return written
