@@ -218,12 +218,11 @@ def deidentified_plan(plan: Mapping[str, Any], session_pseudonym: str) -> dict[s
         "pain_safe_max_nrs": plan.get("pain_safe_max_nrs"),
         "pain_acceptable_max_nrs": plan.get("pain_acceptable_max_nrs"),
     }
-    dates = {"generated_at", "retest_date", "session_id"}
-    evidence = {"evidence", "dose_evidence"}
-    return {
-        key: (value if key in dates else _scrub_keeping(value, evidence))
-        for key, value in coded.items()
-    }
+    kept = {"generated_at", "retest_date", "session_id"}  # already checked above
+    scrubbed = _scrub_keeping(
+        {k: v for k, v in coded.items() if k not in kept}, {"evidence", "dose_evidence"}
+    )
+    return {**{k: coded[k] for k in kept}, **scrubbed}
 
 
 def _scrub_keeping(value: Any, evidence_keys: set[str]) -> Any:

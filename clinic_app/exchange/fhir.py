@@ -239,14 +239,19 @@ def _observations(
 
     for side, lunge in summary.lunge.items():
         site_code = lunge.site or session.inclinometer_site
-        site = SITE_TEXT.get(site_code, site_code)
         angle = measure("wblt-angle", lunge.angle_mean_deg, f"lunge-angle-{side}")
         if angle is not None:
             angle["bodySite"] = body_site(side)
-            angle["method"] = {
-                "coding": [{"system": SITE_SYSTEM, "code": site_code, "display": site}],
-                "text": f"WBLT, {site}",
-            }
+            # Only a known site is coded: angles at different sites must never be compared.
+            site = SITE_TEXT.get(site_code)
+            angle["method"] = (
+                {
+                    "coding": [{"system": SITE_SYSTEM, "code": site_code, "display": site}],
+                    "text": f"WBLT, {site}",
+                }
+                if site
+                else {"text": "WBLT, inclinometer site not recorded"}
+            )
             yield angle
         distance = measure("wblt-distance", lunge.distance_mean_cm, f"lunge-distance-{side}")
         if distance is not None:
