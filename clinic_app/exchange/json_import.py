@@ -216,6 +216,8 @@ def _pydantic_problems(exc: ValidationError, prefix: tuple[str, ...]) -> list[tu
 
 
 def _words(kind: str, message: str) -> str:
+    if kind == "value_error":  # our own validators' words, without pydantic's prefix
+        return message.removeprefix("Value error, ")
     return {
         "finite_number": "not a finite number",
         "missing": "missing",

@@ -105,7 +105,7 @@ def _uuid(text: str) -> str:
 
 Text = Annotated[str, StringConstraints(max_length=20_000), AfterValidator(_no_control)]
 Timestamp = Annotated[str, StringConstraints(max_length=40), AfterValidator(_timestamp)]
-IsoDate = Annotated[str, StringConstraints(max_length=10), AfterValidator(_iso_date)]
+IsoDate = Annotated[str, StringConstraints(max_length=40), AfterValidator(_iso_date)]
 Uid = Annotated[str, StringConstraints(max_length=36), AfterValidator(_uuid)]
 Line40 = Annotated[str, StringConstraints(max_length=40), AfterValidator(_no_line_break)]
 Line200 = Annotated[str, StringConstraints(max_length=200), AfterValidator(_no_line_break)]
