@@ -28,12 +28,20 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace, ctx: AppContext) -> int:
     """Import the file and print what was imported."""
-    from clinic_app.exchange.json_format import ImportFormatError, import_document, read_document
+    from clinic_app.exchange.json_format import (
+        ImportFormatError,
+        import_document,
+        read_document,
+        validate_document,
+    )
 
     try:
-        document = read_document(args.file)
+        document = validate_document(read_document(args.file))  # before the database opens
     except ImportFormatError as exc:
-        raise UserError(str(exc)) from exc
+        message = str(exc)
+        if not message.startswith(str(args.file)):
+            message = f"{args.file}: {message}; nothing was imported"
+        raise UserError(message) from exc
     db = open_database(ctx)
     try:
         summary = import_document(db, document)

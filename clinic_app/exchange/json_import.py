@@ -289,11 +289,14 @@ def decode_recording(
 
 # ---------------------------------------------------------------------------- writing
 def import_document(
-    db: Database, document: Mapping[str, Any], limits: Limits = LIMITS
+    db: Database,
+    document: Mapping[str, Any] | schema.ExportDocument,
+    limits: Limits = LIMITS,
 ) -> ImportSummary:
     """Check and import every patient, visit, trial, recording and plan of ``document``.
 
-    All or nothing: the document is validated whole, then written in one transaction.
+    All or nothing: the document is validated whole (unless it is the result of
+    :func:`validate_document` already), then written in one transaction.
     A patient is the same as one here if it has the same ``uid``; else if it has the
     same record number (which must then carry the same names and birth date); else,
     with no record number, if exactly one patient has the same names and birth date.
@@ -307,7 +310,11 @@ def import_document(
         The document breaks the schema, or conflicts with the database; naming the
         place in the file, never a name.
     """
-    parsed = validate_document(document, limits)
+    parsed = (
+        document
+        if isinstance(document, schema.ExportDocument)
+        else validate_document(document, limits)
+    )
     counts = dict.fromkeys(("created", "matched", "sessions", "skipped", "trials", "plans"), 0)
     try:
         with db.transaction():

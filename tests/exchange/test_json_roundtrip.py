@@ -197,3 +197,48 @@ def test_a_conflicting_record_number_imports_nothing(exported: Path, other_db: D
         import_document(other_db, read_document(exported))
     assert other_db.count_patients() == 1
     assert other_db.list_sessions(other_db.search_patients("Else")[0].id) == []
+
+
+def _export_text(
+    db_path: Path, out: Path, capsys: pytest.CaptureFixture[str]
+) -> dict[str, object]:
+    from clinic_app.cli import main
+
+    assert main(["--db", str(db_path), "export", "--all", "--format", "json", "-o", str(out)]) == 0
+    path = Path(capsys.readouterr().out.strip())
+    document: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
+    document.pop("exported_at")
+    return document
+
+
+def test_demo_export_import_export_is_identical_but_for_exported_at(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Patient, visit and trial uids, created/updated times, plan versions and their times,
+    visit body measures, deleted patients' state and voided visits with their reason."""
+    import importlib
+
+    from clinic_app.cli import main
+
+    source = tmp_path / "demo.sqlite3"
+    with Database.open(source) as db:
+        importlib.import_module("clinic_app.demo_data").ensure_demo_data(db)
+        patient = next(p for p in db.search_patients("", limit=None) if db.list_sessions(p.id))
+        visit = db.list_sessions(patient.id)[-1]
+        db.void_session(visit.id, "recorded on the wrong patient")
+        db.update_patient(patient.id, {"mass_kg": "80"})  # after the visits: not rewritten
+    first = _export_text(source, tmp_path / "one", capsys)
+    exported = next((tmp_path / "one").glob("*.json"))
+    target = tmp_path / "second-workstation.sqlite3"
+    Database.open(target).close()
+    assert main(["--db", str(target), "import", str(exported)]) == 0
+    capsys.readouterr()
+    second = _export_text(target, tmp_path / "two", capsys)
+    assert second == first
+    patients = first["patients"]
+    assert isinstance(patients, list) and len(patients) == 15
+    voided = [s for p in patients for s in p["sessions"] if s["voided_at"]]
+    assert [s["void_reason"] for s in voided] == ["recorded on the wrong patient"]
+    # Importing the same file again adds nothing.
+    assert main(["--db", str(target), "import", str(exported)]) == 0
+    assert "imported 0 sessions" in capsys.readouterr().out
