@@ -9,7 +9,6 @@ import copy
 import json
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -137,7 +136,8 @@ def test_a_mutated_export_is_imported_whole_or_refused_unchanged(
     if sessions:
         event("reported")
         for extra in ([], ["--handout"]):
+            pdf = folder / f"r{len(extra)}.pdf"
             args = ["--db", str(db_path), "report", "--patient", str(patient.id), "--session",
-                    str(sessions[0].id), "-o", str(folder / f"r{len(extra)}.pdf"), *extra]  # fmt: skip
+                    str(sessions[0].id), "-o", str(pdf), *extra]  # fmt: skip
             assert main(args) == 0, capsys.readouterr().err
     capsys.readouterr()
