@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from clinic_app.ui import theme
+from clinic_app.ui.exchange_settings import ExchangeSettingsBox
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,8 @@ class SettingsDialog(QDialog):
         layout.addWidget(heading)
         layout.addWidget(note)
         layout.addLayout(form)
+        self.exchange = ExchangeSettingsBox(db)
+        layout.addWidget(self.exchange)
         layout.addWidget(buttons)
         self.setMinimumWidth(620)
         self._show_logo()
@@ -205,7 +208,10 @@ class SettingsDialog(QDialog):
     @Slot()
     def save(self) -> None:
         """Store every setting in one transaction and close."""
-        values = self.values()
+        values: dict[str, str] = self.values()
+        if self.exchange.problem():
+            return
+        values[self.exchange.KEY] = self.exchange.value()
         try:
             if self._logo_changed:
                 values[LOGO_PATH] = (
