@@ -234,5 +234,5 @@ def encode_array(samples: npt.NDArray[Any]) -> dict[str, Any]:
         "dtype": [list(field) for field in data.dtype.descr],
         "n_samples": len(data),
         "encoding": "zlib+base64",
-        "data": base64.b64encode(zlib.compress(data.tobytes(), 6)).decode("ascii"),
+        "data": base64.b64encode(zlib.compress(data.tobytes(), 1)).decode("ascii"),
     }
