@@ -43,7 +43,6 @@ class ExchangeSettingsBox(QGroupBox):
         self.record_system = QLineEdit(stored if isinstance(stored, str) else "")
         self.record_system.setObjectName("recordNumberSystem")
         self.record_system.setPlaceholderText("e.g. https://records.example-clinic.org/mrn")
-        self.record_system.textChanged.connect(lambda _: self.error.setVisible(False))
         hint = QLabel(
             "The identifier system your record numbers belong to, so that an EHR can match "
             "exported patients to its own."
@@ -54,6 +53,7 @@ class ExchangeSettingsBox(QGroupBox):
         self.error.setObjectName("fieldError")
         self.error.setWordWrap(True)
         self.error.setVisible(False)
+        self.record_system.textChanged.connect(lambda _: self.error.setVisible(False))
         form = QFormLayout(self)
         form.addRow("Record-number system", self.record_system)
         form.addRow("", hint)
