@@ -87,7 +87,7 @@ def examine(path: Path) -> FileResult:
 
 # What each file is, and what DorsiLab must make of it:
 # (FORCE_PLATFORM:USED, plates read, vertical axis, words of the verdict).
-NO_PLATE = (0, [], [], "has no force platform")
+NO_PLATE: tuple[int, list[int], list[str], str] = (0, [], [], "has no force platform")
 EXPECTED: dict[str, tuple[int, list[int], list[str], str]] = {
     "BTS.c3d": (6, [1, 2, 3, 4, 5, 6], ["+Y"],
                 "the longest load in the file lasts 0.59 s (plate 4 of 6"),
