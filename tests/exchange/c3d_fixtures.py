@@ -41,6 +41,7 @@ class PlateSpec:
     shear_n: tuple[float, float] = (4.0, -3.0)  # anterior, right
     origin_depth_mm: float = 40.0
     moment_unit: str = "Nmm"
+    calibration: np.ndarray | None = None  # type 4: raw channels = inverse(cal) @ (F, M)
     kistler_ab_mm: tuple[float, float] = (210.0, 260.0)
     extra: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -82,8 +83,13 @@ def plate_channels(spec: PlateSpec, vertical: str) -> tuple[np.ndarray, list[str
         fz = [(s + u - v) / 4, (s + u + v) / 4, (s - u + v) / 4, (s - u - v) / 4]
         rows = [f[0] / 2, f[0] / 2, f[1] / 2, f[1] / 2, *fz]
         return np.vstack(rows), ["N"] * 8
+    if spec.type == 1:  # the COP itself, from the centre, and the free moment
+        return np.vstack([f, p[:2], m_surface[2]]), ["N"] * 3 + ["mm"] * 2 + ["Nmm"]
     origin = np.array([0.0, 0.0, -spec.origin_depth_mm])  # origin → surface centre
     m_origin = m_surface - np.cross(f.T, origin).T
+    if spec.type == 4:
+        assert spec.calibration is not None
+        return np.linalg.solve(spec.calibration, np.vstack([f, m_origin])), ["V"] * 6
     scale = {"Nmm": 1.0, "Nm": 1e-3}[spec.moment_unit]
     return np.vstack([f, m_origin * scale]), ["N"] * 3 + [spec.moment_unit] * 3
 
@@ -145,6 +151,9 @@ def write_lab_c3d(
     fp["CORNERS"]["value"] = corners
     fp["ORIGIN"]["value"] = origins
     fp["CHANNEL"]["value"] = channel_table[:per_plate]
+    if any(s.type == 4 for s in plates):
+        cal = np.stack([s.calibration if s.type == 4 else np.eye(6) for s in plates], axis=2)
+        fp["CAL_MATRIX"]["value"] = cal  # cal[i, j, plate]: stored by column
     c3d.write(str(path))
     return path
 

@@ -112,6 +112,36 @@ def test_ezc3d_filter_agrees_on_type2_and_type3(tmp_path: Path) -> None:
         np.testing.assert_allclose(ours.cop_lab_mm, ezc3d_cop_mm(path, i), atol=1e-6)
 
 
+def test_type1_and_type4_plates_against_the_truth_and_ezc3d(tmp_path: Path) -> None:
+    from clinic_app.exchange.recordings.c3d_platforms import platform_data, read_platforms
+
+    rng = np.random.default_rng(11)
+    cal = np.diag([500.0, 500.0, 1000.0, 4e4, 4e4, 2e4]) + rng.normal(0, 5.0, (6, 6))
+    specs = [stance(N, seed=7), stance(N, seed=8)]
+    specs[0].type, specs[0].centre_mm = 1, (0.0, -300.0)
+    specs[1].type, specs[1].calibration, specs[1].centre_mm = 4, cal, (0.0, 300.0)
+    specs[1].load_n = np.full(N, 5.0)  # type 4 plate empty: the stance is on the type 1
+    path = write_lab_c3d(tmp_path / "t14.c3d", specs, vertical="Y")
+    rec = read_recording(path)
+    assert rec.plate == "plate 1 of 2"
+    np.testing.assert_allclose(rec.cop_ap_cm, specs[0].ap_mm / 10, atol=1e-5)
+    np.testing.assert_allclose(rec.cop_ml_cm, specs[0].ml_mm / 10, atol=1e-5)
+    c3d = ezc3d.c3d(str(path))
+    plates, _, to_mm = read_platforms("t14", c3d["parameters"], 12)
+    units = ["N"] * 3 + ["mm"] * 2 + ["Nmm"] + ["V"] * 6
+    ours = platform_data(plates[0], c3d["data"]["analogs"][0], units, to_mm, 20.0)
+    np.testing.assert_allclose(ours.cop_lab_mm, ezc3d_cop_mm(path, 0), atol=1e-6)
+    specs[1].load_n = specs[0].load_n.copy()
+    path = write_lab_c3d(tmp_path / "t4.c3d", [specs[1]], vertical="Y")
+    rec = read_recording(path)
+    np.testing.assert_allclose(rec.cop_ap_cm, specs[1].ap_mm / 10, atol=1e-4)
+    np.testing.assert_allclose(rec.cop_ml_cm, specs[1].ml_mm / 10, atol=1e-4)
+    c3d = ezc3d.c3d(str(path))
+    plates, _, to_mm = read_platforms("t4", c3d["parameters"], 6)
+    ours = platform_data(plates[0], c3d["data"]["analogs"][0], ["V"] * 6, to_mm, 20.0)
+    np.testing.assert_allclose(ours.cop_lab_mm, ezc3d_cop_mm(path, 0), atol=1e-6)
+
+
 def test_walking_stances_are_refused_in_words(tmp_path: Path) -> None:
     """Three plates each carrying one 0.58 s stance of walking (BTS.c3d, Qualisys.c3d)."""
     n = 3000
