@@ -47,8 +47,8 @@ class PlateSpec:
 
 
 def plate_axes(vertical: str) -> np.ndarray:
-    """Columns: the plate's x (anterior), y (left of forward × down… right-handed), z (down)
-    in laboratory coordinates, as the C3D convention wants them (z into the floor)."""
+    """Columns: the plate's x (anterior), y (right) and z (down, into the floor, as the C3D
+    convention has it) in laboratory coordinates; x × y = z."""
     x = ANTERIOR
     z = -UP[vertical]
     y = np.cross(z, x)

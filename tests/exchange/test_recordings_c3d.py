@@ -216,7 +216,7 @@ def test_not_a_c3d_file(tmp_path: Path) -> None:
 def write_analog_c3d(
     path: Path, fz: np.ndarray, x_mm: np.ndarray, y_mm: np.ndarray, cop: bool
 ) -> Path:
-    """Analog channels only, no FORCE_PLATFORM group (DorsiLab's raw export before 0.2)."""
+    """Analog channels only, no FORCE_PLATFORM group (DorsiLab's earlier raw export)."""
     zeros = np.zeros_like(fz)
     channels = {"Fx": zeros, "Fy": zeros, "Fz": fz, "Mx": y_mm * fz, "My": -x_mm * fz, "Mz": zeros}
     units = ["N", "N", "N", "Nmm", "Nmm", "Nmm"]

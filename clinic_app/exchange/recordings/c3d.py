@@ -10,7 +10,7 @@ Of a file's plates, the one carrying load longest is read, over the span it is l
 (frames before and after it are the patient stepping on and off). Whether that span is a
 balance trial is :func:`.stance.balance_trial`'s question, not this reader's.
 
-Files without ``FORCE_PLATFORM`` parameters (DorsiLab's raw exports before version 0.2)
+Files without ``FORCE_PLATFORM`` parameters (DorsiLab's earlier raw exports)
 are read from analog channels by label: ``COPx``/``COPy`` with ``Fz`` in DorsiLab's plate
 frame, or ``Fx Fy Fz Mx My`` (plate origin at the surface, ``COPx = −My/Fz``).
 """
