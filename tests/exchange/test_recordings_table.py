@@ -4,6 +4,7 @@ values and the messages of the row-by-row reference (Python's ``float`` on every
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -114,3 +115,14 @@ def test_empty_and_header_only() -> None:
         parse_table("t.csv", "\n# only a comment\n\n")
     with pytest.raises(RecordingError, match="line 2: has a header but no data rows"):
         parse_table("t.csv", "# comment\na,b\n\n  \n")
+
+
+def test_without_pandas_the_row_by_row_path_gives_the_same_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = "t;x;y\n# comment\n0,0;1,5;\n0,1;2,25;3\n"
+    with_pandas = parse_table("t.csv", text)
+    monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas now raises ImportError
+    without = parse_table("t.csv", text)
+    np.testing.assert_array_equal(with_pandas.data, without.data)
+    assert list(with_pandas.lines) == list(without.lines) == [3, 4]

@@ -1,11 +1,13 @@
 """A strict reader of delimited numeric tables that names the line and column of any problem.
 
 Large recordings (a 300 s trial at 1 kHz is 300,000 rows) are parsed by pandas' C reader
-(imported only here, when a table is read); the values are those Python's ``float`` gives
-for each cell (both round correctly). Anything the fast path cannot take exactly as the
-rules below say (a row with too few or too many values, a cell that is not a number,
-``inf`` spelled out) is parsed again row by row in Python, which finds and names the first
-bad cell; so the fast path changes the speed, never the result or the message.
+(imported only here, when a table is read; where pandas is not installed, as in the frozen
+bundle whose spec leaves it out, every table takes the row-by-row path); the values are
+those Python's ``float`` gives for each cell (both round correctly). Anything the fast path
+cannot take exactly as the rules below say (a row with too few or too many values, a cell
+that is not a number, ``inf`` spelled out) is parsed again row by row in Python, which finds
+and names the first bad cell; so the fast path changes the speed, never the result or the
+message.
 """
 
 from __future__ import annotations
@@ -154,7 +156,10 @@ def parse_table(name: str, text: str, delimiter: str | None = None) -> Table:
 
 def _fast(raw: bytes, delimiter: str, n_columns: int, n_rows: int) -> FloatArray | None:
     """The table by pandas' C reader, or None when only the row-by-row path can decide."""
-    import pandas as pd  # imported here: only reading a table needs it
+    try:
+        import pandas as pd  # imported here: only reading a table needs it
+    except ImportError:  # a bundle built without pandas: the row-by-row path, same result
+        return None
 
     if delimiter != ",":  # decimal commas
         raw = raw.replace(b",", b".")
