@@ -41,7 +41,9 @@ def register(subparsers: Any) -> None:
         help="sway metrics of a force-plate recording",
         description=(
             "Prieto sway metrics of a force-plate recording (balance data set TSV, CSV or C3D). "
-            "By default the COP is analysed as recorded: whole recording, no extra filter."
+            "The file must hold a balance trial: a steady single-leg load for at least the "
+            "protocol's trial length; its stance (without stepping on and off) is analysed "
+            "as recorded, with no extra filter unless asked."
         ),
     )
     parser.add_argument("file", type=Path, metavar="FILE", help="recording to analyse")
@@ -73,12 +75,12 @@ def run(args: argparse.Namespace, ctx: AppContext) -> int:
     """Read the file, compute the metrics, print them."""
     from clinic_app.analysis.pipeline import sway_from_cop
     from clinic_app.analysis.preprocess import SignalError
-    from clinic_app.exchange.recordings import RecordingError, read_recording
+    from clinic_app.exchange.recordings import RecordingError, read_balance_trial
 
     if args.fs is not None and not args.fs > 0:
         raise UserError(f"--fs must be a positive rate in Hz, got {args.fs:g}")
     try:
-        recording = read_recording(args.file, args.format, fs_hz=args.fs)
+        recording = read_balance_trial(args.file, args.format, fs_hz=args.fs)
         metrics = sway_from_cop(
             recording.cop_ap_cm,
             recording.cop_ml_cm,

@@ -1,7 +1,9 @@
 """Import a force-plate recording made on another plate as a balance trial of a patient.
 
-The file is read by :func:`clinic_app.exchange.recordings.read_recording` (the balance data
-set's TSV, a CSV table or a C3D), its sway metrics are computed by the same pipeline and
+The file is read by :func:`clinic_app.exchange.recordings.read_balance_trial` (the balance
+data set's TSV, a CSV table or a C3D from any laboratory), which accepts it only if it is a
+balance trial (the protocol's ``balance.trial_s`` or longer, a single-leg load that holds)
+and finds its stance; the stance's sway metrics are computed by the same pipeline and
 with the same clinic processing as a live trial (``balance.lowpass_hz`` zero-lag low-pass,
 ``balance.trim_*``; so the imported trial compares like with like against DorsiLab's own
 trials), and the samples are stored as the trial's ``plate`` recording in
@@ -14,8 +16,8 @@ trials), and the samples are stored as the trial's ``plate`` recording in
   (another plate's cells are not DorsiLab's).
 
 Stance failures (touchdown, step) are not re-judged: the other plate's software decided
-whether the trial counted, so an imported trial is stored as ``valid``. The whole recording
-is the trial (``planned_s`` = ``completed_s`` = its duration). Everything happens in one
+whether the trial counted, so an imported trial is stored as ``valid``. The stance is the
+trial (``planned_s`` = ``completed_s`` = its duration). Everything happens in one
 transaction: a bad file, an unknown patient or session, or a too-slow recording writes
 nothing.
 
@@ -42,7 +44,12 @@ from clinic_app.analysis.pipeline import sway_from_cop
 from clinic_app.analysis.preprocess import SignalError
 from clinic_app.analysis.summary import CONDITIONS, SIDES
 from clinic_app.analysis.sway import SwayMetrics
-from clinic_app.exchange.recordings import ForceRecording, RecordingError, read_recording
+from clinic_app.exchange.recordings import (
+    BalanceRules,
+    ForceRecording,
+    RecordingError,
+    read_balance_trial,
+)
 from clinic_app.storage import Database, NotFoundError
 from drivers.base import PLATE_DTYPE
 
@@ -96,7 +103,9 @@ def _read(
     path: Path, fmt: str, fs_hz: float | None, norms: Norms
 ) -> tuple[ForceRecording, list[str]]:
     try:
-        recording = read_recording(path, fmt, fs_hz=fs_hz)
+        recording = read_balance_trial(
+            path, fmt, fs_hz=fs_hz, rules=BalanceRules.from_norms(norms)
+        )
     except RecordingError as exc:
         raise RecordingImportError(str(exc)) from None
     notes = list(recording.notes)
@@ -157,9 +166,9 @@ def import_recording(
     Raises
     ------
     RecordingImportError
-        Bad side/condition, unreadable file, too low a sampling rate, signal that cannot be
-        analysed, unknown patient, a visit of another patient or a finished visit. Nothing
-        is written.
+        Bad side/condition, unreadable file, a file that is not a balance trial, too low a
+        sampling rate, signal that cannot be analysed, unknown patient, a visit of another
+        patient or a finished visit. Nothing is written.
     """
     if side not in SIDES:
         raise RecordingImportError(f"side must be left or right, not {side!r}")

@@ -111,14 +111,30 @@ def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
 def test_c3d_force_platform(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import numpy as np
 
-    from tests.exchange.test_recordings_c3d import write_plate_c3d
+    from tests.exchange.c3d_fixtures import PlateSpec, write_lab_c3d
 
-    t = np.arange(5000) / 1000.0
-    x = 20 + 6 * np.sin(2 * np.pi * 0.4 * t)
-    y = -10 + 9 * np.cos(2 * np.pi * 0.25 * t)
-    path = write_plate_c3d(tmp_path / "stance.c3d", x, y)
+    t = np.arange(12000) / 1000.0
+    ap = 20 + 6 * np.sin(2 * np.pi * 0.4 * t)  # 1.2 cm peak to peak, along lab X (anterior)
+    ml = -10 + 9 * np.cos(2 * np.pi * 0.25 * t)  # 1.8 cm
+    path = write_lab_c3d(tmp_path / "stance.c3d", [PlateSpec(np.full(t.size, 700.0), ap, ml)])
     assert main(["analyze", str(path), "--format", "c3d", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert (data["n"], data["fs_hz"], data["source"]["format"]) == (5000, 1000.0, "c3d")
-    assert data["range_ml_cm"] == pytest.approx(1.2, rel=1e-3)
-    assert data["range_ap_cm"] == pytest.approx(1.8, rel=1e-2)
+    assert (data["n"], data["fs_hz"], data["source"]["format"]) == (12000, 1000.0, "c3d")
+    assert data["range_ap_cm"] == pytest.approx(1.2, rel=1e-3)
+    assert data["range_ml_cm"] == pytest.approx(1.8, rel=1e-2)
+
+
+def test_a_walking_stance_is_refused_in_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import numpy as np
+
+    from tests.exchange.c3d_fixtures import PlateSpec, gait_stance, write_lab_c3d
+
+    n = 2000
+    spec = PlateSpec(gait_stance(n, 700, 580), np.linspace(-80, 120, n), np.zeros(n))
+    path = write_lab_c3d(tmp_path / "gait.c3d", [spec], vertical="Y")
+    assert main(["analyze", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("clinic-app: error: gait.c3d: not a balance trial: the force plate ")
+    assert "0.58 s" in err and "stance phase of walking" in err and len(err.splitlines()) == 1

@@ -124,12 +124,29 @@ def test_a_finished_visit_is_closed_to_imports(clinic_db: tuple[Database, int]) 
     assert _counts(db) == before
 
 
+def _long_plate_trial(db: Database, patient_id: int, seconds: float = 12.0) -> int:
+    """A visit with one balance trial long enough to be one (the fixture's are 2 s)."""
+    from tests.exchange.conftest import _plate
+
+    session_id = db.create_session(patient_id, "Dr Ana Ruiz", started_at="2026-11-02T09:00:00Z")
+    trial_id = db.begin_trial(session_id, "balance", "right", "eo_foam", 1)
+    db.finish_trial(
+        trial_id, "valid", {"planned_s": seconds, "completed_s": seconds},
+        final_samples={"plate": _plate(int(seconds * 1000), seed=9)},
+    )  # fmt: skip
+    db.finish_session(session_id, "complete")
+    return trial_id
+
+
 def test_dorsilab_c3d_and_csv_exports_import_back_to_the_same_metrics(
     clinic_db: tuple[Database, int], tmp_path: Path
 ) -> None:
     db, patient_id = clinic_db
+    trial_id = _long_plate_trial(db, patient_id)
     written = write_raw_recordings(tmp_path, collect_patient(db, patient_id))
-    c3d = next(p for p in written if p.suffix == ".c3d")
+    c3d = next(
+        p for p in written if p.name.startswith(f"trial-{trial_id}-") and p.suffix == ".c3d"
+    )
     csv = c3d.with_suffix(".csv")
     session_id = db.create_session(patient_id, "X")
     a = import_recording(
@@ -143,9 +160,27 @@ def test_dorsilab_c3d_and_csv_exports_import_back_to_the_same_metrics(
     assert b.metrics.mean_velocity_cm_s == pytest.approx(_clinic_metrics(csv).mean_velocity_cm_s)
     # The fixture's first 3 samples have no COP (NaN) under full load: the CSV leaves them
     # empty and the reader drops them; the C3D carries 0 there. Otherwise the same data.
-    assert (a.metrics.n, b.metrics.n) == (2000, 1997)
+    assert (a.metrics.n, b.metrics.n) == (12000, 11997)
     assert a.metrics.mean_velocity_cm_s == pytest.approx(b.metrics.mean_velocity_cm_s, rel=0.02)
     assert a.metrics.ellipse_area_95_cm2 == pytest.approx(b.metrics.ellipse_area_95_cm2, rel=0.02)
+    assert any("vertical: lab +Z" in note for note in a.notes)
+
+
+def test_short_or_walking_recordings_are_not_imported(
+    clinic_db: tuple[Database, int], tmp_path: Path
+) -> None:
+    """The fixture's 2 s plate trials, exported, are too short to be balance trials."""
+    db, patient_id = clinic_db
+    written = write_raw_recordings(tmp_path, collect_patient(db, patient_id))
+    c3d = next(p for p in written if p.suffix == ".c3d")
+    before = _counts(db)
+    with pytest.raises(
+        RecordingImportError,
+        match=r"not a balance trial: the force plate carries a load for only 2.00 s .* a balance "
+        r"trial needs at least 10 s of steady single-leg load",
+    ):
+        import_recording(db, patient_id, c3d, side="left", condition="eo_firm")
+    assert _counts(db) == before
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,9 @@
 
 Use :func:`read_recording`; every reader returns a :class:`ForceRecording` (COP in cm,
 antero-posterior and medio-lateral) or raises :class:`RecordingError` whose message names
-the file, line and column of the first problem.
+the file, line and column of the first problem. :func:`read_balance_trial` also checks that
+the recording is a balance trial (long enough, a load that holds, one leg) and returns its
+stance.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from clinic_app.exchange.recordings.base import ForceRecording, RecordingError
 from clinic_app.exchange.recordings.bds import looks_like_bds, read_bds
 from clinic_app.exchange.recordings.c3d import read_c3d
 from clinic_app.exchange.recordings.csv_table import read_csv_recording
+from clinic_app.exchange.recordings.stance import BalanceRules, balance_trial
 
 FORMATS = ("auto", "bds", "csv", "c3d")
 
@@ -65,10 +68,41 @@ def read_recording(
     return read_csv_recording(path, fs_hz=fs_hz)
 
 
+def read_balance_trial(
+    path: Path | str,
+    fmt: str = "auto",
+    *,
+    fs_hz: float | None = None,
+    rules: BalanceRules | None = None,
+) -> ForceRecording:
+    """Read a recording and return its stance as a balance trial.
+
+    Parameters
+    ----------
+    path, fmt, fs_hz
+        As :func:`read_recording`.
+    rules : BalanceRules, optional
+        Default: from the bundled ``norms.toml``.
+
+    Raises
+    ------
+    RecordingError
+        The file cannot be read, or it is not a balance trial (the message says why, about
+        the file).
+    """
+    if rules is None:
+        from clinic_app.analysis.norms import load_norms
+
+        rules = BalanceRules.from_norms(load_norms())
+    return balance_trial(read_recording(path, fmt, fs_hz=fs_hz), rules)
+
+
 __all__ = [
     "FORMATS",
+    "BalanceRules",
     "ForceRecording",
     "RecordingError",
     "detect_format",
+    "read_balance_trial",
     "read_recording",
 ]

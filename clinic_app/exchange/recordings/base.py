@@ -61,6 +61,14 @@ class ForceRecording:
         window averaging before analysis.
     notes : tuple of str
         How columns and units were found (e.g. "units inferred as mm").
+    start_s : float
+        Time of the first sample in the file (s): readers that leave out frames before it
+        (stepping on) say where the recording starts.
+    plate : str
+        Which force plate of the file, e.g. ``"plate 2 of 6"`` (empty: the file's only one).
+    other_loads_n : tuple of (str, ndarray)
+        The vertical load (N) on each other plate of the file over the same samples, named
+        (``"plate 1"``); empty for files with one plate.
     """
 
     source: str
@@ -72,6 +80,9 @@ class ForceRecording:
     fs_hz: float
     uniform: bool = True
     notes: tuple[str, ...] = field(default=())
+    start_s: float = 0.0
+    plate: str = ""
+    other_loads_n: tuple[tuple[str, FloatArray], ...] = field(default=())
 
     @property
     def n(self) -> int:
