@@ -1,8 +1,8 @@
 """A strict reader of delimited numeric tables that names the line and column of any problem.
 
 Large recordings (a 300 s trial at 1 kHz is 300,000 rows) are parsed by pandas' C reader
-(imported only here, when a table is read; where pandas is not installed, as in the frozen
-bundle whose spec leaves it out, every table takes the row-by-row path); the values are
+(imported only here, when a table is read; the frozen bundle carries it too, and where it
+is missing every table takes the row-by-row path); the values are
 those Python's ``float`` gives for each cell (both round correctly). Anything the fast path
 cannot take exactly as the rules below say (a row with too few or too many values, a cell
 that is not a number, ``inf`` spelled out) is parsed again row by row in Python, which finds
