@@ -65,7 +65,7 @@ class LungeSideSummary:
     pain_max_nrs : int or None
         Highest pain (NRS 0–10) reported in any trial of this side, practice included.
     pain_locations : tuple of str
-        Distinct pain locations other than ``none`` (``anterior``, ``posterior``).
+        Distinct locations (``anterior``, ``posterior``) of trials with pain above 0.
     trials : tuple of LungeTrial
         Every trial of this side, practice first, then by attempt.
     notes : tuple of str
@@ -290,8 +290,14 @@ def _lunge_side(
         [t.distance_cm for t in counted if t.distance_cm is not None]
     )
     pains = [t.pain_nrs for t in trials if t.pain_nrs is not None]
+    # A location without pain says nothing (entry refuses it; older or imported rows may
+    # hold one), so only trials that hurt give the side its pain locations.
     locations = tuple(
-        dict.fromkeys(t.pain_location for t in trials if t.pain_location not in (None, "none"))
+        dict.fromkeys(
+            t.pain_location
+            for t in trials
+            if t.pain_location not in (None, "none") and (t.pain_nrs or 0) > 0
+        )
     )
     n_not_valid = sum(1 for r in records if not r.practice and r.status != "valid")
     if not counted:
