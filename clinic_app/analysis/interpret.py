@@ -229,7 +229,7 @@ def _angle_asymmetry(
             f"Left–right difference in tibial angle {fmt(diff, 'deg')}: "
             + (f"{fmt(threshold, 'deg')} or more" if flagged else f"below {fmt(threshold, 'deg')}")
             + f", a rounded MDC ({basis_words(flag)}; no published asymmetry threshold in "
-            "degrees)." + (_dominance_words(lower, dominant, norms) if flagged else "")
+            "degrees exists)." + (_dominance_words(lower, dominant, norms) if flagged else "")
         )
         verdict = Verdict(
             "asymmetry", "lunge_angle_deg", None, None,
