@@ -18,6 +18,7 @@ from typing import Any
 from clinic_app.plan import Plan
 from clinic_app.reports.context import generate_plan, session_context
 from clinic_app.storage import Database
+from tests.plan.fixtures import sway_metrics
 
 FIRST_DAY = datetime(2026, 9, 7, 9, 0, tzinfo=UTC)
 SITE = "tibial_crest_15cm"
@@ -63,16 +64,6 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _metrics(v: float) -> dict[str, float]:
-    return {
-        "n": 1000, "fs_hz": 100.0, "duration_s": 10.0, "path_length_cm": v * 10.0,
-        "mean_velocity_cm_s": v, "mean_velocity_ap_cm_s": v * 0.7,
-        "mean_velocity_ml_cm_s": v * 0.55, "mean_distance_cm": 0.6, "rms_distance_cm": 0.7,
-        "range_ap_cm": 3.0, "range_ml_cm": 2.5, "ellipse_area_95_cm2": v * 1.4,
-        "sway_area_cm2_s": 1.1, "mean_frequency_hz": 0.9, "mean_power_frequency_hz": 0.8,
-    }  # fmt: skip
-
-
 def record_visit(db: Database, patient_id: int, visit: Visit) -> int:
     """Store one visit's trials through the storage API; return the session id."""
     when = FIRST_DAY + timedelta(weeks=visit.week)
@@ -95,7 +86,7 @@ def record_visit(db: Database, patient_id: int, visit: Visit) -> int:
         for attempt, v in enumerate(velocities, start=1):
             trial("balance", side, cond, attempt, "valid", {
                 "planned_s": 10.0, "completed_s": 10.0, "time_to_failure_s": None,
-                "failure_reason": None, "body_mass_kg": 58.0, "metrics": _metrics(v),
+                "failure_reason": None, "body_mass_kg": 58.0, "metrics": sway_metrics(v),
                 "processing": {"filter": "butterworth zero-lag 4th order 10 Hz",
                                "fs_hz": 100.0, "trim_s": [0, 0]},
             })  # fmt: skip

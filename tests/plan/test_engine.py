@@ -92,10 +92,10 @@ def test_findings_give_the_expected_items(
     items = _phase_items(plan)
     for phase, ids in expected.items():
         assert items.get(phase, []) == ids, (phase, items)
-    _every_item_has_a_cause(plan)
+    every_item_has_a_cause(plan)
 
 
-def _every_item_has_a_cause(plan: Plan) -> None:
+def every_item_has_a_cause(plan: Plan) -> None:
     ids = {f.id for f in plan.findings}
     for phase in plan.phases:
         assert phase.because, phase.id
@@ -163,4 +163,4 @@ def test_plan_json_round_trip_and_edits_keep_causes() -> None:
     added = next(i for i in edited.items if i.exercise_id == "tibialis_raises")
     assert added.because == (CLINICIAN_CAUSE,)
     assert edited.causes_of(added) == ["Added by the clinician."]
-    _every_item_has_a_cause(Plan.from_dict(edited.to_dict()))
+    every_item_has_a_cause(Plan.from_dict(edited.to_dict()))

@@ -17,6 +17,7 @@ from clinic_app.plan import CLINICIAN_CAUSE, Plan, edit, load_library
 from clinic_app.plan.text import patient_summary, plan_summary
 from clinic_app.storage import Database
 from tests.plan.clinic import PATIENT, Lunge, Visit, day, plan_visit, record_visit, run_clinic
+from tests.plan.test_engine import every_item_has_a_cause
 
 NORMAL = {"left": Lunge(12.2, 45.5), "right": Lunge(12.4, 46.0)}
 GOOD_BALANCE = {
@@ -224,19 +225,7 @@ def test_scenario_gives_the_plan_a_physiotherapist_expects(
     # Never "continue normal training" after pain above the acceptable level.
     if plan.reduce_load or any(f.kind == "lunge_pain" for f in plan.findings):
         assert "ontinue normal training" not in plan.summary
-    _every_item_has_a_cause(plan)
-
-
-def _every_item_has_a_cause(plan: Plan) -> None:
-    ids = {f.id for f in plan.findings}
-    for phase in plan.phases:
-        assert phase.because, phase.id
-        for item in phase.items:
-            assert item.because and all(c in ids or c == CLINICIAN_CAUSE for c in item.because)
-            if item.dose_evidence == "U":
-                assert "default" in item.dose_source.lower() or "clinician" in item.dose_source
-    for note in (*plan.referral_notes, *plan.prompts):
-        assert note.because and all(c in ids for c in note.because)
+    every_item_has_a_cause(plan)
 
 
 def test_a_more_irritable_tendon_gets_less_volume_never_more(tmp_path: Path) -> None:
