@@ -21,8 +21,10 @@ from clinic_app.plan.pain import PainState
 def _basis(texts: list[ReferralText]) -> str:
     seen: dict[str, None] = {}
     for t in texts:
-        tag = "clinic default" if t.evidence == "U" else f"[{t.evidence}]"
-        seen[f"{short_citation(t.source)} {tag}"] = None
+        if t.evidence == "U":
+            seen["clinic default for the order of the running drills"] = None
+        else:
+            seen[f"{short_citation(t.source)} [{t.evidence}]"] = None
     return "; ".join(seen)
 
 

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from clinic_app import __version__
-from clinic_app.analysis.norms import NormEntry
+from clinic_app.analysis.norms import NormEntry, Norms
 from clinic_app.analysis.session import SessionInterpretation
 from clinic_app.analysis.summary import SessionSummary
 from clinic_app.plan.model import Plan
@@ -117,3 +117,5 @@ class ReportData:
     version: str = __version__
     local_thresholds: Sequence[NormEntry] = ()
     """Thresholds the clinic changed in Settings (printed in the report's methods)."""
+    norms: Norms | None = None
+    """The thresholds the visit was judged with (default: the bundled file)."""

@@ -10,6 +10,7 @@ the session's latest saved version, or a freshly generated one (not saved) when 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -29,14 +30,28 @@ from clinic_app.reports.context import (
     session_plan,
 )
 from clinic_app.reports.data import ClinicInfo, PatientInfo, ReportData, VisitInfo
+from clinic_app.reports.words import trial_labels
 from clinic_app.storage import Database, Trial
 
 log = logging.getLogger(__name__)
 
 
-def _traces(db: Database, trials: Sequence[Trial]) -> dict[str, list[TraceSeries]]:
-    out: dict[str, list[TraceSeries]] = {}
+def screen_labels(trials: Sequence[Trial]) -> dict[int, str]:
+    """Trial id → its label as the live screen numbered it (per protocol, side, condition)."""
+    groups: dict[tuple[str, str, str], list[Trial]] = {}
     for t in trials:
+        groups.setdefault((t.protocol, t.side, t.condition or ""), []).append(t)
+    out: dict[int, str] = {}
+    for group in groups.values():
+        group.sort(key=lambda t: (not t.practice, t.attempt))
+        out.update(zip((t.id for t in group), trial_labels(group)))
+    return out
+
+
+def _traces(db: Database, trials: Sequence[Trial]) -> dict[str, list[TraceSeries]]:
+    labels = screen_labels(trials)
+    out: dict[str, list[TraceSeries]] = {}
+    for t in sorted(trials, key=lambda t: t.attempt):
         if t.protocol != "lunge" or t.practice:
             continue
         rec = db.load_recording(t.id, "inclinometer")
@@ -44,10 +59,9 @@ def _traces(db: Database, trials: Sequence[Trial]) -> dict[str, list[TraceSeries
             continue
         time = rec["t_host_s"] - rec["t_host_s"][0]
         captured = (t.result or {}).get("angle_deg")
-        label = f"trial {t.attempt}" + ("" if t.status == "valid" else f" ({t.status})")
         out.setdefault(t.side, []).append(
             TraceSeries(
-                label,
+                labels[t.id],
                 time.astype(np.float64),
                 rec["tibia_deg"].astype(np.float64),
                 None if captured is None else float(captured),
@@ -80,8 +94,10 @@ def cop_path(ml_mm: np.ndarray, ap_mm: np.ndarray, fs_hz: float) -> CopPath | No
 
 
 def _cop(db: Database, trials: Sequence[Trial]) -> dict[tuple[str, str], CopPath]:
+    """The first valid trial of each side and condition, labelled with its stored area."""
+    labels = screen_labels(trials)
     out: dict[tuple[str, str], CopPath] = {}
-    for t in trials:
+    for t in sorted(trials, key=lambda t: t.attempt):
         key = (t.side, t.condition or "")
         if t.protocol != "balance" or t.practice or t.status != "valid" or key in out:
             continue
@@ -91,8 +107,12 @@ def _cop(db: Database, trials: Sequence[Trial]) -> dict[tuple[str, str], CopPath
         span = float(rec["t_host_s"][-1] - rec["t_host_s"][0])
         fs = (rec.size - 1) / span if span > 0 else 100.0
         path = cop_path(rec["cop_x_mm"], rec["cop_y_mm"], fs)
-        if path is not None:
-            out[key] = path
+        if path is None:
+            continue
+        # The plot's number is the one the balance table lists for this trial.
+        stored = ((t.result or {}).get("metrics") or {}).get("ellipse_area_95_cm2")
+        area = float(stored) if isinstance(stored, int | float) else path.area_cm2
+        out[key] = dataclasses.replace(path, area_cm2=area, trial_label=labels[t.id])
     return out
 
 
@@ -177,6 +197,7 @@ def load_report_data(
         paper=paper or str(db.get_setting("paper_size") or "A4"),
         processing=_processing(current.trials),
         local_thresholds=tuple(e for e in ctx.norms.values() if e.local),
+        norms=ctx.norms,
     )
 
 
