@@ -2,8 +2,9 @@
 
 - :func:`trace_chart`: tibial angle against time for each lunge trial of one side;
 - :func:`stabilogram`: COP path (ML × AP, equal axes) with its 95 % prediction ellipse;
-- :func:`trend_chart`: one measure per visit, left and right, with the MDC band around the
-  first visit and filled markers where the change from it is real (> MDC).
+- :func:`~clinic_app.reports.trend_chart.trend_chart` (its own module): one measure per
+  visit, left and right, with the MDC band around the first visit and filled markers where
+  the change from it is real (> MDC).
 
 Left and right keep their two colour-blind-safe hues and differ in line style and marker too,
 so a greyscale print still tells them apart.
@@ -12,17 +13,16 @@ so a greyscale print still tells them apart.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Polygon, PolyLine, Rect, String
-from reportlab.lib import colors
+from reportlab.graphics.shapes import Drawing, Group, Line, Polygon, PolyLine, Rect, String
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from clinic_app.reports.fonts import FONT, FONT_BOLD
-from clinic_app.reports.styles import INK, MUTED, RULE, SIDE_COLOURS, SIDE_TINTS
+from clinic_app.reports.styles import INK, MUTED, RULE, SIDE_COLOURS
 
 FloatArray = npt.NDArray[np.float64]
 _DASHES: tuple[tuple[float, ...] | None, ...] = (None, (3, 1.5), (1, 1.2), (5, 1.5, 1, 1.5))
@@ -48,7 +48,7 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
 
 
 @dataclass
-class _Axes:
+class Axes:
     """Maps data to drawing coordinates inside a frame and draws the frame and ticks."""
 
     x0: float
@@ -135,7 +135,7 @@ class _Axes:
         g.add(rotated)
 
 
-def _points(ax: _Axes, xs: FloatArray, ys: FloatArray) -> list[float]:
+def _points(ax: Axes, xs: FloatArray, ys: FloatArray) -> list[float]:
     pts: list[float] = []
     for a, b in zip(xs.tolist(), ys.tolist()):
         if math.isfinite(a) and math.isfinite(b):
@@ -216,7 +216,7 @@ def trace_chart(series: Sequence[TraceSeries], side: str, width: float, height: 
     amax = max([float(np.nanmax(s.angle_deg)) for s in finite] + captured)
     yt = nice_ticks(0.0 if amin > -3.0 else max(amin, -10.0), amax + 1.0, 6)
     xt = nice_ticks(0.0, tmax, 5)
-    ax = _Axes(34, 26, width - 44, height - 50 - legend_h, (0.0, xt[-1]), (yt[0], yt[-1]))
+    ax = Axes(34, 26, width - 44, height - 50 - legend_h, (0.0, xt[-1]), (yt[0], yt[-1]))
     ax.draw(g, xt, yt, "time (s)", "tibial angle (°)")
     for i, s in enumerate(finite):
         dash = _DASHES[i % len(_DASHES)]
@@ -288,7 +288,7 @@ def stabilogram(
         )
     )
     lim = (-half_range_cm, half_range_cm)
-    ax = _Axes(26, 24, size - 30, size - 30, lim, lim)
+    ax = Axes(26, 24, size - 30, size - 30, lim, lim)
     ticks = nice_ticks(-half_range_cm, half_range_cm, 5)
     ax.draw(g, ticks, ticks, "ML (cm)", "AP (cm)")
     if path is None:
@@ -327,104 +327,4 @@ def stabilogram(
                 fillColor=INK,
             )
         )
-    return d
-
-
-@dataclass(frozen=True)
-class TrendPoint:
-    """One visit's value of a measure for one side.
-
-    ``mdc`` is the MDC of the comparison of this visit with the first one (same examiner or
-    not, §3.7), None when the measure has none; ``real`` is True when that change exceeds it.
-    """
-
-    day: float
-    value: float
-    real: bool
-    mdc: float | None = None
-
-
-SIDE_MARKERS = {"left": "circle", "right": "square"}
-SIDE_DASHES: dict[str, tuple[float, ...] | None] = {"left": None, "right": (3.5, 2.0)}
-"""Left and right told apart without colour: solid line with circles, dashed with squares."""
-
-
-def _marker(side: str, x: float, y: float, filled: bool) -> Circle | Rect:
-    colour = SIDE_COLOURS[side]
-    fill = colour if filled else colors.white
-    if SIDE_MARKERS.get(side) == "square":
-        return Rect(x - 2.4, y - 2.4, 4.8, 4.8, fillColor=fill, strokeColor=colour,
-                    strokeWidth=1.1)  # fmt: skip
-    return Circle(x, y, 2.6, fillColor=fill, strokeColor=colour, strokeWidth=1.1)
-
-
-def _band(g: Group, ax: _Axes, side: str, pts: Sequence[TrendPoint]) -> None:
-    """The MDC band around the first visit, as steps: each visit's own comparison MDC."""
-    base = pts[0].value
-    xs = [p.day for p in pts]
-    for k, p in enumerate(pts):
-        mdc = p.mdc if k else (pts[1].mdc if len(pts) > 1 else None)
-        if mdc is None:
-            continue
-        left = ax.xlim[0] if k == 0 else (xs[k - 1] + xs[k]) / 2
-        right = ax.xlim[1] if k == len(pts) - 1 else (xs[k] + xs[k + 1]) / 2
-        y0, y1 = ax.y(base - mdc), ax.y(base + mdc)
-        g.add(Rect(ax.x(left), y0, ax.x(right) - ax.x(left), y1 - y0,
-                   fillColor=SIDE_TINTS[side], strokeColor=None, fillOpacity=0.45))  # fmt: skip
-
-
-def trend_chart(
-    title: str,
-    units: str,
-    series: Mapping[str, Sequence[TrendPoint]],
-    width: float,
-    height: float,
-    day_labels: Sequence[tuple[float, str]] = (),
-) -> Drawing:
-    """Measure per visit for each side; MDC band around each side's first visit.
-
-    The band follows the MDC of each comparison with the first visit (wider where another
-    examiner measured); a filled marker is a change from the first visit beyond that MDC.
-    """
-    d = Drawing(width, height)
-    g = Group()
-    d.add(g)
-    d.add(String(34, height - 9, title, fontName=FONT_BOLD, fontSize=7.5, fillColor=INK))
-    values = [p.value for pts in series.values() for p in pts]
-    days = [p.day for pts in series.values() for p in pts]
-    if not values:
-        return d
-    lo, hi = min(values), max(values)
-    for pts in series.values():
-        for p in pts[1:]:
-            if p.mdc is not None:
-                lo, hi = min(lo, pts[0].value - p.mdc), max(hi, pts[0].value + p.mdc)
-    pad = (hi - lo) * 0.08 or 1.0
-    yt = nice_ticks(lo - pad, hi + pad, 5)
-    span = max(days) - min(days) or 1.0
-    xlim = (min(days) - span * 0.06, max(days) + span * 0.06)
-    ax = _Axes(34, 26, width - 44, height - 52, xlim, (yt[0], yt[-1]))
-    for side, pts in series.items():
-        if pts:
-            _band(g, ax, side, pts)
-    ax.draw(g, [], yt, "weeks since first visit", units)
-    for day, label in day_labels:
-        g.add(String(ax.x(day), ax.y0 - 9, label, fontName=FONT, fontSize=6.5, fillColor=MUTED,
-                     textAnchor="middle"))  # fmt: skip
-    for side, pts in series.items():
-        colour = SIDE_COLOURS[side]
-        if len(pts) > 1:
-            g.add(PolyLine([c for p in pts for c in (ax.x(p.day), ax.y(p.value))],
-                           strokeColor=colour, strokeWidth=1.2,
-                           strokeDashArray=SIDE_DASHES.get(side)))  # fmt: skip
-        for p in pts:
-            g.add(_marker(side, ax.x(p.day), ax.y(p.value), p.real))
-    lx = ax.x0
-    for side in series:
-        colour = SIDE_COLOURS[side]
-        g.add(Line(lx, height - 19, lx + 14, height - 19, strokeColor=colour, strokeWidth=1.2,
-                   strokeDashArray=SIDE_DASHES.get(side)))  # fmt: skip
-        g.add(_marker(side, lx + 7, height - 19, False))
-        g.add(String(lx + 17, height - 21, side, fontName=FONT, fontSize=6, fillColor=INK))
-        lx += 17 + stringWidth(side, FONT, 6) + 10
     return d

@@ -16,10 +16,10 @@ from reportlab.platypus import Flowable, KeepTogether, Table
 from clinic_app.analysis.change import compare_sessions
 from clinic_app.analysis.norms import Norms
 from clinic_app.analysis.summary import SessionSummary
-from clinic_app.reports.charts import TrendPoint, trend_chart
 from clinic_app.reports.common import para
 from clinic_app.reports.data import HistoryVisit, ReportData
 from clinic_app.reports.sections import find_change
+from clinic_app.reports.trend_chart import TrendPoint, trend_chart
 
 TREND_MEASURES = (
     ("lunge_distance_cm", "Knee-to-wall distance", "cm", None),
