@@ -73,7 +73,9 @@ def test_no_internal_names_in_either_document(demo: tuple[Path, int]) -> None:
         assert not INTERNAL.findall(text), INTERNAL.findall(text)[:10]
 
 
-def test_examiner_signs_and_is_required(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_examiner_signs_and_is_required(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "ex.sqlite3"
     with Database.open(path, backup_on_start=False, user="test") as db:
         pid = db.create_patient(PATIENT).id
@@ -143,19 +145,24 @@ def test_a_hundred_character_name_never_overprints_the_page_number(tmp_path: Pat
         plan_visit(db, pid)
     for pdf in _pdfs(path, pid):
         for page in PdfReader(io.BytesIO(pdf)).pages:
-            runs: list[tuple[str, float, float]] = []
-
-            def visit(text: str, cm: list[float], tm: list[float], *_: object) -> None:
-                if text.strip():
-                    runs.append((text, tm[4] * cm[0] + cm[4], tm[5] * cm[3] + cm[5]))
-
-            page.extract_text(visitor_text=visit)
-            foot = [r for r in runs if r[2] < MARGIN]
+            foot = [r for r in _text_runs(page) if r[2] < MARGIN]
             right = next(r for r in foot if "page" in r[0])
             left = [(t, x) for t, x, _ in foot if "page" not in t]
             assert any(long_name[:20] in t for t, _ in left)  # the name is there, shortened
             left_end = max(x + stringWidth(t, "DorsiSans", 7) for t, x in left)
             assert left_end < right[1], (left_end, right)
+
+
+def _text_runs(page: object) -> list[tuple[str, float, float]]:
+    """(text, x, y) of every text run drawn on a page, in points."""
+    runs: list[tuple[str, float, float]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], *_: object) -> None:
+        if text.strip():
+            runs.append((text, tm[4] * cm[0] + cm[4], tm[5] * cm[3] + cm[5]))
+
+    page.extract_text(visitor_text=visit)  # type: ignore[attr-defined]
+    return runs
 
 
 def test_chart_axes_contain_their_data_and_legends_do_not_overlap() -> None:
