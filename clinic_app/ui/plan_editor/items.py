@@ -77,12 +77,15 @@ class PlanTree(QTreeWidget):
         row = QTreeWidgetItem(
             [
                 (ex.name if ex else item.exercise_id) + (f" ({item.side})" if item.side else ""),
-                item.dose.describe(),
+                f"{item.dose.describe()} (level {item.level})",
                 basis,
                 causes,
             ]
         )
-        row.setToolTip(3, "\n".join(plan.causes_of(item)))
+        reasons = plan.causes_of(item)
+        if item.progression:
+            reasons.append(f"Level: {item.progression}.")
+        row.setToolTip(3, "\n".join(reasons))
         row.setToolTip(2, item.dose_source)
         row.setToolTip(1, item.dose.describe())
         return row
