@@ -104,13 +104,13 @@ def build_plan(
         "pain_safe_max": pain.safe,
         "pain_acceptable_max": pain.acceptable,
     }
-    if flags:
-        return _stopped(flags, red_flags, library, norms, pain, common)
-    if previous is not None and previous.plan.status != "active":
-        previous = None  # a stopped plan has nothing to continue
     pains = pain_findings(pain, library, norms)
     df = dorsiflexion_findings(interp)
     bal = balance_findings(interp)
+    if flags:  # the measured findings stay on record; the red flag decides the plan
+        return _stopped([*flags, *pains, *df, *bal], red_flags, library, norms, pain, common)
+    if previous is not None and previous.plan.status != "active":
+        previous = None  # a stopped plan has nothing to continue
     plateau = plateau_finding(interp, df, baseline, norms)
     ready = readiness_finding(interp, df, bal, pain_free=not pain.any)
     continued = continued_finding(previous, session_date)
@@ -166,6 +166,7 @@ def _stopped(
         Note(f.id, library.red_flags[f.id.removeprefix("red_flag_")].see, (f.id,), f.evidence,
              f.source)
         for f in flags
+        if f.kind == "red_flag"
     )  # fmt: skip
     advice, basis = running_advice(pain, library, norms, stopped=True, drills_now=False)
     labels = "; ".join(library.red_flags[r].label for r in red_flags)

@@ -64,12 +64,17 @@ def _patient_block(data: ReportData, width: float) -> Table:
         para(f"Born {born} · {p.sex} · record {p.record_number or '–'}", "cell"),
         para(history_words(p), "cell"),
     ]
-    previous = data.history[-2].day.isoformat() if len(data.history) > 1 else "first visit"
-    first = data.history[0].day.isoformat() if data.history else v.day.isoformat()
+    if len(data.history) > 1:
+        visits = (
+            f"Previous visit: {data.history[-2].day.isoformat()} · first visit: "
+            f"{data.history[0].day.isoformat()}"
+        )
+    else:
+        visits = "First visit: nothing to compare with yet"
     right = [
         para(f"Visit {v.day.isoformat()} (visit {v.number} of {v.of})", "cell_bold"),
         para(f"Examiner: {v.examiner or '–'}", "cell"),
-        para(f"Previous visit: {previous} · first visit: {first}", "cell"),
+        para(visits, "cell"),
     ]
     table = Table([[left, right]], colWidths=[width * 0.55, width * 0.45])
     table.setStyle(
@@ -126,9 +131,8 @@ def _summary_table(data: ReportData, width: float) -> Table:
     rows: list[list[Any]] = [head]
     for measure, label, units, cond, fmt in SUMMARY_MEASURES:
         values = [measure_value(interp.summary, measure, s, cond) for s in ("left", "right")]
-        tested = measure.startswith("lunge") or interp.balance_tested
-        if all(v is None for v in values) and not (tested and cond == "ec_firm"):
-            continue
+        if all(v is None for v in values) and cond != "ec_firm":
+            continue  # eyes closed is always listed: "not tested" is said, never left out
         cells: list[Any] = [para(f"{label} ({units})", "cell")]
         for side, value in zip(("left", "right"), values):
             shown = "not tested" if value is None else fmt.format(value)

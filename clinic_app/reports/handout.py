@@ -15,9 +15,9 @@ from reportlab.graphics.shapes import Drawing, Group
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import (
+    CondPageBreak,
     Flowable,
     KeepTogether,
-    PageBreak,
     Paragraph,
     Spacer,
     Table,
@@ -255,7 +255,13 @@ def handout_story(data: ReportData, width: float) -> list[Flowable]:
             para("We will see you again after a doctor has checked your ankle.", "big_bold")
         )
         return story
+    when = long_date(date.fromisoformat(plan.retest_date)) if plan.retest_date else ""
     story += [
+        para("Next appointment", "h1"),
+        para(
+            f"Your re-test: {when or 'we will call you'}. Bring this sheet and your log.",
+            "big_bold",
+        ),
         para("Your running", "h1"),
         para(plan.running_advice, "big"),
         para("How to progress", "h1"),
@@ -281,17 +287,14 @@ def handout_story(data: ReportData, width: float) -> list[Flowable]:
         para(f"• {sign}", "big")
         for sign in stop_signs(plan.pain_acceptable_max, exercising=bool(items))
     ]
-    story.append(para("Next appointment", "h1"))
-    when = (
-        long_date(date.fromisoformat(plan.retest_date)) if plan.retest_date else "when we call you"
-    )
-    story.append(para(f"Your re-test: {when}. Bring this sheet and your log.", "big_bold"))
     if items:
-        story += [PageBreak(), para("Your exercises", "h1")]
+        # A new page only when too little is left for a card: page 1 spilling a few lines
+        # over must not leave a nearly empty page.
+        story += [CondPageBreak(110 * mm), para("Your exercises", "h1")]
         for item in items:
             story.append(exercise_card(item, lib.exercise(item.exercise_id), width))
         story += [
-            PageBreak(),
+            CondPageBreak(90 * mm),
             para("Your weekly log", "h1"),
             para("Tick each exercise when you have done it.", "body"),
             Spacer(1, 2 * mm),

@@ -118,7 +118,7 @@ def plan_section(data: ReportData, width: float) -> list[Flowable]:
     if plan.running_advice:
         out.append(para(f"Running (as the handout says): {plan.running_advice}", "body"))
         out.append(para(f"Basis: {plan.running_basis}.", "small"))
-    if plan.pain_rule:
+    if plan.pain_rule and plan.status != "stopped":
         out.append(para(f"Pain rule: {plan.pain_rule} ({plan.pain_rule_basis}).", "body"))
     if plan.clinician_notes:
         out.append(para(f"Clinician notes: {plan.clinician_notes}", "body"))
