@@ -13,9 +13,11 @@ from __future__ import annotations
 import json
 import math
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
+
+import numpy as np
 
 from clinic_app.analysis.trial_record import (
     CONDITIONS,
@@ -177,6 +179,7 @@ def summarize_session(
     session_id: int | None = None,
     examiner: str | None = None,
     site: str | None = None,
+    metric_keys: Collection[str] | None = None,
 ) -> SessionSummary:
     """Summarise the trials of one session.
 
@@ -186,6 +189,9 @@ def summarize_session(
         Rows of the ``trials`` table (``result`` as JSON text or dict) or records.
     session_id, examiner, site : optional
         From the ``sessions`` row; ``site`` is used for lunge trials without their own.
+    metric_keys : collection of str, optional
+        Keep only these balance metrics (e.g. ``{"mean_velocity_cm_s"}`` for the past visits
+        of a trend, which judge nothing else); default every metric.
 
     Returns
     -------
@@ -214,7 +220,7 @@ def summarize_session(
             ]
             if group:
                 balance.setdefault(side, {})[condition] = _balance_condition(
-                    side, condition, group
+                    side, condition, group, metric_keys
                 )
     return SessionSummary(
         session_id=session_id, examiner=examiner, site=site, lunge=lunge, balance=balance
@@ -321,12 +327,13 @@ def _lunge_side(
     )
 
 
-def _balance_trial(record: TrialRecord) -> BalanceTrial:
+def _balance_trial(record: TrialRecord, keys: Collection[str] | None) -> BalanceTrial:
     res = record.result
     metrics = res.get("metrics")
     clean: dict[str, float] | None = None
     if isinstance(metrics, Mapping):
-        clean = {k: v for k, v in ((k, _num(v)) for k, v in metrics.items()) if v is not None}
+        chosen = metrics.items() if keys is None else ((k, metrics.get(k)) for k in keys)
+        clean = {k: v for k, v in ((k, _num(v)) for k, v in chosen) if v is not None}
     processing = res.get("processing")
     return BalanceTrial(
         trial_id=record.id,
@@ -343,20 +350,39 @@ def _balance_trial(record: TrialRecord) -> BalanceTrial:
     )
 
 
-def _balance_condition(
-    side: str, condition: str, records: list[TrialRecord]
-) -> BalanceConditionSummary:
-    trials = tuple(_balance_trial(r) for r in records)
-    measured = [(t, r) for t, r in zip(trials, records) if not r.practice]
-    counted = [t for t, r in measured if r.counts and t.metrics]
-    keys = list(dict.fromkeys(k for t in counted for k in (t.metrics or {})))
-    means: dict[str, float] = {}
-    sds: dict[str, float] = {}
+def _metric_stats(
+    metrics: Sequence[Mapping[str, float]],
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Mean and sample SD (ddof = 1, two or more values) of every metric key.
+
+    Trials usually share their keys: then one numpy pass over a trials × keys array does
+    every metric at once (a report with a long history summarises every past visit).
+    """
+    keys = list(dict.fromkeys(k for m in metrics for k in m))
+    if metrics and all(len(m) == len(keys) for m in metrics):
+        table = np.array([[m[k] for k in keys] for m in metrics], dtype=np.float64)
+        mean = table.mean(axis=0)
+        means = dict(zip(keys, mean.tolist()))
+        if len(metrics) < 2:
+            return means, {}
+        sd = np.sqrt(((table - mean) ** 2).sum(axis=0) / (len(metrics) - 1))
+        return means, dict(zip(keys, sd.tolist()))
+    means, sds = {}, {}
     for key in keys:
-        values = [t.metrics[key] for t in counted if t.metrics and key in t.metrics]
+        values = [m[key] for m in metrics if key in m]
         means[key] = statistics.fmean(values)
         if len(values) >= 2:
             sds[key] = sample_sd(values)
+    return means, sds
+
+
+def _balance_condition(
+    side: str, condition: str, records: list[TrialRecord], keys: Collection[str] | None
+) -> BalanceConditionSummary:
+    trials = tuple(_balance_trial(r, keys) for r in records)
+    measured = [(t, r) for t, r in zip(trials, records) if not r.practice]
+    counted = [t for t, r in measured if r.counts and t.metrics]
+    means, sds = _metric_stats([t.metrics for t in counted if t.metrics])
     notes: list[str] = []
     filters = {json.dumps(t.processing, sort_keys=True) for t in counted if t.processing}
     if len(filters) > 1:

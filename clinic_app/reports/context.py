@@ -38,13 +38,21 @@ def trial_rows(trials: Sequence[Trial]) -> list[dict[str, Any]]:
     ]
 
 
-def visit_summary(visit: SessionHistory) -> SessionSummary:
-    """Summary of one stored visit (:class:`UserError` naming the session if data is bad)."""
+PAST_VISIT_METRICS = frozenset({"mean_velocity_cm_s"})
+"""The only balance metric a past visit is judged on (change, trends)."""
+
+
+def visit_summary(visit: SessionHistory, *, past: bool = False) -> SessionSummary:
+    """Summary of one stored visit (:class:`UserError` naming the session if data is bad).
+
+    ``past``: a visit before the one reported on keeps only the balance metric that is
+    compared (the trend of a long history stays cheap).
+    """
     s = visit.session
     try:
         return summarize_session(
             trial_rows(visit.trials), session_id=s.id, examiner=s.examiner,
-            site=s.inclinometer_site,
+            site=s.inclinometer_site, metric_keys=PAST_VISIT_METRICS if past else None,
         )  # fmt: skip
     except TrialDataError as exc:
         raise UserError(f"session {s.id}: {exc}") from None
@@ -152,9 +160,9 @@ def session_context(
     index = _pick(history, session_id, patient_id)
     norms = clinic_norms(db)
     summaries = [
-        HistoryVisit(v.session.id, day_of(v.session.started_at), visit_summary(v),
-                     v.session.examiner or "")
-        for v in history[: index + 1]
+        HistoryVisit(v.session.id, day_of(v.session.started_at),
+                     visit_summary(v, past=n < index), v.session.examiner or "")
+        for n, v in enumerate(history[: index + 1])
     ]  # fmt: skip
     summary = summaries[-1].summary
     previous = summaries[-2].summary if len(summaries) > 1 else None

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Table
 
-from clinic_app.analysis.change import compare_sessions
+from clinic_app.analysis.change import Change, compare_sessions
 from clinic_app.analysis.norms import Norms
 from clinic_app.analysis.summary import SessionSummary
 from clinic_app.reports.common import para
@@ -44,28 +44,40 @@ def measure_value(
 
 
 def trend_points(
-    history: Sequence[HistoryVisit], measure: str, side: str, cond: str | None, norms: Norms
+    history: Sequence[HistoryVisit],
+    measure: str,
+    side: str,
+    cond: str | None,
+    comparisons: Sequence[Sequence[Change]],
 ) -> list[TrendPoint]:
-    """One side's points of a measure, each judged against the first visit's value."""
+    """One side's points of a measure, each judged against the first visit's value.
+
+    ``comparisons[k]`` is visit ``k`` compared with the first (``()`` for the first itself).
+    """
     if not history:
         return []
     first = history[0]
     out: list[TrendPoint] = []
-    for visit in history:
+    for visit, changes in zip(history, comparisons):
         value = measure_value(visit.summary, measure, side, cond)
         if value is None:
             continue
         weeks = (visit.day - first.day).days / 7.0
-        if visit is first:
-            out.append(TrendPoint(weeks, value, False, None))
-            continue
-        change = find_change(
-            compare_sessions(visit.summary, first.summary, norms=norms), measure, side, cond
-        )
+        change = find_change(changes, measure, side, cond) if visit is not first else None
         mdc = change.mdc if change is not None else None
-        real = change is not None and change.real
-        out.append(TrendPoint(weeks, value, real, mdc))
+        out.append(TrendPoint(weeks, value, change is not None and change.real, mdc))
     return out
+
+
+def comparisons_with_first(
+    history: Sequence[HistoryVisit], norms: Norms
+) -> list[tuple[Change, ...]]:
+    """Each visit compared with the first, once (the first with nothing)."""
+    first = history[0]
+    return [
+        () if v is first else compare_sessions(v.summary, first.summary, norms=norms)
+        for v in history
+    ]
 
 
 def trends_section(data: ReportData, width: float, norms: Norms) -> list[Flowable]:
@@ -76,11 +88,12 @@ def trends_section(data: ReportData, width: float, norms: Norms) -> list[Flowabl
     labels = [((v.day - first).days / 7.0, f"{(v.day - first).days / 7.0:.0f}")
               for v in data.history]  # fmt: skip
     charts = []
+    comparisons = comparisons_with_first(data.history, norms)
     for measure, title, units, cond in TREND_MEASURES:
         series = {
             side: pts
             for side in ("left", "right")
-            if (pts := trend_points(data.history, measure, side, cond, norms))
+            if (pts := trend_points(data.history, measure, side, cond, comparisons))
         }
         if series:
             charts.append(trend_chart(title, units, series, width / 3 - 4, 52 * mm, labels))
@@ -103,4 +116,10 @@ def trends_section(data: ReportData, width: float, norms: Norms) -> list[Flowabl
     ]
 
 
-__all__ = ["TREND_MEASURES", "measure_value", "trend_points", "trends_section"]
+__all__ = [
+    "TREND_MEASURES",
+    "comparisons_with_first",
+    "measure_value",
+    "trend_points",
+    "trends_section",
+]
