@@ -21,7 +21,7 @@ import numpy.typing as npt
 from reportlab.graphics.shapes import Drawing, Group, Line, Polygon, PolyLine, Rect, String
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from clinic_app.reports.fonts import FONT, FONT_BOLD
+from clinic_app.reports.fonts import FONT, FONT_BOLD, register_fonts
 from clinic_app.reports.styles import INK, MUTED, RULE, SIDE_COLOURS
 
 FloatArray = npt.NDArray[np.float64]
@@ -161,6 +161,7 @@ class TraceSeries:
 
 def legend_rows(labels: Sequence[str], width: float, sample: float = 14.0) -> list[list[int]]:
     """Indexes of legend entries per row so that no entry overlaps another (6 pt text)."""
+    register_fonts()  # widths are measured in the embedded font
     rows: list[list[int]] = [[]]
     x = 0.0
     for i, label in enumerate(labels):
@@ -180,6 +181,7 @@ def trace_chart(series: Sequence[TraceSeries], side: str, width: float, height: 
     above the plot in as many rows as its labels need, so labels never overlap each other or
     the traces. The y axis runs to a round value above the highest angle or capture.
     """
+    register_fonts()  # widths are measured in the embedded font
     d = Drawing(width, height)
     colour = SIDE_COLOURS[side]
     g = Group()

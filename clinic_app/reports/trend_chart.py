@@ -14,7 +14,7 @@ from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from clinic_app.reports.charts import Axes, nice_ticks
-from clinic_app.reports.fonts import FONT, FONT_BOLD
+from clinic_app.reports.fonts import FONT, FONT_BOLD, register_fonts
 from clinic_app.reports.styles import INK, MUTED, SIDE_COLOURS, SIDE_TINTS
 
 
@@ -47,15 +47,25 @@ def _marker(side: str, x: float, y: float, filled: bool) -> Circle | Rect:
 
 
 def _band(g: Group, ax: Axes, side: str, pts: Sequence[TrendPoint]) -> None:
-    """The MDC band around the first visit, as steps: each visit's own comparison MDC."""
+    """The MDC band around the first visit, as steps: each visit's own comparison MDC.
+
+    Neighbouring visits judged with the same MDC share one rectangle (a long history with
+    one examiner is one band, not one shape per visit).
+    """
     base = pts[0].value
     xs = [p.day for p in pts]
+    spans: list[tuple[float, float, float]] = []  # (left, right, mdc)
     for k, p in enumerate(pts):
         mdc = p.mdc if k else (pts[1].mdc if len(pts) > 1 else None)
         if mdc is None:
             continue
         left = ax.xlim[0] if k == 0 else (xs[k - 1] + xs[k]) / 2
         right = ax.xlim[1] if k == len(pts) - 1 else (xs[k] + xs[k + 1]) / 2
+        if spans and spans[-1][2] == mdc and abs(spans[-1][1] - left) < 1e-9:
+            spans[-1] = (spans[-1][0], right, mdc)
+        else:
+            spans.append((left, right, mdc))
+    for left, right, mdc in spans:
         y0, y1 = ax.y(base - mdc), ax.y(base + mdc)
         g.add(Rect(ax.x(left), y0, ax.x(right) - ax.x(left), y1 - y0,
                    fillColor=SIDE_TINTS[side], strokeColor=None, fillOpacity=0.45))  # fmt: skip
@@ -74,6 +84,7 @@ def trend_chart(
     The band follows the MDC of each comparison with the first visit (wider where another
     examiner measured); a filled marker is a change from the first visit beyond that MDC.
     """
+    register_fonts()  # widths are measured in the embedded font
     d = Drawing(width, height)
     g = Group()
     d.add(g)
