@@ -11,14 +11,11 @@ Rules (clinical reference §1.2, §2.1):
 from __future__ import annotations
 
 import json
-import math
-import statistics
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import numpy as np
-
+from clinic_app.analysis.stats import metric_stats, num, sample_sd, stats
 from clinic_app.analysis.trial_record import (
     CONDITIONS,
     PROTOCOLS,
@@ -227,47 +224,19 @@ def summarize_session(
     )
 
 
-def _num(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def sample_sd(values: Sequence[float]) -> float:
-    """Sample standard deviation (ddof = 1) in floating point; needs two or more values.
-
-    :func:`statistics.stdev` computes in exact fractions, which made summarising every
-    metric of every past visit the largest cost of a report with a long history; two
-    float passes agree with it to ~1e-15 relative for the few trials of a condition.
-    """
-    mean = math.fsum(values) / len(values)
-    return math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (len(values) - 1))
-
-
-def _stats(values: list[float]) -> tuple[float | None, float | None, float | None]:
-    if not values:
-        return None, None, None
-    sd = sample_sd(values) if len(values) >= 2 else None
-    return statistics.fmean(values), max(values), sd
-
-
 def _lunge_trial(record: TrialRecord, default_site: str | None) -> LungeTrial:
     res = record.result
-    pain = _num(res.get("pain_nrs"))
+    pain = num(res.get("pain_nrs"))
     return LungeTrial(
         trial_id=record.id,
         attempt=record.attempt,
         practice=record.practice,
         status=record.status,
         invalid_reason=record.invalid_reason,
-        angle_deg=_num(res.get("angle_deg")),
-        distance_cm=_num(res.get("distance_cm")),
-        hold_s=_num(res.get("hold_s")),
-        hold_sd_deg=_num(res.get("hold_sd_deg")),
+        angle_deg=num(res.get("angle_deg")),
+        distance_cm=num(res.get("distance_cm")),
+        hold_s=num(res.get("hold_s")),
+        hold_sd_deg=num(res.get("hold_sd_deg")),
         capture=res.get("capture"),
         heel_lift=bool(res.get("heel_lift", False)),
         pain_nrs=None if pain is None else round(pain),
@@ -291,8 +260,8 @@ def _lunge_side(
             "they are not averaged."
         )
         angles = []
-    angle_mean, angle_max, angle_sd = _stats(angles)
-    distance_mean, distance_max, distance_sd = _stats(
+    angle_mean, angle_max, angle_sd = stats(angles)
+    distance_mean, distance_max, distance_sd = stats(
         [t.distance_cm for t in counted if t.distance_cm is not None]
     )
     pains = [t.pain_nrs for t in trials if t.pain_nrs is not None]
@@ -333,7 +302,7 @@ def _balance_trial(record: TrialRecord, keys: Collection[str] | None) -> Balance
     clean: dict[str, float] | None = None
     if isinstance(metrics, Mapping):
         chosen = metrics.items() if keys is None else ((k, metrics.get(k)) for k in keys)
-        clean = {k: v for k, v in ((k, _num(v)) for k, v in chosen) if v is not None}
+        clean = {k: v for k, v in ((k, num(v)) for k, v in chosen) if v is not None}
     processing = res.get("processing")
     return BalanceTrial(
         trial_id=record.id,
@@ -341,39 +310,13 @@ def _balance_trial(record: TrialRecord, keys: Collection[str] | None) -> Balance
         practice=record.practice,
         status=record.status,
         invalid_reason=record.invalid_reason,
-        planned_s=_num(res.get("planned_s")),
-        completed_s=_num(res.get("completed_s")),
-        time_to_failure_s=_num(res.get("time_to_failure_s")),
+        planned_s=num(res.get("planned_s")),
+        completed_s=num(res.get("completed_s")),
+        time_to_failure_s=num(res.get("time_to_failure_s")),
         failure_reason=res.get("failure_reason"),
         metrics=clean,
         processing=processing if isinstance(processing, Mapping) else None,
     )
-
-
-def _metric_stats(
-    metrics: Sequence[Mapping[str, float]],
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Mean and sample SD (ddof = 1, two or more values) of every metric key.
-
-    Trials usually share their keys: then one numpy pass over a trials × keys array does
-    every metric at once (a report with a long history summarises every past visit).
-    """
-    keys = list(dict.fromkeys(k for m in metrics for k in m))
-    if metrics and all(len(m) == len(keys) for m in metrics):
-        table = np.array([[m[k] for k in keys] for m in metrics], dtype=np.float64)
-        mean = table.mean(axis=0)
-        means = dict(zip(keys, mean.tolist()))
-        if len(metrics) < 2:
-            return means, {}
-        sd = np.sqrt(((table - mean) ** 2).sum(axis=0) / (len(metrics) - 1))
-        return means, dict(zip(keys, sd.tolist()))
-    means, sds = {}, {}
-    for key in keys:
-        values = [m[key] for m in metrics if key in m]
-        means[key] = statistics.fmean(values)
-        if len(values) >= 2:
-            sds[key] = sample_sd(values)
-    return means, sds
 
 
 def _balance_condition(
@@ -382,7 +325,7 @@ def _balance_condition(
     trials = tuple(_balance_trial(r, keys) for r in records)
     measured = [(t, r) for t, r in zip(trials, records) if not r.practice]
     counted = [t for t, r in measured if r.counts and t.metrics]
-    means, sds = _metric_stats([t.metrics for t in counted if t.metrics])
+    means, sds = metric_stats([t.metrics for t in counted if t.metrics])
     notes: list[str] = []
     filters = {json.dumps(t.processing, sort_keys=True) for t in counted if t.processing}
     if len(filters) > 1:
@@ -419,5 +362,6 @@ __all__ = [
     "SessionSummary",
     "TrialDataError",
     "TrialRecord",
+    "sample_sd",
     "summarize_session",
 ]

@@ -33,6 +33,7 @@ from clinic_app.protocols.events import CONDITION_SHORT, CONDITION_WORDS
 from clinic_app.reports.context import latest_session_with_results, session_context
 from clinic_app.reports.words import pain_words
 from clinic_app.ui import theme
+from clinic_app.ui.assessment.results_words import STATUS_WORDS, meaning_lines
 from clinic_app.ui.pages import PageHost
 from clinic_app.ui.patients.page import format_date
 
@@ -68,27 +69,7 @@ def light(level: str) -> QLabel:
     return chip
 
 
-SEVERITY = {"red": 0, "amber": 1, "green": 2, "grey": 3}
-"""Order of "What it means": concerns first, so they are on screen without scrolling."""
-
-STATUS_WORDS = {
-    "no_real_change": "within MDC",
-    "no_mdc": "no MDC",
-    "not_flagged": "not flagged",
-    "beyond": "worse than reference",
-    "not_held": "not held",
-    "not_judged": "not judged",
-    "some_failed": "repeated",
-}
-"""Short words of a verdict status in the table (the full sentence is in the tooltip)."""
-
 SIDE_LETTER = {"left": "L", "right": "R"}
-MEASURE_WORDS = {
-    "lunge_distance_cm": "knee-to-wall",
-    "lunge_angle_deg": "tibial angle",
-    "balance_mean_velocity_cm_s": "balance velocity",
-}
-
 LUNGE_ROWS = (
     ("lunge_distance_cm", "Knee-to-wall", "distance_mean_cm", "distance_max_cm", "cm"),
     ("lunge_angle_deg", "Tibial angle", "angle_mean_deg", "angle_max_deg", "°"),
@@ -368,26 +349,7 @@ class ResultsPage(QWidget):
 
     def _fill_meaning(self, interp: SessionInterpretation) -> None:
         """Every judgement in words, concerns first: pain, then the verdicts."""
-        lines: list[tuple[str, str]] = [(f.level, f.text) for f in self.pain_notes]
-        if not interp.balance_tested:
-            lines.append(("grey", "Single-leg balance was not tested at this visit."))
-        verdicts: list[Verdict] = [a.verdict for a in interp.asymmetry]
-        verdicts += list(interp.reference) + list(interp.balance)
-        steady = [c for c in interp.changes if c.verdict.status == "no_real_change"]
-        verdicts += [c.verdict for c in interp.changes if c not in steady]
-        lines += [(v.level, v.text) for v in verdicts]  # each text names its basis
-        if steady:  # one line, not one per measure: the tooltips give each MDC
-            changes = ", ".join(
-                f"{c.side} {MEASURE_WORDS.get(c.measure, c.measure)}"
-                + (f" ({CONDITION_SHORT.get(c.condition, '')})" if c.condition else "")
-                + f" {c.delta:+.1f}"
-                for c in steady
-                if c.delta is not None
-            )
-            lines.append(
-                ("grey", f"Within the MDC since the last visit, not a real change: {changes}.")
-            )
-        lines.sort(key=lambda line: SEVERITY.get(line[0], len(SEVERITY)))  # stable
+        lines = meaning_lines(interp, self.pain_notes)
         for n, (level, text) in enumerate(lines):
             self.meaning_grid.addWidget(light(level), n, 0)
             reason = QLabel(text)
