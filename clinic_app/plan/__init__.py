@@ -18,6 +18,7 @@ from clinic_app.plan.items import make_item, pain_rule
 from clinic_app.plan.library import Exercise, Library, LibraryError, load_library
 from clinic_app.plan.model import (
     CLINICIAN_CAUSE,
+    CLINICIAN_DOSE,
     Finding,
     Note,
     Plan,
@@ -28,6 +29,7 @@ from clinic_app.plan.model import (
 
 __all__ = [
     "CLINICIAN_CAUSE",
+    "CLINICIAN_DOSE",
     "Baseline",
     "Dose",
     "Exercise",

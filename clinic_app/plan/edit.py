@@ -11,7 +11,14 @@ from dataclasses import replace
 from clinic_app.plan.dose import Dose
 from clinic_app.plan.items import make_item
 from clinic_app.plan.library import Library, load_library
-from clinic_app.plan.model import CLINICIAN_CAUSE, Plan, PlanError, PlanItem, PlanPhase
+from clinic_app.plan.model import (
+    CLINICIAN_CAUSE,
+    CLINICIAN_DOSE,
+    Plan,
+    PlanError,
+    PlanItem,
+    PlanPhase,
+)
 
 
 def _locate(plan: Plan, phase_id: str) -> tuple[int, PlanPhase]:
@@ -106,9 +113,7 @@ def set_dose(plan: Plan, phase_id: str, position: int, dose: Dose) -> Plan:
     index, phase = _locate(plan, phase_id)
     old = _item_at(phase, position)
     items = list(phase.items)
-    items[position] = replace(
-        old, dose=dose, dose_evidence="U", dose_source="Set by the clinician for this patient"
-    )
+    items[position] = replace(old, dose=dose, dose_evidence="U", dose_source=CLINICIAN_DOSE)
     return _with_items(plan, index, items)
 
 

@@ -15,6 +15,8 @@ from clinic_app.plan.dose import Dose
 SCHEMA = 1
 CLINICIAN_CAUSE = "clinician"
 """The ``because`` entry of items added by hand in the plan editor."""
+CLINICIAN_DOSE = "Set by the clinician for this patient"
+"""The ``dose_source`` of a dose the clinician typed (kept across re-tests)."""
 
 
 class PlanError(ValueError):

@@ -22,7 +22,7 @@ from clinic_app.analysis.change import Change
 from clinic_app.analysis.norms import Norms
 from clinic_app.plan.items import make_item
 from clinic_app.plan.library import Exercise, Library
-from clinic_app.plan.model import Finding, PlanItem
+from clinic_app.plan.model import CLINICIAN_DOSE, Finding, PlanItem
 from clinic_app.plan.pain import PainState
 
 
@@ -105,10 +105,35 @@ def _level_item(
     return replace(fresh, started_on=started_on, progression=why)
 
 
+def _keep_clinicians(new: PlanItem, previous: PlanItem) -> PlanItem:
+    """The clinician's own dose and note survive a re-test (the engine never overwrites them)."""
+    if previous.dose_source == CLINICIAN_DOSE:
+        new = replace(
+            new,
+            dose=previous.dose,
+            dose_evidence=previous.dose_evidence,
+            dose_source=previous.dose_source,
+            progression=f"the clinician's own dose kept (the rules say: {new.progression})",
+        )
+    if previous.notes and not new.notes:
+        new = replace(new, notes=previous.notes)
+    return new
+
+
 def progress_item(
     library: Library, item: PlanItem, previous: PlanItem | None, judged: Judged
 ) -> PlanItem:
-    """The item at the level this visit gives it, with the reason in ``progression``."""
+    """The item at the level this visit gives it, with the reason in ``progression``.
+
+    A dose the clinician typed and their note on the item are kept.
+    """
+    new = _progress(library, item, previous, judged)
+    return new if previous is None else _keep_clinicians(new, previous)
+
+
+def _progress(
+    library: Library, item: PlanItem, previous: PlanItem | None, judged: Judged
+) -> PlanItem:
     today = judged.today.isoformat()
     exercise = library.exercise(item.exercise_id)
     if previous is None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from clinic_app.plan import CLINICIAN_CAUSE, Plan, edit, load_library
+from clinic_app.plan import CLINICIAN_CAUSE, Dose, Plan, edit, load_library
 from clinic_app.plan.text import patient_summary, plan_summary
 from clinic_app.storage import Database
 from tests.plan.clinic import PATIENT, Lunge, Visit, day, plan_visit, record_visit, run_clinic
@@ -294,3 +294,21 @@ def test_summary_follows_the_clinicians_edits(tmp_path: Path) -> None:
     assert "knee-to-wall ankle rocks" not in edited.summary
     assert "single-leg mini squat" in edited.summary
     assert edited.summary == plan_summary(edited, load_library())
+
+
+def test_the_clinicians_dose_and_note_survive_a_retest(tmp_path: Path) -> None:
+    path = tmp_path / "d.sqlite3"
+    tight = {"left": Lunge(7.0, 33.0), "right": NORMAL["right"]}
+    with Database.open(path, backup_on_start=False, user="test") as db:
+        pid = db.create_patient(PATIENT).id
+        sid = record_visit(db, pid, Visit(0, tight))
+        plan = plan_visit(db, pid, save=False)
+        position = [i.exercise_id for i in plan.phases[0].items].index("ankle_rocks")
+        plan = edit.set_dose(plan, "mobility", position, Dose(sets=2, reps=12, days_per_week=5))
+        plan = edit.set_notes(plan, "mobility", position, "Use the kitchen wall.")
+        db.save_plan(sid, plan.to_dict(), "Dr. Ana Ruiz")
+        record_visit(db, pid, Visit(4, {"left": Lunge(9.5, 39.0), "right": NORMAL["right"]}))
+        again = plan_visit(db, pid)
+    rocks = next(i for i in again.items if i.exercise_id == "ankle_rocks")
+    assert rocks.dose == Dose(sets=2, reps=12, days_per_week=5)
+    assert rocks.notes == "Use the kitchen wall." and "clinician's own dose" in rocks.progression
