@@ -312,3 +312,17 @@ def test_the_clinicians_dose_and_note_survive_a_retest(tmp_path: Path) -> None:
     rocks = next(i for i in again.items if i.exercise_id == "ankle_rocks")
     assert rocks.dose == Dose(sets=2, reps=12, days_per_week=5)
     assert rocks.notes == "Use the kitchen wall." and "clinician's own dose" in rocks.progression
+
+
+def test_no_forefoot_drill_for_a_runner_with_calf_or_achilles_pain(tmp_path: Path) -> None:
+    """Plateau with posterior pain: drills start, but none lands on the forefoot (§3.8)."""
+    sore = {"left": Lunge(7.0, 33.0, 2, "posterior"), "right": NORMAL["right"]}
+    plan = run_clinic(tmp_path / "f.sqlite3", [Visit(0, sore), Visit(6, sore)])
+    ids = {i.exercise_id for i in plan.items}
+    assert "line_steps" in ids and "running_step_rate" in ids
+    assert not ids & {"midfoot_strides", "toe_taps"}
+    library = load_library()
+    for item in plan.items:
+        exercise = library.exercise(item.exercise_id)
+        text = " ".join((*exercise.instructions, *exercise.cues)).lower()
+        assert "midfoot" not in text and "middle of the foot" not in text, item.exercise_id
