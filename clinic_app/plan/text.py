@@ -124,9 +124,21 @@ def patient_summary(plan: Plan) -> str:
     found = " ".join(sentences[:5]) if sentences else "We found nothing that needs exercises."
     if not any(p.items for p in plan.phases if p.id != "recovery"):
         return found
-    why = (
-        " Why it matters: when the ankle cannot bend enough or hurts, the knee, hip and calf "
-        "take extra load with every running step, and balance on one leg helps protect the "
-        "ankle from sprains. The exercises below work on what we found."
-    )
-    return found + why
+    kinds = {f.kind for f in plan.findings}
+    reasons = []
+    if kinds & {"dorsiflexion_below_reference", "dorsiflexion_asymmetry", "plateau"}:
+        reasons.append(
+            "an ankle that cannot bend enough makes the knee and hip take extra load with every "
+            "running step"
+        )
+    if "lunge_pain" in kinds:
+        reasons.append(
+            "a sore calf, Achilles or ankle recovers best with the right amount of load: not "
+            "too much, and not none"
+        )
+    if "balance_deficit" in kinds:
+        reasons.append("good balance on one leg helps protect the ankle from sprains")
+    if not reasons:
+        return found + " The exercises below bring your ankle range into your running."
+    why = "; ".join(reasons)
+    return f"{found} Why it matters: {why}. The exercises below work on what we found."
