@@ -326,3 +326,24 @@ def test_no_forefoot_drill_for_a_runner_with_calf_or_achilles_pain(tmp_path: Pat
         exercise = library.exercise(item.exercise_id)
         text = " ".join((*exercise.instructions, *exercise.cues)).lower()
         assert "midfoot" not in text and "middle of the foot" not in text, item.exercise_id
+
+
+def test_a_flare_at_a_retest_reduces_load_and_the_programme_restarts_low(tmp_path: Path) -> None:
+    """Pain above 5/10 at a re-test: heavy loading is not carried over (said in words), calf
+    holds instead; once pain settles the loading programme starts again at its first level."""
+    tight = {"left": Lunge(7.0, 33.0), "right": NORMAL["right"]}
+    flare = {"left": Lunge(7.2, 33.5, 7, "posterior"), "right": NORMAL["right"]}
+    settled = {"left": Lunge(7.4, 34.0, 2, "posterior"), "right": NORMAL["right"]}
+    path = tmp_path / "flare.sqlite3"
+    second = run_clinic(path, [Visit(0, tight), Visit(4, flare)])
+    ids = {i.exercise_id for i in second.items}
+    assert "hsr_calf_raises" not in ids and "calf_isometric_hold" in ids
+    assert any("Heavy slow calf raises: not carried over" in t for t in second.transitions)
+    assert {p.id: p.status for p in second.phases}["mobility"] == "later"
+    with Database.open(path, backup_on_start=False, user="test") as db:
+        record_visit(db, 1, Visit(6, settled))
+        third = plan_visit(db, 1)
+    hsr = next(i for i in third.items if i.exercise_id == "hsr_calf_raises")
+    assert hsr.level == 1 and hsr.started_on == day(6).isoformat()
+    assert "calf_isometric_hold" not in {i.exercise_id for i in third.items}
+    assert not third.reduce_load
