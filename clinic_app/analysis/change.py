@@ -20,7 +20,14 @@ from dataclasses import dataclass
 
 from clinic_app.analysis.norms import NormEntry, Norms, load_norms
 from clinic_app.analysis.summary import CONDITIONS, SIDES, SessionSummary
-from clinic_app.analysis.verdicts import MEASURE_LABELS, Verdict, basis_words, fmt
+from clinic_app.analysis.verdicts import (
+    MEASURE_LABELS,
+    Verdict,
+    basis_words,
+    condition_words,
+    fmt,
+    site_words,
+)
 
 # Rounding guard: 10.0 − 8.1 is 1.9000000000000004 in binary floating point, which must
 # not count as "greater than 1.9". Measures are recorded to 0.1, so 1e-9 is far below them.
@@ -167,8 +174,9 @@ def compare_sessions(
     ----------
     current, previous : SessionSummary
     same_examiner : bool, optional
-        Default: compared from the summaries' ``examiner``; when unknown, the larger
-        (more conservative) of the two literature MDCs is used and the verdict says so.
+        Default: compared from the summaries' ``examiner``. Only the same examiner gets the
+        same-examiner MDC; different or unknown examiners get the larger (more conservative)
+        of the two literature MDCs, and the verdict says so.
     local_mdc : mapping of measure to LocalMDC, optional
         The clinic's own MDCs; they override the literature values (verdict ``local``).
     norms : Norms, optional
@@ -223,13 +231,20 @@ def compare_sessions(
 
 
 def _lunge_mdc(what: str, units: str, same: bool | None, norms: Norms) -> NormEntry:
-    if norms.text("mdc.lunge_set") == "single_rater" and same is not False:
+    """The MDC that fits the comparison (clinical reference §1.9, §3.7).
+
+    Same examiner: the same-examiner value (or the single-rater set, when the clinic uses it).
+    Different or unknown examiners: the larger of the published values, so that a change
+    between examiners is never easier to call real than one by the same examiner (the
+    review's between-examiner MDC is the smaller one) [D from Powden 2015].
+    """
+    if norms.text("mdc.lunge_set") == "single_rater" and same is True:
         return norms[f"mdc.lunge_{what}_single_rater_{units}"]
     same_entry = norms[f"mdc.lunge_{what}_same_examiner_{units}"]
+    if same is True:
+        return same_entry
     diff_entry = norms[f"mdc.lunge_{what}_different_examiner_{units}"]
-    if same is None:
-        return max(same_entry, diff_entry, key=lambda e: float(e.value))
-    return same_entry if same else diff_entry
+    return max(same_entry, diff_entry, key=lambda e: float(e.value))
 
 
 def _site_mismatch(
@@ -239,8 +254,9 @@ def _site_mismatch(
     cur_angle = getattr(now, "angle_mean_deg", None)
     verdict = Verdict(
         "change", "lunge_angle_deg", side, None, "not_comparable", "grey",
-        f"{side.capitalize()} tibial angle: the inclinometer site changed ({before_site} → "
-        f"{now_site}); angles from different sites are never compared.",
+        f"{side.capitalize()} tibial angle: the inclinometer site changed "
+        f"({site_words(before_site)} → {site_words(now_site)}); angles from different sites "
+        "are never compared.",
         None, None, "deg", "", "",
     )  # fmt: skip
     return Change(
@@ -261,7 +277,8 @@ def _judge(
     same_examiner: bool | None,
 ) -> Change:
     name = MEASURE_LABELS[measure]
-    label = f"{side.capitalize()} {name}" + (f" ({condition})" if condition else "")
+    where = f" ({condition_words(condition)})" if condition else ""
+    label = f"{side.capitalize()} {name}{where}"
     if previous is None or current is None:
         verdict = Verdict(
             "change", measure, side, condition, "insufficient_data", "grey",
@@ -286,6 +303,8 @@ def _judge(
         basis = basis_words(entry)
         if same_examiner is None and measure.startswith("lunge"):
             basis += "; examiner unknown, so the larger MDC is used"
+        elif same_examiner is False and measure.startswith("lunge"):
+            basis += "; different examiners, so the larger MDC is used"
     else:
         mdc = None
     change_words = f"{label} changed by {'+' if delta >= 0 else '−'}{fmt(abs(delta), units)}"

@@ -1,23 +1,31 @@
 """Limb asymmetry and normative context of a session summary, as structured verdicts.
 
 Thresholds come from ``norms.toml`` only; every verdict carries the threshold's evidence tag
-and source so that a report can show the reason beside the traffic light.
+and source so that a report can show the reason beside the traffic light. Cut-offs that were
+derived from a statistic (mean − 1 SD) or measured in another population are amber, never
+red, and their text names the population (issue 13 §3).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from clinic_app.analysis.balance_judgement import not_held
 from clinic_app.analysis.norms import Norms, load_norms
+from clinic_app.analysis.reference import SITE_15CM, SITE_TUBEROSITY, reference_context
 from clinic_app.analysis.summary import CONDITIONS, LungeSideSummary, SessionSummary
-from clinic_app.analysis.verdicts import MEASURE_LABELS, Verdict, basis_words, fmt
+from clinic_app.analysis.verdicts import (
+    Verdict,
+    basis_words,
+    condition_words,
+    fmt,
+    short_citation,
+    site_words,
+)
 
 # Rounding guard: 11.6 − 10.1 is 1.4999999999999982 in binary floating point; values are
 # recorded to 0.1, so a tolerance of 1e-9 never changes a genuine comparison.
 _EPS = 1e-9
-
-SITE_15CM = "tibial_crest_15cm"
-SITE_TUBEROSITY = "tibial_tuberosity"
 
 
 @dataclass(frozen=True)
@@ -65,45 +73,58 @@ def _lsi(left: float, right: float, involved_side: str | None) -> tuple[float | 
 
 
 def limb_asymmetry(
-    summary: SessionSummary, *, involved_side: str | None = None, norms: Norms | None = None
+    summary: SessionSummary,
+    *,
+    involved_side: str | None = None,
+    dominant_side: str | None = None,
+    norms: Norms | None = None,
 ) -> tuple[Asymmetry, ...]:
     """Left–right differences of the lunge (distance, angle) and balance velocity.
 
-    Flags (``norms.toml``): distance difference > 1.5 cm flagged [C], > 3 cm marked [S];
-    angle difference ≥ 5° flagged [D]; eyes-closed balance velocity difference > 2.5 cm/s
-    flagged [D]; other balance conditions have no threshold (grey, for information).
-    Angles taken at different inclinometer sites are not compared.
+    Flags (``norms.toml``): distance difference > 1.5 cm exceeds the between-limb MDC
+    (Chisholm 2012 [C], measured in patients with ankle injury), > 3 cm is marked (few healthy
+    adults reach it, Hoch & McKeon 2011 [S]) — both amber; angle difference ≥ 5° flagged [D];
+    eyes-closed balance velocity difference > 2.5 cm/s flagged [D]; other balance conditions
+    have no threshold (grey, for information). Angles taken at different inclinometer sites
+    are not compared; a balance condition held in fewer than two valid trials on a side is not
+    judged.
 
     Parameters
     ----------
     summary : SessionSummary
     involved_side : {"left", "right", None}
         When known, the LSI is involved / uninvolved.
+    dominant_side : {"left", "right", None}
+        The kicking leg; when known, a lunge difference is put in the context of the usual
+        healthy pattern (Rabin 2015 [C]: more range on the non-dominant side).
     norms : Norms, optional
         Thresholds (default: the bundled file).
     """
     norms = norms or load_norms()
+    dominant = dominant_side if dominant_side in ("left", "right") else None
     out: list[Asymmetry] = []
     left, right = summary.lunge.get("left"), summary.lunge.get("right")
     if left and right:
         if left.distance_mean_cm is not None and right.distance_mean_cm is not None:
             out.append(
                 _distance_asymmetry(
-                    left.distance_mean_cm, right.distance_mean_cm, involved_side, norms
+                    left.distance_mean_cm, right.distance_mean_cm, involved_side, dominant, norms
                 )
             )
         if left.angle_mean_deg is not None and right.angle_mean_deg is not None:
-            out.append(_angle_asymmetry(left, right, involved_side, norms))
+            out.append(_angle_asymmetry(left, right, involved_side, dominant, norms))
     for condition in CONDITIONS:
         lb = summary.balance.get("left", {}).get(condition)
         rb = summary.balance.get("right", {}).get(condition)
         key = "mean_velocity_cm_s"
         if lb and rb and key in lb.metrics_mean and key in rb.metrics_mean:
+            thin = [s for s, b in (("left", lb), ("right", rb)) if not_held(b, norms)]
             out.append(
                 _velocity_asymmetry(
-                    lb.metrics_mean[key], rb.metrics_mean[key], condition, involved_side, norms
+                    lb.metrics_mean[key], rb.metrics_mean[key], condition, involved_side,
+                    norms, thin, (lb.n_valid, rb.n_valid),
                 )
-            )
+            )  # fmt: skip
     return tuple(out)
 
 
@@ -126,34 +147,67 @@ def _make(
     )
 
 
+def _dominance_words(lower: str, dominant: str | None, norms: Norms) -> str:
+    """Context of a lunge difference from limb dominance (Rabin 2015), or "" when unknown."""
+    if dominant is None:
+        return ""
+    entry = norms["asymmetry.healthy_greater_side"]
+    basis = f"{short_citation(entry.source)} [{entry.evidence}]"
+    if (lower == dominant) == (str(entry.value) == "non_dominant"):
+        return (
+            f" The lower side is the {'dominant' if lower == dominant else 'non-dominant'} "
+            f"(kicking) leg, as in healthy adults, who bend further on the "
+            f"{'non-dominant' if str(entry.value) == 'non_dominant' else 'dominant'} side "
+            f"({basis}; size of that difference unknown)."
+        )
+    return (
+        f" The lower side is the {'dominant' if lower == dominant else 'non-dominant'} leg: "
+        f"the opposite of the usual healthy pattern ({basis})."
+    )
+
+
 def _distance_asymmetry(
-    left: float, right: float, involved_side: str | None, norms: Norms
+    left: float, right: float, involved_side: str | None, dominant: str | None, norms: Norms
 ) -> Asymmetry:
     flag = norms["asymmetry.lunge_distance_flag_cm"]
     marked = norms["asymmetry.lunge_distance_marked_cm"]
     diff = abs(right - left)
+    lower = "left" if left < right else "right"
     what = f"Left–right difference in knee-to-wall distance {fmt(diff, 'cm')}"
+    mdc_words = (
+        f"the between-limb MDC of {fmt(float(flag.value), 'cm')} "
+        f"({short_citation(flag.source)} [{flag.evidence}], measured in patients with ankle "
+        "injury)"
+    )
     if diff - float(marked.value) > _EPS:
-        entry, status, level = marked, "marked", "red"
-        text = f"{what}: marked, above {fmt(float(marked.value), 'cm')} ({basis_words(marked)})."
-    elif diff - float(flag.value) > _EPS:
-        entry, status, level = flag, "flagged", "amber"
+        entry, status = marked, "marked"
         text = (
-            f"{what}: outside the usual healthy range, above {fmt(float(flag.value), 'cm')} "
-            f"({basis_words(flag)})."
+            f"{what}: exceeds {mdc_words} and {fmt(float(marked.value), 'cm')}, which few "
+            f"healthy adults reach ({short_citation(marked.source)} [{marked.evidence}], "
+            "healthy adults)."
         )
+    elif diff - float(flag.value) > _EPS:
+        entry, status = flag, "flagged"
+        text = f"{what}: exceeds {mdc_words}."
     else:
-        entry, status, level = flag, "not_flagged", "green"
-        text = f"{what}: within {fmt(float(flag.value), 'cm')} ({basis_words(flag)})."
+        entry, status = flag, "not_flagged"
+        text = f"{what}: within {mdc_words}."
+    if status != "not_flagged":
+        text += _dominance_words(lower, dominant, norms)
     verdict = Verdict(
-        "asymmetry", "lunge_distance_cm", None, None, status, level, text,  # type: ignore[arg-type]
+        "asymmetry", "lunge_distance_cm", None, None, status,  # type: ignore[arg-type]
+        "green" if status == "not_flagged" else "amber", text,
         diff, float(entry.value), "cm", entry.evidence, entry.source, entry.local,
     )  # fmt: skip
     return _make("lunge_distance_cm", None, "cm", left, right, involved_side, verdict)
 
 
 def _angle_asymmetry(
-    left: LungeSideSummary, right: LungeSideSummary, involved_side: str | None, norms: Norms
+    left: LungeSideSummary,
+    right: LungeSideSummary,
+    involved_side: str | None,
+    dominant: str | None,
+    norms: Norms,
 ) -> Asymmetry:
     flag = norms["asymmetry.lunge_angle_flag_deg"]
     assert left.angle_mean_deg is not None and right.angle_mean_deg is not None
@@ -163,15 +217,17 @@ def _angle_asymmetry(
         verdict = Verdict(
             "asymmetry", "lunge_angle_deg", None, None, "not_comparable", "grey",
             f"Left and right angles were taken at different inclinometer sites "
-            f"({left.site} vs {right.site}); they are not compared.",
+            f"({site_words(left.site)} vs {site_words(right.site)}); they are not compared.",
             None, None, "deg", "", "",
         )  # fmt: skip
     else:
         flagged = diff - threshold > -_EPS
+        lower = "left" if left.angle_mean_deg < right.angle_mean_deg else "right"
         text = (
             f"Left–right difference in tibial angle {fmt(diff, 'deg')}: "
             + (f"{fmt(threshold, 'deg')} or more" if flagged else f"below {fmt(threshold, 'deg')}")
-            + f" ({basis_words(flag)})."
+            + f", a rounded MDC ({basis_words(flag)}; no published asymmetry threshold in "
+            "degrees exists)." + (_dominance_words(lower, dominant, norms) if flagged else "")
         )
         verdict = Verdict(
             "asymmetry", "lunge_angle_deg", None, None,
@@ -185,11 +241,23 @@ def _angle_asymmetry(
 
 
 def _velocity_asymmetry(
-    left: float, right: float, condition: str, involved_side: str | None, norms: Norms
-) -> Asymmetry:
+    left: float, right: float, condition: str, involved_side: str | None, norms: Norms,
+    thin: list[str], n_valid: tuple[int, int],
+) -> Asymmetry:  # fmt: skip
     diff = abs(right - left)
-    what = f"Left–right difference in mean COP velocity ({condition}) {fmt(diff, 'cm/s')}"
-    if condition.startswith("ec_"):
+    what = (
+        f"Left–right difference in mean COP velocity ({condition_words(condition)}) "
+        f"{fmt(diff, 'cm/s')}"
+    )
+    if thin:
+        sides = " and ".join(thin)
+        verdict = Verdict(
+            "asymmetry", "balance_mean_velocity_cm_s", None, condition, "not_judged", "grey",
+            f"{what}: not judged, the {sides} side held this condition in only "
+            f"{min(n_valid)} valid trial(s); the failed trials are the finding.",
+            diff, None, "cm/s", "", "",
+        )  # fmt: skip
+    elif condition.startswith("ec_"):
         mdc = norms["mdc.balance_ec_velocity_cm_s"]
         flagged = diff - float(mdc.value) > _EPS
         text = (
@@ -211,90 +279,6 @@ def _velocity_asymmetry(
     return _make(
         "balance_mean_velocity_cm_s", condition, "cm/s", left, right, involved_side, verdict
     )
-
-
-def reference_context(summary: SessionSummary, norms: Norms | None = None) -> tuple[Verdict, ...]:
-    """Each side's lunge means against the healthy-adult reference and cut-offs.
-
-    Distance: below the [U] clinic default (< 10 cm) → ``below`` (amber); otherwise
-    ``within``, or ``above`` the healthy mean + 1 SD (≈ 12 ± 2.7 cm [C]).
-    Angle at the 15 cm site: < 36.5° → ``restricted`` (red; Backman & Danielson 2011 [C],
-    basketball players, not runners); below the healthy band 44.9 − 5.5° → ``below``
-    (amber); within or ``above`` it → green. At the tuberosity the tuberosity band
-    (39.0 ± 4.6° [C]) applies without a cut-off; at any other site the angle is not judged.
-    """
-    norms = norms or load_norms()
-    verdicts: list[Verdict] = []
-    for side in ("left", "right"):
-        summ = summary.lunge.get(side)
-        if summ is None:
-            continue
-        if summ.distance_mean_cm is not None:
-            verdicts.append(_distance_reference(side, summ.distance_mean_cm, norms))
-        if summ.angle_mean_deg is not None:
-            verdicts.append(_angle_reference(side, summ.angle_mean_deg, summ.site, norms))
-    return tuple(verdicts)
-
-
-def _distance_reference(side: str, value: float, norms: Norms) -> Verdict:
-    cut = norms["reference.lunge_distance_restricted_cm"]
-    mean = norms["reference.lunge_distance_healthy_mean_cm"]
-    sd = norms.value("reference.lunge_distance_healthy_sd_cm")
-    label = f"{side.capitalize()} knee-to-wall distance {fmt(value, 'cm')}"
-    if value < float(cut.value):
-        return Verdict(
-            "reference", "lunge_distance_cm", side, None, "below", "amber",
-            f"{label}: below typical, under {fmt(float(cut.value), 'cm')} "
-            f"({basis_words(cut)}).",
-            value, float(cut.value), "cm", cut.evidence, cut.source, cut.local,
-        )  # fmt: skip
-    upper = float(mean.value) + sd
-    status = "above" if value > upper else "within"
-    words = "above" if status == "above" else "within"
-    return Verdict(
-        "reference", "lunge_distance_cm", side, None, status, "green",  # type: ignore[arg-type]
-        f"{label}: {words} the healthy-adult range (≈ {fmt(float(mean.value), 'cm')} ± "
-        f"{fmt(sd, 'cm')}, {basis_words(mean)}); no runner-specific norms exist.",
-        value, float(mean.value), "cm", mean.evidence, mean.source, mean.local,
-    )  # fmt: skip
-
-
-def _angle_reference(side: str, value: float, site: str | None, norms: Norms) -> Verdict:
-    label = f"{side.capitalize()} tibial angle {fmt(value, 'deg')}"
-    if site == SITE_15CM:
-        mean = norms["reference.lunge_angle_healthy_mean_deg"]
-        sd = norms.value("reference.lunge_angle_healthy_sd_deg")
-        cut = norms["reference.lunge_angle_restricted_deg"]
-        if value < float(cut.value):
-            return Verdict(
-                "reference", "lunge_angle_deg", side, None, "restricted", "red",
-                f"{label}: restricted, under {fmt(float(cut.value), 'deg')} "
-                f"({basis_words(cut)}; junior basketball players, not runners).",
-                value, float(cut.value), "deg", cut.evidence, cut.source, cut.local,
-            )  # fmt: skip
-    elif site == SITE_TUBEROSITY:
-        mean = norms["reference.lunge_angle_tuberosity_mean_deg"]
-        sd = norms.value("reference.lunge_angle_tuberosity_sd_deg")
-    else:
-        return Verdict(
-            "reference", "lunge_angle_deg", side, None, "not_comparable", "grey",
-            f"{label}: measured at site {site or 'unknown'}; the reference values apply "
-            "only to the site they were measured at, so no comparison is made.",
-            value, None, "deg", "", "",
-        )  # fmt: skip
-    low, high = float(mean.value) - sd, float(mean.value) + sd
-    band = f"{fmt(float(mean.value), 'deg')} ± {fmt(sd, 'deg')} at this site, {basis_words(mean)}"
-    if value < low:
-        status, level, words = "below", "amber", "below the healthy-adult range"
-    elif value > high:
-        status, level, words = "above", "green", "above the healthy-adult range"
-    else:
-        status, level, words = "within", "green", "within the healthy-adult range"
-    return Verdict(
-        "reference", "lunge_angle_deg", side, None, status, level,  # type: ignore[arg-type]
-        f"{label}: {words} ({band}).",
-        value, float(mean.value), "deg", mean.evidence, mean.source, mean.local,
-    )  # fmt: skip
 
 
 def romberg_quotients(
@@ -323,7 +307,8 @@ def romberg_quotients(
 
 
 __all__ = [
-    "MEASURE_LABELS",
+    "SITE_15CM",
+    "SITE_TUBEROSITY",
     "Asymmetry",
     "limb_asymmetry",
     "reference_context",

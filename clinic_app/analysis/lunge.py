@@ -303,19 +303,29 @@ def parse_distance_cm(text: str | float, norms: Norms | None = None) -> float:
 def check_pain(pain_nrs: int | float | None, location: str | None) -> tuple[int | None, str]:
     """Validate pain on the 0–10 numeric rating scale and its location.
 
+    Pain and its location come together (clinical reference §3.6): pain above 0 needs a
+    location (front of the ankle or calf/Achilles), and a location needs pain above 0. An
+    entry breaking either rule is an input error shown at entry, never a guess.
+
     Returns ``(nrs, location)`` with location ``"none"`` when no pain was reported.
 
     Raises
     ------
     InputError
     """
-    if pain_nrs is None:
-        return None, location or "none"
-    if isinstance(pain_nrs, bool) or float(pain_nrs) != int(pain_nrs) or not 0 <= pain_nrs <= 10:
-        raise InputError(f"Pain must be a whole number from 0 to 10, got {pain_nrs}.")
     place = location or "none"
     if place not in PAIN_LOCATIONS:
         raise InputError(f"Pain location must be one of {', '.join(PAIN_LOCATIONS)}.")
+    if pain_nrs is None:
+        if place != "none":
+            raise InputError("Give the pain score (1–10) for the pain location chosen.")
+        return None, place
+    if isinstance(pain_nrs, bool) or float(pain_nrs) != int(pain_nrs) or not 0 <= pain_nrs <= 10:
+        raise InputError(f"Pain must be a whole number from 0 to 10, got {pain_nrs}.")
     if int(pain_nrs) > 0 and place == "none":
         raise InputError("Say where the pain was: front of the ankle or calf/Achilles.")
+    if int(pain_nrs) == 0 and place != "none":
+        raise InputError(
+            "A pain location needs a pain score above 0: give the score, or choose 'No pain'."
+        )
     return int(pain_nrs), place

@@ -27,6 +27,21 @@ from clinic_app.paths import resource
 
 EVIDENCE_TAGS = ("C", "S", "D", "U")
 
+CLINIC_SETTINGS = (
+    "reference.lunge_distance_restricted_cm",
+    "reference.balance_ec_velocity_low_cm_s",
+    "reference.balance_ec_velocity_high_cm_s",
+    "reference.balance_ec_velocity_flag_cm_s",
+    "balance.repeated_failure_trials",
+    "retest.min_weeks",
+    "retest.max_weeks",
+    "retest.plateau_weeks",
+    "plan.balance_programme_weeks",
+    "plan.tendon_loading_review_weeks",
+)
+"""The editable thresholds a clinic sets in Settings: the ones the results, the report and
+the plan judge with (capture and detection defaults are device settings, not listed here)."""
+
 
 class NormsError(ValueError):
     """The thresholds file is malformed or an entry is missing."""
@@ -54,6 +69,8 @@ class NormEntry:
         Why this value or how to use it ("" if none).
     local : bool
         True when the clinic overrode the file's value.
+    name : str
+        The threshold in words (entries a clinic sets in Settings); "" otherwise.
     """
 
     key: str
@@ -64,6 +81,7 @@ class NormEntry:
     editable: bool
     note: str = ""
     local: bool = False
+    name: str = ""
 
     @property
     def is_clinic_default(self) -> bool:
@@ -132,6 +150,19 @@ class Norms(Mapping[str, NormEntry]):
         return Norms(entries, origin=self.origin)
 
 
+def check_override(entry: NormEntry, value: float) -> str:
+    """Why ``value`` cannot replace ``entry`` ("" when it can): finite, not negative."""
+    if not entry.editable:
+        return f"{entry.name or entry.key} is evidence-based and cannot be changed"
+    if not isinstance(value, int | float) or isinstance(value, bool) or value != value:
+        return f"{entry.name or entry.key} needs a number"
+    if value < 0 or value in (float("inf"), float("-inf")):
+        return f"{entry.name or entry.key} must be a finite number of 0 or more"
+    if entry.units in ("count", "weeks") and value == 0:
+        return f"{entry.name or entry.key} must be at least 1"
+    return ""
+
+
 def parse_norms(text: str, origin: str = "norms.toml") -> Norms:
     """Parse the TOML text of a thresholds file and check every entry.
 
@@ -186,6 +217,7 @@ def _entry(key: str, item: Mapping[str, object], origin: str) -> NormEntry:
         source=str(item["source"]),
         editable=editable,
         note=str(item.get("note", "")),
+        name=str(item.get("name", "")),
     )
 
 

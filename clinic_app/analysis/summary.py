@@ -11,12 +11,11 @@ Rules (clinical reference §1.2, §2.1):
 from __future__ import annotations
 
 import json
-import math
-import statistics
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from clinic_app.analysis.stats import metric_stats, num, sample_sd, stats
 from clinic_app.analysis.trial_record import (
     CONDITIONS,
     PROTOCOLS,
@@ -65,7 +64,7 @@ class LungeSideSummary:
     pain_max_nrs : int or None
         Highest pain (NRS 0–10) reported in any trial of this side, practice included.
     pain_locations : tuple of str
-        Distinct pain locations other than ``none`` (``anterior``, ``posterior``).
+        Distinct locations (``anterior``, ``posterior``) of trials with pain above 0.
     trials : tuple of LungeTrial
         Every trial of this side, practice first, then by attempt.
     notes : tuple of str
@@ -177,6 +176,7 @@ def summarize_session(
     session_id: int | None = None,
     examiner: str | None = None,
     site: str | None = None,
+    metric_keys: Collection[str] | None = None,
 ) -> SessionSummary:
     """Summarise the trials of one session.
 
@@ -186,6 +186,9 @@ def summarize_session(
         Rows of the ``trials`` table (``result`` as JSON text or dict) or records.
     session_id, examiner, site : optional
         From the ``sessions`` row; ``site`` is used for lunge trials without their own.
+    metric_keys : collection of str, optional
+        Keep only these balance metrics (e.g. ``{"mean_velocity_cm_s"}`` for the past visits
+        of a trend, which judge nothing else); default every metric.
 
     Returns
     -------
@@ -214,43 +217,26 @@ def summarize_session(
             ]
             if group:
                 balance.setdefault(side, {})[condition] = _balance_condition(
-                    side, condition, group
+                    side, condition, group, metric_keys
                 )
     return SessionSummary(
         session_id=session_id, examiner=examiner, site=site, lunge=lunge, balance=balance
     )
 
 
-def _num(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _stats(values: list[float]) -> tuple[float | None, float | None, float | None]:
-    if not values:
-        return None, None, None
-    sd = statistics.stdev(values) if len(values) >= 2 else None
-    return statistics.fmean(values), max(values), sd
-
-
 def _lunge_trial(record: TrialRecord, default_site: str | None) -> LungeTrial:
     res = record.result
-    pain = _num(res.get("pain_nrs"))
+    pain = num(res.get("pain_nrs"))
     return LungeTrial(
         trial_id=record.id,
         attempt=record.attempt,
         practice=record.practice,
         status=record.status,
         invalid_reason=record.invalid_reason,
-        angle_deg=_num(res.get("angle_deg")),
-        distance_cm=_num(res.get("distance_cm")),
-        hold_s=_num(res.get("hold_s")),
-        hold_sd_deg=_num(res.get("hold_sd_deg")),
+        angle_deg=num(res.get("angle_deg")),
+        distance_cm=num(res.get("distance_cm")),
+        hold_s=num(res.get("hold_s")),
+        hold_sd_deg=num(res.get("hold_sd_deg")),
         capture=res.get("capture"),
         heel_lift=bool(res.get("heel_lift", False)),
         pain_nrs=None if pain is None else round(pain),
@@ -274,13 +260,19 @@ def _lunge_side(
             "they are not averaged."
         )
         angles = []
-    angle_mean, angle_max, angle_sd = _stats(angles)
-    distance_mean, distance_max, distance_sd = _stats(
+    angle_mean, angle_max, angle_sd = stats(angles)
+    distance_mean, distance_max, distance_sd = stats(
         [t.distance_cm for t in counted if t.distance_cm is not None]
     )
     pains = [t.pain_nrs for t in trials if t.pain_nrs is not None]
+    # A location without pain says nothing (entry refuses it; older or imported rows may
+    # hold one), so only trials that hurt give the side its pain locations.
     locations = tuple(
-        dict.fromkeys(t.pain_location for t in trials if t.pain_location not in (None, "none"))
+        dict.fromkeys(
+            t.pain_location
+            for t in trials
+            if t.pain_location not in (None, "none") and (t.pain_nrs or 0) > 0
+        )
     )
     n_not_valid = sum(1 for r in records if not r.practice and r.status != "valid")
     if not counted:
@@ -304,12 +296,13 @@ def _lunge_side(
     )
 
 
-def _balance_trial(record: TrialRecord) -> BalanceTrial:
+def _balance_trial(record: TrialRecord, keys: Collection[str] | None) -> BalanceTrial:
     res = record.result
     metrics = res.get("metrics")
     clean: dict[str, float] | None = None
     if isinstance(metrics, Mapping):
-        clean = {k: v for k, v in ((k, _num(v)) for k, v in metrics.items()) if v is not None}
+        chosen = metrics.items() if keys is None else ((k, metrics.get(k)) for k in keys)
+        clean = {k: v for k, v in ((k, num(v)) for k, v in chosen) if v is not None}
     processing = res.get("processing")
     return BalanceTrial(
         trial_id=record.id,
@@ -317,9 +310,9 @@ def _balance_trial(record: TrialRecord) -> BalanceTrial:
         practice=record.practice,
         status=record.status,
         invalid_reason=record.invalid_reason,
-        planned_s=_num(res.get("planned_s")),
-        completed_s=_num(res.get("completed_s")),
-        time_to_failure_s=_num(res.get("time_to_failure_s")),
+        planned_s=num(res.get("planned_s")),
+        completed_s=num(res.get("completed_s")),
+        time_to_failure_s=num(res.get("time_to_failure_s")),
         failure_reason=res.get("failure_reason"),
         metrics=clean,
         processing=processing if isinstance(processing, Mapping) else None,
@@ -327,19 +320,12 @@ def _balance_trial(record: TrialRecord) -> BalanceTrial:
 
 
 def _balance_condition(
-    side: str, condition: str, records: list[TrialRecord]
+    side: str, condition: str, records: list[TrialRecord], keys: Collection[str] | None
 ) -> BalanceConditionSummary:
-    trials = tuple(_balance_trial(r) for r in records)
+    trials = tuple(_balance_trial(r, keys) for r in records)
     measured = [(t, r) for t, r in zip(trials, records) if not r.practice]
     counted = [t for t, r in measured if r.counts and t.metrics]
-    keys = list(dict.fromkeys(k for t in counted for k in (t.metrics or {})))
-    means: dict[str, float] = {}
-    sds: dict[str, float] = {}
-    for key in keys:
-        values = [t.metrics[key] for t in counted if t.metrics and key in t.metrics]
-        means[key] = statistics.fmean(values)
-        if len(values) >= 2:
-            sds[key] = statistics.stdev(values)
+    means, sds = metric_stats([t.metrics for t in counted if t.metrics])
     notes: list[str] = []
     filters = {json.dumps(t.processing, sort_keys=True) for t in counted if t.processing}
     if len(filters) > 1:
@@ -376,5 +362,6 @@ __all__ = [
     "SessionSummary",
     "TrialDataError",
     "TrialRecord",
+    "sample_sd",
     "summarize_session",
 ]

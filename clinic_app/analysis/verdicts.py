@@ -34,9 +34,13 @@ Status = Literal[
     "no_mdc",  # change shown for information: no MDC exists for this measure
     "not_comparable",  # e.g. different inclinometer sites
     "insufficient_data",  # a side or session is missing the measure
+    "beyond",  # balance: worse than the reference by more than its margin
+    "not_held",  # balance: the condition failed repeatedly (or no valid trial)
+    "some_failed",  # balance: a trial failed and was repeated
+    "not_judged",  # a value too thin to judge (e.g. one valid trial of many)
 ]
 
-Kind = Literal["reference", "asymmetry", "change"]
+Kind = Literal["reference", "asymmetry", "change", "balance"]
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,48 @@ MEASURE_LABELS = {
     "balance_mean_velocity_cm_s": "mean COP velocity",
 }
 """Plain names of the measures used in verdict texts."""
+
+
+CONDITION_WORDS = {
+    "eo_firm": "eyes open, firm floor",
+    "ec_firm": "eyes closed, firm floor",
+    "eo_foam": "eyes open, on foam",
+    "ec_foam": "eyes closed, on foam",
+}
+"""Balance conditions in words (documents and verdict texts never show the ids)."""
+
+SITE_WORDS = {
+    "tibial_crest_15cm": "tibial crest, 15 cm below the tuberosity",
+    "tibial_tuberosity": "at the tibial tuberosity",
+}
+"""Inclinometer sites in words."""
+
+FAILURE_WORDS = {
+    "touchdown": "the lifted foot touched the floor",
+    "step": "the other foot touched the plate",
+    "foot_shift": "the standing foot shifted",
+    "stepped_off": "stepped off the plate",
+}
+"""Why a balance trial failed, in words."""
+
+
+def condition_words(condition: str | None) -> str:
+    """A balance condition in words (the id itself only if it is unknown)."""
+    return CONDITION_WORDS.get(condition or "", (condition or "").replace("_", " "))
+
+
+def site_words(site: str | None) -> str:
+    """An inclinometer site in words."""
+    if not site:
+        return "unknown site"
+    return SITE_WORDS.get(site, site.replace("_", " "))
+
+
+def failure_words(reason: str | None) -> str:
+    """A balance failure reason in words."""
+    if not reason:
+        return "failed"
+    return FAILURE_WORDS.get(reason, reason.replace("_", " "))
 
 
 def fmt(value: float, units: str) -> str:

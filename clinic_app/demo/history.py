@@ -26,7 +26,7 @@ from clinic_app.analysis.interpret import SITE_15CM, SITE_TUBEROSITY
 from clinic_app.analysis.norms import Norms, load_norms
 from clinic_app.analysis.session import SessionSummary, interpret_session, summarize_session
 from clinic_app.demo.trials import DemoRig, TapeModel, TrialOutcome
-from clinic_app.plan import Baseline, build_plan
+from clinic_app.plan import Baseline, PreviousPlan, build_plan
 from clinic_app.storage import Database, Patient, Trial
 
 log = logging.getLogger(__name__)
@@ -224,6 +224,7 @@ def _seed_patient(
     tape = TapeModel(SHANK_RATIO * (patient.height_cm or 170.0), script.toe_cm)
     summaries: list[tuple[date, SessionSummary]] = []
     session_ids: list[int] = []
+    last_plan: PreviousPlan | None = None
     for index, visit in enumerate(script.visits):
         t0 = _visit_start(today, script, visit)
         rig = DemoRig.create(
@@ -238,7 +239,11 @@ def _seed_patient(
                 _trial_rows(trials), session_id=sid, examiner=visit.examiner, site=visit.site
             )
             previous = summaries[-1][1] if summaries else None
-            interp = interpret_session(summary, previous, involved_side=involved, norms=norms)
+            first = summaries[0][1] if summaries else None
+            interp = interpret_session(
+                summary, previous, first=first, involved_side=involved,
+                dominant_side=patient.dominant_leg, norms=norms,
+            )  # fmt: skip
             baseline = None
             if summaries:
                 weeks = (t0.date() - summaries[0][0]).days / 7.0
@@ -246,8 +251,10 @@ def _seed_patient(
             end = t0 + timedelta(seconds=math.ceil(elapsed) + 600)
             plan = build_plan(
                 interp, session_date=t0.date(), session_id=sid, baseline=baseline,
-                red_flags_checked=True, norms=norms, now=end.replace(tzinfo=UTC),
+                previous=last_plan, red_flags_checked=True, norms=norms,
+                now=end.replace(tzinfo=UTC),
             )  # fmt: skip
+            last_plan = PreviousPlan(plan, t0.date())
             db.save_plan(sid, plan.to_dict(), visit.examiner)
             db.finish_session(sid, "complete", ended_at=_stamp(end))
         summaries.append((t0.date(), summary))

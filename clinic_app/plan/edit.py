@@ -8,9 +8,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from clinic_app.plan.engine import make_item
-from clinic_app.plan.library import Dose, Library, load_library
-from clinic_app.plan.model import CLINICIAN_CAUSE, Plan, PlanError, PlanItem, PlanPhase
+from clinic_app.plan.dose import Dose
+from clinic_app.plan.items import make_item
+from clinic_app.plan.library import Library, load_library
+from clinic_app.plan.model import (
+    CLINICIAN_CAUSE,
+    CLINICIAN_DOSE,
+    Plan,
+    PlanError,
+    PlanItem,
+    PlanPhase,
+)
 
 
 def _locate(plan: Plan, phase_id: str) -> tuple[int, PlanPhase]:
@@ -20,12 +28,19 @@ def _locate(plan: Plan, phase_id: str) -> tuple[int, PlanPhase]:
     raise PlanError(f"plan: no phase {phase_id!r}")
 
 
+def with_summary(plan: Plan, library: Library | None = None) -> Plan:
+    """The plan with its one-paragraph summary recomputed from its content."""
+    from clinic_app.plan.text import plan_summary
+
+    return replace(plan, summary=plan_summary(plan, library or load_library()))
+
+
 def _with_items(plan: Plan, phase_index: int, items: list[PlanItem]) -> Plan:
     phases = list(plan.phases)
     phase = phases[phase_index]
-    status = "current" if items else phase.status
+    status = "current" if items else "later"
     phases[phase_index] = replace(phase, items=tuple(items), status=status)
-    return plan.with_phases(tuple(phases))
+    return with_summary(plan.with_phases(tuple(phases)))
 
 
 def _item_at(phase: PlanPhase, position: int) -> PlanItem:
@@ -54,6 +69,7 @@ def add_exercise(
         plan = plan.with_phases(tuple(phases))
     index, phase = _locate(plan, target)
     item = make_item(exercise, (CLINICIAN_CAUSE,), level=level)
+    item = replace(item, started_on=plan.generated_at[:10], progression="added by the clinician")
     return _with_items(plan, index, [*phase.items, item])
 
 
@@ -84,6 +100,9 @@ def set_level(
     new = make_item(
         library.exercise(old.exercise_id), old.because, level=level, side=old.side, notes=old.notes
     )
+    new = replace(
+        new, started_on=old.started_on, progression=f"level {level} set by the clinician"
+    )
     items = list(phase.items)
     items[position] = new
     return _with_items(plan, index, items)
@@ -94,9 +113,7 @@ def set_dose(plan: Plan, phase_id: str, position: int, dose: Dose) -> Plan:
     index, phase = _locate(plan, phase_id)
     old = _item_at(phase, position)
     items = list(phase.items)
-    items[position] = replace(
-        old, dose=dose, dose_evidence="U", dose_source="Set by the clinician for this patient"
-    )
+    items[position] = replace(old, dose=dose, dose_evidence="U", dose_source=CLINICIAN_DOSE)
     return _with_items(plan, index, items)
 
 

@@ -1,32 +1,41 @@
 """Findings: what a session's interpreted results mean for the plan.
 
 Every finding comes from a verdict of :mod:`clinic_app.analysis` (thresholds from
-``norms.toml``), from the trials themselves (pain, failed balance trials), from the
-comparison with an earlier session (plateau) or from the clinician's red-flag checklist.
-No clinical number lives in this module.
+``norms.toml``), from the comparison with an earlier session (plateau), from the previous
+plan, or from the clinician's red-flag checklist; pain findings are in
+:mod:`clinic_app.plan.pain`. No clinical number lives in this module, and only what was
+judged is said: balance that was not tested is "not tested", never "good".
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from clinic_app.analysis.change import compare_sessions
 from clinic_app.analysis.norms import Norms
 from clinic_app.analysis.session import SessionInterpretation
-from clinic_app.analysis.summary import CONDITIONS, SessionSummary
-from clinic_app.analysis.verdicts import Verdict, basis_words
-from clinic_app.plan.library import Library
-from clinic_app.plan.model import Finding
+from clinic_app.analysis.summary import SessionSummary
+from clinic_app.analysis.verdicts import CONDITION_WORDS, Verdict, basis_words
+from clinic_app.plan.library import Library, LibraryError
+from clinic_app.plan.model import Finding, Plan
 
 DF_KINDS = ("dorsiflexion_below_reference", "dorsiflexion_asymmetry")
-CONDITION_WORDS = {
-    "eo_firm": "eyes open, firm floor",
-    "ec_firm": "eyes closed, firm floor",
-    "eo_foam": "eyes open, foam",
-    "ec_foam": "eyes closed, foam",
-}
 _MEASURE_SHORT = {"lunge_distance_cm": "distance", "lunge_angle_deg": "angle"}
+
+__all__ = [
+    "CONDITION_WORDS",
+    "DF_KINDS",
+    "Baseline",
+    "PreviousPlan",
+    "balance_findings",
+    "continued_finding",
+    "dorsiflexion_findings",
+    "plateau_finding",
+    "readiness_finding",
+    "red_flag_findings",
+]
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,22 @@ class Baseline:
 
     summary: SessionSummary
     weeks_before: float
+
+
+@dataclass(frozen=True)
+class PreviousPlan:
+    """The plan of the patient's previous counted visit, which a re-test continues (§3.7).
+
+    Attributes
+    ----------
+    plan : Plan
+        As saved (the clinician's edits included).
+    day : date
+        Date of that visit.
+    """
+
+    plan: Plan
+    day: date
 
 
 def _finding_from_verdict(
@@ -62,20 +87,53 @@ def _finding_from_verdict(
 
 
 def dorsiflexion_findings(interp: SessionInterpretation) -> list[Finding]:
-    """Lunge below the reference (per side and measure) and left–right asymmetry."""
+    """Lunge below the reference (per side and measure) and left–right asymmetry.
+
+    A side whose only deficit is a distance under the [U] clinic default while its angle is
+    within (or above) the healthy-adult range gets a ``dorsiflexion_borderline`` finding
+    instead: it is shown, but does not start a programme on that default alone.
+    """
     out: list[Finding] = []
+    angle_ok = {
+        v.side
+        for v in interp.reference
+        if v.measure == "lunge_angle_deg" and v.status in ("within", "above")
+    }
     for v in interp.reference:
-        if v.status in ("below", "restricted") and v.side is not None:
-            short = _MEASURE_SHORT.get(v.measure, v.measure)
+        if v.status not in ("below", "restricted") or v.side is None:
+            continue
+        short = _MEASURE_SHORT.get(v.measure, v.measure)
+        if v.measure == "lunge_distance_cm" and v.is_clinic_default and v.side in angle_ok:
             out.append(
-                _finding_from_verdict(
-                    f"df_below_{v.side}_{short}",
-                    "dorsiflexion_below_reference",
-                    v.side,
-                    v,
-                    f"Your {v.side} ankle bends less than is usual for healthy adults.",
+                Finding(
+                    id=f"df_borderline_{v.side}",
+                    kind="dorsiflexion_borderline",
+                    side=v.side,
+                    condition=None,
+                    text=(
+                        f"{v.text} The {v.side} tibial angle is within the healthy-adult "
+                        "range, so no programme is started on the clinic default alone."
+                    ),
+                    patient_text=(
+                        f"Your {v.side} ankle measured a little short on the tape, but its "
+                        "angle was normal."
+                    ),
+                    level="grey",
+                    evidence=v.evidence,
+                    source=v.source,
+                    clinic_default=True,
                 )
             )
+            continue
+        out.append(
+            _finding_from_verdict(
+                f"df_below_{v.side}_{short}",
+                "dorsiflexion_below_reference",
+                v.side,
+                v,
+                f"Your {v.side} ankle bends less than is usual for healthy adults.",
+            )
+        )
     for a in interp.asymmetry:
         v = a.verdict
         if a.measure in _MEASURE_SHORT and v.status in ("flagged", "marked"):
@@ -94,8 +152,43 @@ def dorsiflexion_findings(interp: SessionInterpretation) -> list[Finding]:
 
 
 def balance_findings(interp: SessionInterpretation) -> list[Finding]:
-    """Balance worse on one side: velocity beyond the MDC, or failures the other side lacks."""
+    """Balance deficits that were judged, or one ``balance_not_tested`` finding.
+
+    A deficit is eyes-closed velocity worse than the single-leg reference, a condition not
+    held (repeated failed trials), or velocity worse on one side beyond the MDC.
+    """
+    if not interp.balance_tested:
+        return [
+            Finding(
+                id="balance_not_tested",
+                kind="balance_not_tested",
+                side=None,
+                condition=None,
+                text="Single-leg balance was not tested at this visit: not judged.",
+                patient_text="We did not test your balance on one leg this time.",
+                level="grey",
+            )
+        ]
     out: list[Finding] = []
+    for v in interp.balance:
+        cond = v.condition or ""
+        words = CONDITION_WORDS.get(cond, cond)
+        if v.status == "beyond" and v.side:
+            out.append(
+                _finding_from_verdict(
+                    f"bal_reference_{v.side}_{cond}", "balance_deficit", v.side, v,
+                    f"Standing on your {v.side} leg with your eyes closed, you sway more than "
+                    "is usual.",
+                )
+            )  # fmt: skip
+        elif v.status == "not_held" and v.side:
+            out.append(
+                _finding_from_verdict(
+                    f"bal_not_held_{v.side}_{cond}", "balance_deficit", v.side, v,
+                    f"On your {v.side} leg ({words}) you could not hold your balance for the "
+                    "whole test, again and again.",
+                )
+            )  # fmt: skip
     for a in interp.asymmetry:
         v = a.verdict
         if a.measure == "balance_mean_velocity_cm_s" and v.status == "flagged":
@@ -103,106 +196,11 @@ def balance_findings(interp: SessionInterpretation) -> list[Finding]:
             cond = a.condition or ""
             out.append(
                 _finding_from_verdict(
-                    f"bal_velocity_{worse}_{cond}",
-                    "balance_deficit",
-                    worse,
-                    v,
-                    f"Standing on your {worse} leg ({CONDITION_WORDS.get(cond, cond)}) "
-                    "you sway more than on the other leg.",
+                    f"bal_velocity_{worse}_{cond}", "balance_deficit", worse, v,
+                    f"Standing on your {worse} leg ({CONDITION_WORDS.get(cond, cond)}) you "
+                    "sway more than on the other leg.",
                 )
-            )
-    balance = interp.summary.balance
-    for cond in CONDITIONS:
-        for side, other in (("left", "right"), ("right", "left")):
-            mine = balance.get(side, {}).get(cond)
-            theirs = balance.get(other, {}).get(cond)
-            if mine is None or theirs is None:
-                continue
-            measured = mine.n_valid + mine.n_failed
-            if mine.n_failed > 0 and theirs.n_failed == 0 and theirs.n_valid > 0:
-                reasons = ", ".join(sorted(set(mine.failure_reasons))) or "failure"
-                out.append(
-                    Finding(
-                        id=f"bal_failures_{side}_{cond}",
-                        kind="balance_deficit",
-                        side=side,
-                        condition=cond,
-                        text=(
-                            f"{side.capitalize()} single-leg balance "
-                            f"({CONDITION_WORDS[cond]}): {mine.n_failed} of {measured} trials "
-                            f"failed ({reasons}); the {other} side completed every trial."
-                        ),
-                        patient_text=(
-                            f"On your {side} leg ({CONDITION_WORDS[cond]}) you could not "
-                            f"always hold your balance; on your {other} leg you could."
-                        ),
-                        level="amber",
-                    )
-                )
-    return out
-
-
-def pain_findings(interp: SessionInterpretation, library: Library, norms: Norms) -> list[Finding]:
-    """Front-of-ankle pain on the lunge (impingement flag) and pain above the safe level."""
-    out: list[Finding] = []
-    safe = norms["pain.safe_max_nrs"]
-    acceptable = norms["pain.acceptable_max_nrs"]
-    impingement = library.referral("anterior_impingement")
-    for side, lunge in interp.summary.lunge.items():
-        if "anterior" in lunge.pain_locations:
-            out.append(
-                Finding(
-                    id=f"pain_anterior_{side}",
-                    kind="anterior_pain",
-                    side=side,
-                    condition=None,
-                    text=(
-                        f"{side.capitalize()} lunge limited by pain at the front of the ankle "
-                        f"(worst {lunge.pain_max_nrs if lunge.pain_max_nrs is not None else '?'}"
-                        "/10): flag for possible anterior impingement."
-                    ),
-                    patient_text=(
-                        f"The {side} lunge hurt at the front of the ankle. We will keep your "
-                        "exercises short of that pinch."
-                    ),
-                    level="amber",
-                    evidence=impingement.evidence,
-                    source=impingement.source,
-                )
-            )
-        pain = lunge.pain_max_nrs
-        if pain is not None and pain > float(safe.value):
-            high = pain > float(acceptable.value)
-            entry = acceptable if high else safe
-            where = (
-                " at the front of the ankle"
-                if lunge.pain_locations == ("anterior",)
-                else " in the calf or Achilles"
-                if "posterior" in lunge.pain_locations
-                else ""
-            )
-            out.append(
-                Finding(
-                    id=f"pain_load_{side}",
-                    kind="loading_pain",
-                    side=side,
-                    condition=None,
-                    text=(
-                        f"{side.capitalize()} lunge pain {pain}/10{where}: above "
-                        f"{float(entry.value):g}/10, "
-                        + ("not acceptable" if high else "acceptable but not 'safe'")
-                        + f" ({basis_words(entry)})."
-                    ),
-                    patient_text=(
-                        f"Your {side} ankle hurt during the test ({pain} out of 10)."
-                        + (" We will hold heavy loading until it settles." if high else "")
-                    ),
-                    level="red" if high else "amber",
-                    evidence=entry.evidence,
-                    source=entry.source,
-                    clinic_default=entry.is_clinic_default,
-                )
-            )
+            )  # fmt: skip
     return out
 
 
@@ -213,12 +211,13 @@ def plateau_finding(
     norms: Norms,
 ) -> Finding | None:
     """No change beyond the MDC in the lunge after the plateau period, with a deficit left."""
-    if baseline is None or not df:
+    active = [f for f in df if f.kind in DF_KINDS]
+    if baseline is None or not active:
         return None
     weeks = norms["retest.plateau_weeks"]
     if baseline.weeks_before < float(weeks.value):
         return None
-    sides = {f.side for f in df if f.side}
+    sides = {f.side for f in active if f.side}
     changes = [
         c
         for c in compare_sessions(interp.summary, baseline.summary, norms=norms)
@@ -238,7 +237,7 @@ def plateau_finding(
             f"{baseline.weeks_before:.0f} weeks (review after {float(weeks.value):g} weeks is "
             f"{basis_words(weeks)})."
         ),
-        patient_text="Your ankle range has not changed much since your earlier visit.",
+        patient_text="Your ankle range has not changed much since your first visit.",
         level="amber",
         evidence=weeks.evidence,
         source=weeks.source,
@@ -246,24 +245,90 @@ def plateau_finding(
     )
 
 
+def _balance_words(interp: SessionInterpretation) -> tuple[str, str]:
+    """What may be said about balance when there is no deficit: (clinician, patient)."""
+    judged = [v for v in interp.balance if v.status == "within"]
+    sides = {v.side for v in judged}
+    if sides == {"left", "right"}:
+        return (
+            "eyes-closed single-leg balance within the reference on both sides",
+            "Your balance on one leg with your eyes closed was within the usual range on "
+            "both legs.",
+        )
+    if judged:
+        side = next(iter(sides))
+        return (
+            f"eyes-closed single-leg balance within the reference on the {side} side only "
+            "(the other side not judged)",
+            f"Your balance on your {side} leg with your eyes closed was within the usual range.",
+        )
+    return (
+        "single-leg balance tested, but not in a condition with a reference (no deficit "
+        "found, none judged)",
+        "We measured your balance on one leg and will compare it at your next visit.",
+    )
+
+
 def readiness_finding(
-    interp: SessionInterpretation, df: Sequence[Finding], balance: Sequence[Finding]
+    interp: SessionInterpretation,
+    df: Sequence[Finding],
+    balance: Sequence[Finding],
+    pain_free: bool,
 ) -> Finding | None:
-    """Range (both sides measured) and control within reference: ready for running drills."""
+    """Range within reference on both sides, no asymmetry, no pain, no balance deficit.
+
+    The text says only what was judged: balance that was not tested or has no reference is
+    named as such.
+    """
     lunge = interp.summary.lunge
-    if df or balance or not ("left" in lunge and "right" in lunge):
+    deficits = [f for f in (*df, *balance) if f.kind in (*DF_KINDS, "balance_deficit")]
+    if deficits or not pain_free or not ("left" in lunge and "right" in lunge):
         return None
+    if not interp.balance_tested:
+        clinician_balance = "single-leg balance not tested"
+        patient_balance = ""
+    else:
+        clinician_balance, patient_balance = _balance_words(interp)
+    borderline = sorted(f.side or "" for f in df if f.kind == "dorsiflexion_borderline")
+    lunge_words = (
+        "Lunge test within the reference on both sides"
+        if not borderline
+        else f"Tibial angle within the reference on both sides ({' and '.join(borderline)} "
+        "distance under the clinic default only)"
+    )
+    text = f"{lunge_words} with no asymmetry beyond its threshold, pain-free; {clinician_balance}."
+    patient = "Your ankles bend as far as is usual for healthy adults, without pain."
+    if patient_balance:
+        patient += " " + patient_balance
     return Finding(
         id="range_within",
         kind="range_within_reference",
         side=None,
         condition=None,
-        text=(
-            "Lunge test within the reference on both sides with no asymmetry beyond its "
-            "threshold, and no balance deficit."
-        ),
-        patient_text="Your ankles bend well and your balance is good on both legs.",
+        text=text,
+        patient_text=patient,
         level="green",
+    )
+
+
+def continued_finding(previous: PreviousPlan | None, today: date) -> Finding | None:
+    """The re-test continues the previous plan (§3.7): named so carried items have a cause."""
+    if previous is None:
+        return None
+    weeks = (today - previous.day).days / 7.0
+    return Finding(
+        id="plan_continued",
+        kind="plan_continued",
+        side=None,
+        condition=None,
+        text=(
+            f"Continues the plan of {previous.day.isoformat()} ({weeks:.0f} weeks ago): each "
+            "exercise keeps its level, moves up one where the pain rule was kept and its "
+            "measure improved beyond the MDC (loading programmes follow their schedule), and "
+            "down one where pain went above the acceptable level."
+        ),
+        patient_text="We have carried on your plan from your last visit.",
+        level="grey",
     )
 
 
@@ -273,8 +338,6 @@ def red_flag_findings(checked: Sequence[str], library: Library) -> list[Finding]
     for flag_id in checked:
         flag = library.red_flags.get(flag_id)
         if flag is None:
-            from clinic_app.plan.library import LibraryError
-
             raise LibraryError(f"red-flag checklist: no item {flag_id!r}")
         out.append(
             Finding(
@@ -283,7 +346,7 @@ def red_flag_findings(checked: Sequence[str], library: Library) -> list[Finding]
                 side=None,
                 condition=None,
                 text=f"Red flag: {flag.label}. {flag.detail}",
-                patient_text=f"Something needs a doctor first: {flag.label.lower()}.",
+                patient_text=flag.patient_see,
                 level="red",
                 evidence=flag.evidence,
                 source=flag.source,

@@ -10,116 +10,36 @@ from __future__ import annotations
 import functools
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from clinic_app.paths import resource
+from clinic_app.plan.dose import Dose, DoseLevel
 
 PHASES = ("mobility", "strength", "balance", "running", "recovery")
 """Phase ids in plan order."""
+
+PROGRESS_BY = ("lunge", "balance", "schedule", "pain", "none")
+"""How an exercise moves up a level at a re-test (clinical reference §3.7):
+
+``lunge``
+    the lunge on the item's side improved beyond its MDC (and pain within the safe level);
+``balance``
+    the balance deficit on that side has gone, or its velocity improved beyond the MDC;
+``schedule``
+    a programme on a weekly schedule (the level's ``from_week``), e.g. heavy slow resistance;
+``pain``
+    pain within the safe level at the re-test;
+``none``
+    a single-level exercise.
+"""
 
 EVIDENCE_TAGS = ("C", "S", "D", "U")
 
 
 class LibraryError(ValueError):
     """The plan library file is malformed (the message names the entry and field)."""
-
-
-@dataclass(frozen=True)
-class Dose:
-    """How much of an exercise (None = not applicable).
-
-    Attributes
-    ----------
-    sets, reps : int or None
-    hold_s : float or None
-        Hold or work time per set, seconds.
-    per_day : int or None
-        Sessions a day (None = once).
-    days_per_week : int or None
-    tempo, load : str
-        Free text ("3 s up, 3 s down", "15-rep maximum"); "" when none.
-    """
-
-    sets: int | None = None
-    reps: int | None = None
-    hold_s: float | None = None
-    per_day: int | None = None
-    days_per_week: int | None = None
-    tempo: str = ""
-    load: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (the plan JSON ``dose`` object)."""
-        return {
-            "sets": self.sets,
-            "reps": self.reps,
-            "hold_s": self.hold_s,
-            "per_day": self.per_day,
-            "days_per_week": self.days_per_week,
-            "tempo": self.tempo,
-            "load": self.load,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Dose:
-        """Inverse of :meth:`to_dict` (missing keys are None / "")."""
-
-        def _int(key: str) -> int | None:
-            value = data.get(key)
-            return None if value is None else int(value)
-
-        hold = data.get("hold_s")
-        return cls(
-            sets=_int("sets"),
-            reps=_int("reps"),
-            hold_s=None if hold is None else float(hold),
-            per_day=_int("per_day"),
-            days_per_week=_int("days_per_week"),
-            tempo=str(data.get("tempo") or ""),
-            load=str(data.get("load") or ""),
-        )
-
-    def describe(self) -> str:
-        """Plain words, e.g. ``"3 × 30 s hold · twice a day · 7 days a week"``."""
-        parts: list[str] = []
-        if self.sets is not None and self.reps is not None:
-            parts.append(f"{self.sets} × {self.reps}")
-        elif self.sets is not None and self.hold_s is not None:
-            parts.append(f"{self.sets} × {self.hold_s:g} s")
-        elif self.reps is not None:
-            parts.append(f"{self.reps} reps")
-        elif self.hold_s is not None:
-            parts.append(f"{self.hold_s:g} s")
-        if self.sets is not None and self.reps is not None and self.hold_s is not None:
-            parts.append(f"hold {self.hold_s:g} s")
-        if self.tempo:
-            parts.append(self.tempo)
-        if self.load:
-            parts.append(self.load)
-        if self.per_day and self.per_day > 1:
-            parts.append("twice a day" if self.per_day == 2 else f"{self.per_day} times a day")
-        if self.days_per_week is not None:
-            parts.append(
-                "every day" if self.days_per_week == 7 else f"{self.days_per_week} days a week"
-            )
-        return " · ".join(parts)
-
-
-@dataclass(frozen=True)
-class DoseLevel:
-    """One dose step of an exercise, with the basis of that dose."""
-
-    level: int
-    dose: Dose
-    evidence: str
-    source: str
-
-    @property
-    def is_clinic_default(self) -> bool:
-        """True for [U] doses: show them as adjustable clinic defaults, never as evidence."""
-        return self.evidence == "U"
 
 
 @dataclass(frozen=True)
@@ -142,11 +62,27 @@ class Exercise:
     levels: tuple[DoseLevel, ...]
     optional: bool = False
     ladder: int | None = None
+    end_range: bool = False
+    """Loads the ankle into end-range dorsiflexion (out of a plan with front-of-ankle pain)."""
+    strike_cue: bool = False
+    """Cues a mid/forefoot landing (out of a plan with calf or Achilles pain, §3.8)."""
+    progress_by: str = "none"
+    """See :data:`PROGRESS_BY`."""
+    programme_weeks: str = ""
+    """``norms.toml`` key of the programme's length in weeks ("" when it has none)."""
 
     def level(self, number: int) -> DoseLevel:
         """Dose level ``number``, clamped to the levels that exist."""
         clamped = max(1, min(number, len(self.levels)))
         return self.levels[clamped - 1]
+
+    def level_for_week(self, week: int) -> DoseLevel:
+        """The scheduled level for programme week ``week`` (1 = the first week)."""
+        chosen = self.levels[0]
+        for lv in self.levels:
+            if lv.from_week is not None and lv.from_week <= week:
+                chosen = lv
+        return chosen
 
     def illustration_path(self) -> Path:
         """The SVG drawing of this exercise (bundled resource)."""
@@ -167,7 +103,11 @@ class PhaseDef:
 
 @dataclass(frozen=True)
 class RedFlagDef:
-    """One item of the red-flag checklist (clinical.md §3.5)."""
+    """One item of the red-flag checklist (clinical reference §3.5).
+
+    ``see`` is for the clinician; ``patient_see`` tells the patient what to do, in plain
+    words (no clinician terms).
+    """
 
     id: str
     label: str
@@ -176,6 +116,7 @@ class RedFlagDef:
     urgency: str
     evidence: str
     source: str
+    patient_see: str = ""
 
 
 @dataclass(frozen=True)
@@ -196,6 +137,15 @@ class Library:
     phases: Mapping[str, PhaseDef]
     red_flags: Mapping[str, RedFlagDef]
     referrals: Mapping[str, ReferralText]
+    advice: Mapping[str, ReferralText] = field(default_factory=dict)
+    """Patient advice texts (``[advice.*]``: running within the pain rule, landing)."""
+
+    def advice_text(self, advice_id: str) -> ReferralText:
+        """The advice text with this id (:class:`LibraryError` when unknown)."""
+        try:
+            return self.advice[advice_id]
+        except KeyError:
+            raise LibraryError(f"exercise library: no advice text {advice_id!r}") from None
 
     def referral(self, referral_id: str) -> ReferralText:
         """The referral text with this id (:class:`LibraryError` when unknown)."""
@@ -244,10 +194,15 @@ def _evidence(item: Mapping[str, Any], where: str) -> str:
 
 def _level(item: Mapping[str, Any], where: str) -> DoseLevel:
     dose = Dose.from_dict(item)
-    if dose.sets is None and dose.reps is None and dose.hold_s is None:
-        raise LibraryError(f"{where}: a dose needs sets, reps or hold_s")
+    if dose.is_empty:
+        raise LibraryError(f"{where}: a dose needs sets, reps, hold_s or a load text")
+    week = item.get("from_week")
     return DoseLevel(
-        int(item.get("level", 0)), dose, _evidence(item, where), _text(item, "source", where)
+        int(item.get("level", 0)),
+        dose,
+        _evidence(item, where),
+        _text(item, "source", where),
+        None if week is None else int(week),
     )
 
 
@@ -263,6 +218,11 @@ def _exercise(item: Mapping[str, Any], origin: str, index: int) -> Exercise:
     if [lv.level for lv in levels] != list(range(1, len(levels) + 1)):
         raise LibraryError(f"{where}: levels must be numbered 1, 2, … in order")
     ladder = item.get("ladder")
+    progress_by = str(item.get("progress_by", "none"))
+    if progress_by not in PROGRESS_BY:
+        raise LibraryError(f"{where}: progress_by {progress_by!r} is not one of {PROGRESS_BY}")
+    if progress_by == "schedule" and any(lv.from_week is None for lv in levels):
+        raise LibraryError(f"{where}: a scheduled programme needs from_week on every level")
     return Exercise(
         id=_text(item, "id", where),
         name=_text(item, "name", where),
@@ -280,6 +240,10 @@ def _exercise(item: Mapping[str, Any], origin: str, index: int) -> Exercise:
         levels=levels,
         optional=bool(item.get("optional", False)),
         ladder=None if ladder is None else int(ladder),
+        end_range=bool(item.get("end_range", False)),
+        strike_cue=bool(item.get("strike_cue", False)),
+        progress_by=progress_by,
+        programme_weeks=str(item.get("programme_weeks", "")),
     )
 
 
@@ -319,14 +283,25 @@ def parse_library(text: str, origin: str = "exercises.toml") -> Library:
             urgency=_text(item, "urgency", where),
             evidence=_evidence(item, where),
             source=_text(item, "source", where),
+            patient_see=_text(item, "patient_see", where),
         )
-    referrals: dict[str, ReferralText] = {}
-    for key, item in data.get("referral", {}).items():
-        where = f"{origin}: referral.{key}"
-        referrals[key] = ReferralText(
-            key, _text(item, "text", where), _evidence(item, where), _text(item, "source", where)
-        )
-    return Library(exercises=exercises, phases=phases, red_flags=flags, referrals=referrals)
+    texts: dict[str, dict[str, ReferralText]] = {"referral": {}, "advice": {}}
+    for table, out in texts.items():
+        for key, item in data.get(table, {}).items():
+            where = f"{origin}: {table}.{key}"
+            out[key] = ReferralText(
+                key,
+                _text(item, "text", where),
+                _evidence(item, where),
+                _text(item, "source", where),
+            )
+    return Library(
+        exercises=exercises,
+        phases=phases,
+        red_flags=flags,
+        referrals=texts["referral"],
+        advice=texts["advice"],
+    )
 
 
 @functools.cache

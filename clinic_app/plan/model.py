@@ -10,11 +10,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from clinic_app.plan.library import Dose
+from clinic_app.plan.dose import Dose
 
 SCHEMA = 1
 CLINICIAN_CAUSE = "clinician"
 """The ``because`` entry of items added by hand in the plan editor."""
+CLINICIAN_DOSE = "Set by the clinician for this patient"
+"""The ``dose_source`` of a dose the clinician typed (kept across re-tests)."""
 
 
 class PlanError(ValueError):
@@ -30,9 +32,11 @@ class Finding:
     id : str
         Unique within the plan, e.g. ``"df_below_left_distance"``.
     kind : str
-        ``dorsiflexion_below_reference``, ``dorsiflexion_asymmetry``, ``balance_deficit``,
-        ``anterior_pain``, ``loading_pain``, ``plateau``, ``range_within_reference``,
-        ``red_flag``.
+        ``red_flag``, ``lunge_pain`` (pain on the lunge, one per side), ``anterior_pain``
+        (front-of-ankle pain: impingement flag), ``dorsiflexion_below_reference``,
+        ``dorsiflexion_asymmetry``, ``dorsiflexion_borderline`` (only a clinic default says
+        so: not treated on it alone), ``plateau``, ``balance_deficit``,
+        ``balance_not_tested``, ``plan_continued``, ``range_within_reference``.
     side, condition : str or None
     text : str
         One sentence for the clinician (value, threshold, basis).
@@ -64,7 +68,17 @@ class Finding:
 
 @dataclass(frozen=True)
 class PlanItem:
-    """One exercise in a phase with its dose and cause."""
+    """One exercise in a phase with its dose and cause.
+
+    Attributes
+    ----------
+    started_on : str
+        ISO date the item first entered the patient's plan (kept across re-tests, so a
+        loading programme knows its week and runs to its own end).
+    progression : str
+        Why the item has this level at this visit ("new", "up one level: …", "held: …",
+        "down one level: …"); "" for an item not judged against a previous plan.
+    """
 
     exercise_id: str
     level: int
@@ -74,6 +88,8 @@ class PlanItem:
     because: tuple[str, ...]
     side: str | None = None
     notes: str = ""
+    started_on: str = ""
+    progression: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -86,6 +102,8 @@ class PlanItem:
             "because": list(self.because),
             "side": self.side,
             "notes": self.notes,
+            "started_on": self.started_on,
+            "progression": self.progression,
         }
 
 
@@ -141,7 +159,12 @@ class Plan:
 
     ``status`` is ``"active"`` or ``"stopped"`` (a red flag was ticked: no exercises, the
     red flags say whom to see). ``red_flags_checked`` is False when the clinician has not
-    completed the checklist yet; documents then say so.
+    completed the checklist yet; documents then say so. ``reduce_load`` is True when lunge
+    pain was above the acceptable level (clinical reference §3.6). ``running_advice`` tells
+    the runner what to do with running now (within the pain rule), ``running_basis`` its
+    sources. ``continues`` is the session id of the plan this one continues (§3.7) and
+    ``transitions`` says in words what changed since that plan (phases finished, items
+    carried over).
     """
 
     generated_at: str
@@ -161,6 +184,11 @@ class Plan:
     pain_acceptable_max: float | None = None
     summary: str = ""
     clinician_notes: str = ""
+    reduce_load: bool = False
+    running_advice: str = ""
+    running_basis: str = ""
+    continues: int | None = None
+    transitions: tuple[str, ...] = ()
     extras: Mapping[str, Any] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ queries
@@ -209,6 +237,11 @@ class Plan:
             "pain_safe_max_nrs": self.pain_safe_max,
             "pain_acceptable_max_nrs": self.pain_acceptable_max,
             "clinician_notes": self.clinician_notes,
+            "reduce_load": self.reduce_load,
+            "running_advice": self.running_advice,
+            "running_basis": self.running_basis,
+            "continues_session_id": self.continues,
+            "transitions": list(self.transitions),
             **dict(self.extras),
         }
 
@@ -241,7 +274,7 @@ class Plan:
                 for p in data["phases"]
             )
             known = set(cls.__dataclass_fields__) | {"schema"}
-            renamed = {"pain_safe_max_nrs", "pain_acceptable_max_nrs"}
+            renamed = {"pain_safe_max_nrs", "pain_acceptable_max_nrs", "continues_session_id"}
             return cls(
                 generated_at=str(data["generated_at"]),
                 session_id=data.get("session_id"),
@@ -260,6 +293,11 @@ class Plan:
                 pain_acceptable_max=data.get("pain_acceptable_max_nrs"),
                 summary=str(data.get("summary", "")),
                 clinician_notes=str(data.get("clinician_notes", "")),
+                reduce_load=bool(data.get("reduce_load", False)),
+                running_advice=str(data.get("running_advice", "")),
+                running_basis=str(data.get("running_basis", "")),
+                continues=data.get("continues_session_id"),
+                transitions=tuple(str(t) for t in data.get("transitions", ())),
                 extras={k: v for k, v in data.items() if k not in known | renamed},
             )
         except (KeyError, TypeError) as exc:
@@ -276,6 +314,8 @@ def _item(data: Mapping[str, Any]) -> PlanItem:
         because=tuple(data.get("because", ())),
         side=data.get("side"),
         notes=str(data.get("notes", "")),
+        started_on=str(data.get("started_on", "")),
+        progression=str(data.get("progression", "")),
     )
 
 

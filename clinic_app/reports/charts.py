@@ -2,46 +2,53 @@
 
 - :func:`trace_chart`: tibial angle against time for each lunge trial of one side;
 - :func:`stabilogram`: COP path (ML × AP, equal axes) with its 95 % prediction ellipse;
-- :func:`trend_chart`: one measure per visit, left and right, with the MDC band around the
-  first visit and filled markers where the change from it is real (> MDC).
+- :func:`~clinic_app.reports.trend_chart.trend_chart` (its own module): one measure per
+  visit, left and right, with the MDC band around the first visit and filled markers where
+  the change from it is real (> MDC).
+
+Left and right keep their two colour-blind-safe hues and differ in line style and marker too,
+so a greyscale print still tells them apart.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Polygon, PolyLine, Rect, String
-from reportlab.lib import colors
+from reportlab.graphics.shapes import Drawing, Group, Line, Polygon, PolyLine, Rect, String
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from clinic_app.reports.fonts import FONT, FONT_BOLD
-from clinic_app.reports.styles import INK, MUTED, RULE, SIDE_COLOURS, SIDE_TINTS
+from clinic_app.reports.fonts import FONT, FONT_BOLD, register_fonts
+from clinic_app.reports.styles import INK, MUTED, RULE, SIDE_COLOURS
 
 FloatArray = npt.NDArray[np.float64]
 _DASHES: tuple[tuple[float, ...] | None, ...] = (None, (3, 1.5), (1, 1.2), (5, 1.5, 1, 1.5))
 
 
 def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
-    """About ``count`` round tick values covering [lo, hi]."""
+    """About ``count`` round tick values; the first ≤ ``lo`` and the last ≥ ``hi``.
+
+    The axes of every chart run from the first to the last tick, so the data always lie
+    inside them (a hold at 43.7° is never cut off by a top tick at 40°).
+    """
     if not math.isfinite(lo) or not math.isfinite(hi) or hi <= lo:
         hi = lo + 1.0
     raw = (hi - lo) / max(count - 1, 1)
     mag = 10 ** math.floor(math.log10(raw))
     step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
-    start = math.floor(lo / step) * step
-    ticks = []
-    value = start
-    while value <= hi + step * 0.5:
-        ticks.append(round(value, 10))
+    value = math.floor(lo / step) * step
+    ticks = [round(value, 10)]
+    while ticks[-1] < hi - 1e-9:
         value += step
+        ticks.append(round(value, 10))
     return ticks
 
 
 @dataclass
-class _Axes:
+class Axes:
     """Maps data to drawing coordinates inside a frame and draws the frame and ticks."""
 
     x0: float
@@ -128,7 +135,7 @@ class _Axes:
         g.add(rotated)
 
 
-def _points(ax: _Axes, xs: FloatArray, ys: FloatArray) -> list[float]:
+def _points(ax: Axes, xs: FloatArray, ys: FloatArray) -> list[float]:
     pts: list[float] = []
     for a, b in zip(xs.tolist(), ys.tolist()):
         if math.isfinite(a) and math.isfinite(b):
@@ -152,8 +159,29 @@ class TraceSeries:
     captured_deg: float | None = None
 
 
+def legend_rows(labels: Sequence[str], width: float, sample: float = 14.0) -> list[list[int]]:
+    """Indexes of legend entries per row so that no entry overlaps another (6 pt text)."""
+    register_fonts()  # widths are measured in the embedded font
+    rows: list[list[int]] = [[]]
+    x = 0.0
+    for i, label in enumerate(labels):
+        entry = sample + 3 + stringWidth(label, FONT, 6) + 8
+        if rows[-1] and x + entry > width:
+            rows.append([])
+            x = 0.0
+        rows[-1].append(i)
+        x += entry
+    return rows
+
+
 def trace_chart(series: Sequence[TraceSeries], side: str, width: float, height: float) -> Drawing:
-    """Tibial angle over time for each trial of one side, with the captured angles marked."""
+    """Tibial angle over time for each trial of one side, with the captured angles marked.
+
+    Each trial has its own line style (trials are told apart without colour); the legend sits
+    above the plot in as many rows as its labels need, so labels never overlap each other or
+    the traces. The y axis runs to a round value above the highest angle or capture.
+    """
+    register_fonts()  # widths are measured in the embedded font
     d = Drawing(width, height)
     colour = SIDE_COLOURS[side]
     g = Group()
@@ -182,37 +210,35 @@ def trace_chart(series: Sequence[TraceSeries], side: str, width: float, height: 
             )
         )
         return d
+    rows = legend_rows([s.label for s in finite], width - 44)
+    legend_h = 9.0 * len(rows)
     tmax = max(float(np.nanmax(s.t_s)) for s in finite)
     amin = min(float(np.nanmin(s.angle_deg)) for s in finite)
-    amax = max(float(np.nanmax(s.angle_deg)) for s in finite)
-    yt = nice_ticks(0.0 if amin > -3.0 else max(amin, -10.0), amax + 3, 5)
+    captured = [s.captured_deg for s in finite if s.captured_deg is not None]
+    amax = max([float(np.nanmax(s.angle_deg)) for s in finite] + captured)
+    yt = nice_ticks(0.0 if amin > -3.0 else max(amin, -10.0), amax + 1.0, 6)
     xt = nice_ticks(0.0, tmax, 5)
-    ax = _Axes(34, 26, width - 44, height - 46, (0.0, xt[-1]), (yt[0], yt[-1]))
+    ax = Axes(34, 26, width - 44, height - 50 - legend_h, (0.0, xt[-1]), (yt[0], yt[-1]))
     ax.draw(g, xt, yt, "time (s)", "tibial angle (°)")
     for i, s in enumerate(finite):
+        dash = _DASHES[i % len(_DASHES)]
         pts = _points(ax, decimate(s.t_s, 250), decimate(s.angle_deg, 250))
-        line = PolyLine(
-            pts, strokeColor=colour, strokeWidth=0.9, strokeDashArray=_DASHES[i % len(_DASHES)]
-        )
-        g.add(line)
+        g.add(PolyLine(pts, strokeColor=colour, strokeWidth=0.9, strokeDashArray=dash))
         if s.captured_deg is not None:
             yy = ax.y(s.captured_deg)
             g.add(
                 Line(ax.x0 + ax.w - 6, yy, ax.x0 + ax.w, yy, strokeColor=colour, strokeWidth=1.2)
             )
-        lx = ax.x0 + 6 + i * 42
-        g.add(
-            Line(
-                lx,
-                ax.y0 + ax.h - 7,
-                lx + 12,
-                ax.y0 + ax.h - 7,
-                strokeColor=colour,
-                strokeWidth=0.9,
-                strokeDashArray=_DASHES[i % len(_DASHES)],
-            )
-        )
-        g.add(String(lx + 14, ax.y0 + ax.h - 9, s.label, fontName=FONT, fontSize=6, fillColor=INK))
+    for r, row in enumerate(rows):
+        lx = ax.x0
+        ly = height - 20 - r * 9.0
+        for i in row:
+            dash = _DASHES[i % len(_DASHES)]
+            g.add(Line(lx, ly + 2, lx + 14, ly + 2, strokeColor=colour, strokeWidth=0.9,
+                       strokeDashArray=dash))  # fmt: skip
+            label = finite[i].label
+            g.add(String(lx + 17, ly, label, fontName=FONT, fontSize=6, fillColor=INK))
+            lx += 14 + 3 + stringWidth(label, FONT, 6) + 8
     return d
 
 
@@ -221,12 +247,15 @@ class CopPath:
     """A COP path in centimetres (mean-centred), with its 95 % prediction ellipse.
 
     ``ellipse`` is (semi-axis 1, semi-axis 2, angle of axis 1 from +ML in radians), cm.
+    ``area_cm2`` is the area printed on the plot: the trial's stored 95 % ellipse area, the
+    number the balance table lists for the same ``trial_label``.
     """
 
     ml_cm: FloatArray
     ap_cm: FloatArray
     ellipse: tuple[float, float, float] | None
     area_cm2: float | None = None
+    trial_label: str = ""
 
 
 def ellipse_points(a: float, b: float, theta: float, n: int = 72) -> list[tuple[float, float]]:
@@ -261,7 +290,7 @@ def stabilogram(
         )
     )
     lim = (-half_range_cm, half_range_cm)
-    ax = _Axes(26, 24, size - 30, size - 30, lim, lim)
+    ax = Axes(26, 24, size - 30, size - 30, lim, lim)
     ticks = nice_ticks(-half_range_cm, half_range_cm, 5)
     ax.draw(g, ticks, ticks, "ML (cm)", "AP (cm)")
     if path is None:
@@ -289,106 +318,15 @@ def stabilogram(
         ]
         g.add(Polygon(flat, fillColor=None, strokeColor=INK, strokeWidth=1.0))
     if path.area_cm2 is not None:
+        label = f"{path.trial_label}: " if path.trial_label else ""
         g.add(
             String(
                 ax.x0 + 3,
                 ax.y0 + ax.h - 8,
-                f"ellipse {path.area_cm2:.1f} cm²",
+                f"{label}ellipse {path.area_cm2:.1f} cm²",
                 fontName=FONT,
                 fontSize=6,
                 fillColor=INK,
             )
         )
-    return d
-
-
-@dataclass(frozen=True)
-class TrendPoint:
-    """One visit's value of a measure for one side (``real`` = change from baseline > MDC)."""
-
-    day: float
-    value: float
-    real: bool
-
-
-def trend_chart(
-    title: str,
-    units: str,
-    series: Mapping[str, Sequence[TrendPoint]],
-    mdc: float | None,
-    width: float,
-    height: float,
-    day_labels: Sequence[tuple[float, str]] = (),
-) -> Drawing:
-    """Measure per visit for each side; MDC band around each side's first visit."""
-    d = Drawing(width, height)
-    g = Group()
-    d.add(g)
-    d.add(String(34, height - 9, title, fontName=FONT_BOLD, fontSize=7.5, fillColor=INK))
-    values = [p.value for pts in series.values() for p in pts]
-    days = [p.day for pts in series.values() for p in pts]
-    if not values:
-        return d
-    lo, hi = min(values), max(values)
-    if mdc is not None:
-        lo, hi = (
-            min(lo, *(pts[0].value - mdc for pts in series.values() if pts)),
-            max(hi, *(pts[0].value + mdc for pts in series.values() if pts)),
-        )
-    pad = (hi - lo) * 0.1 or 1.0
-    yt = nice_ticks(lo - pad, hi + pad, 5)
-    span = max(days) - min(days) or 1.0
-    xlim = (min(days) - span * 0.06, max(days) + span * 0.06)
-    ax = _Axes(34, 26, width - 44, height - 46, xlim, (yt[0], yt[-1]))
-    if mdc is not None:
-        for side, pts in series.items():
-            if pts:
-                y0, y1 = ax.y(pts[0].value - mdc), ax.y(pts[0].value + mdc)
-                band = Rect(
-                    ax.x0,
-                    y0,
-                    ax.w,
-                    y1 - y0,
-                    fillColor=SIDE_TINTS[side],
-                    strokeColor=None,
-                    fillOpacity=0.55,
-                )
-                g.add(band)
-    xt = [day for day, _ in day_labels]
-    ax.draw(g, [], yt, "weeks since first visit", units)
-    for day, label in day_labels:
-        g.add(
-            String(
-                ax.x(day),
-                ax.y0 - 9,
-                label,
-                fontName=FONT,
-                fontSize=6.5,
-                fillColor=MUTED,
-                textAnchor="middle",
-            )
-        )
-    del xt
-    for side, pts in series.items():
-        colour = SIDE_COLOURS[side]
-        if len(pts) > 1:
-            g.add(
-                PolyLine(
-                    [c for p in pts for c in (ax.x(p.day), ax.y(p.value))],
-                    strokeColor=colour,
-                    strokeWidth=1.2,
-                )
-            )
-        for p in pts:
-            fill = colour if p.real else colors.white
-            g.add(
-                Circle(
-                    ax.x(p.day),
-                    ax.y(p.value),
-                    2.6,
-                    fillColor=fill,
-                    strokeColor=colour,
-                    strokeWidth=1.1,
-                )
-            )
     return d

@@ -4,6 +4,10 @@ Usage::
 
     from clinic_app.reports import build_clinician_report
     build_clinician_report(data, Path("report.pdf"))      # or a binary stream
+
+The examiner signs it: a report of a visit with no examiner (and no default examiner in
+Settings) is refused with :class:`~clinic_app.reports.words.ReportError`, and nothing is
+written.
 """
 
 from __future__ import annotations
@@ -14,21 +18,21 @@ from typing import IO, Any
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, PageBreak, Paragraph, Spacer, Table
 
+from clinic_app.analysis.change import Change
+from clinic_app.analysis.norms import load_norms
 from clinic_app.analysis.verdicts import Verdict
-from clinic_app.plan.text import top_findings
+from clinic_app.plan import load_library
+from clinic_app.plan.text import plan_summary, top_findings
+from clinic_app.reports.balance_report import balance_section
 from clinic_app.reports.common import light, para, write_document
 from clinic_app.reports.data import ReportData
 from clinic_app.reports.fonts import rich
-from clinic_app.reports.sections import (
-    STATUS_WORDS,
-    balance_section,
-    findings_and_plan,
-    grid,
-    lunge_section,
-    methods,
-    trends_section,
-)
+from clinic_app.reports.lunge_report import lunge_section
+from clinic_app.reports.plan_report import findings_table, plan_section
+from clinic_app.reports.sections import find_change, grid, methods, signature_block
 from clinic_app.reports.styles import PANEL, SIDE_COLOURS, styles
+from clinic_app.reports.trends import measure_value, trends_section
+from clinic_app.reports.words import STATUS_WORDS, history_words, pain_words, require_examiner
 
 TITLE = "Clinician report"
 SECTION_HEADINGS = (
@@ -39,8 +43,16 @@ SECTION_HEADINGS = (
     "Single-leg balance",
     "Findings",
     "Progression plan",
+    "Sign-off",
 )
 """Headings every clinician report has (trends appear only with history)."""
+
+SUMMARY_MEASURES = (
+    ("lunge_distance_cm", "Knee-to-wall distance", "cm", None, "{:.1f}"),
+    ("lunge_angle_deg", "Tibial angle", "°", None, "{:.1f}"),
+    ("balance_mean_velocity_cm_s", "Balance, eyes closed", "cm/s", "ec_firm", "{:.2f}"),
+    ("balance_mean_velocity_cm_s", "Balance, eyes open", "cm/s", "eo_firm", "{:.2f}"),
+)
 
 
 def _patient_block(data: ReportData, width: float) -> Table:
@@ -50,13 +62,19 @@ def _patient_block(data: ReportData, width: float) -> Table:
     left = [
         Paragraph(f"<b>{rich(p.full_name)}</b>", styles()["big"]),
         para(f"Born {born} · {p.sex} · record {p.record_number or '–'}", "cell"),
-        para(f"Involved side: {p.involved_side}", "cell"),
+        para(history_words(p), "cell"),
     ]
-    previous = data.history[-2].day.isoformat() if len(data.history) > 1 else "first visit"
+    if len(data.history) > 1:
+        visits = (
+            f"Previous visit: {data.history[-2].day.isoformat()} · first visit: "
+            f"{data.history[0].day.isoformat()}"
+        )
+    else:
+        visits = "First visit: nothing to compare with yet"
     right = [
         para(f"Visit {v.day.isoformat()} (visit {v.number} of {v.of})", "cell_bold"),
         para(f"Examiner: {v.examiner or '–'}", "cell"),
-        para(f"Previous visit: {previous}", "cell"),
+        para(visits, "cell"),
     ]
     table = Table([[left, right]], colWidths=[width * 0.55, width * 0.45])
     table.setStyle(
@@ -71,77 +89,90 @@ def _patient_block(data: ReportData, width: float) -> Table:
     return table
 
 
-def _light_cell(value: str, v: Verdict | None) -> Paragraph:
-    words = f"{rich(value)}"
+def _cell(value: str, v: Verdict | None) -> Paragraph:
+    words = rich(value)
     if v is not None:
         words += "<br/>" + light(v.level, STATUS_WORDS.get(v.status, v.status))
     return Paragraph(words, styles()["cell"])
 
 
+def _side_verdict(data: ReportData, measure: str, side: str, cond: str | None) -> Verdict | None:
+    if measure.startswith("balance"):
+        own = [v for v in data.interp.balance if v.side == side and v.condition == cond]
+        return next((v for v in own if v.measure == "balance_failures"), None) or next(
+            (v for v in own if v.measure == measure), None
+        )
+    return next(
+        (r for r in data.interp.reference if r.measure == measure and r.side == side), None
+    )
+
+
+def _change_cell(changes: tuple[Change, ...], measure: str, cond: str | None) -> Paragraph:
+    words = []
+    for side in ("left", "right"):
+        c = find_change(changes, measure, side, cond)
+        if c is None:
+            continue
+        delta = "–" if c.delta is None else f"{c.delta:+.1f}"
+        status = STATUS_WORDS.get(c.verdict.status, c.verdict.status)
+        words.append(f"{side[0].upper()} {delta} " + light(c.verdict.level, status))
+    return Paragraph("<br/>".join(words) or "first visit", styles()["cell"])
+
+
 def _summary_table(data: ReportData, width: float) -> Table:
     interp = data.interp
-    head = [para("Measure", "cell_bold")]
+    head: list[Any] = [para("Measure", "cell_bold")]
     for side in ("left", "right"):
         colour = SIDE_COLOURS[side].hexval()[2:]
-        head.append(
-            Paragraph(
-                f'<font color="#{colour}"><b>{side.capitalize()}</b></font>', styles()["cell"]
-            )
-        )
-    head += [para("Left–right", "cell_bold"), para("Since last visit", "cell_bold")]
+        head.append(Paragraph(f'<font color="#{colour}"><b>{side.capitalize()}</b></font>',
+                              styles()["cell"]))  # fmt: skip
+    head += [para(h, "cell_bold") for h in ("Left–right (LSI)", "Since last visit",
+                                            "Since first visit")]  # fmt: skip
     rows: list[list[Any]] = [head]
-    specs = (
-        ("lunge_distance_cm", "Knee-to-wall distance", "cm", None),
-        ("lunge_angle_deg", "Tibial angle", "°", None),
-        ("balance_mean_velocity_cm_s", "Balance velocity, eyes closed", "cm/s", "ec_firm"),
-        ("balance_mean_velocity_cm_s", "Balance velocity, eyes open", "cm/s", "eo_firm"),
-    )
-    for measure, label, units, cond in specs:
+    for measure, label, units, cond, fmt in SUMMARY_MEASURES:
+        values = [measure_value(interp.summary, measure, s, cond) for s in ("left", "right")]
+        if all(v is None for v in values) and cond != "ec_firm":
+            continue  # eyes closed is always listed: "not tested" is said, never left out
         cells: list[Any] = [para(f"{label} ({units})", "cell")]
-        values = []
-        for side in ("left", "right"):
-            value = _mean(data, measure, side, cond)
-            values.append(value)
-            ref = next(
-                (r for r in interp.reference if r.measure == measure and r.side == side), None
-            )
-            cells.append(_light_cell("–" if value is None else f"{value:.1f}", ref))
-        if all(v is None for v in values):
-            continue
+        for side, value in zip(("left", "right"), values):
+            shown = "not tested" if value is None else fmt.format(value)
+            cells.append(_cell(shown, _side_verdict(data, measure, side, cond)))
         asym = next(
             (a for a in interp.asymmetry if a.measure == measure and a.condition == cond), None
         )
-        cells.append(
-            _light_cell(
-                f"{asym.abs_difference:.1f}" if asym else "–", asym.verdict if asym else None
-            )
-        )
-        changes = [c for c in interp.changes if c.measure == measure and c.condition == cond]
-        words = []
-        for c in changes:
-            delta = "–" if c.delta is None else f"{c.delta:+.1f}"
-            words.append(
-                f"{c.side[0].upper()} {delta} "
-                + light(c.verdict.level, STATUS_WORDS.get(c.verdict.status, c.verdict.status))
-            )
-        cells.append(Paragraph("<br/>".join(words) or "first visit", styles()["cell"]))
+        diff = "–"
+        if asym is not None:
+            lsi = "" if asym.lsi_percent is None else f" ({asym.lsi_percent:.0f} %)"
+            diff = f"{asym.abs_difference:{fmt[2:-1]}}{lsi}"
+        cells.append(_cell(diff, asym.verdict if asym else None))
+        cells.append(_change_cell(interp.changes, measure, cond))
+        cells.append(_change_cell(interp.changes_since_first, measure, cond))
         rows.append(cells)
-    return grid(rows, [width * f for f in (0.28, 0.16, 0.16, 0.16, 0.24)])
+    rows.append(_pain_row(data))
+    return grid(rows, [width * f for f in (0.22, 0.14, 0.14, 0.16, 0.17, 0.17)])
 
 
-def _mean(data: ReportData, measure: str, side: str, cond: str | None) -> float | None:
-    summary = data.interp.summary
-    if measure.startswith("balance"):
-        s = summary.balance.get(side, {}).get(cond or "")
-        return None if s is None else s.metrics_mean.get("mean_velocity_cm_s")
-    lunge = summary.lunge.get(side)
-    if lunge is None:
-        return None
-    return lunge.distance_mean_cm if measure == "lunge_distance_cm" else lunge.angle_mean_deg
+def _pain_row(data: ReportData) -> list[Any]:
+    cells: list[Any] = [para("Lunge pain (0–10)", "cell")]
+    acceptable = data.plan.pain_acceptable_max or load_norms().value("pain.acceptable_max_nrs")
+    for side in ("left", "right"):
+        s = data.interp.summary.lunge.get(side)
+        if s is None:
+            cells.append(para("not tested", "cell"))
+            continue
+        nrs = s.pain_max_nrs
+        place = "/".join(s.pain_locations) or None
+        if not nrs:
+            cells.append(Paragraph(light("green", "none"), styles()["cell"]))
+            continue
+        level = "red" if nrs > acceptable else "amber"
+        cells.append(Paragraph(rich(pain_words(nrs, place)) + "<br/>" + light(level),
+                               styles()["cell"]))  # fmt: skip
+    return [*cells, "", "", ""]
 
 
 def page_one(data: ReportData, width: float) -> list[Flowable]:
-    """Header block, summary table, three key findings and the plan in one paragraph."""
+    """Header block, summary table, key findings and the plan in one paragraph."""
     plan = data.plan
     story: list[Flowable] = [
         para("Ankle dorsiflexion and balance: clinician report", "title"),
@@ -156,20 +187,17 @@ def page_one(data: ReportData, width: float) -> list[Flowable]:
     for n, f in enumerate(top, start=1):
         story.append(Paragraph(f"{n}. " + light(f.level) + " " + rich(f.text), styles()["body"]))
     story.append(para("Plan in brief", "h1"))
-    story.append(para(plan.summary, "body"))
+    story.append(para(plan_summary(plan, load_library()), "body"))
     if plan.status == "stopped":
         pass
     elif plan.red_flags_checked:
-        story.append(
-            Paragraph(
-                light("green", "Red-flag checklist completed: none ticked"), styles()["body"]
-            )
-        )
+        story.append(Paragraph(light("green", "Red-flag checklist completed: none ticked"),
+                               styles()["body"]))  # fmt: skip
     else:
         story.append(
             Paragraph(
-                light("amber", "Red-flag checklist not completed") + " — "
-                "check §3.5 red flags before the patient starts.",
+                light("amber", "Red-flag checklist not completed")
+                + " — check the red flags before the patient starts.",
                 styles()["body"],
             )
         )
@@ -177,7 +205,15 @@ def page_one(data: ReportData, width: float) -> list[Flowable]:
 
 
 def build_clinician_report(data: ReportData, out: Path | IO[bytes]) -> None:
-    """Write the clinician report PDF to a path (atomically) or a binary stream."""
+    """Write the clinician report PDF to a path (atomically) or a binary stream.
+
+    Raises
+    ------
+    ReportError
+        When the visit has no examiner to sign it (nothing is written).
+    """
+    examiner = require_examiner(data)
+    norms = data.norms or load_norms()
 
     def story(width: float) -> list[Flowable]:
         return [
@@ -185,9 +221,11 @@ def build_clinician_report(data: ReportData, out: Path | IO[bytes]) -> None:
             PageBreak(),
             *lunge_section(data, width),
             *balance_section(data, width),
-            *trends_section(data, width),
+            *trends_section(data, width, norms),
             Spacer(1, 2 * mm),
-            *findings_and_plan(data, width),
+            *findings_table(data.plan, width),
+            *plan_section(data, width),
+            signature_block(examiner, width),
             *methods(data),
         ]
 

@@ -15,7 +15,14 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate
 
 from clinic_app.reports.data import ReportData
-from clinic_app.reports.fonts import FONT, draw_mixed, register_fonts, rich
+from clinic_app.reports.fonts import (
+    FONT,
+    draw_mixed,
+    fit_mixed,
+    mixed_width,
+    register_fonts,
+    rich,
+)
 from clinic_app.reports.styles import (
     MARGIN,
     MUTED,
@@ -59,27 +66,27 @@ def page_decorator(data: ReportData, title: str) -> Callable[[Canvas, Any], None
                     anchor="ne",
                     mask="auto",
                 )
-        name = data.clinic.name or "DorsiLab"
+        room = width - 2 * MARGIN - (32 * mm if data.clinic.logo_path is not None else 0)
+        name = fit_mixed(data.clinic.name or "DorsiLab", 10, room, bold=True)
         draw_mixed(canvas, x, top, name, 10, bold=True)
         canvas.setFillColor(MUTED)
-        sub = " · ".join(p for p in (data.clinic.address, data.clinic.header) if p)
+        address = " · ".join(line.strip() for line in data.clinic.address.splitlines() if line)
+        sub = " · ".join(p for p in (address, data.clinic.header) if p)
         if sub:
-            draw_mixed(canvas, x, top - 11, sub, 7.5)
+            draw_mixed(canvas, x, top - 11, fit_mixed(sub, 7.5, room), 7.5)
         canvas.setStrokeColor(RULE)
         canvas.setLineWidth(0.6)
         canvas.line(MARGIN, top - 15, width - MARGIN, top - 15)
         foot = MARGIN - 8 * mm
         canvas.line(MARGIN, foot + 9, width - MARGIN, foot + 9)
-        left = f"{title} · {data.patient.full_name} · {data.visit.day.isoformat()}"
-        draw_mixed(canvas, MARGIN, foot, left, 7)
-        draw_mixed(
-            canvas,
-            width - MARGIN,
-            foot,
-            f"DorsiLab {data.version} · page {doc.page}",
-            7,
-            align="right",
-        )
+        right = f"DorsiLab {data.version} · page {doc.page}"
+        # The name gives way (shortened with "…"), never the page number: a 100-character
+        # name must not overprint "page N".
+        room = width - 2 * MARGIN - mixed_width(right, 7) - 6 * mm
+        day = f" · {data.visit.day.isoformat()}"
+        name = fit_mixed(f"{title} · {data.patient.full_name}", 7, room - mixed_width(day, 7))
+        draw_mixed(canvas, MARGIN, foot, name + day, 7)
+        draw_mixed(canvas, width - MARGIN, foot, right, 7, align="right")
         canvas.restoreState()
 
     return draw

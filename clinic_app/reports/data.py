@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from clinic_app import __version__
+from clinic_app.analysis.norms import NormEntry, Norms
 from clinic_app.analysis.session import SessionInterpretation
 from clinic_app.analysis.summary import SessionSummary
 from clinic_app.plan.model import Plan
@@ -41,6 +42,10 @@ class PatientInfo:
     involved_side: str = "none"
     record_number: str | None = None
     mass_kg: float | None = None
+    dominant_leg: str = "unknown"
+    weekly_km: float | None = None
+    years_running: float | None = None
+    height_cm: float | None = None
 
     @property
     def full_name(self) -> str:
@@ -69,11 +74,12 @@ class VisitInfo:
 
 @dataclass(frozen=True)
 class HistoryVisit:
-    """One visit of the patient's history (oldest first), summarised."""
+    """One counted visit of the patient's history (oldest first), summarised."""
 
     session_id: int | None
     day: date
     summary: SessionSummary
+    examiner: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,8 @@ class ReportData:
     paper : {"A4", "Letter"}
     processing : str
         Balance processing description for the methods footnote.
+    local_thresholds : sequence of NormEntry
+        The clinic's own values of editable thresholds, for the methods.
     """
 
     clinic: ClinicInfo
@@ -107,3 +115,7 @@ class ReportData:
     paper: str = "A4"
     processing: str = ""
     version: str = __version__
+    local_thresholds: Sequence[NormEntry] = ()
+    """Thresholds the clinic changed in Settings (printed in the report's methods)."""
+    norms: Norms | None = None
+    """The thresholds the visit was judged with (default: the bundled file)."""

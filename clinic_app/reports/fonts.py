@@ -68,6 +68,30 @@ def rich(text: str) -> str:
     )
 
 
+def mixed_width(text: str, size: float, *, bold: bool = False) -> float:
+    """Width in points of one line drawn by :func:`draw_mixed`."""
+    return float(
+        sum(
+            pdfmetrics.stringWidth(run, FONT_CJK if cjk else (FONT_BOLD if bold else FONT), size)
+            for run, cjk in runs(text)
+        )
+    )
+
+
+def fit_mixed(text: str, size: float, width: float, *, bold: bool = False) -> str:
+    """``text`` shortened with "…" so that it fits ``width`` points (unchanged if it fits)."""
+    if mixed_width(text, size, bold=bold) <= width:
+        return text
+    low, high = 0, len(text)
+    while low < high:  # the longest prefix that fits with the ellipsis
+        mid = (low + high + 1) // 2
+        if mixed_width(text[:mid].rstrip() + "…", size, bold=bold) <= width:
+            low = mid
+        else:
+            high = mid - 1
+    return text[:low].rstrip() + "…"
+
+
 def draw_mixed(
     canvas: Canvas,
     x: float,

@@ -15,9 +15,9 @@ from reportlab.graphics.shapes import Drawing, Group
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import (
+    CondPageBreak,
     Flowable,
     KeepTogether,
-    PageBreak,
     Paragraph,
     Spacer,
     Table,
@@ -44,6 +44,7 @@ from clinic_app.reports.styles import (
 TITLE = "Your ankle plan"
 SECTION_HEADINGS = (
     "What we found and why it matters",
+    "Your running",
     "Your exercises",
     "How to progress",
     "The pain rule",
@@ -62,17 +63,24 @@ def long_date(day: date) -> str:
     return f"{days[day.weekday()]} {day.day} {months[day.month - 1]} {day.year}"
 
 
-def stop_signs(acceptable_max: float | None) -> list[str]:
-    """When to stop and call: the patient's words for the red flags and the pain rule."""
+def stop_signs(acceptable_max: float | None, *, exercising: bool = True) -> list[str]:
+    """When to stop and call: the patient's words for the red flags and the pain rule.
+
+    ``exercising`` False (a stopped plan, no exercises) leaves out the exercise pain rule.
+    """
     limit = f" (more than {acceptable_max:g} out of 10)" if acceptable_max is not None else ""
-    return [
+    signs = [
         "The calf becomes swollen, warm or red, or hurts when you press it.",
         "You feel a sudden snap or a kick at the back of the ankle, or cannot rise on your toes.",
-        f"Pain goes above the acceptable level{limit} and does not settle when you rest.",
-        "Pain or stiffness the next morning keeps getting worse.",
         "Numbness, tingling, or a cold or pale foot.",
         "You cannot put weight on the foot.",
     ]
+    if exercising:
+        signs[2:2] = [
+            f"Pain goes above the acceptable level{limit} and does not settle when you rest.",
+            "Pain or stiffness the next morning keeps getting worse.",
+        ]
+    return signs
 
 
 @functools.cache
@@ -99,6 +107,15 @@ def _dose_line(item: PlanItem) -> str:
     return item.dose.describe() + side
 
 
+def _next_step(item: PlanItem, exercise: Exercise) -> str:
+    """The next dose level in words ("" at the top level)."""
+    if item.level >= len(exercise.levels):
+        return ""
+    nxt = exercise.level(item.level + 1)
+    when = f" (from week {nxt.from_week} of the programme)" if nxt.from_week else ""
+    return f"{nxt.dose.describe()}{when}"
+
+
 def exercise_card(item: PlanItem, exercise: Exercise, width: float) -> Flowable:
     """One exercise: drawing, name, dose, steps, cues, feel, when to progress/ease off."""
     st = styles()
@@ -118,6 +135,9 @@ def exercise_card(item: PlanItem, exercise: Exercise, width: float) -> Flowable:
         Paragraph("<b>Make it harder when:</b> " + rich(exercise.progress_when), st["card"]),
         Paragraph("<b>Make it easier when:</b> " + rich(exercise.regress_when), st["card"]),
     ]
+    nxt = _next_step(item, exercise)
+    if nxt:
+        right.append(Paragraph("<b>Next step:</b> " + rich(nxt), st["card"]))
     if exercise.cautions:
         right.append(Paragraph("<b>Careful:</b> " + rich(" ".join(exercise.cautions)), st["card"]))
     if item.notes:
@@ -222,40 +242,59 @@ def handout_story(data: ReportData, width: float) -> list[Flowable]:
     items = [i for i in plan.items if i.exercise_id in lib.exercises]
     if plan.status == "stopped":
         story.append(para("What to do now", "h1"))
-        for note in plan.referral_notes:
-            story.append(para(note.text, "big_bold"))
-    else:
-        story += [
-            para("How to progress", "h1"),
-            para(
-                "Start with the amounts on each card. Make an exercise harder only when it "
-                "feels easy, you follow the pain rule, and the next morning is no worse. Do "
-                "one change at a time. Write what you did in the log at the end.",
-                "big",
-            ),
-            para("The pain rule", "h1"),
-            para(plan.pain_rule, "big"),
-            Spacer(1, 2 * mm),
-            _pain_table(data, width),
-        ]
+        for finding in plan.findings:
+            if finding.kind == "red_flag" and finding.patient_text:
+                story.append(para(finding.patient_text, "big_bold"))
+        if plan.running_advice:
+            story.append(para(plan.running_advice, "big"))
+        story.append(para("Get help straight away if", "h1"))
+        story.append(para("Call the clinic, or go to the emergency department, if:", "big"))
+        story += [para(f"• {sign}", "big") for sign in stop_signs(None, exercising=False)]
+        story.append(para("Next appointment", "h1"))
+        story.append(
+            para("We will see you again after a doctor has checked your ankle.", "big_bold")
+        )
+        return story
+    when = long_date(date.fromisoformat(plan.retest_date)) if plan.retest_date else ""
+    story += [
+        para("Next appointment", "h1"),
+        para(
+            f"Your re-test: {when or 'we will call you'}. Bring this sheet and your log.",
+            "big_bold",
+        ),
+        para("Your running", "h1"),
+        para(plan.running_advice, "big"),
+        para("How to progress", "h1"),
+        para(
+            "Start with the amounts on each card. Make an exercise harder only when it "
+            "feels easy, you follow the pain rule, and the next morning is no worse. Do "
+            "one change at a time. Write what you did in the log at the end.",
+            "big",
+        ),
+        para("The pain rule", "h1"),
+        para(plan.pain_rule, "big"),
+        Spacer(1, 2 * mm),
+        _pain_table(data, width),
+    ]
     story.append(para("When to stop and call us", "h1"))
-    story.append(
-        para("Stop the exercises and call the clinic (or see a doctor the same day) if:", "big")
+    opening = (
+        "Stop the exercises and call the clinic (or see a doctor the same day) if:"
+        if items
+        else "Call the clinic (or see a doctor the same day) if:"
     )
-    story += [para(f"• {sign}", "big") for sign in stop_signs(plan.pain_acceptable_max)]
-    story.append(para("Next appointment", "h1"))
-    when = (
-        long_date(date.fromisoformat(plan.retest_date))
-        if plan.retest_date
-        else "after you have seen the doctor"
-    )
-    story.append(para(f"Your re-test: {when}. Bring this sheet and your log.", "big_bold"))
+    story.append(para(opening, "big"))
+    story += [
+        para(f"• {sign}", "big")
+        for sign in stop_signs(plan.pain_acceptable_max, exercising=bool(items))
+    ]
     if items:
-        story += [PageBreak(), para("Your exercises", "h1")]
+        # A new page only when too little is left for a card: page 1 spilling a few lines
+        # over must not leave a nearly empty page.
+        story += [CondPageBreak(110 * mm), para("Your exercises", "h1")]
         for item in items:
             story.append(exercise_card(item, lib.exercise(item.exercise_id), width))
         story += [
-            PageBreak(),
+            CondPageBreak(90 * mm),
             para("Your weekly log", "h1"),
             para("Tick each exercise when you have done it.", "body"),
             Spacer(1, 2 * mm),

@@ -1,5 +1,9 @@
 """Gather :class:`~clinic_app.reports.data.ReportData` from the database.
 
+The visit, its interpretation and its plan come from :mod:`clinic_app.reports.context`
+(re-exported here: :class:`SessionContext`, :func:`session_context`, :func:`generate_plan`,
+:func:`session_plan`, :func:`clinic_norms`, :func:`latest_session_with_results`).
+
 Numbers come from :mod:`clinic_app.analysis` (summaries, verdicts, MDC change); the plan is
 the session's latest saved version, or a freshly generated one (not saved) when none exists.
 """
@@ -9,80 +13,45 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from clinic_app.analysis.norms import Norms, load_norms
 from clinic_app.analysis.preprocess import SignalError, preprocess
-from clinic_app.analysis.session import SessionInterpretation, interpret_session
-from clinic_app.analysis.summary import SessionSummary, TrialDataError, summarize_session
 from clinic_app.analysis.sway import prediction_ellipse_q
-from clinic_app.errors import UserError
-from clinic_app.plan import Baseline, Plan, PlanError, build_plan
+from clinic_app.plan import Plan
 from clinic_app.reports.charts import CopPath, TraceSeries
-from clinic_app.reports.data import ClinicInfo, HistoryVisit, PatientInfo, ReportData, VisitInfo
-from clinic_app.storage import Database, Patient, SessionHistory, Trial
+from clinic_app.reports.context import (
+    SessionContext,
+    clinic_norms,
+    generate_plan,
+    latest_session_with_results,
+    session_context,
+    session_plan,
+)
+from clinic_app.reports.data import ClinicInfo, PatientInfo, ReportData, VisitInfo
+from clinic_app.reports.words import trial_labels
+from clinic_app.storage import Database, Trial
 
 log = logging.getLogger(__name__)
 
 
-def _day(stamp: str) -> date:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).date()
-
-
-def _rows(trials: Sequence[Trial]) -> list[dict[str, Any]]:
-    return [
-        {f.name: getattr(t, f.name) for f in dataclasses.fields(t)}
-        for t in trials
-        if t.result is not None
-    ]
-
-
-def _summary(visit: SessionHistory) -> SessionSummary:
-    s = visit.session
-    try:
-        return summarize_session(
-            _rows(visit.trials), session_id=s.id, examiner=s.examiner, site=s.inclinometer_site
-        )
-    except TrialDataError as exc:
-        raise UserError(f"session {s.id}: {exc}") from None
-
-
-def clinic_norms(db: Database) -> Norms:
-    """The bundled thresholds with the clinic's overrides from Settings applied."""
-    overrides = db.get_setting("thresholds") or {}
-    return load_norms().with_overrides(overrides) if overrides else load_norms()
-
-
-def _pick(history: Sequence[SessionHistory], session_id: int | None, patient_id: int) -> int:
-    if session_id is not None:
-        for index, visit in enumerate(history):
-            if visit.session.id == session_id:
-                return index
-        raise UserError(f"session {session_id} does not belong to patient {patient_id}")
-    for index in range(len(history) - 1, -1, -1):
-        if any(t.result is not None for t in history[index].trials):
-            return index
-    raise UserError(f"patient {patient_id} has no session with results yet")
-
-
-def latest_session_with_results(db: Database, patient_id: int) -> int | None:
-    """Id of the patient's latest session with results (None when there is none)."""
-    history = db.patient_history(patient_id)
-    try:
-        index = _pick(history, None, patient_id)
-    except UserError:
-        return None
-    return int(history[index].session.id)
+def screen_labels(trials: Sequence[Trial]) -> dict[int, str]:
+    """Trial id → its label as the live screen numbered it (per protocol, side, condition)."""
+    groups: dict[tuple[str, str, str], list[Trial]] = {}
+    for t in trials:
+        groups.setdefault((t.protocol, t.side, t.condition or ""), []).append(t)
+    out: dict[int, str] = {}
+    for group in groups.values():
+        group.sort(key=lambda t: (not t.practice, t.attempt))
+        out.update(zip((t.id for t in group), trial_labels(group)))
+    return out
 
 
 def _traces(db: Database, trials: Sequence[Trial]) -> dict[str, list[TraceSeries]]:
+    labels = screen_labels(trials)
     out: dict[str, list[TraceSeries]] = {}
-    for t in trials:
+    for t in sorted(trials, key=lambda t: t.attempt):
         if t.protocol != "lunge" or t.practice:
             continue
         rec = db.load_recording(t.id, "inclinometer")
@@ -90,10 +59,9 @@ def _traces(db: Database, trials: Sequence[Trial]) -> dict[str, list[TraceSeries
             continue
         time = rec["t_host_s"] - rec["t_host_s"][0]
         captured = (t.result or {}).get("angle_deg")
-        label = f"trial {t.attempt}" + ("" if t.status == "valid" else f" ({t.status})")
         out.setdefault(t.side, []).append(
             TraceSeries(
-                label,
+                labels[t.id],
                 time.astype(np.float64),
                 rec["tibia_deg"].astype(np.float64),
                 None if captured is None else float(captured),
@@ -126,8 +94,10 @@ def cop_path(ml_mm: np.ndarray, ap_mm: np.ndarray, fs_hz: float) -> CopPath | No
 
 
 def _cop(db: Database, trials: Sequence[Trial]) -> dict[tuple[str, str], CopPath]:
+    """The first valid trial of each side and condition, labelled with its stored area."""
+    labels = screen_labels(trials)
     out: dict[tuple[str, str], CopPath] = {}
-    for t in trials:
+    for t in sorted(trials, key=lambda t: t.attempt):
         key = (t.side, t.condition or "")
         if t.protocol != "balance" or t.practice or t.status != "valid" or key in out:
             continue
@@ -137,8 +107,12 @@ def _cop(db: Database, trials: Sequence[Trial]) -> dict[tuple[str, str], CopPath
         span = float(rec["t_host_s"][-1] - rec["t_host_s"][0])
         fs = (rec.size - 1) / span if span > 0 else 100.0
         path = cop_path(rec["cop_x_mm"], rec["cop_y_mm"], fs)
-        if path is not None:
-            out[key] = path
+        if path is None:
+            continue
+        # The plot's number is the one the balance table lists for this trial.
+        stored = ((t.result or {}).get("metrics") or {}).get("ellipse_area_95_cm2")
+        area = float(stored) if isinstance(stored, int | float) else path.area_cm2
+        out[key] = dataclasses.replace(path, area_cm2=area, trial_label=labels[t.id])
     return out
 
 
@@ -149,100 +123,6 @@ def _processing(trials: Sequence[Trial]) -> str:
             fs = processing.get("fs_hz")
             return f"{processing['filter']}" + (f", metrics at {fs:g} Hz" if fs else "")
     return ""
-
-
-@dataclass(frozen=True)
-class SessionContext:
-    """One session of a patient, interpreted against the previous one.
-
-    Attributes
-    ----------
-    history : list of SessionHistory
-        Every visit of the patient (oldest first).
-    index : int
-        Position of the chosen session in ``history``.
-    summaries : list of HistoryVisit
-        Visits with results up to and including the chosen one, summarised.
-    interp : SessionInterpretation
-    day : date
-    baseline : Baseline or None
-        The first visit with results, for the plateau rule (None on a first visit).
-    norms : Norms
-        Thresholds with the clinic's overrides.
-    """
-
-    patient: Patient
-    history: list[SessionHistory]
-    index: int
-    summaries: list[HistoryVisit]
-    interp: SessionInterpretation
-    day: date
-    baseline: Baseline | None
-    norms: Norms
-
-    @property
-    def session_id(self) -> int:
-        """Id of the chosen session."""
-        return int(self.history[self.index].session.id)
-
-
-def session_context(
-    db: Database, patient_id: int, session_id: int | None = None
-) -> SessionContext:
-    """Summarise and interpret one session (default: the latest with results).
-
-    Raises
-    ------
-    UserError
-        Unknown patient, a session of another patient, or no results yet.
-    """
-    patient = db.get_patient(patient_id)
-    history = db.patient_history(patient_id)
-    index = _pick(history, session_id, patient_id)
-    norms = clinic_norms(db)
-    visits = [v for v in history[: index + 1] if any(t.result for t in v.trials)]
-    summaries = [
-        HistoryVisit(v.session.id, _day(v.session.started_at), _summary(v)) for v in visits
-    ]
-    summary = summaries[-1].summary
-    previous = summaries[-2].summary if len(summaries) > 1 else None
-    involved = patient.involved_side if patient.involved_side in ("left", "right") else None
-    interp = interpret_session(summary, previous, involved_side=involved, norms=norms)
-    day = _day(history[index].session.started_at)
-    baseline = None
-    if len(summaries) > 1:
-        first = summaries[0]
-        baseline = Baseline(first.summary, (day - first.day).days / 7.0)
-    return SessionContext(patient, history, index, summaries, interp, day, baseline, norms)
-
-
-def generate_plan(
-    ctx: SessionContext, *, red_flags: Sequence[str] = (), red_flags_checked: bool = False
-) -> Plan:
-    """A freshly generated plan for the session (not saved)."""
-    return build_plan(
-        ctx.interp,
-        session_date=ctx.day,
-        session_id=ctx.session_id,
-        baseline=ctx.baseline,
-        red_flags=red_flags,
-        red_flags_checked=red_flags_checked,
-        norms=ctx.norms,
-    )
-
-
-def session_plan(db: Database, ctx: SessionContext) -> Plan:
-    """The session's latest saved plan, or a generated one when none was saved."""
-    stored = db.latest_plan(ctx.session_id)
-    if stored is None:
-        return generate_plan(ctx)
-    try:
-        return Plan.from_dict(stored.plan)
-    except PlanError as exc:
-        raise UserError(
-            f"the saved plan (version {stored.version}) of session {ctx.session_id} cannot be "
-            f"read: {exc}"
-        ) from None
 
 
 def load_report_data(
@@ -296,6 +176,10 @@ def load_report_data(
             involved_side=patient.involved_side,
             record_number=patient.record_number,
             mass_kg=patient.mass_kg,
+            dominant_leg=patient.dominant_leg,
+            weekly_km=patient.weekly_km,
+            years_running=patient.years_running,
+            height_cm=patient.height_cm,
         ),
         visit=VisitInfo(
             session_id=current.session.id,
@@ -312,4 +196,18 @@ def load_report_data(
         history=summaries,
         paper=paper or str(db.get_setting("paper_size") or "A4"),
         processing=_processing(current.trials),
+        local_thresholds=tuple(e for e in ctx.norms.values() if e.local),
+        norms=ctx.norms,
     )
+
+
+__all__ = [
+    "SessionContext",
+    "clinic_norms",
+    "cop_path",
+    "generate_plan",
+    "latest_session_with_results",
+    "load_report_data",
+    "session_context",
+    "session_plan",
+]

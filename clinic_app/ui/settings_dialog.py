@@ -1,4 +1,4 @@
-"""Clinic settings: name, address, logo, units and examiner, stored in the database.
+"""Clinic settings: name, address, logo, units, examiner and (a sub-dialog) thresholds.
 
 Keys are those of :data:`clinic_app.storage.DEFAULT_SETTINGS`: ``clinic_name``,
 ``clinic_address`` (may hold line breaks), ``logo_path``, ``units`` (``"metric"`` or
@@ -130,6 +130,11 @@ class SettingsDialog(QDialog):
         form.addRow("Logo", logo_box)
         form.addRow("Units", self.units)
         form.addRow("Examiner", self.examiner)
+        self.thresholds = QPushButton("Clinical thresholds…")
+        self.thresholds.setObjectName("thresholdsButton")
+        self.thresholds.setToolTip("The editable clinic defaults the results and plans use")
+        self.thresholds.clicked.connect(self.edit_thresholds)
+        form.addRow("Thresholds", self.thresholds)
 
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -146,6 +151,13 @@ class SettingsDialog(QDialog):
         layout.addWidget(buttons)
         self.setMinimumWidth(620)
         self._show_logo()
+
+    @Slot()
+    def edit_thresholds(self) -> int:
+        """Open the clinical thresholds (saved and audited by that dialog itself)."""
+        from clinic_app.ui.thresholds_dialog import ThresholdsDialog
+
+        return ThresholdsDialog(self.db, self).exec()
 
     # ------------------------------------------------------------ logo
     @Slot()

@@ -63,7 +63,7 @@ def test_distance_reference(distance: float, status: str, level: str, evidence: 
 
 @pytest.mark.parametrize(
     ("angle", "site", "status", "level"),
-    [(34.0, SITE, "restricted", "red"), (36.4, SITE, "restricted", "red"),
+    [(34.0, SITE, "restricted", "amber"), (36.4, SITE, "restricted", "amber"),
      (36.5, SITE, "below", "amber"), (39.3, SITE, "below", "amber"),
      (39.5, SITE, "within", "green"), (50.5, SITE, "above", "green"),
      (36.0, "tibial_tuberosity", "within", "green"), (33.0, "tibial_tuberosity", "below", "amber"),
@@ -75,7 +75,12 @@ def test_angle_reference(angle: float, site: str, status: str, level: str) -> No
     ]
     assert (v[0].status, v[0].level) == (status, level)
     if status == "restricted":
+        # Another population's cut-off: amber, never red, and it names the population.
         assert "not runners" in v[0].text and v[0].evidence == "C" and "Backman" in v[0].source
+        assert "basketball" in v[0].text
+    if status == "below":
+        # Mean − 1 SD is a statistic, not a published cut-off: tagged derived.
+        assert v[0].evidence == "D" and "[D]" in v[0].text
 
 
 @pytest.mark.parametrize(
@@ -93,6 +98,28 @@ def test_asymmetry_flags(
     assert by["lunge_distance_cm"].verdict.status == distance_status
     assert by["lunge_angle_deg"].verdict.status == angle_status
     assert by["lunge_angle_deg"].verdict.evidence == "D"
+    distance = by["lunge_distance_cm"].verdict
+    # Worded as what the threshold is (Chisholm's between-limb MDC, in injured patients).
+    assert "outside the usual healthy range" not in distance.text
+    assert "between-limb MDC" in distance.text and "ankle injury" in distance.text
+    assert distance.level != "red"
+
+
+@pytest.mark.parametrize(
+    ("dominant", "words"),
+    [("left", "as in healthy adults"), ("right", "opposite of the usual healthy pattern"),
+     (None, None)],
+)  # fmt: skip
+def test_asymmetry_uses_limb_dominance(dominant: str | None, words: str | None) -> None:
+    """Rabin 2015: healthy adults bend further on the non-dominant side (size unknown)."""
+    s = session((38.0, 9.0), (45.0, 12.0))  # left lower
+    by = {a.measure: a for a in limb_asymmetry(s, dominant_side=dominant)}
+    for measure in ("lunge_distance_cm", "lunge_angle_deg"):
+        text = by[measure].verdict.text
+        if words is None:
+            assert "Rabin" not in text
+        else:
+            assert words in text and "Rabin" in text
 
 
 def test_limb_symmetry_index() -> None:
@@ -117,8 +144,9 @@ def test_eyes_closed_velocity_asymmetry_uses_the_derived_mdc() -> None:
     [(10.0, 11.9, "AB", "no_real_change", 1.9),  # exactly the MDC is not real
      (10.0, 12.0, "AB", "improved", 1.9),
      (10.0, 8.0, "AB", "worsened", 1.9),
-     (10.0, 11.7, "CD", "improved", 1.6),  # different examiner: 1.6 cm
-     (10.0, 11.6, "CD", "no_real_change", 1.6),
+     # Different examiner: the larger published MDC (1.9 cm), never the smaller 1.6 cm.
+     (10.0, 11.7, "CD", "no_real_change", 1.9),
+     (10.0, 12.0, "CD", "improved", 1.9),
      (10.0, 11.8, None, "no_real_change", 1.9)],  # unknown examiner: the larger MDC
 )  # fmt: skip
 def test_distance_change_against_mdc(
@@ -137,7 +165,7 @@ def test_distance_change_against_mdc(
 @pytest.mark.parametrize(
     ("before", "after", "same", "status"),
     [(40.0, 44.7, True, "no_real_change"), (40.0, 44.8, True, "improved"),
-     (40.0, 44.6, False, "no_real_change"), (40.0, 44.7, False, "improved")],
+     (40.0, 44.7, False, "no_real_change"), (40.0, 44.8, False, "improved")],
 )  # fmt: skip
 def test_angle_change_against_mdc(before: float, after: float, same: bool, status: str) -> None:
     changes = compare_sessions(
@@ -196,7 +224,7 @@ def test_mdc_formulas() -> None:
 def test_interpret_session_bundles_everything() -> None:
     result = interpret_session(session((34, 8), (45, 12)), session((30, 7), (44, 12)))
     kinds = {v.kind for v in result.verdicts}
-    assert kinds == {"reference", "asymmetry", "change"}
+    assert kinds == {"reference", "asymmetry", "change"}  # no balance tested: none judged
     assert all(v.text and v.level in ("green", "amber", "red", "grey") for v in result.verdicts)
     assert interpret_session(session((40, 10), None)).changes == ()
 
@@ -212,13 +240,13 @@ def test_single_rater_mdc_set_is_a_clinic_option() -> None:
     now, before = session((40, 11.6), None), session((40, 10.0), None)
     c = next(c for c in compare_sessions(now, before, norms=norms) if "distance" in c.measure)
     assert c.mdc == 1.5 and c.verdict.status == "improved" and "Konor" in c.verdict.source
-    # A different examiner is never a single rater: the review's inter-examiner MDC applies.
+    # A different examiner is never a single rater: the larger published MDC applies.
     c = next(
         c
         for c in compare_sessions(now, before, norms=norms, same_examiner=False)
         if "distance" in c.measure
     )
-    assert c.mdc == 1.6
+    assert c.mdc == 1.9
 
 
 def test_romberg_quotient() -> None:
@@ -230,3 +258,73 @@ def test_romberg_quotient() -> None:
         for c, v in (("eo_firm", 2.0), ("ec_firm", 5.0), ("eo_foam", 4.0))
     ]  # fmt: skip
     assert romberg_quotients(summarize_session(rows)) == {"left": {"firm": 2.5}}
+
+
+def test_change_since_first_visit_uses_the_mdc_of_that_comparison() -> None:
+    """The issue's case: 5.8 → 10.6 cm and 32.8 → 40.3° are real since the first visit."""
+    first = session((32.8, 5.8), (44.0, 12.0), examiner="AB")
+    last = session((38.0, 9.4), (44.0, 12.0), examiner="CD")
+    now = session((40.3, 10.6), (44.2, 12.1), examiner="AB")
+    result = interpret_session(now, last, first=first)
+    since_last = {(c.measure, c.side): c for c in result.changes}
+    since_first = {(c.measure, c.side): c for c in result.changes_since_first}
+    assert since_last[("lunge_distance_cm", "left")].verdict.status == "no_real_change"
+    assert since_last[("lunge_distance_cm", "left")].mdc == 1.9  # AB after CD: the larger
+    assert since_first[("lunge_distance_cm", "left")].verdict.status == "improved"
+    assert since_first[("lunge_angle_deg", "left")].verdict.status == "improved"
+    assert since_first[("lunge_angle_deg", "left")].mdc == 4.7  # same examiner AB
+    assert since_first[("lunge_distance_cm", "right")].verdict.status == "no_real_change"
+    assert interpret_session(now, None, first=now).changes_since_first == ()
+
+
+def _balance_rows(side: str, condition: str, velocities: list[float], failed: int) -> list[dict]:
+    rows: list[dict] = []
+    for n, v in enumerate(velocities, start=1):
+        rows.append({"protocol": "balance", "side": side, "condition": condition, "attempt": n,
+                     "practice": 0, "status": "valid",
+                     "result": {"metrics": {"mean_velocity_cm_s": v}}})  # fmt: skip
+    for k in range(failed):
+        failure = {"time_to_failure_s": 3.0, "failure_reason": "foot_shift"}
+        rows.append({"protocol": "balance", "side": side, "condition": condition,
+                     "attempt": len(velocities) + k + 1, "practice": 0, "status": "failed",
+                     "result": failure})  # fmt: skip
+    return rows
+
+
+def test_repeated_balance_failures_are_a_finding_not_ok() -> None:
+    """Left eyes closed: 1 valid and 5 failed trials is 'not held', never 'OK'."""
+    rows = _balance_rows("left", "ec_firm", [7.0], 5)
+    rows += _balance_rows("right", "ec_firm", [7.2, 7.4, 7.1], 0)
+    result = interpret_session(summarize_session(rows))
+    failures = [v for v in result.balance if v.measure == "balance_failures"]
+    assert [(v.side, v.status, v.level) for v in failures] == [("left", "not_held", "amber")]
+    assert "5 of 6 trials failed" in failures[0].text and "shifted" in failures[0].text
+    assert "foot_shift" not in failures[0].text and "ec_firm" not in failures[0].text
+    asym = next(a for a in result.asymmetry if a.condition == "ec_firm")
+    assert asym.verdict.level == "grey" and asym.verdict.status == "not_judged"
+    # The single valid trial is not judged against the reference either.
+    assert not any(v.side == "left" and v.status in ("within", "beyond") for v in result.balance)
+
+
+@pytest.mark.parametrize(
+    ("velocity", "status", "level"),
+    [(7.0, "within", "green"), (9.1, "within", "green"), (11.6, "within", "green"),
+     (11.7, "beyond", "amber"), (14.0, "beyond", "amber")],
+)  # fmt: skip
+def test_eyes_closed_velocity_is_judged_against_the_reference(
+    velocity: float, status: str, level: str
+) -> None:
+    rows = _balance_rows("left", "ec_firm", [velocity] * 3, 0)
+    rows += _balance_rows("left", "eo_firm", [velocity / 2] * 3, 0)
+    result = interpret_session(summarize_session(rows))
+    judged = [v for v in result.balance if v.status in ("within", "beyond")]
+    assert [(v.condition, v.status, v.level) for v in judged] == [("ec_firm", status, level)]
+    if status == "beyond":
+        assert judged[0].evidence == "D" and "population not confirmed" in judged[0].text
+
+
+def test_clinic_balance_reference_is_marked_local() -> None:
+    norms = load_norms().with_overrides({"reference.balance_ec_velocity_flag_cm_s": 10.0})
+    rows = _balance_rows("left", "ec_firm", [10.5] * 3, 0)
+    verdict = interpret_session(summarize_session(rows), norms=norms).balance[0]
+    assert verdict.status == "beyond" and verdict.local and verdict.is_clinic_default

@@ -121,6 +121,10 @@ def test_pain_checks() -> None:
         (2.5, "posterior", "whole number"),
         (4, "none", "Say where"),
         (2, "knee", "must be one of"),
+        # A location without pain (issue 13 §1): refused, never stored as a finding.
+        (0, "anterior", "needs a pain score above 0"),
+        (0, "posterior", "needs a pain score above 0"),
+        (None, "posterior", "Give the pain score"),
     ]
     for nrs, place, message in cases:
         with pytest.raises(InputError, match=message):

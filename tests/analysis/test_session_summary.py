@@ -115,3 +115,15 @@ def test_rows_outside_the_data_model_are_named(change: dict[str, Any], message: 
 def test_balance_needs_a_condition() -> None:
     with pytest.raises(TrialDataError, match="condition"):
         TrialRecord("balance", "left", None, 1, False, "valid").check()
+
+
+@pytest.mark.parametrize(
+    "values", [[1.0, 2.0], [10.1, 10.3, 9.9], [1e6 + 0.1, 1e6 + 0.2, 1e6 + 0.4], [5.0, 5.0, 5.0]]
+)
+def test_sample_sd_matches_statistics_stdev(values: list[float]) -> None:
+    """The float SD used for speed agrees with the exact-fraction one (ddof = 1)."""
+    import statistics
+
+    from clinic_app.analysis.summary import sample_sd
+
+    assert sample_sd(values) == pytest.approx(statistics.stdev(values), rel=1e-12, abs=1e-12)

@@ -33,17 +33,22 @@ def lunge(
     return rows
 
 
+def sway_metrics(v: float) -> dict[str, float]:
+    """Plausible stored sway metrics of one trial with mean COP velocity ``v`` (cm/s)."""
+    return {
+        "n": 1000, "fs_hz": 100.0, "duration_s": 10.0, "path_length_cm": v * 10.0,
+        "mean_velocity_cm_s": v, "mean_velocity_ap_cm_s": v * 0.7,
+        "mean_velocity_ml_cm_s": v * 0.55, "mean_distance_cm": 0.6, "rms_distance_cm": 0.7,
+        "range_ap_cm": 3.0, "range_ml_cm": 2.5, "ellipse_area_95_cm2": v * 1.4,
+        "sway_area_cm2_s": 1.1, "mean_frequency_hz": 0.9, "mean_power_frequency_hz": 0.8,
+    }  # fmt: skip
+
+
 def balance(side: str, condition: str, velocities: list[float], *, failures: int = 0) -> list[Row]:
     """Measured balance trials: ``velocities`` valid ones, then ``failures`` failed ones."""
     rows: list[Row] = []
     for n, v in enumerate(velocities, start=1):
-        metrics = {
-            "n": 1000, "fs_hz": 100.0, "duration_s": 10.0, "path_length_cm": v * 10.0,
-            "mean_velocity_cm_s": v, "mean_velocity_ap_cm_s": v * 0.7,
-            "mean_velocity_ml_cm_s": v * 0.55, "mean_distance_cm": 0.6, "rms_distance_cm": 0.7,
-            "range_ap_cm": 3.0, "range_ml_cm": 2.5, "ellipse_area_95_cm2": v * 1.4,
-            "sway_area_cm2_s": 1.1, "mean_frequency_hz": 0.9, "mean_power_frequency_hz": 0.8,
-        }  # fmt: skip
+        metrics = sway_metrics(v)
         rows.append(
             {
                 "protocol": "balance", "side": side, "condition": condition, "attempt": n,

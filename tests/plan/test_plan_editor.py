@@ -131,3 +131,20 @@ def test_regenerate_keeps_the_clinician_notes(qtbot, db) -> None:  # type: ignor
     editor.regenerate.click()
     assert editor.plan.clinician_notes == "Prefers evening sessions"
     assert editor.clinician_notes.toPlainText() == "Prefers evening sessions"
+
+
+def test_header_follows_the_clinicians_edits(qtbot, db) -> None:  # type: ignore[no-untyped-def]
+    """The editor's "plan in brief" drops a removed exercise and names an added one."""
+    editor = PlanEditor(db, 1, preview=False)
+    qtbot.addWidget(editor)
+    first = editor.tree.topLevelItem(0).child(0)
+    name = first.text(0).split(" (")[0].lower()
+    assert name in editor.summary.text()
+    editor.tree.setCurrentItem(first)
+    editor.remove.click()
+    assert name not in editor.summary.text()
+    editor.add_choice.setCurrentIndex(editor.add_choice.findData("single_leg_squat"))
+    editor.add_button.click()
+    assert "single-leg mini squat" in editor.summary.text()
+    assert "single-leg mini squat" in editor.plan.summary  # saved with the plan too
+    assert "§" not in editor.flags_box.title()

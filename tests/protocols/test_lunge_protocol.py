@@ -47,6 +47,10 @@ def test_stable_hold_is_captured_then_distance_and_pain_finish_a_valid_trial() -
     with pytest.raises(InputError, match="above 30 cm"):
         proto.enter("34.5", 0, "none", 10.0)
     assert proto.phase == "entry"  # a typing error keeps the trial open
+    for pain, place in ((4, "none"), (0, "anterior")):  # pain and place come together
+        with pytest.raises(InputError, match=r"Say where|needs a pain score"):
+            proto.enter("10,4", pain, place, 10.0)
+        assert proto.phase == "entry"
     done = proto.enter("10,4", 3, "posterior", 10.0)
     outcome = done[-1].data["outcome"]
     assert outcome.status == "valid" and outcome.invalid_reason is None

@@ -155,7 +155,11 @@ def test_stopped_plan_documents_say_whom_to_see(tmp_path: Path) -> None:
     text = _text(report).replace("\n", " ")
     assert "Exercise plan stopped" in text and "Same-day medical referral" in text
     hand = _text(handout).replace("\n", " ")
-    assert "What to do now" in hand and "Same-day medical referral" in hand
+    # Plain language for the patient: what to do, no clinician terms, no exercises to stop.
+    assert "What to do now" in hand and "Go to the emergency department today" in hand
+    assert "Same-day medical referral" not in hand and "Wells" not in hand
+    assert "Stop the exercises" not in hand and "stop the exercises" not in hand
+    assert "Do not run until a doctor has checked your ankle" in hand
     assert "Your exercises" not in hand and "Your weekly log" not in hand
     assert _fonts_embedded(handout) == []
 

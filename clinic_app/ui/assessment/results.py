@@ -9,7 +9,6 @@ the clinic's norms (:func:`clinic_app.reports.source.clinic_norms`).
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from typing import Any
 
@@ -25,12 +24,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinic_app.analysis.session import SessionInterpretation, interpret_session
-from clinic_app.analysis.summary import SessionSummary, summarize_session
-from clinic_app.analysis.verdicts import LEVEL_WORDS, Verdict
+from clinic_app.analysis.session import SessionInterpretation
+from clinic_app.analysis.verdicts import LEVEL_WORDS, Verdict, failure_words
+from clinic_app.errors import UserError
+from clinic_app.plan import Finding, load_library
+from clinic_app.plan.pain import PainState, pain_findings, pain_state
 from clinic_app.protocols.events import CONDITION_SHORT, CONDITION_WORDS
-from clinic_app.reports.source import clinic_norms, latest_session_with_results
+from clinic_app.reports.context import latest_session_with_results, session_context
+from clinic_app.reports.words import pain_words
 from clinic_app.ui import theme
+from clinic_app.ui.assessment.results_words import STATUS_WORDS, meaning_lines
 from clinic_app.ui.pages import PageHost
 from clinic_app.ui.patients.page import format_date
 
@@ -52,16 +55,6 @@ def _fmt(value: float | None, digits: int = 1, unit: str = "") -> str:
     return "—" if value is None else f"{value:.{digits}f}{unit}"
 
 
-def _summary(db: Any, visit: Any) -> SessionSummary:
-    rows = [
-        {f.name: getattr(t, f.name) for f in dataclasses.fields(t)}
-        for t in visit.trials
-        if t.result is not None
-    ]
-    s = visit.session
-    return summarize_session(rows, session_id=s.id, examiner=s.examiner, site=s.inclinometer_site)
-
-
 def dot(level: str) -> str:
     """Rich text of a traffic light: the coloured dot and its word (never colour alone)."""
     colour, word = LEVELS.get(level, LEVELS["grey"])
@@ -76,14 +69,7 @@ def light(level: str) -> QLabel:
     return chip
 
 
-SEVERITY = {"red": 0, "amber": 1, "green": 2, "grey": 3}
-"""Order of "What it means": concerns first, so they are on screen without scrolling."""
-
-STATUS_WORDS = {"no_real_change": "within MDC", "no_mdc": "no MDC", "not_flagged": "not flagged"}
-"""Short words of a verdict status in the table (the full sentence is in the tooltip)."""
-
 SIDE_LETTER = {"left": "L", "right": "R"}
-
 LUNGE_ROWS = (
     ("lunge_distance_cm", "Knee-to-wall", "distance_mean_cm", "distance_max_cm", "cm"),
     ("lunge_angle_deg", "Tibial angle", "angle_mean_deg", "angle_max_deg", "°"),
@@ -117,6 +103,8 @@ class ResultsPage(QWidget):
         self.db: Any = host.db
         self.session_id: int | None = None
         self.interpretation: SessionInterpretation | None = None
+        self.pain: PainState | None = None
+        self.pain_notes: list[Finding] = []
         self.heading = QLabel("Results")
         self.heading.setWordWrap(True)
         theme.set_font(self.heading, theme.TITLE_PT + 2, bold=True)
@@ -172,24 +160,23 @@ class ResultsPage(QWidget):
         if patient_id is None:
             self.heading.setText("Results — pick a patient first")
             return
-        history = self.db.patient_history(patient_id)
         wanted = self.host.current_session_id or latest_session_with_results(self.db, patient_id)
-        index = next((i for i, v in enumerate(history) if v.session.id == wanted), None)
         patient = self.db.get_patient(patient_id)
         who = f"{patient.full_name}, {patient.age_years()} y"
-        if index is None:
-            self.heading.setText(f"Results — {who}: no visit with results yet")
+        try:
+            # Counted visits only: a voided or empty visit is never "the last visit".
+            ctx = session_context(self.db, patient_id, wanted) if wanted else None
+        except UserError:
+            ctx = None
+        if ctx is None:
+            self.heading.setText(f"Results — {who}: no counted visit with results yet")
             return
-        visit = history[index]
-        previous = next(
-            (v for v in reversed(history[:index]) if any(t.result for t in v.trials)), None
-        )
-        current = _summary(self.db, visit)
-        before = _summary(self.db, previous) if previous is not None else None
+        visit = ctx.visit
+        previous = ctx.history[ctx.index - 1] if ctx.index > 0 else None
         self.session_id = visit.session.id
-        self.interpretation = interpret_session(
-            current, before, involved_side=patient.involved_side, norms=clinic_norms(self.db)
-        )
+        self.interpretation = ctx.interp
+        self.pain = pain_state(ctx.interp.summary, ctx.norms)
+        self.pain_notes = pain_findings(self.pain, load_library(), ctx.norms)
         when = format_date(visit.session.started_at)
         interrupted = visit.session.status == "in_progress"
         note = " (interrupted visit: results so far)" if interrupted else ""
@@ -286,6 +273,8 @@ class ResultsPage(QWidget):
             self._asym_cell(asym.get((measure, None)), row, unit)
             self._change_cell(change, measure, None, row)
             row += 1
+        if s.lunge:
+            row = self._pain_row(interp, row)
         for condition in ("eo_firm", "ec_firm", "eo_foam", "ec_foam"):
             sides = {side: s.balance.get(side, {}).get(condition) for side in ("left", "right")}
             if not any(sides.values()):
@@ -295,6 +284,7 @@ class ResultsPage(QWidget):
                 "Single-leg stance: mean COP velocity (cm/s, large) and 95 % prediction "
                 "ellipse area (cm², below), means of the valid trials",
             )  # fmt: skip
+            own: list[Verdict] = []
             for col, side in ((1, "left"), (2, "right")):
                 b = sides[side]
                 if b is None:
@@ -302,8 +292,15 @@ class ResultsPage(QWidget):
                     continue
                 v = b.metrics_mean.get("mean_velocity_cm_s")
                 area = b.metrics_mean.get("ellipse_area_95_cm2")
-                fails = f" · {b.n_failed} failed" if b.n_failed else ""
+                judged = [x for x in interp.balance if x.side == side and x.condition == condition]
+                own += judged
+                not_held = any(x.status == "not_held" for x in judged)
+                fails = ""
+                if b.n_failed:
+                    colour = theme.CAUTION if not_held else theme.MUTED
+                    fails = f" · <span style='color:{colour}'>{b.n_failed} failed</span>"
                 small = f"{_fmt(area, 1, ' cm²')}{fails}"
+                reasons = ", ".join(dict.fromkeys(failure_words(r) for r in b.failure_reasons))
                 self._cell(
                     f"<b>{_fmt(v, 2, ' cm/s')}</b><br><span style='font-size:{theme.BASE_PT}pt;"
                     f" color:{theme.MUTED}'>{small}</span>",
@@ -311,30 +308,57 @@ class ResultsPage(QWidget):
                     col,
                     size=theme.TITLE_PT - 2,
                     tip="mean COP velocity · 95 % prediction ellipse area"
-                    + (f" · {b.n_failed} failed trial(s)" if b.n_failed else ""),
+                    + (f" · {b.n_valid} valid, {b.n_failed} failed ({reasons})" if b.n_failed
+                       else ""),
+                )  # fmt: skip
+            if own:
+                self._ref_cell(own, row)
+            else:
+                self._cell(
+                    f"{dot('grey')} no reference",
+                    row,
+                    3,
+                    tip="No published single-leg reference for this condition",
                 )
-            self._cell(
-                f"{dot('grey')} no reference",
-                row,
-                3,
-                tip="No published single-leg COP velocity reference for runners",
-            )
             self._asym_cell(asym.get((BALANCE_MEASURE, condition)), row, "cm/s")
             self._change_cell(change, BALANCE_MEASURE, condition, row)
             row += 1
         self.grid.setColumnStretch(5, 1)
-        verdicts: list[Verdict] = [a.verdict for a in interp.asymmetry]
-        verdicts += list(interp.reference) + [c.verdict for c in interp.changes]
-        verdicts.sort(key=lambda v: SEVERITY.get(v.level, len(SEVERITY)))  # stable
-        for line, verdict in enumerate(verdicts):
-            self.meaning_grid.addWidget(light(verdict.level), line, 0)
-            reason = QLabel(verdict.text)  # the text names its basis and evidence tag
+        self._fill_meaning(interp)
+
+    def _pain_row(self, interp: SessionInterpretation, row: int) -> int:
+        """Lunge pain per side (worst of any trial) in the pain rule's colours."""
+        self._measure(
+            "Lunge pain", "worst, 0–10", row,
+            "Worst pain reported on the lunge (practice trials included) and where",
+        )  # fmt: skip
+        pain = self.pain
+        for col, side in ((1, "left"), (2, "right")):
+            lunge = interp.summary.lunge.get(side)
+            if lunge is None:
+                self._cell("not tested", row, col, colour=theme.MUTED)
+                continue
+            nrs = lunge.pain_max_nrs or 0
+            if nrs == 0 or pain is None:
+                self._cell("none", row, col, colour=theme.MUTED)
+                continue
+            level = "red" if nrs > pain.acceptable else "amber"
+            place = "/".join(lunge.pain_locations) or None
+            self._cell(f"{dot(level)} {pain_words(nrs, place)}", row, col)
+        return row + 1
+
+    def _fill_meaning(self, interp: SessionInterpretation) -> None:
+        """Every judgement in words, concerns first: pain, then the verdicts."""
+        lines = meaning_lines(interp, self.pain_notes)
+        for n, (level, text) in enumerate(lines):
+            self.meaning_grid.addWidget(light(level), n, 0)
+            reason = QLabel(text)
             reason.setWordWrap(True)
             theme.set_font(reason, theme.BASE_PT)
-            self.meaning_grid.addWidget(reason, line, 1)
+            self.meaning_grid.addWidget(reason, n, 1)
         self.meaning_grid.setColumnStretch(1, 1)
-        self.meaning_grid.setRowStretch(len(verdicts), 1)
-        self.meaning_title.setVisible(bool(verdicts))
+        self.meaning_grid.setRowStretch(len(lines), 1)
+        self.meaning_title.setVisible(bool(lines))
 
     def _ref_cell(self, verdicts: list[Verdict], row: int) -> None:
         lines = [

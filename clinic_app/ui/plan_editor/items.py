@@ -77,12 +77,15 @@ class PlanTree(QTreeWidget):
         row = QTreeWidgetItem(
             [
                 (ex.name if ex else item.exercise_id) + (f" ({item.side})" if item.side else ""),
-                item.dose.describe(),
+                f"{item.dose.describe()} (level {item.level})",
                 basis,
                 causes,
             ]
         )
-        row.setToolTip(3, "\n".join(plan.causes_of(item)))
+        reasons = plan.causes_of(item)
+        if item.progression:
+            reasons.append(f"Level: {item.progression}.")
+        row.setToolTip(3, "\n".join(reasons))
         row.setToolTip(2, item.dose_source)
         row.setToolTip(1, item.dose.describe())
         return row
@@ -122,6 +125,13 @@ class ItemForm(QWidget):
         self.add_choice = QComboBox()
         for ex in library.exercises.values():
             self.add_choice.addItem(f"{ex.name} ({ex.phase})", ex.id)
+            self.add_choice.setItemData(self.add_choice.count() - 1, ex.summary,
+                                        Qt.ItemDataRole.ToolTipRole)  # fmt: skip
+        # The longest exercise name must not widen the page (the list shows it in full).
+        self.add_choice.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.add_choice.setMinimumContentsLength(28)
         self.add_button = QPushButton("Add to plan")
         form = QFormLayout()
         form.addRow("Dose level", _row(self.level, self.apply_level))

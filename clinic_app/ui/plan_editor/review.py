@@ -62,7 +62,7 @@ class RedFlagChecklist(QGroupBox):
     none_confirmed = Signal(bool)
 
     def __init__(self, library: Library, parent: QWidget | None = None) -> None:
-        super().__init__("Red-flag checklist (clinical reference §3.5)", parent)
+        super().__init__("Red-flag checklist", parent)
         layout = QVBoxLayout(self)
         self.flag_boxes: dict[str, QCheckBox] = {}
         for flag in library.red_flags.values():

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from clinic_app.errors import UserError
 from clinic_app.plan import Dose, Plan, PlanItem, PlanPhase, load_library
 from clinic_app.plan import edit as plan_edit
+from clinic_app.plan.text import plan_summary
 from clinic_app.reports.source import (
     SessionContext,
     generate_plan,
@@ -177,7 +178,8 @@ class PlanEditor(QWidget):
 
     def _refresh(self, select: ItemKey | None = None) -> None:
         plan = self.plan
-        self.summary.setText(plan.summary)
+        # The header is computed from the plan as edited (removed items gone, added ones in).
+        self.summary.setText(plan_summary(plan, self.library))
         self.findings.show_findings(plan)
         self.tree.show_plan(plan, select)
         if self.dirty:
