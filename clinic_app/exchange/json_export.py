@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import base64
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -148,11 +148,31 @@ def patient_record(bundle: PatientBundle, pseudo: Pseudonymizer | None) -> dict[
         out.update(
             {n: getattr(patient, n) for n in PATIENT_FIELDS if n not in DROPPED_PATIENT_FIELDS}
         )
-    out["sessions"] = [_session(s, pseudo) for s in bundle.sessions]
+    uid_of = {s.session.id: s.session.uid for s in bundle.sessions}
+    out["sessions"] = [_session(s, pseudo, uid_of) for s in bundle.sessions]
     return out
 
 
-def _session(bundle: SessionBundle, pseudo: Pseudonymizer | None) -> dict[str, Any]:
+def portable_plan(plan: Mapping[str, Any], uid_of: Mapping[int, str]) -> dict[str, Any]:
+    """The plan without this database's integer ids, which mean nothing in another one.
+
+    ``session_id`` (the visit that holds the plan) is implied by where the plan sits in the
+    file; ``continues_session_id`` (the visit whose plan a re-test continued, §3.7) becomes
+    ``continues_session_uid``. :func:`clinic_app.exchange.json_import.local_plan` reverses
+    this against the database the file is imported into.
+    """
+    out = {k: v for k, v in plan.items() if k not in ("session_id", "continues_session_id")}
+    if "continues_session_id" in plan:
+        continued = plan["continues_session_id"]
+        out["continues_session_uid"] = (
+            uid_of.get(continued) if isinstance(continued, int) else None
+        )
+    return out
+
+
+def _session(
+    bundle: SessionBundle, pseudo: Pseudonymizer | None, uid_of: Mapping[int, str]
+) -> dict[str, Any]:
     session = bundle.session
     if pseudo is None:
         return {
@@ -174,7 +194,7 @@ def _session(bundle: SessionBundle, pseudo: Pseudonymizer | None) -> dict[str, A
             "plans": [
                 {
                     "version": p.version,
-                    "plan": p.plan,
+                    "plan": portable_plan(p.plan, uid_of),
                     "edited_by": p.edited_by,
                     "created_at": p.created_at,
                 }

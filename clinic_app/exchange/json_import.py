@@ -442,7 +442,26 @@ def _import_session(
         db.insert_imported_plan(
             session_id,
             version=version.version,
-            plan=version.plan,
+            plan=local_plan(db, version.plan, session_id),
             edited_by=version.edited_by,
             created_at=version.created_at or created,
         )
+
+
+def local_plan(db: Database, plan: Mapping[str, Any], session_id: int) -> dict[str, Any]:
+    """The plan with this database's ids (the reverse of
+    :func:`clinic_app.exchange.json_export.portable_plan`).
+
+    ``session_id`` is the visit the plan is imported into; ``continues_session_uid`` becomes
+    the id of that visit here, or None when it is not in this database. A version-1 file's
+    integer ``continues_session_id`` named a visit of the exporting database, so it is
+    dropped rather than pointed at whatever visit has that number here.
+    """
+    out = {k: v for k, v in plan.items() if k != "continues_session_uid"}
+    out["session_id"] = session_id
+    if "continues_session_uid" in plan or "continues_session_id" in plan:
+        continued = plan.get("continues_session_uid")
+        out["continues_session_id"] = (
+            db.session_id_of_uid(continued) if isinstance(continued, str) else None
+        )
+    return out

@@ -86,6 +86,11 @@ class ImportStore(RecordingStore):
             found.update(row["uid"] for row in rows)
         return found
 
+    def session_id_of_uid(self, uid: str) -> int | None:
+        """The id of the visit with this uid, or None when there is none."""
+        rows = self._rows("SELECT id FROM sessions WHERE uid = ?", (uid,))
+        return int(rows[0]["id"]) if rows else None
+
     def insert_imported_patient(
         self,
         patient: PatientInput,

@@ -242,3 +242,30 @@ def test_demo_export_import_export_is_identical_but_for_exported_at(
     # Importing the same file again adds nothing.
     assert main(["--db", str(target), "import", str(exported)]) == 0
     assert "imported 0 sessions" in capsys.readouterr().out
+
+
+def test_a_continued_plan_points_at_the_right_visit_in_the_database_it_is_imported_into(
+    clinic_db: tuple[Database, int], tmp_path: Path
+) -> None:
+    """Plans name visits by this database's ids; another database numbers them otherwise."""
+    db, patient_id = clinic_db
+    first, second = sorted(s.id for s in db.list_sessions(patient_id))
+    latest = db.latest_plan(second)
+    assert latest is not None
+    db.save_plan(second, {**latest.plan, "continues_session_id": first}, "Dr Ana Ruiz")
+    path = tmp_path / "export.json"
+    write_json(export_document([collect_patient(db, patient_id)]), path)
+    assert '"continues_session_id"' not in path.read_text(encoding="utf-8")
+    with Database.open(tmp_path / "other.sqlite3") as other:
+        filler = other.create_patient(
+            {"first_name": "A", "last_name": "B", "birth_date": "1990-01-01"}
+        )
+        for _ in range(3):  # so the imported visits get other ids than at home
+            other.create_session(filler.id, "X")
+        import_document(other, read_document(path))
+        (imported,) = other.search_patients("Núñez")
+        old_first, new_second = sorted(s.id for s in other.list_sessions(imported.id))
+        plan = other.latest_plan(new_second)
+        assert plan is not None and new_second != second
+        assert plan.plan["session_id"] == new_second
+        assert plan.plan["continues_session_id"] == old_first
