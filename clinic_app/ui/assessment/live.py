@@ -33,13 +33,17 @@ from PySide6.QtWidgets import (
 from clinic_app.protocols.events import LiveStatus
 from clinic_app.protocols.runner import StepProgress
 from clinic_app.ui import theme
+from clinic_app.ui.fit_label import FitLabel
 from clinic_app.ui.plots.live_plots import AnglePlot, ForcePlot, Stabilogram, side_colour
 
 BIG_PT = 64.0
 """The big number's size (pt): about 2.3 cm tall on a 96-dpi screen, legible at 2 m."""
 
 INSTRUCTION_PT = 26.0
-"""Patient-facing instructions (pt)."""
+"""Patient-facing instructions (pt), shrunk as far as :data:`INSTRUCTION_MIN_PT` to fit."""
+
+INSTRUCTION_MIN_PT = 16.0
+"""Smallest size of the instructions (pt): still about 6 mm tall, readable at 2 m."""
 
 TapeReader = Callable[[str], float | None]
 """Side → the distance (cm) to offer in the entry form, or None (see :func:`demo_tape_reader`)."""
@@ -236,13 +240,13 @@ class LiveView(QWidget):
         centre.addWidget(self.plots, 1)
         centre.addWidget(self.entry)
 
-        self.instruction = QLabel("")
+        self.instruction = FitLabel(INSTRUCTION_PT, INSTRUCTION_MIN_PT)
         self.instruction.setObjectName("instruction")
-        self.instruction.setWordWrap(True)
+        self.instruction.setTextFormat(Qt.TextFormat.PlainText)
         self.instruction.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         theme.set_font(self.instruction, INSTRUCTION_PT, bold=True)
-        self.instruction.setMinimumWidth(220)
-        self.instruction.setMaximumWidth(380)
+        self.instruction.setMinimumWidth(260)
+        self.instruction.setMaximumWidth(460)
         self.instruction.setStyleSheet(
             f"QLabel#instruction {{ background: {theme.SURFACE}; border: 1px solid "
             f"{theme.BORDER}; border-radius: {theme.RADIUS}px; padding: 16px; }}"
@@ -252,8 +256,8 @@ class LiveView(QWidget):
         body.addWidget(self.steps)
         # The instructions get a share of any extra width, so that a long one ("…the next
         # trial starts when you step on.") is never cut at 26 pt on a laptop screen.
-        body.addLayout(centre, 4)
-        body.addWidget(self.instruction, 1)
+        body.addLayout(centre, 3)
+        body.addWidget(self.instruction, 2)
 
         self.alert = QLabel("")
         self.alert.setObjectName("fieldError")

@@ -33,6 +33,7 @@ from clinic_app.reports.source import clinic_norms, latest_session_with_results
 from clinic_app.ui import theme
 from clinic_app.ui.pages import PageHost
 from clinic_app.ui.patients.page import format_date
+from clinic_app.ui.plain_text import plain, tooltip
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,7 @@ class ResultsPage(QWidget):
         self.db: Any = host.db
         self.session_id: int | None = None
         self.interpretation: SessionInterpretation | None = None
-        self.heading = QLabel("Results")
+        self.heading = plain(QLabel("Results"))
         self.heading.setWordWrap(True)
         theme.set_font(self.heading, theme.TITLE_PT + 2, bold=True)
         self.plan_button = QPushButton("Plan…")
@@ -194,7 +195,9 @@ class ResultsPage(QWidget):
         interrupted = visit.session.status == "in_progress"
         note = " (interrupted visit: results so far)" if interrupted else ""
         self.heading.setText(f"Results — {who} · {when}{note}")
-        self.heading.setToolTip(f"Visit of {when}, examiner {visit.session.examiner or '—'}")
+        self.heading.setToolTip(
+            tooltip(f"Visit of {when}, examiner {visit.session.examiner or '—'}")
+        )
         self.resume_button.setVisible(interrupted)
         self._fill(self.interpretation, previous.session.started_at if previous else None)
 

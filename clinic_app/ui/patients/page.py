@@ -28,6 +28,7 @@ from clinic_app.logging_setup import redactor
 from clinic_app.ui import theme
 from clinic_app.ui.history.sparklines import TrendSparklines
 from clinic_app.ui.patients.form import LEGS, SEXES, SIDES
+from clinic_app.ui.plain_text import plain
 
 log = logging.getLogger(__name__)
 
@@ -91,11 +92,11 @@ class PatientPage(QWidget):
         record = QWidget()
         card = QFrame()
         card.setObjectName("card")
-        self.name_label = QLabel()
+        self.name_label = plain(QLabel())
         self.name_label.setObjectName("patientName")
         theme.set_font(self.name_label, theme.HEADLINE_PT, bold=True)
         self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.subtitle = QLabel()
+        self.subtitle = plain(QLabel())
         self.subtitle.setObjectName("muted")
         grid = QGridLayout()
         grid.setHorizontalSpacing(theme.GAP * 3)

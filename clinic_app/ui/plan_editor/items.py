@@ -123,16 +123,21 @@ class ItemForm(QWidget):
         for ex in library.exercises.values():
             self.add_choice.addItem(f"{ex.name} ({ex.phase})", ex.id)
         self.add_button = QPushButton("Add to plan")
+        # Long exercise names must not set the form's width (1366-px screens).
+        self.add_choice.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.add_choice.setMinimumContentsLength(18)
         form = QFormLayout()
+        form.setVerticalSpacing(4)
         form.addRow("Dose level", _row(self.level, self.apply_level))
         form.addRow("Sets / reps", _row(self.sets, self.reps))
-        form.addRow("Hold (s) / days a week", _row(self.hold, self.days))
-        form.addRow("", self.apply_dose)
+        form.addRow("Hold (s) / days a week", _row(self.hold, self.days, self.apply_dose))
         form.addRow("Note", _row(self.notes, self.apply_notes))
         form.addRow("", _row(self.up, self.down, self.remove))
         form.addRow("Add exercise", _row(self.add_choice, self.add_button))
         self.picture = QSvgWidget()
-        self.picture.setFixedSize(150, 150)
+        self.picture.setFixedSize(120, 120)
         self.picture.setToolTip("The drawing printed on the patient's card")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
