@@ -153,7 +153,7 @@ def lunge_status(p: LungeView) -> LiveStatus:
             shown,
             "captured angle",
             "Well done. Stand up and relax.",
-            "Type the knee-to-wall distance and pain, then Enter · R: repeat" + heel,
+            "Type the knee-to-wall distance and pain, then Enter (or Space) · R: repeat" + heel,
             1.0,
         )
     return LiveStatus(

@@ -9,10 +9,12 @@ the right, and the key legend at the bottom. This module only shows; the page
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QRegularExpression, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -30,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clinic_app.analysis.lunge import InputError, parse_distance_cm
 from clinic_app.protocols.events import LiveStatus
 from clinic_app.protocols.runner import StepProgress
 from clinic_app.ui import theme
@@ -48,6 +51,13 @@ INSTRUCTION_MIN_PT = 16.0
 TapeReader = Callable[[str], float | None]
 """Side → the distance (cm) to offer in the entry form, or None (see :func:`demo_tape_reader`)."""
 
+DISTANCE_PATTERN = QRegularExpression(r"\d{0,3}([.,]\d{0,2})?")
+"""What the knee-to-wall field accepts while typing: up to 999.99 (cm); the analysis
+checks the range and says what is wrong in words."""
+
+NUMERIC_ENTRY = "numericEntry"
+"""Property of a text field that takes numbers only: the page keys pass through it."""
+
 PAIN_PLACES = (
     ("none", "No pain"),
     ("anterior", "Front of the ankle"),
@@ -65,6 +75,10 @@ class EntryForm(QFrame):
         self.setObjectName("card")
         self.distance = QLineEdit()
         self.distance.setPlaceholderText("e.g. 10.5")
+        # Digits and one decimal point or comma only: the page's letter keys (R repeat,
+        # N next test) then work while the cursor is here, instead of typing "r".
+        self.distance.setValidator(QRegularExpressionValidator(DISTANCE_PATTERN, self.distance))
+        self.distance.setProperty(NUMERIC_ENTRY, True)
         self.distance.setToolTip("Great-toe tip to the wall, to 0.1 cm")
         self.distance.setMaxLength(8)
         theme.set_font(self.distance, theme.TITLE_PT, bold=True)
@@ -113,8 +127,37 @@ class EntryForm(QFrame):
         grid.setColumnStretch(5, 1)
         self.distance.returnPressed.connect(self.submitted)
         self.save.clicked.connect(self.submitted)
+        QWidget.setTabOrder(self.distance, self.pain)  # the order the hint reads
+        QWidget.setTabOrder(self.pain, self.place)
+        QWidget.setTabOrder(self.place, self.save)
+        # Enter saves from the pain box and the "where" list too, as the hint says.
+        for field in (self.pain, self.place):
+            field.installEventFilter(self)
         self.pain.valueChanged.connect(self._pain_changed)
         self.distance.textChanged.connect(self._distance_changed)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Enter or Return in the pain box or the "where" list saves the trial."""
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and not (isinstance(watched, QComboBox) and watched.view().isVisible())
+        ):
+            self.submitted.emit()
+            return True
+        return False
+
+    def show_problem(self, message: str) -> None:
+        """Say what is wrong and put the cursor where it is: the distance, else "where"."""
+        self.error.setText(message)
+        try:
+            parse_distance_cm(self.distance.text())
+        except InputError:
+            self.distance.setFocus()
+            self.distance.selectAll()
+            return
+        self.place.setFocus()
 
     def offer(self, distance_cm: float | None) -> None:
         """Prefill the distance (demo only): selected, so Enter accepts and typing replaces.
@@ -265,6 +308,7 @@ class LiveView(QWidget):
         self.alert.hide()
         theme.set_font(self.alert, theme.BASE_PT + 1, bold=True)
         self.keys = QLabel("")
+        self.keys.setTextFormat(Qt.TextFormat.RichText)
         self.keys.setWordWrap(True)
         self.keys.setObjectName("keyLegend")
         theme.set_font(self.keys, theme.BASE_PT + 1)
@@ -323,10 +367,7 @@ class LiveView(QWidget):
         Called every frame: each widget is touched only when its own content changes, since
         a label set again repaints (and its parent behind it) even with the same text.
         """
-        keys = (
-            "<b>Space</b> start / capture · <b>R</b> repeat · <b>Esc</b> stop · "
-            f"<b>N</b> next test — {status.hint}"
-        )
+        keys = key_legend(status.hint)
         shown = (status.title, status.big_text, status.big_caption, status.instruction, keys)
         if shown != self._shown:
             labels = (self.title, self.big, self.caption, self.instruction, self.keys)
@@ -353,6 +394,19 @@ class LiveView(QWidget):
         """A warning line in red (device lost…); empty text hides it."""
         self.alert.setText(text)
         self.alert.setVisible(bool(text))
+
+
+def key_legend(hint: str) -> str:
+    """The hint ("Space: start the trial · N: next test") with its keys in bold, as rich
+    text (the hint's words are the program's own, escaped all the same)."""
+    parts = []
+    for part in hint.split(" · "):
+        key, colon, words = part.partition(": ")
+        if colon and len(key) <= 6 and " " not in key.strip():
+            parts.append(f"<b>{html.escape(key)}</b> {html.escape(words)}")
+        else:
+            parts.append(html.escape(part))
+    return " · ".join(parts)
 
 
 def demo_tape_reader(host: Any, patient_id: int | None) -> TapeReader | None:

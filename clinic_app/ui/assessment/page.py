@@ -35,7 +35,7 @@ from clinic_app.protocols.events import ProtocolEvent
 from clinic_app.protocols.journal import ThreadJournal
 from clinic_app.protocols.runner import AssessmentRun
 from clinic_app.ui.assessment.acquisition import AcquisitionBridge
-from clinic_app.ui.assessment.live import LiveView, demo_tape_reader
+from clinic_app.ui.assessment.live import NUMERIC_ENTRY, LiveView, demo_tape_reader
 from clinic_app.ui.assessment.setup import SetupView
 from clinic_app.ui.pages import PageHost
 from clinic_app.ui.patients.page import format_date
@@ -43,6 +43,19 @@ from clinic_app.ui.patients.page import format_date
 log = logging.getLogger(__name__)
 
 SampleArray = Any
+
+
+def _typing_text(focus: QWidget | None) -> bool:
+    """True when ``focus`` is a visible field that takes letters (the examiner's initials).
+
+    Number-only fields (the knee-to-wall distance, the pain spin box) let the page's keys
+    through, so "R" repeats the trial wherever the cursor is.
+    """
+    if not isinstance(focus, QLineEdit) or not focus.isVisible():
+        return False
+    if isinstance(focus.parentWidget(), QAbstractSpinBox):
+        return False
+    return not bool(focus.property(NUMERIC_ENTRY))
 
 
 class AssessmentPage(QWidget):
@@ -150,9 +163,7 @@ class AssessmentPage(QWidget):
             return False
         if isinstance(watched, QWidget) and watched.window() is not self.window():
             return False  # a dialog on top has the keys
-        focus = QApplication.focusWidget()
-        typing = isinstance(focus, QLineEdit | QAbstractSpinBox) and focus.isVisible()
-        if typing and key_event.key() != Qt.Key.Key_Escape:
+        if _typing_text(QApplication.focusWidget()) and key_event.key() != Qt.Key.Key_Escape:
             return False
         slot()
         return True
@@ -249,8 +260,11 @@ class AssessmentPage(QWidget):
 
     # ------------------------------------------------------------------ keys
     def key_space(self) -> None:
-        """Space / pedal: arm, capture, or the next test."""
+        """Space / pedal: arm, capture, save the typed distance, or the next test."""
         if self.run is not None and self.stack.currentWidget() is self.live:
+            if self.run.protocol.phase == "entry":
+                self.submit_entry()
+                return
             self._apply(self.run.space(self.bridge.now()))
         elif self.stack.currentWidget() is self.setup:
             self.start_new()
@@ -278,8 +292,7 @@ class AssessmentPage(QWidget):
         try:
             events = self.run.enter_lunge(distance, pain, place, self.bridge.now())
         except InputError as exc:
-            self.live.entry.error.setText(str(exc))
-            self.live.entry.distance.setFocus()
+            self.live.entry.show_problem(str(exc))
             return
         self.live.entry.reset()
         self.setFocus()
@@ -334,6 +347,7 @@ class AssessmentPage(QWidget):
                 self.live.angle.mark_capture(None)
                 self.live.stabilogram.clear()
                 self.live.show_alert("")
+                self.live.entry.reset()  # no message of the last trial carries over
             elif e.kind == "captured":
                 self.live.angle.mark_capture(float(e.data["angle_deg"]))
                 self.live.entry.distance.setFocus()
@@ -346,7 +360,9 @@ class AssessmentPage(QWidget):
             elif e.kind == "step_done" and e.text == "visit complete":
                 self._visit_complete()
                 return
-            if e.kind in ("completed", "invalid", "heel_lifted", "touchdown", "captured"):
+            # A failure's words come once, with the trial's end ("touchdown" and the
+            # heel lift are followed by the invalid trial that names the same reason).
+            if e.kind in ("completed", "invalid", "captured"):
                 lines.append(e.text)
             if e.kind in ("completed", "invalid", "step_done"):
                 step_changed = True
