@@ -101,6 +101,8 @@ class BalanceView(Protocol):
     @property
     def t_start(self) -> float | None: ...
     @property
+    def elapsed_s(self) -> float: ...
+    @property
     def outcomes(self) -> Sequence[TrialOutcome]: ...
     @property
     def failure_text(self) -> str: ...
@@ -211,7 +213,7 @@ def balance_status(p: BalanceView) -> LiveStatus:
             1.0 - max(left, 0.0) / p.countdown_s,
         )
     if p.phase == "live":
-        elapsed = p.last_sample_t - (p.t_start or p.last_sample_t)
+        elapsed = p.elapsed_s  # on the clock the trial is timed with
         left = max(s.planned_s - elapsed, 0.0)
         return LiveStatus(
             "live",

@@ -8,11 +8,13 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QMessageBox
 
 from clinic_app.protocols.journal import SyncJournal
 from clinic_app.protocols.plan import SessionPlan
 from clinic_app.protocols.runner import AssessmentRun
 from clinic_app.storage import Database
+from clinic_app.ui.selftest_support import run_modal
 from clinic_app.ui.assessment.script import ScriptedVisit, simulated_patient
 from drivers.registry import default_registry
 from drivers.simulated import ManualClock
@@ -174,6 +176,10 @@ def test_an_interrupted_visit_is_offered_and_resumed(make_window: Any, db: Datab
     assert page.run.protocol.valid_done == 1
     assert db.get_trial(cut).status == "incomplete"
     assert "1/3" in page.live.steps.item(0).text()
-    page.finish_visit()
+    run_modal(  # tests are missing: the clinician is asked first
+        page.finish_visit,
+        lambda box: next(b for b in box.buttons() if b.text() == "&Finish visit").click(),
+        QMessageBox,
+    )
     assert db.get_session(run.session_id).status == "complete"
     assert window.current_page_key() == "results"

@@ -33,16 +33,49 @@ from PySide6.QtWidgets import (
 from clinic_app.analysis.lunge import InputError
 from clinic_app.protocols.events import ProtocolEvent
 from clinic_app.protocols.journal import ThreadJournal
-from clinic_app.protocols.runner import AssessmentRun
+from clinic_app.protocols.runner import AssessmentRun, StepProgress
 from clinic_app.ui.assessment.acquisition import AcquisitionBridge
 from clinic_app.ui.assessment.live import NUMERIC_ENTRY, LiveView, demo_tape_reader
 from clinic_app.ui.assessment.setup import SetupView
 from clinic_app.ui.pages import PageHost
 from clinic_app.ui.patients.page import format_date
+from clinic_app.ui.plain_text import message_box
 
 log = logging.getLogger(__name__)
 
 SampleArray = Any
+
+
+def _trials(n: int, what: str) -> str:
+    """ "1 finished trial is", "3 finished trials are" (never "trial(s)")."""
+    return f"{n} {what} trial is" if n == 1 else f"{n} {what} trials are"
+
+
+def missing_trials(progress: list[StepProgress]) -> list[str]:
+    """The steps still short of valid trials, in words ("Balance L EO: 1 of 3 trials")."""
+    return [
+        f"{p.step.label}: {p.valid} of {p.wanted} trials"
+        for p in progress
+        if p.state != "done" and p.valid < p.wanted
+    ]
+
+
+def confirm(parent: QWidget, title: str, text: str, go: str, stay: str) -> bool:
+    """Ask before data would be missing; the safe answer (stay) is the default.
+
+    ``go`` carries a mnemonic ("&Next test anyway"): its letter alone confirms, so N then
+    N skips a test from the keyboard, while Enter, Space or Esc stays.
+    """
+    box = message_box(
+        parent, QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton
+    )
+    box.setObjectName("confirmMissingData")
+    yes = box.addButton(go, QMessageBox.ButtonRole.AcceptRole)
+    no = box.addButton(stay, QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(no)
+    box.setEscapeButton(no)
+    box.exec()
+    return box.clickedButton() is yes
 
 
 def _typing_text(focus: QWidget | None) -> bool:
@@ -180,7 +213,7 @@ class AssessmentPage(QWidget):
         self.setup.offer_resume(
             session.id,
             f"⚠ An assessment started {format_date(session.started_at)} was interrupted. "
-            f"{done} finished trial(s) are saved. Resume it, or close it as it is.",
+            f"{_trials(done, 'finished')} saved. Resume it, or close it as it is.",
         )
 
     def _mass(self) -> float | None:
@@ -257,6 +290,15 @@ class AssessmentPage(QWidget):
         self.db.finish_session(session_id, status)
         self.host.notify(f"Interrupted visit closed ({status}).")
         self._offer_unfinished()
+        self._visits_changed()
+
+    def _visits_changed(self) -> None:
+        """The start-up banner and the patient page follow a visit closed here."""
+        for name in ("recovery_bar", "patient_page"):
+            widget = getattr(self.host, name, None)
+            update = getattr(widget, "check", None) or getattr(widget, "refresh", None)
+            if callable(update):
+                update()
 
     # ------------------------------------------------------------------ keys
     def key_space(self) -> None:
@@ -280,9 +322,25 @@ class AssessmentPage(QWidget):
             self._apply(self.run.abort(self.bridge.now()))
 
     def key_next(self) -> None:
-        """N: go on to the next test (the trial in progress is kept as incomplete)."""
-        if self.run is not None and not self.run.finished:
-            self._apply(self.run.next_step(self.bridge.now()))
+        """N: go on to the next test (the trial in progress is kept as incomplete).
+
+        A test that still lacks trials is skipped only after asking (N again confirms,
+        Enter or Esc stays): a stray key must not drop a whole test.
+        """
+        run = self.run
+        if run is None or run.finished:
+            return
+        missing = missing_trials([p for p in run.progress() if p.state == "current"])
+        if missing and not confirm(
+            self,
+            "Skip this test?",
+            f"{missing[0]} is not finished. Go on to the next test without it? You can "
+            "come back to it from the step list.",
+            "&Next test anyway",
+            "Stay on this test",
+        ):
+            return
+        self._apply(run.next_step(self.bridge.now()))
 
     def submit_entry(self) -> None:
         """Distance and pain typed: finish the lunge trial (or say what is wrong)."""
@@ -304,9 +362,40 @@ class AssessmentPage(QWidget):
         self._step_changed(self.run.go_to(index, self.bridge.now()))
 
     def finish_visit(self) -> None:
-        """End the visit now (steps not done stay undone) and show the results."""
-        if self.run is not None and not self.run.finished:
-            self._apply(self.run.complete(self.bridge.now()))
+        """End the visit now (steps not done stay undone) and show the results.
+
+        Asks first when tests are unfinished; a visit with nothing measured is closed as
+        ``abandoned`` (kept, listed, counted nowhere), never as a complete visit.
+        """
+        run = self.run
+        if run is None or run.finished:
+            return
+        progress = run.progress()
+        measured = any(p.valid or p.not_valid for p in progress) or any(
+            o.status != "incomplete" and not o.practice for _, o in run.outcomes
+        )
+        missing = missing_trials(progress)
+        if not measured:
+            if not confirm(
+                self,
+                "Nothing measured",
+                "No trial has been measured in this visit. Close it as an empty visit? "
+                "It stays in the visit list but counts nowhere.",
+                "&Close the empty visit",
+                "Go back to the tests",
+            ):
+                return
+            self._apply(run.complete(self.bridge.now(), status="abandoned"))
+            return
+        if missing and not confirm(
+            self,
+            "Finish the visit?",
+            "Not finished: " + ", ".join(missing) + ". Finish the visit without them?",
+            "&Finish visit",
+            "Go back to the tests",
+        ):
+            return
+        self._apply(run.complete(self.bridge.now()))
 
     # ------------------------------------------------------------------ the frame
     def _on_samples(self, inc: SampleArray | None, plate: SampleArray | None, now: float) -> None:
@@ -401,6 +490,7 @@ class AssessmentPage(QWidget):
         self.run = None
         self.stack.setCurrentWidget(self.setup)
         self._offer_unfinished()
+        self._visits_changed()
         self.host.notify("Assessment saved.")
         self.host.open_session(session_id)
 

@@ -183,7 +183,8 @@ class ResultsPage(QWidget):
             return
         visit = history[index]
         previous = next(
-            (v for v in reversed(history[:index]) if any(t.result for t in v.trials)), None
+            (v for v in reversed(history[:index]) if v.counts and any(t.result for t in v.trials)),
+            None,
         )
         current = _summary(self.db, visit)
         before = _summary(self.db, previous) if previous is not None else None
@@ -314,7 +315,11 @@ class ResultsPage(QWidget):
                     col,
                     size=theme.TITLE_PT - 2,
                     tip="mean COP velocity · 95 % prediction ellipse area"
-                    + (f" · {b.n_failed} failed trial(s)" if b.n_failed else ""),
+                    + (
+                        f" · {b.n_failed} failed trial{'s' * (b.n_failed != 1)}"
+                        if b.n_failed
+                        else ""
+                    ),
                 )
             self._cell(
                 f"{dot('grey')} no reference",
