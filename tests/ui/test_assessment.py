@@ -14,8 +14,8 @@ from clinic_app.protocols.journal import SyncJournal
 from clinic_app.protocols.plan import SessionPlan
 from clinic_app.protocols.runner import AssessmentRun
 from clinic_app.storage import Database
-from clinic_app.ui.selftest_support import run_modal
 from clinic_app.ui.assessment.script import ScriptedVisit, simulated_patient
+from clinic_app.ui.selftest_support import run_modal
 from drivers.registry import default_registry
 from drivers.simulated import ManualClock
 from tests.ui.conftest import PATIENT
