@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QRegularExpression, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QRegularExpressionValidator
+from PySide6.QtGui import QColor, QKeyEvent, QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -224,7 +224,7 @@ class LiveView(QWidget):
         # 200 px holds "Balance R EC  0/3"; it may shrink (eliding) when the patient list
         # is shown beside the live view on a 1366-px screen.
         self.steps.setMinimumWidth(150)
-        self.steps.setMaximumWidth(200)
+        self.steps.setMaximumWidth(240)
         self.steps.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.steps.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.steps.setTextElideMode(Qt.TextElideMode.ElideMiddle)
@@ -243,6 +243,17 @@ class LiveView(QWidget):
         self.caption.setObjectName("muted")
         theme.set_font(self.caption, theme.BASE_PT)
         self.caption.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.heel = QLabel("")
+        self.heel.setObjectName("heelIndicator")
+        self.heel.setAlignment(Qt.AlignmentFlag.AlignRight)
+        theme.set_font(self.heel, theme.BASE_PT + 1, bold=True)
+        self.heel.hide()
+        self._heel: tuple[str, str] = ("", "")
+        self.trials = QListWidget()
+        self.trials.setObjectName("trialList")
+        self.trials.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.trials.setToolTip("Each trial of this test, and the side's result when it is done")
+        theme.set_font(self.trials, theme.SMALL_PT + 0.5)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(False)
@@ -276,6 +287,7 @@ class LiveView(QWidget):
         numbers.setSpacing(0)
         numbers.addWidget(self.big)
         numbers.addWidget(self.caption)
+        numbers.addWidget(self.heel)
         head.addLayout(numbers)
         centre = QVBoxLayout()
         centre.addLayout(head)
@@ -295,8 +307,13 @@ class LiveView(QWidget):
             f"{theme.BORDER}; border-radius: {theme.RADIUS}px; padding: 16px; }}"
         )
 
+        left = QVBoxLayout()
+        left.addWidget(self.steps, 3)
+        left.addWidget(self.trials, 2)
+        self.trials.setMinimumWidth(150)
+        self.trials.setMaximumWidth(240)
         body = QHBoxLayout()
-        body.addWidget(self.steps)
+        body.addLayout(left)
         # The instructions get a share of any extra width, so that a long one ("…the next
         # trial starts when you step on.") is never cut at 26 pt on a laptop screen.
         body.addLayout(centre, 3)
@@ -331,8 +348,44 @@ class LiveView(QWidget):
         self._band: tuple[float, float] | None = None
 
     # ------------------------------------------------------------------ updates
+    def show_heel(self, words: str, level: str) -> None:
+        """The live heel indicator (lunge only); empty words hide it."""
+        if (words, level) == self._heel:
+            return
+        self._heel = (words, level)
+        self.heel.setText(words)
+        colour = {"ok": theme.GOOD, "bad": theme.BAD}.get(level, theme.MUTED)
+        self.heel.setStyleSheet(f"color: {colour};")
+        self.heel.setVisible(bool(words))
+
+    def show_trials(self, lines: list[tuple[str, str]]) -> None:
+        """The current test's trials, one line each, and its summary: (text, level)."""
+        self.trials.clear()
+        for text, level in lines:
+            item = QListWidgetItem(text)
+            colour = {"bad": theme.BAD, "summary": theme.INK}.get(level, theme.INK)
+            item.setForeground(QColor(colour))
+            if level == "summary":
+                font = item.font()
+                font.setBold(True)
+                item.setFont(font)
+            self.trials.addItem(item)
+        self.trials.scrollToBottom()
+
+    def clear_test(self) -> None:
+        """Forget the last test's traces, lines and numbers (a new test is on screen)."""
+        for plot in (self.angle, self.force):
+            plot.clear()
+        self.angle.mark_capture(None)
+        self.angle.set_band(None)
+        self._band = None
+        self.stabilogram.clear()
+        self.log.clear()
+        self.show_heel("", "")
+        self._shown = ()
+
     def show_steps(self, progress: list[StepProgress]) -> None:
-        """Refill the step list (✓ done, ● current)."""
+        """Refill the step list (✓ done, ● current); only the current step is selected."""
         self.steps.clear()
         for p in progress:
             mark = {"done": "✓", "current": "●"}.get(p.state, "  ")
@@ -351,6 +404,13 @@ class LiveView(QWidget):
             self.steps.addItem(item)
             if p.state == "current":
                 self.steps.setCurrentItem(item)
+        # Wide enough for the longest name ("✓ Balance R EC foam  3/3"), never elided.
+        widest = max(
+            (self.steps.fontMetrics().horizontalAdvance(self.steps.item(i).text())
+             for i in range(self.steps.count())),
+            default=0,
+        )  # fmt: skip
+        self.steps.setMinimumWidth(min(max(150, widest + 40), 240))
 
     def show_test(self, protocol: str, side: str) -> None:
         """Show the plots of ``protocol`` in the side's hue."""

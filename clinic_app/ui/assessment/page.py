@@ -33,7 +33,9 @@ from PySide6.QtWidgets import (
 from clinic_app.analysis.lunge import InputError
 from clinic_app.protocols.events import ProtocolEvent
 from clinic_app.protocols.journal import ThreadJournal
+from clinic_app.protocols.lunge import LungeProtocol
 from clinic_app.protocols.runner import AssessmentRun, StepProgress
+from clinic_app.protocols.status import heel_words, trial_lines
 from clinic_app.ui.assessment.acquisition import AcquisitionBridge
 from clinic_app.ui.assessment.live import NUMERIC_ENTRY, LiveView, demo_tape_reader
 from clinic_app.ui.assessment.setup import SetupView
@@ -105,6 +107,7 @@ class AssessmentPage(QWidget):
         self.bridge.consumers.append(self._on_samples)
         self.bridge.lost_handlers.append(self._on_lost)
         self.beep = True
+        self._shown_protocol: object | None = None
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self._stop_run)
@@ -416,6 +419,8 @@ class AssessmentPage(QWidget):
         self._apply(events)
         if self.run is not None and not self.run.finished:
             self.live.show_status(self.run.protocol.status())
+            if isinstance(protocol, LungeProtocol):
+                self.live.show_heel(*heel_words(protocol))
         if self.journal is not None and self.journal.error:
             self.live.show_alert(f"Recording problem: {self.journal.error}")
 
@@ -470,8 +475,12 @@ class AssessmentPage(QWidget):
             self._visit_complete()
             return
         p = run.protocol
+        if p is not self._shown_protocol:  # another test: nothing of the last one stays
+            self._shown_protocol = p
+            self.live.clear_test()
         self.live.show_test(p.protocol, p.side)
         self.live.show_steps(run.progress())
+        self.live.show_trials(trial_lines(p.outcomes, p.side, p.finished))
         bw = getattr(p, "body_weight_n", None)
         self.live.force.set_weight(bw)
         self.live.show_status(p.status())
