@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from clinic_app.ui import theme
+from clinic_app.ui.sound_settings import SoundCueBox
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +131,7 @@ class SettingsDialog(QDialog):
         form.addRow("Units", self.units)
         form.addRow("Examiner", self.examiner)
 
+        self.sound_box = SoundCueBox()  # per user, not per clinic: saved with QSettings
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
@@ -140,6 +142,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(heading)
         layout.addWidget(note)
         layout.addLayout(form)
+        layout.addWidget(self.sound_box)
         layout.addWidget(buttons)
         self.setMinimumWidth(620)
         self._show_logo()
@@ -205,6 +208,7 @@ class SettingsDialog(QDialog):
     @Slot()
     def save(self) -> None:
         """Store every setting in one transaction and close."""
+        self.sound_box.save()
         values = self.values()
         try:
             if self._logo_changed:

@@ -42,10 +42,37 @@ from clinic_app.ui.assessment.setup import SetupView
 from clinic_app.ui.pages import PageHost
 from clinic_app.ui.patients.page import format_date
 from clinic_app.ui.plain_text import message_box
+from clinic_app.ui.sounds import CuePlayer
 
 log = logging.getLogger(__name__)
 
 SampleArray = Any
+
+
+def cue_for(event: ProtocolEvent) -> str | None:
+    """The sound cue of a protocol event, if any (see :mod:`clinic_app.ui.sounds`).
+
+    start: balance timing begins · end: a lunge captured or a balance trial valid ·
+    failure: a heel lift, a failed or invalid trial (not one the clinician stopped) ·
+    tick: each second of the countdown.
+    """
+    if event.kind == "prompt" and event.data.get("action") == "beep":
+        return "tick"
+    if event.kind == "started":
+        return "start"
+    if event.kind == "captured":
+        return "end"
+    if event.kind == "completed":
+        outcome = event.data.get("outcome")
+        return None if outcome is not None and outcome.protocol == "lunge" else "end"
+    if event.kind == "heel_lifted":
+        return "failure"
+    if event.kind == "invalid":
+        outcome = event.data.get("outcome")
+        stopped = outcome is not None and outcome.status == "incomplete"
+        lunge_heel = outcome is not None and outcome.protocol == "lunge"  # heard at the lift
+        return None if stopped or lunge_heel else "failure"
+    return None
 
 
 def _trials(n: int, what: str) -> str:
@@ -106,7 +133,8 @@ class AssessmentPage(QWidget):
         self.bridge = AcquisitionBridge(getattr(host, "registry", None), parent=self)
         self.bridge.consumers.append(self._on_samples)
         self.bridge.lost_handlers.append(self._on_lost)
-        self.beep = True
+        self.beep = True  # sound cues on (tests and screenshots turn them off)
+        self.sounds = CuePlayer.from_settings()
         self._shown_protocol: object | None = None
         app = QApplication.instance()
         if app is not None:
@@ -269,6 +297,7 @@ class AssessmentPage(QWidget):
         )
 
     def _begin(self, make: Any) -> None:
+        self.sounds.reload()  # the volume may have changed in the settings
         self.journal = ThreadJournal(self.db.path)
         self.run = make(self.journal)
         run = self.run
@@ -437,6 +466,9 @@ class AssessmentPage(QWidget):
         lines = []
         step_changed = False
         for e in events:
+            cue = cue_for(e)
+            if cue and self.beep:
+                self.sounds.play(cue)
             if e.kind == "armed":
                 self.live.angle.mark_capture(None)
                 self.live.stabilogram.clear()
@@ -447,8 +479,6 @@ class AssessmentPage(QWidget):
                 self.live.entry.distance.setFocus()
             elif e.kind == "started":
                 self.live.stabilogram.clear()
-            elif e.kind == "prompt" and e.data.get("action") == "beep" and self.beep:
-                QApplication.beep()
             elif e.kind == "completed" and self.run.protocol.protocol == "balance":
                 self.live.stabilogram.draw_ellipse()
             elif e.kind == "step_done" and e.text == "visit complete":
