@@ -42,12 +42,12 @@ CHOICES: dict[str, tuple[tuple[str, str], ...]] = {
     "sex": (
         ("female", "Female"), ("male", "Male"), ("other", "Other"), ("unspecified", "Not stated"),
     ),
-    "dominant_leg": (("right", "Right"), ("left", "Left"), ("unknown", "Unknown")),
+    "dominant_leg": (("left", "Left"), ("right", "Right"), ("unknown", "Unknown")),
     "involved_side": (("left", "Left"), ("right", "Right"), ("both", "Both"), ("none", "None")),
 }  # fmt: skip
-"""Allowed values of the choice fields as ``(value, label)``, the default first where it
-matters: ``sex`` defaults to ``unspecified``, ``dominant_leg`` to ``unknown``,
-``involved_side`` to ``none``."""
+"""Allowed values of the choice fields as ``(value, label)``; left before right in both
+leg fields, so the two lists read alike. Defaults are in :data:`DEFAULTS` (``sex``
+``unspecified``, ``dominant_leg`` ``unknown``, ``involved_side`` ``none``)."""
 
 DEFAULTS: dict[str, Any] = {
     "record_number": None,

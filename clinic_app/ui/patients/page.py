@@ -107,17 +107,21 @@ class PatientPage(QWidget):
         captions = [
             ("age", "Age"),
             ("sex", "Sex"),
+            ("height", "Height"),
             ("mass", "Body mass"),
+            ("dominant", "Dominant leg"),
             ("involved", "Involved side"),
             ("last_visit", "Last visit"),
             ("next_retest", "Next re-test due"),
         ]
-        for column, (key, caption) in enumerate(captions):
+        per_row = 4  # two rows of four: the card stays narrow beside the patient list
+        for index, (key, caption) in enumerate(captions):
             label, value = _fact(caption)
-            grid.addWidget(label, 0, column)
-            grid.addWidget(value, 1, column)
+            row, column = 2 * (index // per_row), index % per_row
+            grid.addWidget(label, row, column)
+            grid.addWidget(value, row + 1, column)
             self.facts[key] = value
-        grid.setColumnStretch(len(captions), 1)
+        grid.setColumnStretch(per_row, 1)
         self.edit_button = QPushButton("Edit details  (Ctrl+E)")
         self.edit_button.setObjectName("editPatient")
         head = QHBoxLayout()
@@ -232,6 +236,9 @@ class PatientPage(QWidget):
         self.facts["age"].setText(f"{patient.age_years()} years")
         self.facts["sex"].setText(_SEX.get(patient.sex or "unspecified", "—"))
         self.facts["mass"].setText("—" if patient.mass_kg is None else f"{patient.mass_kg:g} kg")
+        height = patient.height_cm
+        self.facts["height"].setText("—" if height is None else f"{height:g} cm")
+        self.facts["dominant"].setText(_LEG.get(patient.dominant_leg or "unknown", "—"))
         side = patient.involved_side or "none"
         self.facts["involved"].setText(_SIDE.get(side, "—"))
         colour = {"left": theme.LEFT, "right": theme.RIGHT}.get(side, theme.INK)
