@@ -121,9 +121,15 @@ def newtons(value: float) -> str:
 
 def heel_words(p: LungeView) -> tuple[str, str]:
     """The live heel indicator: (words, level) with level ``ok``, ``bad`` or ``none``."""
+    if p.phase not in ("live", "entry"):
+        return "", "none"
     if p.heel_state.lifted:
         return "Heel LIFTED: this trial will be invalid", "bad"
-    if p.phase != "live" or not p.heel_checked or not math.isfinite(p.heel_load_fraction):
+    if p.phase == "entry":
+        if p.heel_checked:
+            return "Heel stayed down ✓", "ok"
+        return "Heel not checked: no load on the plate", "none"
+    if not p.heel_checked or not math.isfinite(p.heel_load_fraction):
         return "Heel: no foot on the plate yet", "none"
     return f"Heel down · {100 * p.heel_load_fraction:.0f} % of the load on the heel", "ok"
 

@@ -157,6 +157,7 @@ def _extra_dialogs(window: Any) -> list[tuple[str, Callable[[], QDialog]]]:
     """The device dialogs and the confirmations a clinician meets."""
     from clinic_app.ui.devices.connect import ConnectDialog
     from clinic_app.ui.devices.panel import DevicesDialog
+    from clinic_app.ui.patients.void_visit import VoidVisitDialog
     from drivers.registry import default_registry
 
     def question(title: str, text: str) -> Callable[[], QDialog]:
@@ -173,9 +174,7 @@ def _extra_dialogs(window: Any) -> list[tuple[str, Callable[[], QDialog]]]:
         ("devices_dialog", lambda: DevicesDialog(window)),
         ("connect_device", lambda: ConnectDialog(default_registry(), lambda: [], window)),
     ]
-    void = getattr(window, "void_dialog", None)
-    if callable(void):
-        dialogs.append(("void_visit", void))
+    dialogs.append(("void_visit", lambda: VoidVisitDialog("2 Dec 2026", window)))
     dialogs.append(("question", question("A trial is running", "Stop the trial?")))
     return dialogs
 

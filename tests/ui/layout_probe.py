@@ -71,7 +71,12 @@ def layout_problems(top: QWidget, *, allow_scrolled: bool = False) -> list[str]:
         if button.text() and button.width() + TEXT_SLACK_PX < hint:
             problems.append(f"{_name(button)} text clipped: {button.width()} < {hint} px")
     for label in top.findChildren(QLabel):
-        if not _shown(label) or label.window() is not top or not label.wordWrap():
+        if not _shown(label) or label.window() is not top or not label.text():
+            continue
+        if not label.wordWrap():
+            need_w = label.minimumSizeHint().width()
+            if label.width() + TEXT_SLACK_PX < need_w and label.textFormat() != 1:
+                problems.append(f"{_name(label)} cut: needs {need_w} px wide, has {label.width()}")
             continue
         if not label.text() or label.hasScaledContents():
             continue

@@ -126,7 +126,8 @@ class PatientFormDialog(QDialog):
         self.summary.setObjectName("muted")
         self.summary.setWordWrap(True)
         # Its text changes as the clinician types; it must not change the dialog's width.
-        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.summary.setFixedHeight(self.summary.fontMetrics().lineSpacing() * 2 + 2)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )

@@ -137,7 +137,9 @@ class ItemForm(QWidget):
         form.addRow("", _row(self.up, self.down, self.remove))
         form.addRow("Add exercise", _row(self.add_choice, self.add_button))
         self.picture = QSvgWidget()
-        self.picture.setFixedSize(120, 120)
+        self.picture.setFixedSize(96, 96)
+        for spin in (self.level, self.sets, self.reps, self.hold, self.days):
+            spin.setMaximumWidth(90)  # numbers of two or three digits; labels keep their room
         self.picture.setToolTip("The drawing printed on the patient's card")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

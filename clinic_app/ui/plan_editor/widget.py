@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -129,8 +130,8 @@ class PlanEditor(QWidget):
         work.addWidget(self.form)
         work.setStretchFactor(0, 1)
         work.setStretchFactor(1, 0)
-        self.form.setMaximumWidth(600)
-        work.setSizes([520, 560])
+        self.form.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
+        work.setSizes([600, 400])  # the tree takes what the form does not need
         centre = QVBoxLayout()
         centre.addWidget(self.summary)
         centre.addWidget(work, 1)
