@@ -253,6 +253,8 @@ class LiveView(QWidget):
         self.trials.setObjectName("trialList")
         self.trials.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.trials.setToolTip("Each trial of this test, and the side's result when it is done")
+        self.trials.setWordWrap(True)  # a failure's reason is read whole, not scrolled to
+        self.trials.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         theme.set_font(self.trials, theme.SMALL_PT + 0.5)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
