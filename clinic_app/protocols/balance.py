@@ -34,7 +34,7 @@ from clinic_app.analysis.balance import (
     G,
     StanceMonitor,
     StanceSettings,
-    analyse_plate_trial,
+    analyse_balance_trial,
 )
 from clinic_app.analysis.norms import Norms, load_norms
 from clinic_app.protocols.events import (
@@ -63,6 +63,59 @@ COUNTDOWN_RESTART_WORDS = {
 
 DURATIONS_S = (10.0, 20.0, 30.0)
 """Trial lengths offered: 10 s [C] Knapp 2011, 20 s (BESS) [S], 30 s [C] (clinical §0)."""
+
+
+class TrialClock:
+    """The clock of one timed window: the plate's own (``t_dev_s``) when every sample of
+    the first batch has it, else the host's read time (``t_host_s``).
+
+    A batch whose device times do not continue the window (NaN, a restart of the device
+    clock) is placed on the device clock through the host clock, so the window's times
+    always increase. :meth:`all_times` gives the analysis exactly the times the window was
+    timed with: the protocol and the analysis can never disagree on how long a trial
+    lasted (they did, when the device clock ran apart from the host's).
+    """
+
+    def __init__(self) -> None:
+        self.start_s = math.nan
+        self._device: bool | None = None
+        self._host_offset = 0.0  # device time = host time + offset (for the gaps)
+        self._parts: list[npt.NDArray[np.float64]] = []
+
+    def times(self, plate: SampleArray) -> npt.NDArray[np.float64]:
+        """Times of ``plate`` on the window's clock (s); the first call starts the window."""
+        host = np.asarray(plate["t_host_s"], dtype=np.float64)
+        device = np.asarray(plate["t_dev_s"], dtype=np.float64)
+        if self._device is None:
+            self._device = bool(
+                device.size and np.isfinite(device).all() and np.all(np.diff(device) > 0)
+            )
+            self.start_s = float(device[0] if self._device else host[0])
+        if not self._device:
+            out = host
+        else:
+            last = self._parts[-1][-1] if self._parts else -math.inf
+            continuous = (
+                np.isfinite(device).all() and np.all(np.diff(device) > 0) and device[0] > last
+            )
+            if continuous:
+                self._host_offset = float(device[-1] - host[-1])
+                out = device
+            else:
+                out = host + self._host_offset
+        self._parts.append(out)
+        return out
+
+    def all_times(self) -> npt.NDArray[np.float64]:
+        """Every time handed out since the window started (s)."""
+        return np.concatenate(self._parts) if self._parts else np.zeros(0)
+
+    @property
+    def elapsed_s(self) -> float:
+        """From the window's start to its newest sample (s); 0 before it starts."""
+        if not self._parts:
+            return 0.0
+        return max(float(self._parts[-1][-1]) - self.start_s, 0.0)
 
 
 @dataclass(frozen=True)
@@ -156,6 +209,7 @@ class BalanceProtocol:
         self._countdown_from: float | None = None
         self._last_t = -math.inf
         self._window: list[SampleArray] = []
+        self._clock = TrialClock()
         self._monitor: StanceMonitor | None = None
         self._watch: StanceMonitor | None = None
         self._last_beep = -1
@@ -197,6 +251,12 @@ class BalanceProtocol:
         return self._last_t
 
     @property
+    def elapsed_s(self) -> float:
+        """Time into the timed window (s) on the clock the trial is timed and judged with
+        (:class:`TrialClock`); 0 before the window starts."""
+        return self._clock.elapsed_s
+
+    @property
     def countdown_from(self) -> float | None:
         """When the countdown of the trial in progress began (s), None outside it."""
         return self._countdown_from
@@ -219,6 +279,7 @@ class BalanceProtocol:
             return []
         self._since = self._t_start = self._countdown_from = None
         self._window = []
+        self._clock = TrialClock()
         self._last_beep = -1
         self._monitor = StanceMonitor(self.settings.stance, self.settings.body_mass_kg)
         self._watch = None
@@ -262,7 +323,7 @@ class BalanceProtocol:
         """The plate stopped delivering: keep the trial as ``incomplete``."""
         if device != "plate" or not self.in_trial:
             return []
-        done = 0.0 if self._t_start is None else max(self._last_t - self._t_start, 0.0)
+        done = self._clock.elapsed_s
         reason = f"the force plate connection was lost after {done:.1f} s ({text})"
         events = self._end("incomplete", None, reason, now_s)
         if self.phase == "rest":
@@ -355,8 +416,10 @@ class BalanceProtocol:
 
     def _feed_live(self, plate: SampleArray) -> list[ProtocolEvent]:
         assert self._t_start is not None and self._monitor is not None
-        end = self._t_start + self.settings.planned_s
-        t = plate["t_host_s"]
+        # One clock times the window, watches for failures and scores the trial: the
+        # plate's own when it has one (as the analysis prefers), else the host's.
+        t = self._clock.times(plate)
+        end = self._clock.start_s + self.settings.planned_s
         self._window.append(plate)
         inside = t < end
         failure = self._monitor.update(
@@ -365,9 +428,14 @@ class BalanceProtocol:
         if failure is None and t[-1] < end:
             return []
         samples = np.concatenate(self._window)
-        samples = samples[samples["t_host_s"] >= self._t_start]
-        analysis = analyse_plate_trial(
-            samples, planned_s=self.settings.planned_s, body_mass_kg=self.settings.body_mass_kg
+        analysis = analyse_balance_trial(
+            self._clock.all_times(),
+            samples["fz_n"],
+            samples["cop_x_mm"],
+            samples["cop_y_mm"],
+            planned_s=self.settings.planned_s,
+            body_mass_kg=self.settings.body_mass_kg,
+            settings=self.settings.stance,
         )
         events: list[ProtocolEvent] = []
         if analysis.failure is not None:
@@ -388,7 +456,7 @@ class BalanceProtocol:
         self, status: str, result: dict[str, object] | None, reason: str | None, now_s: float
     ) -> list[ProtocolEvent]:
         if result is None:
-            done = 0.0 if self._t_start is None else max(self._last_t - self._t_start, 0.0)
+            done = self._clock.elapsed_s
             result = {
                 "planned_s": self.settings.planned_s,
                 "completed_s": round(min(done, self.settings.planned_s), 3),

@@ -117,6 +117,9 @@ class LungeProtocol:
         self.phase = "ready"
         self.outcomes: list[TrialOutcome] = []
         self.angle_deg = math.nan
+        # Share of the load on the rear (heel) cells, newest settled sample (for the
+        # live heel indicator); NaN until the foot is on the plate.
+        self.heel_load_fraction = math.nan
         self.last_message = ""
         self._hold = HoldDetector(self.settings.hold)
         self._heel = HeelLiftDetector(self.settings.heel)
@@ -289,6 +292,10 @@ class LungeProtocol:
             return []
         self._plate_seen = True
         p = plate[keep]
+        last = p[-1]
+        self.heel_load_fraction = (
+            float((last["bl_n"] + last["br_n"]) / last["fz_n"]) if last["fz_n"] > 0 else math.nan
+        )
         state = self._heel.update(p["t_host_s"], p["fz_n"], p["cop_y_mm"], p["bl_n"] + p["br_n"])
         if state.lifted and not self._heel_event_sent:
             self._heel_event_sent = True
@@ -308,6 +315,7 @@ class LungeProtocol:
         self._load_since = None
         self._plate_seen = False
         self._upright_seen = False
+        self.heel_load_fraction = math.nan
         self.last_message = ""
 
     def _captured(self, capture: _Capture) -> list[ProtocolEvent]:

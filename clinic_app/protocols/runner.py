@@ -273,15 +273,16 @@ class AssessmentRun:
         """A device stopped delivering samples during a trial."""
         return self._handle(self.protocol.device_lost(device, text, now_s), now_s)
 
-    def complete(self, now_s: float) -> list[ProtocolEvent]:
-        """End the visit (``complete``): the trial in progress, if any, is kept incomplete."""
+    def complete(self, now_s: float, status: str = "complete") -> list[ProtocolEvent]:
+        """End the visit as ``status`` (``complete``, or ``abandoned`` for a visit with
+        nothing measured): the trial in progress, if any, is kept incomplete."""
         events = self._handle(self.protocol.abort(now_s), now_s)
         if not self.finished:
             self.finished = True
             sid = self.session_id
-            self.journal.submit(lambda db: db.finish_session(sid, "complete"))
+            self.journal.submit(lambda db: db.finish_session(sid, status))
             events.append(ProtocolEvent("step_done", now_s, "visit complete"))
-            log.info("assessment complete: session_id=%d", sid)
+            log.info("assessment ended: session_id=%d status=%s", sid, status)
         return events
 
     # ------------------------------------------------------------------ data

@@ -61,6 +61,10 @@ class LungeView(Protocol):
     def capture_info(self) -> _CaptureView | None: ...
     @property
     def heel_state(self) -> HeelLiftState: ...
+    @property
+    def heel_load_fraction(self) -> float: ...
+    @property
+    def outcomes(self) -> Sequence[TrialOutcome]: ...
 
 
 class _BalanceSettingsView(Protocol):
@@ -101,9 +105,41 @@ class BalanceView(Protocol):
     @property
     def t_start(self) -> float | None: ...
     @property
+    def elapsed_s(self) -> float: ...
+    @property
     def outcomes(self) -> Sequence[TrialOutcome]: ...
     @property
     def failure_text(self) -> str: ...
+
+
+def newtons(value: float) -> str:
+    """A load in words, "0 N" and never "−0 N" (a tared plate reads a little below 0)."""
+    if not math.isfinite(value):
+        return "—"
+    return f"{round(value)} N"  # an int: no negative zero
+
+
+def heel_words(p: LungeView) -> tuple[str, str]:
+    """The live heel indicator: (words, level) with level ``ok``, ``bad`` or ``none``."""
+    if p.phase not in ("live", "entry"):
+        return "", "none"
+    if p.heel_state.lifted:
+        return "Heel LIFTED: this trial will be invalid", "bad"
+    if p.phase == "entry":
+        if p.heel_checked:
+            return "Heel stayed down ✓", "ok"
+        return "Heel not checked: no load on the plate", "none"
+    if not p.heel_checked or not math.isfinite(p.heel_load_fraction):
+        return "Heel: no foot on the plate yet", "none"
+    return f"Heel down · {100 * p.heel_load_fraction:.0f} % of the load on the heel", "ok"
+
+
+def _last_angle(p: LungeView) -> float | None:
+    for outcome in reversed(p.outcomes):
+        angle = outcome.result.get("angle_deg")
+        if angle is not None:
+            return float(angle)
+    return None
 
 
 def lunge_status(p: LungeView) -> LiveStatus:
@@ -117,12 +153,14 @@ def lunge_status(p: LungeView) -> LiveStatus:
         title = f"Lunge · {side} · trial {n} of {s.measured_trials}"
     angle = "—" if not math.isfinite(p.angle_deg) else f"{p.angle_deg:.1f}°"
     hold = p.hold_state
+    last = _last_angle(p)
     if p.phase == "ready":
+        # Until the next trial starts, the big number keeps the captured value.
         return LiveStatus(
             "ready",
             title,
-            angle,
-            "tibial angle",
+            angle if last is None else f"{last:.1f}°",
+            "tibial angle" if last is None else "last trial (captured)",
             f"Put your {side} foot on the plate, toes to the tape.\n"
             "Lunge your knee towards the wall, heel down.",
             "Space: start the trial · N: next test",
@@ -153,14 +191,14 @@ def lunge_status(p: LungeView) -> LiveStatus:
             shown,
             "captured angle",
             "Well done. Stand up and relax.",
-            "Type the knee-to-wall distance and pain, then Enter · R: repeat" + heel,
+            "Type the knee-to-wall distance and pain, then Enter (or Space) · R: repeat" + heel,
             1.0,
         )
     return LiveStatus(
         "done",
         f"Lunge · {side} · done",
-        angle,
-        "tibial angle",
+        angle if last is None else f"{last:.1f}°",
+        "tibial angle" if last is None else "last trial (captured)",
         "Done on this side. Thank you!",
         "Space: next test",
     )
@@ -178,7 +216,7 @@ def balance_status(p: BalanceView) -> LiveStatus:
         if p.failed_done:
             title += f" ({p.failed_done} failed)"
     eyes = "close your eyes" if p.condition.startswith("ec") else "look at the mark"
-    load = "—" if not math.isfinite(p.fz_n) else f"{p.fz_n:.0f} N"
+    load = newtons(p.fz_n)
     # Why the last countdown of this trial restarted, until the timed window begins.
     restarted = f"Countdown restarted: {p.countdown_restart} · " if p.countdown_restart else ""
     if p.phase == "ready":
@@ -211,7 +249,7 @@ def balance_status(p: BalanceView) -> LiveStatus:
             1.0 - max(left, 0.0) / p.countdown_s,
         )
     if p.phase == "live":
-        elapsed = p.last_sample_t - (p.t_start or p.last_sample_t)
+        elapsed = p.elapsed_s  # on the clock the trial is timed with
         left = max(s.planned_s - elapsed, 0.0)
         return LiveStatus(
             "live",
@@ -242,3 +280,72 @@ def balance_status(p: BalanceView) -> LiveStatus:
         "Done. Step off the plate.",
         "Space: next test",
     )
+
+
+def trial_lines(
+    outcomes: Sequence[TrialOutcome], side: str, finished: bool
+) -> list[tuple[str, str]]:
+    """One line per trial of the test on screen, and the side's result once it is done.
+
+    Returns ``(text, level)`` pairs; level is ``ok`` (valid), ``bad`` (invalid, failed or
+    stopped, with the reason in words) or ``summary``.
+    """
+    lines: list[tuple[str, str]] = []
+    measured = 0
+    kept: list[TrialOutcome] = []
+    for outcome in outcomes:
+        if outcome.practice:
+            label = "Practice"
+        else:
+            measured += 1
+            label = f"Trial {measured}"
+        words = _trial_numbers(outcome)
+        if outcome.status == "valid":
+            lines.append((f"{label}: {words} ✓" if words else f"{label}: valid ✓", "ok"))
+            if not outcome.practice:
+                kept.append(outcome)
+        else:
+            why = outcome.invalid_reason or outcome.status
+            lines.append((f"{label}: {outcome.status} — {why}", "bad"))
+    if finished and kept:
+        lines.append((_summary(kept, side), "summary"))
+    return lines
+
+
+def _trial_numbers(outcome: TrialOutcome) -> str:
+    result = outcome.result
+    if outcome.protocol == "lunge":
+        angle, distance = result.get("angle_deg"), result.get("distance_cm")
+        bits = [
+            f"{angle:.1f}°" if angle is not None else "",
+            f"{distance:.1f} cm" if distance is not None else "",
+        ]
+        return " · ".join(b for b in bits if b)
+    velocity = (result.get("metrics") or {}).get("mean_velocity_cm_s")
+    return f"{velocity:.2f} cm/s" if velocity is not None else ""
+
+
+def _mean(values: list[float]) -> float:
+    return float(np.mean(values))
+
+
+def _summary(kept: list[TrialOutcome], side: str) -> str:
+    n = len(kept)
+    trials = f"{n} valid trial{'s' * (n != 1)}"
+    if kept[0].protocol == "lunge":
+        angles = [float(o.result["angle_deg"]) for o in kept if o.result.get("angle_deg")]
+        distances = [
+            float(o.result["distance_cm"]) for o in kept if o.result.get("distance_cm") is not None
+        ]
+        bits = [
+            f"{_mean(angles):.1f}°" if angles else "",
+            f"{_mean(distances):.1f} cm" if distances else "",
+        ]
+        return f"{side.capitalize()}: mean {' · '.join(b for b in bits if b)} ({trials})"
+    speeds = [
+        float(v)
+        for o in kept
+        if (v := (o.result.get("metrics") or {}).get("mean_velocity_cm_s")) is not None
+    ]
+    mean = f"mean {_mean(speeds):.2f} cm/s " if speeds else ""
+    return f"{side.capitalize()}: {mean}({trials})"

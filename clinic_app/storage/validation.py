@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -41,12 +42,12 @@ CHOICES: dict[str, tuple[tuple[str, str], ...]] = {
     "sex": (
         ("female", "Female"), ("male", "Male"), ("other", "Other"), ("unspecified", "Not stated"),
     ),
-    "dominant_leg": (("right", "Right"), ("left", "Left"), ("unknown", "Unknown")),
+    "dominant_leg": (("left", "Left"), ("right", "Right"), ("unknown", "Unknown")),
     "involved_side": (("left", "Left"), ("right", "Right"), ("both", "Both"), ("none", "None")),
 }  # fmt: skip
-"""Allowed values of the choice fields as ``(value, label)``, the default first where it
-matters: ``sex`` defaults to ``unspecified``, ``dominant_leg`` to ``unknown``,
-``involved_side`` to ``none``."""
+"""Allowed values of the choice fields as ``(value, label)``; left before right in both
+leg fields, so the two lists read alike. Defaults are in :data:`DEFAULTS` (``sex``
+``unspecified``, ``dominant_leg`` ``unknown``, ``involved_side`` ``none``)."""
 
 DEFAULTS: dict[str, Any] = {
     "record_number": None,
@@ -147,6 +148,10 @@ def _parse_one(name: str, raw: object, today: date) -> Any:
         if name == "record_number" and isinstance(raw, int) and not isinstance(raw, bool):
             raw = str(raw)  # a numeric record number from a spin box or an import
         text = _text(raw, label)
+        if _has_control(text, allowed=TEXT_WHITESPACE):
+            raise ValueError(
+                f"{label} cannot contain control characters (such as NUL); retype it."
+            )
         if name == "notes":
             text = text.strip("\n") if text.strip() else ""
         else:
@@ -171,6 +176,25 @@ def _parse_one(name: str, raw: object, today: date) -> Any:
             raise ValueError(f"{label} must be one of: {', '.join(allowed)}.")
         return value
     return _number(name, raw)
+
+
+TEXT_WHITESPACE = frozenset("\t\n\r")
+"""Control characters a text field may hold: names fold them into spaces, notes keep them."""
+
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Embedding, override and isolate marks, which can make a name display as another."""
+
+
+def _has_control(text: str, *, allowed: frozenset[str]) -> bool:
+    """True when ``text`` holds a C0/C1 control, a line/paragraph separator or a bidi
+    override (Unicode categories Cc, Zl, Zp and :data:`BIDI_CONTROLS`) not in ``allowed``.
+
+    Joiners (U+200C, U+200D) stay allowed: several scripts need them in names.
+    """
+    return any(
+        c not in allowed and (unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in BIDI_CONTROLS)
+        for c in text
+    )
 
 
 def _text(raw: object, label: str) -> str:

@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSizePolicy,
     QSplitter,
-    QStackedWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -45,11 +44,13 @@ from clinic_app.commands import AppContext
 from clinic_app.storage import Database
 from clinic_app.ui import theme
 from clinic_app.ui.devices.strip import DeviceStrip
+from clinic_app.ui.page_stack import PageStack
 from clinic_app.ui.pages import PageSpec
 from clinic_app.ui.patients import actions as patient_actions
 from clinic_app.ui.patients.page import PatientPage
 from clinic_app.ui.patients.patient_list import PatientList
 from clinic_app.ui.patients.recovery_bar import RecoveryBar
+from clinic_app.ui.plain_text import plain
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ PAGES: list[PageSpec] = [
 ]  # fmt: skip
 """Every page of the window, in toolbar order. One line per page."""
 
-FULL_WIDTH_PAGES = frozenset({"assessment", "results"})
+FULL_WIDTH_PAGES = frozenset({"assessment", "results", "plan"})
 """Pages shown without the patient list: the patient is chosen, and at 1366×768 the live
 plots and the results table need the ≈ 380 px the list takes (clinicians read them from
 two metres with both hands on the patient)."""
@@ -80,6 +81,9 @@ LIST_SHORTCUT = "Ctrl+B"
 """Show or hide the patient list (the usual "side bar" key of desktop editors)."""
 
 SETTINGS_FILE = "window.ini"
+
+FIRST_RUN_SIZE = (1600, 1000)
+"""Window size on a first start (px), centred; a smaller screen starts maximised."""
 
 
 def window_settings() -> QSettings:
@@ -112,7 +116,7 @@ class MainWindow(QMainWindow):
         self.patient_list.patient_selected.connect(self._on_patient_selected)
         self.patient_list.patient_activated.connect(lambda _id: self.show_page("patient"))
         self.patient_list.reveal_requested.connect(lambda: self.set_patient_list_visible(True))
-        self.stack = QStackedWidget()
+        self.stack = PageStack()  # pages scroll rather than grow the window past the screen
         self.stack.setObjectName("pageStack")
         self.patient_page = PatientPage(self)
         self.patient_page.session_activated.connect(self.open_session)
@@ -345,7 +349,7 @@ class MainWindow(QMainWindow):
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         toolbar.addWidget(spacer)
-        self.patient_chip = QLabel("")
+        self.patient_chip = plain(QLabel(""))
         self.patient_chip.setObjectName("patientChip")
         self.patient_chip.setToolTip("The patient of this page (the list is folded: Ctrl+B)")
         theme.set_font(self.patient_chip, theme.BASE_PT, bold=True)
@@ -394,6 +398,11 @@ class MainWindow(QMainWindow):
             self.resize(1280, 800)
             return
         area = screen.availableGeometry()
+        if area.width() < FIRST_RUN_SIZE[0] or area.height() < FIRST_RUN_SIZE[1]:
+            # A laptop: every pixel is needed beside the patient (1366×768 is common).
+            self.setGeometry(area)
+            self.setWindowState(Qt.WindowState.WindowMaximized)
+            return
         width = min(1600, int(area.width() * 0.94))
         height = min(1000, int(area.height() * 0.92))
         self.resize(width, height)

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from clinic_app.ui import theme
 from clinic_app.ui.exchange_settings import ExchangeSettingsBox
+from clinic_app.ui.sound_settings import SoundCueBox
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +137,7 @@ class SettingsDialog(QDialog):
         self.thresholds.clicked.connect(self.edit_thresholds)
         form.addRow("Thresholds", self.thresholds)
 
+        self.sound_box = SoundCueBox()  # per user, not per clinic: saved with QSettings
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
@@ -148,6 +150,7 @@ class SettingsDialog(QDialog):
         layout.addLayout(form)
         self.exchange = ExchangeSettingsBox(db)
         layout.addWidget(self.exchange)
+        layout.addWidget(self.sound_box)
         layout.addWidget(buttons)
         self.setMinimumWidth(620)
         self._show_logo()
@@ -220,9 +223,10 @@ class SettingsDialog(QDialog):
     @Slot()
     def save(self) -> None:
         """Store every setting in one transaction and close."""
-        values: dict[str, str] = self.values()
         if self.exchange.problem():
             return
+        self.sound_box.save()
+        values: dict[str, str] = self.values()
         values[self.exchange.KEY] = self.exchange.value()
         try:
             if self._logo_changed:

@@ -115,7 +115,8 @@ QPushButton {{ background: {SURFACE}; border: 1px solid {BORDER}; border-radius:
               padding: 7px 16px; }}
 QPushButton:hover {{ background: #EEF2F6; }}
 QPushButton:default, QPushButton[primary="true"] {{ background: {ACCENT}; color: {ACCENT_TEXT};
-              border: 1px solid {ACCENT}; font-weight: bold; }}
+              border: 1px solid {ACCENT}; }}
+QPushButton[primary="true"] {{ font-weight: bold; }}
 QPushButton:disabled {{ background: #E4E7EB; color: #6B7580; border: 1px solid #D3D8DE; }}
 QListView, QTableView, QTreeView {{ background: {SURFACE}; border: 1px solid {BORDER};
               border-radius: 6px; selection-background-color: {ACCENT};

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 
 from clinic_app.commands import AppContext
 from clinic_app.storage import Database
@@ -45,6 +46,9 @@ def make_window(qtbot: Any, db: Database, db_path: Path) -> Iterator[Callable[..
 
     def make(demo: bool = False) -> MainWindow:
         window = MainWindow(AppContext(db_path=db_path, demo=demo), db)
+        # The small offscreen screen would start it maximised (first run on a laptop);
+        # tests set the size they mean with resize().
+        window.setWindowState(Qt.WindowState.WindowNoState)
         qtbot.addWidget(window)
         window.show()
         qtbot.waitExposed(window)

@@ -8,12 +8,14 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QMessageBox
 
 from clinic_app.protocols.journal import SyncJournal
 from clinic_app.protocols.plan import SessionPlan
 from clinic_app.protocols.runner import AssessmentRun
 from clinic_app.storage import Database
 from clinic_app.ui.assessment.script import ScriptedVisit, simulated_patient
+from clinic_app.ui.selftest_support import run_modal
 from drivers.registry import default_registry
 from drivers.simulated import ManualClock
 from tests.ui.conftest import PATIENT
@@ -97,17 +99,20 @@ def test_keys_work_whatever_has_the_focus_and_typing_is_not_a_key(rig, db) -> No
     visit.until(lambda: run.protocol.phase == "entry")
     form = page.live.entry
     assert form.isVisible()
-    QTest.keyClicks(form.distance, "r 45")  # letters typed into the field stay there
-    assert run.protocol.phase == "entry" and form.distance.text() == "r 45"
+    QTest.keyClicks(form.distance, "4")
+    QTest.keyClick(form.distance, Qt.Key.Key_R)  # R repeats, even with the cursor here
+    assert run.protocol.phase == "live" and form.distance.text() == ""
+    visit.until(lambda: run.protocol.phase == "entry")
     form.distance.clear()
-    QTest.keyClicks(form.distance, "45")
+    QTest.keyClicks(form.distance, "x45")  # the field takes numbers only
+    assert form.distance.text() == "45"
     QTest.keyClick(form.distance, Qt.Key.Key_Return)
     assert "above 30 cm" in form.error.text() and run.protocol.phase == "entry"
     QTest.keyClick(form.distance, Qt.Key.Key_Escape)
     assert run.protocol.phase == "ready"
     assert page.journal.flush(10)  # the worker thread writes the outcomes
     stored = db.trials_for_session(run.session_id)
-    assert [t.status for t in stored] == ["incomplete", "incomplete"]
+    assert [t.status for t in stored] == ["incomplete"] * 3
     assert "stopped by the clinician" in stored[-1].invalid_reason
 
 
@@ -171,6 +176,10 @@ def test_an_interrupted_visit_is_offered_and_resumed(make_window: Any, db: Datab
     assert page.run.protocol.valid_done == 1
     assert db.get_trial(cut).status == "incomplete"
     assert "1/3" in page.live.steps.item(0).text()
-    page.finish_visit()
+    run_modal(  # tests are missing: the clinician is asked first
+        page.finish_visit,
+        lambda box: next(b for b in box.buttons() if b.text() == "&Finish visit").click(),
+        QMessageBox,
+    )
     assert db.get_session(run.session_id).status == "complete"
     assert window.current_page_key() == "results"

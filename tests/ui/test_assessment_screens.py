@@ -22,6 +22,7 @@ from clinic_app.storage import Database
 from clinic_app.storage.demo_seed import seed_demo_patients
 from clinic_app.ui.assessment.script import ScriptedVisit, simulated_patient
 from clinic_app.ui.main_window import window_settings
+from clinic_app.ui.page_stack import PageFrame
 from drivers.registry import default_registry
 from drivers.simulated import ManualClock, SimulatedPatient
 from tests.ui.conftest import PATIENT
@@ -113,9 +114,14 @@ def test_results_of_a_full_visit_fit_a_laptop_screen_without_scrolling(
     assert any("L 9." in t or "L 1" in t for t in rows)  # the last visit's values are shown
 
     # The table is in no scroll area and is shown whole, at its full height.
+    # (every page sits in the main window's PageFrame, which must not scroll either).
     parent = page.table.parentWidget()
     while parent is not None:
-        assert not isinstance(parent, QAbstractScrollArea)
+        if isinstance(parent, PageFrame):
+            assert not parent.verticalScrollBar().isVisible()
+            assert not parent.horizontalScrollBar().isVisible()
+        else:
+            assert not isinstance(parent, QAbstractScrollArea)
         parent = parent.parentWidget()
     assert page.table.height() >= page.table.sizeHint().height()
     assert _inside(page.table, page)

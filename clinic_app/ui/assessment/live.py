@@ -9,10 +9,12 @@ the right, and the key legend at the bottom. This module only shows; the page
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QRegularExpression, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -30,19 +32,31 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clinic_app.analysis.lunge import InputError, parse_distance_cm
 from clinic_app.protocols.events import LiveStatus
 from clinic_app.protocols.runner import StepProgress
 from clinic_app.ui import theme
+from clinic_app.ui.fit_label import FitLabel
 from clinic_app.ui.plots.live_plots import AnglePlot, ForcePlot, Stabilogram, side_colour
 
 BIG_PT = 64.0
 """The big number's size (pt): about 2.3 cm tall on a 96-dpi screen, legible at 2 m."""
 
 INSTRUCTION_PT = 26.0
-"""Patient-facing instructions (pt)."""
+"""Patient-facing instructions (pt), shrunk as far as :data:`INSTRUCTION_MIN_PT` to fit."""
+
+INSTRUCTION_MIN_PT = 16.0
+"""Smallest size of the instructions (pt): still about 6 mm tall, readable at 2 m."""
 
 TapeReader = Callable[[str], float | None]
 """Side → the distance (cm) to offer in the entry form, or None (see :func:`demo_tape_reader`)."""
+
+DISTANCE_PATTERN = QRegularExpression(r"\d{0,3}([.,]\d{0,2})?")
+"""What the knee-to-wall field accepts while typing: up to 999.99 (cm); the analysis
+checks the range and says what is wrong in words."""
+
+NUMERIC_ENTRY = "numericEntry"
+"""Property of a text field that takes numbers only: the page keys pass through it."""
 
 PAIN_PLACES = (
     ("none", "No pain"),
@@ -61,6 +75,10 @@ class EntryForm(QFrame):
         self.setObjectName("card")
         self.distance = QLineEdit()
         self.distance.setPlaceholderText("e.g. 10.5")
+        # Digits and one decimal point or comma only: the page's letter keys (R repeat,
+        # N next test) then work while the cursor is here, instead of typing "r".
+        self.distance.setValidator(QRegularExpressionValidator(DISTANCE_PATTERN, self.distance))
+        self.distance.setProperty(NUMERIC_ENTRY, True)
         self.distance.setToolTip("Great-toe tip to the wall, to 0.1 cm")
         self.distance.setMaxLength(8)
         theme.set_font(self.distance, theme.TITLE_PT, bold=True)
@@ -109,8 +127,37 @@ class EntryForm(QFrame):
         grid.setColumnStretch(5, 1)
         self.distance.returnPressed.connect(self.submitted)
         self.save.clicked.connect(self.submitted)
+        QWidget.setTabOrder(self.distance, self.pain)  # the order the hint reads
+        QWidget.setTabOrder(self.pain, self.place)
+        QWidget.setTabOrder(self.place, self.save)
+        # Enter saves from the pain box and the "where" list too, as the hint says.
+        for field in (self.pain, self.place):
+            field.installEventFilter(self)
         self.pain.valueChanged.connect(self._pain_changed)
         self.distance.textChanged.connect(self._distance_changed)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Enter or Return in the pain box or the "where" list saves the trial."""
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and not (isinstance(watched, QComboBox) and watched.view().isVisible())
+        ):
+            self.submitted.emit()
+            return True
+        return False
+
+    def show_problem(self, message: str) -> None:
+        """Say what is wrong and put the cursor where it is: the distance, else "where"."""
+        self.error.setText(message)
+        try:
+            parse_distance_cm(self.distance.text())
+        except InputError:
+            self.distance.setFocus()
+            self.distance.selectAll()
+            return
+        self.place.setFocus()
 
     def offer(self, distance_cm: float | None) -> None:
         """Prefill the distance (demo only): selected, so Enter accepts and typing replaces.
@@ -177,7 +224,7 @@ class LiveView(QWidget):
         # 200 px holds "Balance R EC  0/3"; it may shrink (eliding) when the patient list
         # is shown beside the live view on a 1366-px screen.
         self.steps.setMinimumWidth(150)
-        self.steps.setMaximumWidth(200)
+        self.steps.setMaximumWidth(240)
         self.steps.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.steps.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.steps.setTextElideMode(Qt.TextElideMode.ElideMiddle)
@@ -196,6 +243,19 @@ class LiveView(QWidget):
         self.caption.setObjectName("muted")
         theme.set_font(self.caption, theme.BASE_PT)
         self.caption.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.heel = QLabel("")
+        self.heel.setObjectName("heelIndicator")
+        self.heel.setAlignment(Qt.AlignmentFlag.AlignRight)
+        theme.set_font(self.heel, theme.BASE_PT + 1, bold=True)
+        self.heel.hide()
+        self._heel: tuple[str, str] = ("", "")
+        self.trials = QListWidget()
+        self.trials.setObjectName("trialList")
+        self.trials.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.trials.setToolTip("Each trial of this test, and the side's result when it is done")
+        self.trials.setWordWrap(True)  # a failure's reason is read whole, not scrolled to
+        self.trials.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        theme.set_font(self.trials, theme.SMALL_PT + 0.5)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(False)
@@ -229,6 +289,7 @@ class LiveView(QWidget):
         numbers.setSpacing(0)
         numbers.addWidget(self.big)
         numbers.addWidget(self.caption)
+        numbers.addWidget(self.heel)
         head.addLayout(numbers)
         centre = QVBoxLayout()
         centre.addLayout(head)
@@ -236,24 +297,29 @@ class LiveView(QWidget):
         centre.addWidget(self.plots, 1)
         centre.addWidget(self.entry)
 
-        self.instruction = QLabel("")
+        self.instruction = FitLabel(INSTRUCTION_PT, INSTRUCTION_MIN_PT)
         self.instruction.setObjectName("instruction")
-        self.instruction.setWordWrap(True)
+        self.instruction.setTextFormat(Qt.TextFormat.PlainText)
         self.instruction.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         theme.set_font(self.instruction, INSTRUCTION_PT, bold=True)
-        self.instruction.setMinimumWidth(220)
-        self.instruction.setMaximumWidth(380)
+        self.instruction.setMinimumWidth(260)
+        self.instruction.setMaximumWidth(460)
         self.instruction.setStyleSheet(
             f"QLabel#instruction {{ background: {theme.SURFACE}; border: 1px solid "
             f"{theme.BORDER}; border-radius: {theme.RADIUS}px; padding: 16px; }}"
         )
 
+        left = QVBoxLayout()
+        left.addWidget(self.steps, 3)
+        left.addWidget(self.trials, 2)
+        self.trials.setMinimumWidth(150)
+        self.trials.setMaximumWidth(240)
         body = QHBoxLayout()
-        body.addWidget(self.steps)
+        body.addLayout(left)
         # The instructions get a share of any extra width, so that a long one ("…the next
         # trial starts when you step on.") is never cut at 26 pt on a laptop screen.
-        body.addLayout(centre, 4)
-        body.addWidget(self.instruction, 1)
+        body.addLayout(centre, 3)
+        body.addWidget(self.instruction, 2)
 
         self.alert = QLabel("")
         self.alert.setObjectName("fieldError")
@@ -261,6 +327,7 @@ class LiveView(QWidget):
         self.alert.hide()
         theme.set_font(self.alert, theme.BASE_PT + 1, bold=True)
         self.keys = QLabel("")
+        self.keys.setTextFormat(Qt.TextFormat.RichText)
         self.keys.setWordWrap(True)
         self.keys.setObjectName("keyLegend")
         theme.set_font(self.keys, theme.BASE_PT + 1)
@@ -283,8 +350,44 @@ class LiveView(QWidget):
         self._band: tuple[float, float] | None = None
 
     # ------------------------------------------------------------------ updates
+    def show_heel(self, words: str, level: str) -> None:
+        """The live heel indicator (lunge only); empty words hide it."""
+        if (words, level) == self._heel:
+            return
+        self._heel = (words, level)
+        self.heel.setText(words)
+        colour = {"ok": theme.GOOD, "bad": theme.BAD}.get(level, theme.MUTED)
+        self.heel.setStyleSheet(f"color: {colour};")
+        self.heel.setVisible(bool(words))
+
+    def show_trials(self, lines: list[tuple[str, str]]) -> None:
+        """The current test's trials, one line each, and its summary: (text, level)."""
+        self.trials.clear()
+        for text, level in lines:
+            item = QListWidgetItem(text)
+            colour = {"bad": theme.BAD, "summary": theme.INK}.get(level, theme.INK)
+            item.setForeground(QColor(colour))
+            if level == "summary":
+                font = item.font()
+                font.setBold(True)
+                item.setFont(font)
+            self.trials.addItem(item)
+        self.trials.scrollToBottom()
+
+    def clear_test(self) -> None:
+        """Forget the last test's traces, lines and numbers (a new test is on screen)."""
+        for plot in (self.angle, self.force):
+            plot.clear()
+        self.angle.mark_capture(None)
+        self.angle.set_band(None)
+        self._band = None
+        self.stabilogram.clear()
+        self.log.clear()
+        self.show_heel("", "")
+        self._shown = ()
+
     def show_steps(self, progress: list[StepProgress]) -> None:
-        """Refill the step list (✓ done, ● current)."""
+        """Refill the step list (✓ done, ● current); only the current step is selected."""
         self.steps.clear()
         for p in progress:
             mark = {"done": "✓", "current": "●"}.get(p.state, "  ")
@@ -303,6 +406,13 @@ class LiveView(QWidget):
             self.steps.addItem(item)
             if p.state == "current":
                 self.steps.setCurrentItem(item)
+        # Wide enough for the longest name ("✓ Balance R EC foam  3/3"), never elided.
+        widest = max(
+            (self.steps.fontMetrics().horizontalAdvance(self.steps.item(i).text())
+             for i in range(self.steps.count())),
+            default=0,
+        )  # fmt: skip
+        self.steps.setMinimumWidth(min(max(150, widest + 40), 240))
 
     def show_test(self, protocol: str, side: str) -> None:
         """Show the plots of ``protocol`` in the side's hue."""
@@ -319,10 +429,7 @@ class LiveView(QWidget):
         Called every frame: each widget is touched only when its own content changes, since
         a label set again repaints (and its parent behind it) even with the same text.
         """
-        keys = (
-            "<b>Space</b> start / capture · <b>R</b> repeat · <b>Esc</b> stop · "
-            f"<b>N</b> next test — {status.hint}"
-        )
+        keys = key_legend(status.hint)
         shown = (status.title, status.big_text, status.big_caption, status.instruction, keys)
         if shown != self._shown:
             labels = (self.title, self.big, self.caption, self.instruction, self.keys)
@@ -349,6 +456,19 @@ class LiveView(QWidget):
         """A warning line in red (device lost…); empty text hides it."""
         self.alert.setText(text)
         self.alert.setVisible(bool(text))
+
+
+def key_legend(hint: str) -> str:
+    """The hint ("Space: start the trial · N: next test") with its keys in bold, as rich
+    text (the hint's words are the program's own, escaped all the same)."""
+    parts = []
+    for part in hint.split(" · "):
+        key, colon, words = part.partition(": ")
+        if colon and len(key) <= 6 and " " not in key.strip():
+            parts.append(f"<b>{html.escape(key)}</b> {html.escape(words)}")
+        else:
+            parts.append(html.escape(part))
+    return " · ".join(parts)
 
 
 def demo_tape_reader(host: Any, patient_id: int | None) -> TapeReader | None:

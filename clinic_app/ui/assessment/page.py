@@ -33,16 +33,91 @@ from PySide6.QtWidgets import (
 from clinic_app.analysis.lunge import InputError
 from clinic_app.protocols.events import ProtocolEvent
 from clinic_app.protocols.journal import ThreadJournal
-from clinic_app.protocols.runner import AssessmentRun
+from clinic_app.protocols.lunge import LungeProtocol
+from clinic_app.protocols.runner import AssessmentRun, StepProgress
+from clinic_app.protocols.status import heel_words, trial_lines
 from clinic_app.ui.assessment.acquisition import AcquisitionBridge
-from clinic_app.ui.assessment.live import LiveView, demo_tape_reader
+from clinic_app.ui.assessment.live import NUMERIC_ENTRY, LiveView, demo_tape_reader
 from clinic_app.ui.assessment.setup import SetupView
 from clinic_app.ui.pages import PageHost
 from clinic_app.ui.patients.page import format_date
+from clinic_app.ui.plain_text import message_box
+from clinic_app.ui.sounds import CuePlayer
 
 log = logging.getLogger(__name__)
 
 SampleArray = Any
+
+
+def cue_for(event: ProtocolEvent) -> str | None:
+    """The sound cue of a protocol event, if any (see :mod:`clinic_app.ui.sounds`).
+
+    start: balance timing begins · end: a lunge captured or a balance trial valid ·
+    failure: a heel lift, a failed or invalid trial (not one the clinician stopped) ·
+    tick: each second of the countdown.
+    """
+    if event.kind == "prompt" and event.data.get("action") == "beep":
+        return "tick"
+    if event.kind == "started":
+        return "start"
+    if event.kind == "captured":
+        return "end"
+    if event.kind == "completed":
+        outcome = event.data.get("outcome")
+        return None if outcome is not None and outcome.protocol == "lunge" else "end"
+    if event.kind == "heel_lifted":
+        return "failure"
+    if event.kind == "invalid":
+        outcome = event.data.get("outcome")
+        stopped = outcome is not None and outcome.status == "incomplete"
+        lunge_heel = outcome is not None and outcome.protocol == "lunge"  # heard at the lift
+        return None if stopped or lunge_heel else "failure"
+    return None
+
+
+def _trials(n: int, what: str) -> str:
+    """ "1 finished trial is", "3 finished trials are" (never "trial(s)")."""
+    return f"{n} {what} trial is" if n == 1 else f"{n} {what} trials are"
+
+
+def missing_trials(progress: list[StepProgress]) -> list[str]:
+    """The steps still short of valid trials, in words ("Balance L EO: 1 of 3 trials")."""
+    return [
+        f"{p.step.label}: {p.valid} of {p.wanted} trials"
+        for p in progress
+        if p.state != "done" and p.valid < p.wanted
+    ]
+
+
+def confirm(parent: QWidget, title: str, text: str, go: str, stay: str) -> bool:
+    """Ask before data would be missing; the safe answer (stay) is the default.
+
+    ``go`` carries a mnemonic ("&Next test anyway"): its letter alone confirms, so N then
+    N skips a test from the keyboard, while Enter, Space or Esc stays.
+    """
+    box = message_box(
+        parent, QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton
+    )
+    box.setObjectName("confirmMissingData")
+    yes = box.addButton(go, QMessageBox.ButtonRole.AcceptRole)
+    no = box.addButton(stay, QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(no)
+    box.setEscapeButton(no)
+    box.exec()
+    return box.clickedButton() is yes
+
+
+def _typing_text(focus: QWidget | None) -> bool:
+    """True when ``focus`` is a visible field that takes letters (the examiner's initials).
+
+    Number-only fields (the knee-to-wall distance, the pain spin box) let the page's keys
+    through, so "R" repeats the trial wherever the cursor is.
+    """
+    if not isinstance(focus, QLineEdit) or not focus.isVisible():
+        return False
+    if isinstance(focus.parentWidget(), QAbstractSpinBox):
+        return False
+    return not bool(focus.property(NUMERIC_ENTRY))
 
 
 class AssessmentPage(QWidget):
@@ -58,7 +133,9 @@ class AssessmentPage(QWidget):
         self.bridge = AcquisitionBridge(getattr(host, "registry", None), parent=self)
         self.bridge.consumers.append(self._on_samples)
         self.bridge.lost_handlers.append(self._on_lost)
-        self.beep = True
+        self.beep = True  # sound cues on (tests and screenshots turn them off)
+        self.sounds = CuePlayer.from_settings()
+        self._shown_protocol: object | None = None
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self._stop_run)
@@ -150,9 +227,7 @@ class AssessmentPage(QWidget):
             return False
         if isinstance(watched, QWidget) and watched.window() is not self.window():
             return False  # a dialog on top has the keys
-        focus = QApplication.focusWidget()
-        typing = isinstance(focus, QLineEdit | QAbstractSpinBox) and focus.isVisible()
-        if typing and key_event.key() != Qt.Key.Key_Escape:
+        if _typing_text(QApplication.focusWidget()) and key_event.key() != Qt.Key.Key_Escape:
             return False
         slot()
         return True
@@ -169,7 +244,7 @@ class AssessmentPage(QWidget):
         self.setup.offer_resume(
             session.id,
             f"⚠ An assessment started {format_date(session.started_at)} was interrupted. "
-            f"{done} finished trial(s) are saved. Resume it, or close it as it is.",
+            f"{_trials(done, 'finished')} saved. Resume it, or close it as it is.",
         )
 
     def _mass(self) -> float | None:
@@ -222,6 +297,7 @@ class AssessmentPage(QWidget):
         )
 
     def _begin(self, make: Any) -> None:
+        self.sounds.reload()  # the volume may have changed in the settings
         self.journal = ThreadJournal(self.db.path)
         self.run = make(self.journal)
         run = self.run
@@ -246,11 +322,23 @@ class AssessmentPage(QWidget):
         self.db.finish_session(session_id, status)
         self.host.notify(f"Interrupted visit closed ({status}).")
         self._offer_unfinished()
+        self._visits_changed()
+
+    def _visits_changed(self) -> None:
+        """The start-up banner and the patient page follow a visit closed here."""
+        for name in ("recovery_bar", "patient_page"):
+            widget = getattr(self.host, name, None)
+            update = getattr(widget, "check", None) or getattr(widget, "refresh", None)
+            if callable(update):
+                update()
 
     # ------------------------------------------------------------------ keys
     def key_space(self) -> None:
-        """Space / pedal: arm, capture, or the next test."""
+        """Space / pedal: arm, capture, save the typed distance, or the next test."""
         if self.run is not None and self.stack.currentWidget() is self.live:
+            if self.run.protocol.phase == "entry":
+                self.submit_entry()
+                return
             self._apply(self.run.space(self.bridge.now()))
         elif self.stack.currentWidget() is self.setup:
             self.start_new()
@@ -266,9 +354,25 @@ class AssessmentPage(QWidget):
             self._apply(self.run.abort(self.bridge.now()))
 
     def key_next(self) -> None:
-        """N: go on to the next test (the trial in progress is kept as incomplete)."""
-        if self.run is not None and not self.run.finished:
-            self._apply(self.run.next_step(self.bridge.now()))
+        """N: go on to the next test (the trial in progress is kept as incomplete).
+
+        A test that still lacks trials is skipped only after asking (N again confirms,
+        Enter or Esc stays): a stray key must not drop a whole test.
+        """
+        run = self.run
+        if run is None or run.finished:
+            return
+        missing = missing_trials([p for p in run.progress() if p.state == "current"])
+        if missing and not confirm(
+            self,
+            "Skip this test?",
+            f"{missing[0]} is not finished. Go on to the next test without it? You can "
+            "come back to it from the step list.",
+            "&Next test anyway",
+            "Stay on this test",
+        ):
+            return
+        self._apply(run.next_step(self.bridge.now()))
 
     def submit_entry(self) -> None:
         """Distance and pain typed: finish the lunge trial (or say what is wrong)."""
@@ -278,8 +382,7 @@ class AssessmentPage(QWidget):
         try:
             events = self.run.enter_lunge(distance, pain, place, self.bridge.now())
         except InputError as exc:
-            self.live.entry.error.setText(str(exc))
-            self.live.entry.distance.setFocus()
+            self.live.entry.show_problem(str(exc))
             return
         self.live.entry.reset()
         self.setFocus()
@@ -291,9 +394,40 @@ class AssessmentPage(QWidget):
         self._step_changed(self.run.go_to(index, self.bridge.now()))
 
     def finish_visit(self) -> None:
-        """End the visit now (steps not done stay undone) and show the results."""
-        if self.run is not None and not self.run.finished:
-            self._apply(self.run.complete(self.bridge.now()))
+        """End the visit now (steps not done stay undone) and show the results.
+
+        Asks first when tests are unfinished; a visit with nothing measured is closed as
+        ``abandoned`` (kept, listed, counted nowhere), never as a complete visit.
+        """
+        run = self.run
+        if run is None or run.finished:
+            return
+        progress = run.progress()
+        measured = any(p.valid or p.not_valid for p in progress) or any(
+            o.status != "incomplete" and not o.practice for _, o in run.outcomes
+        )
+        missing = missing_trials(progress)
+        if not measured:
+            if not confirm(
+                self,
+                "Nothing measured",
+                "No trial has been measured in this visit. Close it as an empty visit? "
+                "It stays in the visit list but counts nowhere.",
+                "&Close the empty visit",
+                "Go back to the tests",
+            ):
+                return
+            self._apply(run.complete(self.bridge.now(), status="abandoned"))
+            return
+        if missing and not confirm(
+            self,
+            "Finish the visit?",
+            "Not finished: " + ", ".join(missing) + ". Finish the visit without them?",
+            "&Finish visit",
+            "Go back to the tests",
+        ):
+            return
+        self._apply(run.complete(self.bridge.now()))
 
     # ------------------------------------------------------------------ the frame
     def _on_samples(self, inc: SampleArray | None, plate: SampleArray | None, now: float) -> None:
@@ -314,6 +448,8 @@ class AssessmentPage(QWidget):
         self._apply(events)
         if self.run is not None and not self.run.finished:
             self.live.show_status(self.run.protocol.status())
+            if isinstance(protocol, LungeProtocol):
+                self.live.show_heel(*heel_words(protocol))
         if self.journal is not None and self.journal.error:
             self.live.show_alert(f"Recording problem: {self.journal.error}")
 
@@ -330,23 +466,27 @@ class AssessmentPage(QWidget):
         lines = []
         step_changed = False
         for e in events:
+            cue = cue_for(e)
+            if cue and self.beep:
+                self.sounds.play(cue)
             if e.kind == "armed":
                 self.live.angle.mark_capture(None)
                 self.live.stabilogram.clear()
                 self.live.show_alert("")
+                self.live.entry.reset()  # no message of the last trial carries over
             elif e.kind == "captured":
                 self.live.angle.mark_capture(float(e.data["angle_deg"]))
                 self.live.entry.distance.setFocus()
             elif e.kind == "started":
                 self.live.stabilogram.clear()
-            elif e.kind == "prompt" and e.data.get("action") == "beep" and self.beep:
-                QApplication.beep()
             elif e.kind == "completed" and self.run.protocol.protocol == "balance":
                 self.live.stabilogram.draw_ellipse()
             elif e.kind == "step_done" and e.text == "visit complete":
                 self._visit_complete()
                 return
-            if e.kind in ("completed", "invalid", "heel_lifted", "touchdown", "captured"):
+            # A failure's words come once, with the trial's end ("touchdown" and the
+            # heel lift are followed by the invalid trial that names the same reason).
+            if e.kind in ("completed", "invalid", "captured"):
                 lines.append(e.text)
             if e.kind in ("completed", "invalid", "step_done"):
                 step_changed = True
@@ -365,8 +505,12 @@ class AssessmentPage(QWidget):
             self._visit_complete()
             return
         p = run.protocol
+        if p is not self._shown_protocol:  # another test: nothing of the last one stays
+            self._shown_protocol = p
+            self.live.clear_test()
         self.live.show_test(p.protocol, p.side)
         self.live.show_steps(run.progress())
+        self.live.show_trials(trial_lines(p.outcomes, p.side, p.finished))
         bw = getattr(p, "body_weight_n", None)
         self.live.force.set_weight(bw)
         self.live.show_status(p.status())
@@ -385,6 +529,7 @@ class AssessmentPage(QWidget):
         self.run = None
         self.stack.setCurrentWidget(self.setup)
         self._offer_unfinished()
+        self._visits_changed()
         self.host.notify("Assessment saved.")
         self.host.open_session(session_id)
 

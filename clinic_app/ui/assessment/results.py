@@ -36,6 +36,7 @@ from clinic_app.ui import theme
 from clinic_app.ui.assessment.results_words import STATUS_WORDS, meaning_lines
 from clinic_app.ui.pages import PageHost
 from clinic_app.ui.patients.page import format_date
+from clinic_app.ui.plain_text import plain, tooltip
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ class ResultsPage(QWidget):
         self.interpretation: SessionInterpretation | None = None
         self.pain: PainState | None = None
         self.pain_notes: list[Finding] = []
-        self.heading = QLabel("Results")
+        self.heading = plain(QLabel("Results"))
         self.heading.setWordWrap(True)
         theme.set_font(self.heading, theme.TITLE_PT + 2, bold=True)
         self.plan_button = QPushButton("Plan…")
@@ -181,7 +182,9 @@ class ResultsPage(QWidget):
         interrupted = visit.session.status == "in_progress"
         note = " (interrupted visit: results so far)" if interrupted else ""
         self.heading.setText(f"Results — {who} · {when}{note}")
-        self.heading.setToolTip(f"Visit of {when}, examiner {visit.session.examiner or '—'}")
+        self.heading.setToolTip(
+            tooltip(f"Visit of {when}, examiner {visit.session.examiner or '—'}")
+        )
         self.resume_button.setVisible(interrupted)
         self._fill(self.interpretation, previous.session.started_at if previous else None)
 

@@ -21,6 +21,7 @@ from clinic_app.protocols.balance import DURATIONS_S
 from clinic_app.protocols.events import CONDITION_WORDS
 from clinic_app.protocols.plan import CONDITIONS, SessionPlan
 from clinic_app.ui import theme
+from clinic_app.ui.plain_text import plain
 
 
 class SetupView(QWidget):
@@ -33,7 +34,7 @@ class SetupView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("assessmentSetup")
-        self.heading = QLabel("New assessment")
+        self.heading = plain(QLabel("New assessment"))
         self.heading.setWordWrap(True)
         theme.set_font(self.heading, theme.HEADLINE_PT, bold=True)
 
@@ -43,7 +44,7 @@ class SetupView(QWidget):
             f"#resumeBox {{ border: 2px solid {theme.CAUTION}; border-radius: {theme.RADIUS}px;"
             f" background: #FFF6E5; }}"
         )
-        self.resume_text = QLabel()
+        self.resume_text = plain(QLabel())
         self.resume_text.setWordWrap(True)
         self.resume_button = QPushButton("Resume this visit")
         self.close_button = QPushButton("Close it as it is")

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from clinic_app.ui import theme
 from clinic_app.ui.history.model import ComparisonRow, PatientHistory
+from clinic_app.ui.plain_text import tooltip
 
 LEVEL_COLOURS = {"green": theme.GOOD, "red": theme.BAD, "amber": theme.CAUTION,
                  "grey": theme.MUTED}  # fmt: skip
@@ -105,7 +106,7 @@ class ComparisonPanel(QWidget):
                     combo.addItem(visit.label, visit.session_id)
                     combo.setItemData(
                         combo.count() - 1,
-                        f"Examiner: {visit.examiner or 'not recorded'}",
+                        tooltip(f"Examiner: {visit.examiner or 'not recorded'}"),
                         Qt.ItemDataRole.ToolTipRole,
                     )
         last = len(history.visits) - 1

@@ -210,10 +210,10 @@ class PatientHistory:
 
     @classmethod
     def from_database(cls, db: Any, patient_id: int) -> PatientHistory:
-        """Read the patient's visits (only those with at least one result)."""
+        """Read the patient's visits that count (not voided, at least one result)."""
         patient = db.get_patient(patient_id)
         visits: list[Visit] = []
-        for item in db.patient_history(patient_id):
+        for item in db.patient_history(patient_id, counted_only=True):
             rows = _rows(item.trials)
             if not rows:
                 continue

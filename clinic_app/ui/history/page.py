@@ -44,6 +44,7 @@ from clinic_app.ui.history.model import (
     PatientHistory,
     balance_measures,
 )
+from clinic_app.ui.plain_text import plain, tooltip
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ class HistoryPage(QWidget):
         self.history: PatientHistory | None = None
         self.setObjectName("page_history")
         self.inner = QStackedWidget()
-        self.message = QLabel()
+        self.message = plain(QLabel())
         self.message.setObjectName("muted")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
@@ -103,9 +104,9 @@ class HistoryPage(QWidget):
     # ------------------------------------------------------------------ building
     def _build_content(self) -> QWidget:
         content = QWidget()
-        self.title = QLabel()
+        self.title = plain(QLabel())
         theme.set_font(self.title, theme.TITLE_PT, bold=True)
-        self.subtitle = QLabel()
+        self.subtitle = plain(QLabel())
         self.subtitle.setObjectName("muted")
         self.timeline = QListWidget()
         self.timeline.setObjectName("historyTimeline")
@@ -242,7 +243,9 @@ class HistoryPage(QWidget):
                 text = f"Visit {visit.number}  ·  week {weeks:.0f}\n{day}\n{examiner}"
                 item = QListWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, visit.session_id)
-                item.setToolTip(f"{visit.label}, examiner {visit.examiner or 'not recorded'}")
+                item.setToolTip(
+                    tooltip(f"{visit.label}, examiner {visit.examiner or 'not recorded'}")
+                )
                 self.timeline.addItem(item)
         rows = self.timeline.sizeHintForRow(0) if self.timeline.count() else 60
         self.timeline.setFixedHeight(rows + 2 * self.timeline.frameWidth() + 4)

@@ -21,6 +21,7 @@ from clinic_app.ui.about import AboutDialog
 from clinic_app.ui.patients.form import PatientFormDialog
 from clinic_app.ui.patients.page import PatientPage
 from clinic_app.ui.patients.patient_list import PatientList
+from clinic_app.ui.plain_text import ask, message_box
 from clinic_app.ui.settings_dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
@@ -142,12 +143,12 @@ class PatientActions(QObject):
             return
         patient = window.db.get_patient(patient_id)
         name = f"{patient.first_name} {patient.last_name}".strip()
-        box = QMessageBox(
+        box = message_box(
+            window.window(),
             QMessageBox.Icon.Warning,
             "Delete patient",
             f"Delete {name}?",
             QMessageBox.StandardButton.Cancel,
-            window.window(),
         )
         box.setInformativeText(
             "The patient disappears from the list, but nothing is erased: their visits and "
@@ -191,7 +192,7 @@ class PatientActions(QObject):
         window = self.host
         patient = window.db.get_patient(patient_id)
         name = f"{patient.first_name} {patient.last_name}".strip()
-        answer = QMessageBox.question(
+        answer = ask(
             window.window(),
             "Restore patient",
             f"Restore {name} to the patient list?",

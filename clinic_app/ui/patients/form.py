@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -34,6 +35,7 @@ from clinic_app.storage.errors import DuplicateRecordNumberError, ValidationErro
 from clinic_app.storage.validation import CHOICES, DEFAULTS, parse_patient_fields
 from clinic_app.storage.validation import LABELS as STORAGE_LABELS
 from clinic_app.ui import theme
+from clinic_app.ui.plain_text import message_box
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,20 @@ LEGS = list(CHOICES["dominant_leg"])
 SIDES = list(CHOICES["involved_side"])
 UNITS = {"height_cm": "cm", "mass_kg": "kg", "weekly_km": "km/week", "years_running": "years"}
 LABELS = dict(STORAGE_LABELS, birth_date="Date of birth", weekly_km="Weekly distance")
+
+ERROR_LINES = 2
+"""Lines reserved under every field for its message (the full text is also its tooltip)."""
+
+FIELD_MIN_WIDTH = 300
+"""Width of a field (px): the longest message then takes two lines of small type."""
+
+
+def _form_layout() -> QFormLayout:
+    form = QFormLayout()
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+    form.setVerticalSpacing(2)
+    form.setHorizontalSpacing(theme.GAP)
+    return form
 
 
 def age_years(birth_date: str, today: date | None = None) -> int | None:
@@ -78,32 +94,40 @@ class PatientFormDialog(QDialog):
         self.fields: dict[str, _Field] = {}
         self._errors: dict[str, str] = {}
 
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
-        form.setVerticalSpacing(6)
-        form.setHorizontalSpacing(theme.GAP)
-        self._line(form, "first_name")
-        self._line(form, "last_name")
-        self._line(form, "record_number", placeholder="the clinic's own number (optional)")
+        # Two columns, and every error line reserved in advance: with the errors shown
+        # under the fields of one column the dialog grew past 768 px and fields jumped
+        # under the pointer as messages appeared.
+        left, right = _form_layout(), _form_layout()
+        self._line(left, "first_name")
+        self._line(left, "last_name")
+        self._line(left, "record_number", placeholder="the clinic's own number (optional)")
         self.age_label = self._line(
-            form, "birth_date", placeholder="YYYY-MM-DD, e.g. 1990-04-17", unit=" "
+            left, "birth_date", placeholder="YYYY-MM-DD, e.g. 1990-04-17", unit=" "
         )
-        self._combo(form, "sex", SEXES)
-        self._line(form, "height_cm", unit=UNITS["height_cm"])
-        self._line(form, "mass_kg", unit=UNITS["mass_kg"])
-        self._combo(form, "dominant_leg", LEGS)
-        self._combo(form, "involved_side", SIDES)
-        self._line(form, "weekly_km", unit=UNITS["weekly_km"])
-        self._line(form, "years_running", unit=UNITS["years_running"])
+        self._combo(left, "sex", SEXES)
+        self._line(right, "height_cm", unit=UNITS["height_cm"])
+        self._line(right, "mass_kg", unit=UNITS["mass_kg"])
+        self._combo(right, "dominant_leg", LEGS)
+        self._combo(right, "involved_side", SIDES)
+        self._line(right, "weekly_km", unit=UNITS["weekly_km"])
+        self._line(right, "years_running", unit=UNITS["years_running"])
         notes = QPlainTextEdit()
         notes.setPlaceholderText("Injury history, goals, footwear… (optional)")
         notes.setTabChangesFocus(True)
-        notes.setFixedHeight(notes.fontMetrics().lineSpacing() * 4 + 16)
-        self._add(form, "notes", notes, notes.textChanged)
+        notes.setFixedHeight(notes.fontMetrics().lineSpacing() * 3 + 16)
+        bottom_form = _form_layout()
+        self._add(bottom_form, "notes", notes, notes.textChanged)
+        columns = QHBoxLayout()
+        columns.setSpacing(theme.GAP * 2)
+        columns.addLayout(left, 1)
+        columns.addLayout(right, 1)
 
         self.summary = QLabel("")
         self.summary.setObjectName("muted")
         self.summary.setWordWrap(True)
+        # Its text changes as the clinician types; it must not change the dialog's width.
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.summary.setFixedHeight(self.summary.fontMetrics().lineSpacing() * 2 + 2)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
@@ -119,10 +143,10 @@ class PatientFormDialog(QDialog):
         heading = QLabel(self.windowTitle())
         theme.set_font(heading, theme.TITLE_PT, bold=True)
         layout.addWidget(heading)
-        layout.addLayout(form)
+        layout.addLayout(columns)
+        layout.addLayout(bottom_form)
         layout.addLayout(bottom)
-
-        self.setMinimumWidth(680)
+        layout.setSizeConstraint(QVBoxLayout.SizeConstraint.SetFixedSize)
         if patient_id is not None:
             self._load(patient_id)
         self._revalidate()
@@ -134,11 +158,19 @@ class PatientFormDialog(QDialog):
         error = QLabel("")
         error.setObjectName("fieldError")
         error.setWordWrap(True)
+        error.setTextFormat(Qt.TextFormat.PlainText)
+        theme.set_font(error, theme.SMALL_PT)
+        # Room for two lines, kept while hidden, so nothing moves when a message appears.
+        error.setFixedHeight(error.fontMetrics().lineSpacing() * ERROR_LINES + 2)
+        policy = QSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        policy.setRetainSizeWhenHidden(True)
+        error.setSizePolicy(policy)
         error.setVisible(False)
         container = QWidget()
         box = QVBoxLayout(container)
         box.setContentsMargins(0, 0, 0, 0)
-        box.setSpacing(2)
+        box.setSpacing(0)
+        editor.setMinimumWidth(FIELD_MIN_WIDTH)
         box.addWidget(editor)
         box.addWidget(error)
         label = QLabel(LABELS[name])
@@ -232,6 +264,7 @@ class PatientFormDialog(QDialog):
         for name, field in self.fields.items():
             message = errors.get(name, "") if field.touched else ""
             field.error.setText(f"⚠ {message}" if message else "")
+            field.error.setToolTip(message)
             field.error.setVisible(bool(message))
             field.editor.setProperty("invalid", bool(message))
             field.editor.setAccessibleDescription(message)
@@ -298,13 +331,13 @@ class PatientFormDialog(QDialog):
             return True
         twin = twins[0]
         where = " (in the deleted list)" if twin.is_deleted else ""
-        box = QMessageBox(
+        box = message_box(
+            self,
             QMessageBox.Icon.Question,
             "Possible duplicate",
             f"{twin.full_name}, born {twin.birth_date.isoformat()}, is already registered"
             f"{where} as patient id {twin.id}.",
             QMessageBox.StandardButton.Cancel,
-            self,
         )
         box.setObjectName("duplicateWarning")
         box.setInformativeText("Save a new record anyway, or cancel and open that patient?")

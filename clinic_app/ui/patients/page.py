@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -28,6 +29,8 @@ from clinic_app.logging_setup import redactor
 from clinic_app.ui import theme
 from clinic_app.ui.history.sparklines import TrendSparklines
 from clinic_app.ui.patients.form import LEGS, SEXES, SIDES
+from clinic_app.ui.patients.void_visit import void_or_restore
+from clinic_app.ui.plain_text import plain
 
 log = logging.getLogger(__name__)
 
@@ -91,11 +94,11 @@ class PatientPage(QWidget):
         record = QWidget()
         card = QFrame()
         card.setObjectName("card")
-        self.name_label = QLabel()
+        self.name_label = plain(QLabel())
         self.name_label.setObjectName("patientName")
         theme.set_font(self.name_label, theme.HEADLINE_PT, bold=True)
         self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.subtitle = QLabel()
+        self.subtitle = plain(QLabel())
         self.subtitle.setObjectName("muted")
         grid = QGridLayout()
         grid.setHorizontalSpacing(theme.GAP * 3)
@@ -104,17 +107,21 @@ class PatientPage(QWidget):
         captions = [
             ("age", "Age"),
             ("sex", "Sex"),
+            ("height", "Height"),
             ("mass", "Body mass"),
+            ("dominant", "Dominant leg"),
             ("involved", "Involved side"),
             ("last_visit", "Last visit"),
             ("next_retest", "Next re-test due"),
         ]
-        for column, (key, caption) in enumerate(captions):
+        per_row = 4  # two rows of four: the card stays narrow beside the patient list
+        for index, (key, caption) in enumerate(captions):
             label, value = _fact(caption)
-            grid.addWidget(label, 0, column)
-            grid.addWidget(value, 1, column)
+            row, column = 2 * (index // per_row), index % per_row
+            grid.addWidget(label, row, column)
+            grid.addWidget(value, row + 1, column)
             self.facts[key] = value
-        grid.setColumnStretch(len(captions), 1)
+        grid.setColumnStretch(per_row, 1)
         self.edit_button = QPushButton("Edit details  (Ctrl+E)")
         self.edit_button.setObjectName("editPatient")
         head = QHBoxLayout()
@@ -155,9 +162,24 @@ class PatientPage(QWidget):
 
         visits = QLabel("Visits")
         theme.set_font(visits, theme.TITLE_PT, bold=True)
+        self.open_button = QPushButton("Open results  (Enter)")
+        self.open_button.setObjectName("openVisit")
+        self.void_button = QPushButton("Void visit…")
+        self.void_button.setObjectName("voidVisit")
+        self.void_button.setToolTip(
+            "A visit recorded by mistake: kept and restorable, but counted nowhere"
+        )
+        self.open_button.clicked.connect(self._open_selected)
+        self.void_button.clicked.connect(self.void_selected)
+        visits_head = QHBoxLayout()
+        visits_head.addWidget(visits)
+        visits_head.addStretch(1)
+        visits_head.addWidget(self.open_button)
+        visits_head.addWidget(self.void_button)
         self.sessions = QListWidget()
         self.sessions.setObjectName("sessionList")
         self.sessions.itemActivated.connect(self._session_activated)
+        self.sessions.currentItemChanged.connect(lambda *_: self._sync_visit_buttons())
         self.sessions_empty = QLabel(
             "No visits yet. Press “New assessment” (Ctrl+T) to measure the lunge test and "
             "single-leg balance; the visit will appear here."
@@ -173,7 +195,7 @@ class PatientPage(QWidget):
         layout.addLayout(actions)
         self.trends = TrendSparklines()
         layout.addWidget(self.trends)
-        layout.addWidget(visits)
+        layout.addLayout(visits_head)
         self.visits = QStackedWidget()
         self.visits.addWidget(self.sessions_empty)
         self.visits.addWidget(self.sessions)
@@ -196,6 +218,7 @@ class PatientPage(QWidget):
         patient = db.get_patient(self.patient_id)
         history = list(reversed(db.patient_history(self.patient_id)))  # newest first
         sessions = [visit.session for visit in history]
+        counted = [visit.session for visit in history if visit.counts]
         # A second line of defence: names on screen never reach the log, even by mistake.
         redactor.add(patient.first_name, patient.last_name, patient.record_number or "")
         self.inner.setCurrentIndex(1)
@@ -213,29 +236,74 @@ class PatientPage(QWidget):
         self.facts["age"].setText(f"{patient.age_years()} years")
         self.facts["sex"].setText(_SEX.get(patient.sex or "unspecified", "—"))
         self.facts["mass"].setText("—" if patient.mass_kg is None else f"{patient.mass_kg:g} kg")
+        height = patient.height_cm
+        self.facts["height"].setText("—" if height is None else f"{height:g} cm")
+        self.facts["dominant"].setText(_LEG.get(patient.dominant_leg or "unknown", "—"))
         side = patient.involved_side or "none"
         self.facts["involved"].setText(_SIDE.get(side, "—"))
         colour = {"left": theme.LEFT, "right": theme.RIGHT}.get(side, theme.INK)
         self.facts["involved"].setStyleSheet(f"color: {colour};")
-        last = sessions[0].started_at if sessions else None
+        last = counted[0].started_at if counted else None
         self.facts["last_visit"].setText(format_date(last) if last else "no visit yet")
-        self.facts["next_retest"].setText(self._next_retest(db, sessions))
+        self.facts["next_retest"].setText(self._next_retest(db, counted))
         for button in (self.assess_button, self.edit_button):
             button.setEnabled(not patient.is_deleted)
 
+        chosen = self.selected_session_id()
         self.sessions.clear()
         for visit in history:
             item = QListWidgetItem(self._describe_session(visit.session, visit.trials))
             item.setData(SESSION_ID_ROLE, int(visit.session.id))
+            if not visit.counts:  # voided or empty: listed, greyed, counted nowhere
+                item.setForeground(QColor(theme.MUTED))
+                font = item.font()
+                font.setItalic(True)
+                item.setFont(font)
             self.sessions.addItem(item)
+            if visit.session.id == chosen:
+                self.sessions.setCurrentItem(item)
         self.visits.setCurrentWidget(self.sessions if sessions else self.sessions_empty)
+        self._sync_visit_buttons()
         self.trends.show_history(db, self.patient_id)
 
     # ------------------------------------------------------------ internals
+    def selected_session_id(self) -> int | None:
+        """The visit selected in the list, or None."""
+        item = self.sessions.currentItem()
+        return None if item is None else int(item.data(SESSION_ID_ROLE))
+
+    def _sync_visit_buttons(self) -> None:
+        session_id = self.selected_session_id()
+        self.open_button.setEnabled(session_id is not None)
+        self.void_button.setEnabled(session_id is not None)
+        voided = session_id is not None and self.host.db.get_session(session_id).is_voided
+        self.void_button.setText("Restore visit…" if voided else "Void visit…")
+
+    @Slot()
+    def _open_selected(self) -> None:
+        session_id = self.selected_session_id()
+        if session_id is not None:
+            self.session_activated.emit(session_id)
+
+    @Slot()
+    def void_selected(self) -> None:
+        """Void the selected visit (asking why), or restore it if it is voided."""
+        session_id = self.selected_session_id()
+        if session_id is None:
+            return
+        session = self.host.db.get_session(session_id)
+        when = format_date(session.started_at)
+        if void_or_restore(self.window(), self.host.db, session, when):
+            self.refresh()
+            self.host.notify(f"Visit of {when} {'restored' if session.is_voided else 'voided'}.")
+
     @staticmethod
     def _describe_session(session: Any, trials: Sequence[Any]) -> str:
         """One line per visit: date, status, trials recorded, examiner."""
         words = [format_date(session.started_at)]
+        if session.is_voided:
+            reason = " ".join((session.void_reason or "").split())
+            words.append(f"VOIDED: {reason}" if reason else "VOIDED")
         words.append(STATUS_WORDS.get(session.status, session.status))
         recorded = [t for t in trials if not t.practice]
         lunges = sum(t.protocol == "lunge" for t in recorded)
@@ -243,7 +311,7 @@ class PatientPage(QWidget):
         if recorded:
             words.append(f"{lunges} lunge and {balance} balance trials")
         else:
-            words.append("no trials recorded")
+            words.append("nothing measured (not counted)")
         if session.examiner:
             words.append(f"examiner {session.examiner}")
         return "  ·  ".join(words)

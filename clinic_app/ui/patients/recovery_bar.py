@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from clinic_app.ui import theme
 from clinic_app.ui.patients.page import format_date
+from clinic_app.ui.plain_text import plain
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ class RecoveryBar(QWidget):
         self.db = db
         self.setObjectName("recoveryBar")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.message = QLabel()
+        self.message = plain(QLabel())
         self.message.setWordWrap(True)
         self.open_button = QPushButton("Open patient")
         self.dismiss_button = QPushButton("Not now")

@@ -133,16 +133,23 @@ class ItemForm(QWidget):
         )
         self.add_choice.setMinimumContentsLength(28)
         self.add_button = QPushButton("Add to plan")
+        # Long exercise names must not set the form's width (1366-px screens).
+        self.add_choice.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.add_choice.setMinimumContentsLength(18)
         form = QFormLayout()
+        form.setVerticalSpacing(4)
         form.addRow("Dose level", _row(self.level, self.apply_level))
         form.addRow("Sets / reps", _row(self.sets, self.reps))
-        form.addRow("Hold (s) / days a week", _row(self.hold, self.days))
-        form.addRow("", self.apply_dose)
+        form.addRow("Hold (s) / days a week", _row(self.hold, self.days, self.apply_dose))
         form.addRow("Note", _row(self.notes, self.apply_notes))
         form.addRow("", _row(self.up, self.down, self.remove))
         form.addRow("Add exercise", _row(self.add_choice, self.add_button))
         self.picture = QSvgWidget()
-        self.picture.setFixedSize(150, 150)
+        self.picture.setFixedSize(96, 96)
+        for spin in (self.level, self.sets, self.reps, self.hold, self.days):
+            spin.setMaximumWidth(90)  # numbers of two or three digits; labels keep their room
         self.picture.setToolTip("The drawing printed on the patient's card")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

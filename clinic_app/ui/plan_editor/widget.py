@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -121,10 +122,20 @@ class PlanEditor(QWidget):
         self.save.setDefault(True)
         self.state = QLabel()
         self.state.setWordWrap(True)
+        self.clinician_notes.setMaximumHeight(56)
+        # The tree and the selected exercise's form side by side: stacked, they needed
+        # 790 px of height, more than a 1366×768 laptop has below the toolbars.
+        work = QSplitter(Qt.Orientation.Horizontal)
+        work.setChildrenCollapsible(False)
+        work.addWidget(self.tree)
+        work.addWidget(self.form)
+        work.setStretchFactor(0, 1)
+        work.setStretchFactor(1, 0)
+        self.form.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
+        work.setSizes([600, 400])  # the tree takes what the form does not need
         centre = QVBoxLayout()
         centre.addWidget(self.summary)
-        centre.addWidget(self.tree, 3)
-        centre.addWidget(self.form)
+        centre.addWidget(work, 1)
         centre.addWidget(self.clinician_notes)
         centre.addWidget(self.state)
         buttons = QHBoxLayout()
