@@ -149,9 +149,8 @@ class WitMotionCodec:
         )
         self._type_ok = np.zeros(256, dtype=np.bool_)
         self._type_ok[list(accepted_types)] = True
-        angle_step = checks.angle_step(self._max_angle_step, self.check_version)
-        self._temperature = ContinuityTrack(checks.temperature_step, lock_count, relock_after)
-        self._angle = ContinuityTrack(angle_step, lock_count, relock_after)
+        self._lock_count, self._relock_after = lock_count, relock_after
+        self._build_tracks()
         self._residual = b""
         self._cycle = CyclePairing()
         self._euler_flipped = False
@@ -163,6 +162,20 @@ class WitMotionCodec:
     def buffered(self) -> int:
         """Bytes kept for the next call (an incomplete frame, at most 10)."""
         return len(self._residual)
+
+    def set_legacy(self, legacy_wt61: bool) -> None:
+        """Switch between WIT-standard and WT61/JY61 legacy firmware (temperature formula,
+        no version word); forgets the plausibility history."""
+        self.legacy_wt61 = legacy_wt61
+        self.check_version = not legacy_wt61
+        self._build_tracks()
+        self._cycle.reset()
+
+    def _build_tracks(self) -> None:
+        angle_step = checks.angle_step(self._max_angle_step, self.check_version)
+        lock, relock = self._lock_count, self._relock_after
+        self._temperature = ContinuityTrack(checks.temperature_step, lock, relock)
+        self._angle = ContinuityTrack(angle_step, lock, relock)
 
     def reset(self) -> None:
         """Drop buffered bytes and plausibility history (counters are kept)."""
