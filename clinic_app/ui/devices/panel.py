@@ -171,6 +171,7 @@ class DevicesPanel(QWidget):
             "tare": ("tare",),
             "calibrate": ("tare", "cell_values", "calibration", "apply_calibration"),
             "dropout": ("simulate_dropout",),
+            "configure": ("plan", "configure"),
         }.get(action, ())
         return all(hasattr(device, n) for n in needs)
 
@@ -186,6 +187,9 @@ class DevicesPanel(QWidget):
             return
         if action == "calibrate":
             self.open_calibration(device)
+            return
+        if action == "configure":
+            self.open_configure(device)
             return
         work: dict[str, tuple[str, Callable[[], str]]] = {
             "connect": ("Connecting…", lambda: _connect(device)),
@@ -250,6 +254,19 @@ class DevicesPanel(QWidget):
         else:
             wizard.show()
         return wizard
+
+    def open_configure(self, device: Device, modal: bool = True) -> QDialog:
+        """Open the sensor-settings dialog (the one place that changes stored settings)."""
+        from clinic_app.ui.devices.configure import ConfigureDialog
+
+        dialog = ConfigureDialog(device, self)
+        self.last_dialog = dialog
+        if modal:
+            dialog.exec()
+            self.refresh()
+        else:
+            dialog.show()
+        return dialog
 
     def closeEvent(self, event: Any) -> None:
         """Stop the timer and the workers."""

@@ -51,12 +51,15 @@ def registry_source() -> Sequence[DeviceStatus]:
     for label, device in active_devices():
         state = device.state
         words = state.describe()
-        rate = device.info.nominal_rate_hz
+        info = device.info
+        rate = info.rate_hz
         if state is DeviceState.STREAMING and rate:
             words = f"streaming {rate:.0f} Hz"
         lost = device.lost_samples
         if lost and state is DeviceState.STREAMING:
             words += f", {lost} samples lost"
+        if info.battery:
+            words += f", battery {info.battery}"
         statuses.append(DeviceStatus(label, state.value, words))
     return statuses
 
