@@ -52,8 +52,9 @@ def _streaming_wit(emu: WitEmulator, count: int) -> WitMotionDevice:
 @pytest.mark.parametrize("chunk", [1, 16], ids=["every-byte", "1.5-frames"])
 def test_1_frames_split_at_every_boundary(tmp_path: Path, chunk: int) -> None:
     with WitEmulator(link=tmp_path / "ttyWIT", rate_hz=100, ramp_s=0.5, hold_s=0.1) as emu:
+        device = _streaming_wit(emu, 5)
         emu.faults.chunk_size, emu.faults.chunk_gap_s = chunk, 0.0003
-        device = _streaming_wit(emu, 40)
+        assert wait_for(lambda: device.buffer.total >= 45, 10.0)
         device.close()
     received = _angles(device)
     sent = np.array(emu.sent_angles)
