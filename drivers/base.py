@@ -290,6 +290,17 @@ class Device(Protocol):
     def stop(self) -> None:
         """Stop streaming (the port stays open)."""
 
+    def pause(self) -> None:
+        """Stop delivering samples while no screen needs them, keeping the connection state
+        and loss detection honest (non-blocking); the state becomes CONNECTED."""
+
+    def resume(self) -> None:
+        """Deliver samples again after :meth:`pause` (non-blocking, prompt)."""
+
+    @property
+    def paused(self) -> bool:
+        """True between :meth:`pause` and :meth:`resume`."""
+
     @property
     def state(self) -> DeviceState:
         """Current connection state."""

@@ -50,7 +50,7 @@ from drivers.codecs import lineplate_wire as wire
 from drivers.codecs.lineplate import LINE_SAMPLE_DTYPE, LineMessage, LinePlateCodec
 from drivers.codecs.lineplate_checks import DEFAULT_CAPACITY_KG, PlateLimits
 from drivers.serial_device import SerialDevice
-from drivers.transport import PortLister
+from drivers.transport import LinkLost, PortLister
 
 FloatArray = npt.NDArray[np.float64]
 _WRAP = wire.SEQ_MODULUS
@@ -112,6 +112,7 @@ class LinePlateDevice(SerialDevice):
         self._last_seq: int | None = None
         self._last_t_us: int | None = None
         self._gaps_seen = 0
+        self._next_heartbeat = 0.0
         super().__init__(
             port,
             baudrate=baudrate,
@@ -268,6 +269,22 @@ class LinePlateDevice(SerialDevice):
     def _silence_limit_s(self) -> float | None:
         rate = self._info.nominal_rate_hz
         return max(1.0, 5.0 / rate) if rate else None
+
+    heartbeat_s = 1.0
+    """While paused (stream stopped with ``S``): a ``?`` every second; three unanswered in a
+    row mean the plate is gone."""
+
+    def _idle_check(self, now: float) -> None:
+        if now >= self._next_heartbeat:
+            self._write(wire.cmd_query())
+            self._next_heartbeat = now + self.heartbeat_s
+        port = self._require_port()
+        if port.in_waiting:
+            self._pump()
+            self._replies.clear()  # only the fact that it answered matters here
+        limit = 3 * self.heartbeat_s + 0.5
+        if now - self._last_data_t > limit:
+            raise LinkLost(f"no answer to '?' for {limit:.1f} s while paused")
 
     # ------------------------------------------------------------------ dialogue
     def _identify(self, info: wire.PlateInfo) -> None:

@@ -293,6 +293,8 @@ class WitMotionDevice(SerialDevice):
         """Listen at each candidate baud rate until checksum-valid frames arrive."""
         start = self.baudrate
         for i, baud in enumerate(self._candidates()):
+            if self._stop.is_set():
+                break
             if baud != self.baudrate:
                 self._reopen(baud)
             heard = self._listen(self.listen_s if i == 0 else self.listen_s / 3)
@@ -310,7 +312,7 @@ class WitMotionDevice(SerialDevice):
         try:
             deadline = time.monotonic() + seconds
             started = time.monotonic()
-            while time.monotonic() < deadline:
+            while time.monotonic() < deadline and not self._stop.is_set():
                 self._pump()
                 angles = sum(int(np.count_nonzero(t == wire.ANGLE)) for t, _, _ in self._heard)
                 if angles >= 12 and time.monotonic() - started >= 0.3:

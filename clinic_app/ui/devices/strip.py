@@ -55,6 +55,8 @@ def registry_source() -> Sequence[DeviceStatus]:
         rate = info.rate_hz
         if state is DeviceState.STREAMING and rate:
             words = f"streaming {rate:.0f} Hz"
+        if state is DeviceState.CONNECTED and getattr(device, "paused", False):
+            words = "ready (paused while not measuring)"
         lost = device.lost_samples
         if lost and state is DeviceState.STREAMING:
             words += f", {lost} samples lost"
