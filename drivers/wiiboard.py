@@ -214,6 +214,7 @@ class WiiBalanceBoard(DeviceStatus):
             self._dropped_seen = 0
             if self._thread is not None and self._state is DeviceState.CONNECTED:
                 self._set_state(DeviceState.STREAMING, "Wii Balance Board streaming.")
+
     def open(self) -> None:
         """Find and open the board. Raises DeviceError with what to do."""
         with self._lock:
