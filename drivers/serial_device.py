@@ -189,9 +189,13 @@ class SerialDevice(SerialLink, abc.ABC):
             port.reset_input_buffer()
         except TRANSPORT_ERRORS as exc:
             raise LinkLost(str(exc)) from exc
-        self._reset_codec()
+        self._resync_codec()
         self._replies.clear()
         self._start_job()
+
+    def _resync_codec(self) -> None:
+        """After a pause (bytes were skipped): by default forget everything."""
+        self._reset_codec()
 
     def _paused_message(self) -> str:
         return f"{self.label.capitalize()} connected; paused while no screen needs its data."

@@ -243,6 +243,10 @@ class WitMotionDevice(SerialDevice):
         self._codec.reset()
         self._requests.clear()
 
+    def _resync_codec(self) -> None:
+        self._codec.resync()  # keeps the plausibility lock: samples flow from the first frame
+        self._requests.clear()
+
     def _initialise(self) -> None:
         heard = self._find_stream()
         self._legacy = heard is not None and heard.legacy

@@ -175,7 +175,16 @@ class WitMotionCodec:
         angle_step = checks.angle_step(self._max_angle_step, self.check_version)
         lock, relock = self._lock_count, self._relock_after
         self._temperature = ContinuityTrack(checks.temperature_step, lock, relock)
-        self._angle = ContinuityTrack(angle_step, lock, relock)
+        jump = checks.same_version if self.check_version else None
+        self._angle = ContinuityTrack(angle_step, lock, relock, jump)
+
+    def resync(self) -> None:
+        """The host skipped part of the stream (a pause): drop buffered bytes and the cycle
+        pairing, keep the plausibility locks; the next angle frame may be anywhere but must
+        come from the same firmware (version word), legacy firmware re-acquires."""
+        self._residual = b""
+        self._cycle.reset()
+        self._angle.allow_jump()
 
     def reset(self) -> None:
         """Drop buffered bytes and plausibility history (counters are kept)."""
