@@ -202,19 +202,7 @@ class WitMotionDevice(SerialDevice):
         samples, _, _ = self.buffer.read_new(cursor)
         if len(samples) < 3:
             raise DeviceError("The inclinometer sent too few samples to zero; check it.")
-        old = self.zero_offsets
-        x = samples["angle_x_deg"] + old.angle_x_deg
-        y = samples["angle_y_deg"] + old.angle_y_deg
-        tibia = samples["tibia_deg"] + old.tibia_deg
-        if float(np.ptp(tibia)) > 0.5:
-            raise DeviceError("The inclinometer moved while zeroing. Keep it still and retry.")
-        if abs(float(np.mean(tibia)) - LEVEL_TIBIA_DEG) > 10.0:
-            raise DeviceError(
-                "To zero, lay the inclinometer flat on its back face on a level surface."
-            )
-        self.zero_offsets = ZeroOffsets(
-            float(np.mean(x)), float(np.mean(y)), float(np.mean(tibia)) - LEVEL_TIBIA_DEG
-        )
+        self.zero_offsets = level_zero(samples, self.zero_offsets)
         return self.zero_offsets
 
     # ------------------------------------------------------------------ SerialDevice
@@ -470,3 +458,23 @@ class WitMotionDevice(SerialDevice):
             ),
             20.0,
         )
+
+
+def level_zero(samples: SampleArray, old: ZeroOffsets) -> ZeroOffsets:
+    """The offsets of a still sensor lying on its back face on a level surface.
+
+    ``samples`` were taken with ``old`` already subtracted. Raises DeviceError when they
+    moved (> 0.5°) or the sensor is not lying flat (tibia angle not within 10° of 90°).
+    """
+    x = samples["angle_x_deg"] + old.angle_x_deg
+    y = samples["angle_y_deg"] + old.angle_y_deg
+    tibia = samples["tibia_deg"] + old.tibia_deg
+    if float(np.ptp(tibia)) > 0.5:
+        raise DeviceError("The inclinometer moved while zeroing. Keep it still and retry.")
+    if abs(float(np.mean(tibia)) - LEVEL_TIBIA_DEG) > 10.0:
+        raise DeviceError(
+            "To zero, lay the inclinometer flat on its back face on a level surface."
+        )
+    return ZeroOffsets(
+        float(np.mean(x)), float(np.mean(y)), float(np.mean(tibia)) - LEVEL_TIBIA_DEG
+    )

@@ -38,14 +38,13 @@ from typing import Any, TextIO
 from clinic_app import paths
 from clinic_app.commands import AppContext
 from clinic_app.errors import UserError
-from drivers.base import DeviceError, DeviceState, SampleArray
+from drivers.base import Device, DeviceError, DeviceState, SampleArray
 from drivers.lineplate import LinePlateDevice
 from drivers.rion import RionDevice
-from drivers.serial_device import SerialDevice
 from drivers.transport import list_ports, probe_port
 from drivers.witmotion import WitMotionDevice
 
-PROTOCOLS = ("witmotion", "rion", "lineplate")
+PROTOCOLS = ("witmotion", "witmotion-ble", "rion", "lineplate")
 CONTENT_CHOICES = {
     "time": 0x50,
     "acc": 0x51,
@@ -72,9 +71,14 @@ def register(subparsers: Any) -> None:
     listing.add_argument(
         "--no-probe", action="store_true", help="do not probe the ports (faster, no protocol)"
     )
+    listing.add_argument(
+        "--ble", action="store_true", help="also scan for Bluetooth LE sensors (5 s)"
+    )
     listing.set_defaults(func=run)
     stream = actions.add_parser("stream", help="decoded samples of one device")
-    stream.add_argument("--port", required=True, help="port path or pyserial URL")
+    stream.add_argument(
+        "--port", required=True, help="port path or pyserial URL (Bluetooth: the address)"
+    )
     stream.add_argument("--protocol", required=True, choices=PROTOCOLS)
     stream.add_argument("--baud", type=int, default=None, help="baud rate (default per protocol)")
     stream.add_argument("--rate", type=float, default=None, help="output/poll rate to set, Hz")
@@ -106,7 +110,8 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace, ctx: AppContext) -> int:
     """Dispatch to ``list`` or ``stream``."""
     if args.action == "list":
-        return _list(probe=not args.no_probe, out=sys.stdout)
+        code = _list(probe=not args.no_probe, out=sys.stdout)
+        return _list_ble(sys.stdout) if args.ble else code
     if args.action == "configure":
         return _configure(args, sys.stdout)
     return _stream(args, sys.stdout)
@@ -132,9 +137,36 @@ def _list(probe: bool, out: TextIO) -> int:
     return 0
 
 
+def _list_ble(out: TextIO) -> int:
+    from drivers import ble_scan
+
+    out.write("Scanning for Bluetooth LE sensors (5 s)…\n")
+    out.flush()
+    try:
+        sensors = ble_scan.scan()
+    except DeviceError as exc:
+        raise UserError(str(exc)) from exc
+    if not sensors:
+        out.write("No Bluetooth LE sensor found. Switch it on and keep it within a few metres.\n")
+        return 0
+    rows = [["address", "name", "rssi", "protocol"]] + [
+        [
+            s.address,
+            s.name or "-",
+            f"{s.rssi} dBm",
+            "witmotion-ble" if s.supported else f"- ({s.description})",
+        ]
+        for s in sensors
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for row in rows:
+        out.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
+    return 0
+
+
 def make_device(
     protocol: str, port: str, baud: int | None = None, rate: float | None = None
-) -> SerialDevice:
+) -> Device:
     """The device class for ``protocol`` on ``port`` (rate/baud None = its defaults)."""
     if protocol == "witmotion":
         if rate is not None:
@@ -143,6 +175,12 @@ def make_device(
                 f"rate use: clinic-app devices configure --port {port} --rate {rate:g}"
             )
         return WitMotionDevice(port, baudrate=baud or 115200)
+    if protocol == "witmotion-ble":
+        if rate is not None:
+            raise ValueError("streaming only listens; a Bluetooth sensor's rate is not changed")
+        from drivers.witmotion_ble import WitMotionBleDevice
+
+        return WitMotionBleDevice(port)
     if protocol == "rion":
         return RionDevice(port, baudrate=baud or 9600, rate_hz=rate or 20.0)
     if protocol == "lineplate":
