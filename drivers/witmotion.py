@@ -209,10 +209,10 @@ class WitMotionDevice(SerialDevice):
     def _decode(self, data: bytes, t_host: float) -> tuple[SampleArray | None, list[Any]]:
         batch = self._codec.feed(data, t_host)
         replies: list[Any] = []
-        if len(batch.types):
+        if batch.count:
             if self._heard is not None:
                 self._heard.append((batch.types, batch.words, t_host))
-            readbacks = batch.registers
+            readbacks = batch.registers if batch.has_readback else ()
             for r in readbacks:
                 address = self._requests.popleft() if self._requests else -1
                 replies.append(Readback(address, (int(r[0]), int(r[1]), int(r[2]), int(r[3]))))

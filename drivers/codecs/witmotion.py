@@ -58,6 +58,7 @@ import numpy.typing as npt
 
 from drivers.base import INCLINOMETER_DTYPE, SampleArray
 from drivers.codecs import witmotion_checks as checks
+from drivers.codecs import witmotion_fast as fast
 from drivers.codecs import witmotion_wire as wire
 from drivers.codecs.framing import gather_rows, select_greedy, visited
 from drivers.codecs.plausibility import ContinuityTrack
@@ -68,6 +69,7 @@ from drivers.codecs.witmotion_decode import *  # noqa: F403  (re-export the deco
 from drivers.codecs.witmotion_wire import *  # noqa: F403  (re-export the wire API)
 
 SLICE_BYTES: Final = 1 << 20
+_FAST_LIMIT: Final = fast.MAX_FRAMES * wire.FRAME_LEN
 _TEMPERATURE_TYPES = np.zeros(256, dtype=np.bool_)
 _TEMPERATURE_TYPES[[wire.ACC, wire.GYRO, wire.MAG]] = True
 _SINGLE_CHECKS: Final = ((wire.TIME, checks.time_ok), (wire.QUATERNION, checks.quaternion_ok))
@@ -139,6 +141,8 @@ class WitMotionCodec:
         self.check_version = check_version and not legacy_wt61
         self.legacy_wt61 = legacy_wt61
         self.check_plausibility = check_plausibility
+        self.small_batch = True
+        """Decode small reads in plain Python (:mod:`.witmotion_fast`); False forces numpy."""
         self.accel_max_g = accel_max_g
         self.static_band_g = static_band_g
         self.accel_agreement_deg = accel_agreement_deg
@@ -152,6 +156,8 @@ class WitMotionCodec:
         self._lock_count, self._relock_after = lock_count, relock_after
         self._build_tracks()
         self._residual = b""
+        self._fast_checked = 0
+        """Bytes at the start of ``_residual`` that the small-batch path already checked."""
         self._cycle = CyclePairing()
         self._euler_flipped = False
         self.frames = self.dropped_bytes = self.checksum_failures = 0
@@ -160,7 +166,9 @@ class WitMotionCodec:
     # ------------------------------------------------------------ public
     @property
     def buffered(self) -> int:
-        """Bytes kept for the next call (an incomplete frame, at most 10)."""
+        """Bytes kept for the next call: an incomplete frame (at most 10 bytes), after
+        whole frames of a cycle whose angle frame has not arrived yet (at most
+        :data:`~.witmotion_fast.DEFER_FRAMES` - 1 of them)."""
         return len(self._residual)
 
     def set_legacy(self, legacy_wt61: bool) -> None:
@@ -183,12 +191,14 @@ class WitMotionCodec:
         pairing, keep the plausibility locks; the next angle frame may be anywhere but must
         come from the same firmware (version word), legacy firmware re-acquires."""
         self._residual = b""
+        self._fast_checked = 0
         self._cycle.reset()
         self._angle.allow_jump()
 
     def reset(self) -> None:
         """Drop buffered bytes and plausibility history (counters are kept)."""
         self._residual = b""
+        self._fast_checked = 0
         self._temperature.reset()
         self._angle.reset()
         self._cycle.reset()
@@ -203,6 +213,20 @@ class WitMotionCodec:
         t_host_s : float
             Host time stamp written into every sample produced by this call.
         """
+        if len(data) <= _FAST_LIMIT and fast.usable(self):
+            quick = fast.feed(self, bytes(data), t_host_s)
+            if quick is not None:
+                return quick
+        return self._feed_all(data, t_host_s)
+
+    def flush(self, t_host_s: float = math.nan) -> WitBatch:
+        """Judge now the whole frames still buffered (the small-batch path keeps frames of a
+        cycle whose angle frame has not arrived; see :mod:`.witmotion_fast`)."""
+        return self._feed_all(b"", t_host_s)
+
+    def _feed_all(self, data: bytes, t_host_s: float) -> WitBatch:
+        """The vectorised path: frames, plausibility and samples with numpy."""
+        self._fast_checked = 0  # the whole buffer is judged again
         if len(data) > SLICE_BYTES:
             parts = [
                 self.feed(data[i : i + SLICE_BYTES], t_host_s)
