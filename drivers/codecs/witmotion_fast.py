@@ -104,7 +104,7 @@ def feed(codec: WitMotionCodec, data: bytes, t_host_s: float) -> WitBatch | None
         codec._fast_checked = end
         return _EMPTY_BATCH
     w = _UNPACK[count](buf)  # four words per frame, flat
-    (angle_limit, accel_limit, temp_scale, temp_offset, check_version, low, high, index, sign,
+    (angle_limit, accel_limit, legacy, check_version, low, high, index, sign,
      first, second, plus, agreement) = _constants(codec)  # fmt: skip
     temp_track, angle_track = codec._temperature, codec._angle
     cycle = codec._cycle
@@ -120,7 +120,7 @@ def feed(codec: WitMotionCodec, data: bytes, t_host_s: float) -> WitBatch | None
                 if not temp_track.locked or temp_track._last is None or temp_track._jumping:
                     return None
                 temp_last = float(temp_track._last[0, 0])
-            value = w[j + 3] / 340.0 + 36.53 if temp_offset else w[j + 3] * 0.01
+            value = w[j + 3] / 340.0 + 36.53 if legacy else w[j + 3] * 0.01
             if not _LOW_T <= value <= _HIGH_T or abs(value - temp_last) > _TEMP_STEP:
                 return None
             if frame_type == ACC and w[j] * w[j] + w[j + 1] * w[j + 1] + w[j + 2] * w[j + 2] > (
@@ -242,8 +242,7 @@ def _constants(codec: WitMotionCodec) -> tuple[Any, ...]:
     values = (
         min(codec._max_angle_step(), 180.0) * _COUNTS_PER_DEG,
         (codec.accel_max_g * checks.COUNTS_PER_G) ** 2,
-        1 / 340.0 if codec.legacy_wt61 else 0.01,
-        36.53 if codec.legacy_wt61 else 0.0,
+        codec.legacy_wt61,
         codec.check_version,
         low,
         high,
