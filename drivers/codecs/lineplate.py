@@ -43,6 +43,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from drivers.codecs import lineplate_fast as fast
 from drivers.codecs import lineplate_wire as wire
 from drivers.codecs.lineplate_checks import LOCK_COUNT, RELOCK_AFTER, PlateLimits
 from drivers.codecs.lineplate_wire import *  # noqa: F403  (re-export the wire API)
@@ -168,6 +169,8 @@ class LinePlateCodec:
         self._last_seq: int | None = None
         self.limits = limits or PlateLimits()
         self.check_plausibility = check_plausibility
+        self.small_batch = True
+        """Decode small reads in plain Python (:mod:`.lineplate_fast`); False forces numpy."""
         self._track = ContinuityTrack(self._step_ok, LOCK_COUNT, RELOCK_AFTER)
         self.lines = self.dropped_bytes = self.checksum_failures = 0
         self.malformed = self.implausible = self.seq_gaps = self.seq_resets = 0
@@ -190,6 +193,10 @@ class LinePlateCodec:
 
     def feed(self, data: bytes, t_host_s: float = math.nan) -> LineBatch:
         """Decode the bytes read from the transport (any amount, never raises)."""
+        if self.small_batch and len(data) <= fast.MAX_BYTES:
+            quick = fast.feed(self, bytes(data), t_host_s)
+            if quick is not None:
+                return quick
         buf = self._residual + bytes(data)
         cut = max(buf.rfind(b"\n"), buf.rfind(b"\r")) + 1
         self._keep_tail(buf[cut:])
@@ -407,3 +414,7 @@ class LinePlateCodec:
         self.seq_resyncs += int(np.count_nonzero(resync))
         self.seq_resets += int(np.count_nonzero(~forward))
         self._last_seq = int(seq[-1])
+
+
+fast.bind(LineBatch=LineBatch, dtype=LINE_SAMPLE_DTYPE, clean=_CLEAN_FP_RE.fullmatch,
+          numbers_only=_NUMBERS_ONLY)  # fmt: skip
