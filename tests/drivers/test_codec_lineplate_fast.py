@@ -42,6 +42,8 @@ def _with_lines(stream: bytes, every: int, extra: bytes) -> bytes:
 CELLS = 17_500 + np.zeros((N, 4), dtype=np.int64)
 SPIKES = CELLS.copy()
 SPIKES[::37, 1] += 200_000
+JUMPS = CELLS.copy()
+JUMPS[::41, 2] += 60_000  # +588 N within 1 ms, in range: only the step check rejects it
 
 GAPPED = np.concatenate((np.arange(200), np.arange(207, 400), np.arange(430, 607)))
 INFO = lp.encode_ok("G") + lp.encode_info(lp.PlateInfo("M", "1", 1000, "g"))
@@ -52,6 +54,7 @@ STREAMS = {
     "lost samples": _stream(GAPPED),
     "board restart": _stream(np.concatenate((np.arange(300), np.arange(300)))),
     "impossible cells": _stream(cells=SPIKES),
+    "impossible steps": _stream(cells=JUMPS),
     "messages": _with_lines(_stream(), 40, INFO),
     "garbage": _with_lines(_stream(), 55, b"\x00\xff garbage $$ \r\n"),
     "CR only": _stream().replace(b"\r\n", b"\r"),
