@@ -56,6 +56,7 @@ from drivers.base import (
 )
 from drivers.codecs import witmotion_wire as wire
 from drivers.codecs.witmotion import WitMotionCodec
+from drivers.inclinometer_zero import ZeroOffsets, level_zero
 from drivers.serial_device import SerialDevice
 from drivers.transport import PortLister
 from drivers.witmotion_configure import apply_configuration
@@ -66,21 +67,10 @@ log = logging.getLogger(__name__)
 
 BAUD_CANDIDATES: Final = (115200, 9600, 230400, 57600, 38400, 19200, 4800, 460800, 921600)
 """Scan order: the two factory defaults first (devices.md §1.1)."""
-LEVEL_TIBIA_DEG: Final = 90.0
-"""``tibia_deg`` of a perfect sensor lying on its back face on a level surface."""
 MIN_FRAMES: Final = 3
 """Checksum-valid frames that make a stream (noise passes an 8-bit sum 1 time in 256)."""
 RATE_WINDOW_S: Final = 2.0
 """While streaming, the measured rate is refreshed over windows of this length."""
-
-
-@dataclass(frozen=True)
-class ZeroOffsets:
-    """Offsets subtracted from every sample (degrees); see the module docstring."""
-
-    angle_x_deg: float = 0.0
-    angle_y_deg: float = 0.0
-    tibia_deg: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -458,23 +448,3 @@ class WitMotionDevice(SerialDevice):
             ),
             20.0,
         )
-
-
-def level_zero(samples: SampleArray, old: ZeroOffsets) -> ZeroOffsets:
-    """The offsets of a still sensor lying on its back face on a level surface.
-
-    ``samples`` were taken with ``old`` already subtracted. Raises DeviceError when they
-    moved (> 0.5°) or the sensor is not lying flat (tibia angle not within 10° of 90°).
-    """
-    x = samples["angle_x_deg"] + old.angle_x_deg
-    y = samples["angle_y_deg"] + old.angle_y_deg
-    tibia = samples["tibia_deg"] + old.tibia_deg
-    if float(np.ptp(tibia)) > 0.5:
-        raise DeviceError("The inclinometer moved while zeroing. Keep it still and retry.")
-    if abs(float(np.mean(tibia)) - LEVEL_TIBIA_DEG) > 10.0:
-        raise DeviceError(
-            "To zero, lay the inclinometer flat on its back face on a level surface."
-        )
-    return ZeroOffsets(
-        float(np.mean(x)), float(np.mean(y)), float(np.mean(tibia)) - LEVEL_TIBIA_DEG
-    )

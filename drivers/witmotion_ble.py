@@ -34,9 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
-from collections.abc import Coroutine
 from typing import Any, Final, TypeVar
 
 from drivers.base import (
@@ -45,14 +43,14 @@ from drivers.base import (
     DeviceInfo,
     DeviceKind,
     DeviceState,
-    DeviceTimeoutError,
     ProtocolMismatchError,
     RingBuffer,
 )
 from drivers.codecs import witmotion_ble as ble
 from drivers.codecs import witmotion_wire as wire
 from drivers.device_status import DeviceStatus
-from drivers.witmotion import ZeroOffsets, level_zero
+from drivers.inclinometer_zero import ZeroOffsets, level_zero
+from drivers.loop_thread import LoopThread
 from drivers.witmotion_setup import RATE_BY_CODE, snap_rate
 
 log = logging.getLogger(__name__)
@@ -109,8 +107,7 @@ class WitMotionBleDevice(DeviceStatus):
         self._client_backend = client_backend
         self._scanner_backend = scanner_backend
         self._reconnect = reconnect
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._worker = LoopThread(f"ble-{address}", "Bluetooth")
         self._client: Any = None
         self._streaming = False
         self._paused = False
@@ -141,12 +138,12 @@ class WitMotionBleDevice(DeviceStatus):
         self._set_state(
             DeviceState.CONNECTING, f"Connecting to the Bluetooth sensor {self.address}."
         )
-        self._start_loop()
+        self._worker.start()
         try:
-            self._run(self._connect(), SCAN_TIMEOUT_S + 20.0)
+            self._worker.run(self._connect(), SCAN_TIMEOUT_S + 20.0)
         except DeviceError as exc:
             self._fail(str(exc))
-            self._stop_loop()
+            self._worker.stop()
             raise
         self._set_state(DeviceState.CONNECTED, "Bluetooth inclinometer connected.")
 
@@ -154,12 +151,12 @@ class WitMotionBleDevice(DeviceStatus):
         """Disconnect and stop the event loop (idempotent)."""
         self._closing = True
         self._streaming = False
-        if self._loop is not None:
+        if self._worker.loop is not None:
             try:
-                self._run(self._disconnect(), 5.0)
+                self._worker.run(self._disconnect(), 5.0)
             except DeviceError:
                 log.debug("disconnect failed", exc_info=True)
-        self._stop_loop()
+        self._worker.stop()
         if self._state is not DeviceState.DISCONNECTED:
             self._set_state(DeviceState.DISCONNECTED, "Bluetooth inclinometer disconnected.")
 
@@ -182,7 +179,7 @@ class WitMotionBleDevice(DeviceStatus):
         if self._paused:
             return
         self._paused = True
-        self._post(self._set_notify(False))
+        self._worker.post(self._set_notify(False))
         if self._streaming and self._state is DeviceState.STREAMING:
             self._set_state(
                 DeviceState.CONNECTED,
@@ -196,7 +193,7 @@ class WitMotionBleDevice(DeviceStatus):
         self._paused = False
         self._codec.resync()
         self._last_data_t = time.monotonic()
-        self._post(self._set_notify(True))
+        self._worker.post(self._set_notify(True))
         if self._streaming and self._state is DeviceState.CONNECTED:
             self._set_state(DeviceState.STREAMING, self._streaming_message())
 
@@ -213,60 +210,6 @@ class WitMotionBleDevice(DeviceStatus):
         return self.zero_offsets
 
     # ------------------------------------------------------------------ event loop
-    def _start_loop(self) -> None:
-        if self._loop is not None:
-            return
-        loop = asyncio.new_event_loop()
-        ready = threading.Event()
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            loop.call_soon(ready.set)
-            loop.run_forever()
-            loop.close()
-
-        self._thread = threading.Thread(target=run, name=f"ble-{self.address}", daemon=True)
-        self._thread.start()
-        ready.wait(5.0)
-        self._loop = loop
-
-    def _stop_loop(self) -> None:
-        loop = self._loop
-        if loop is None:
-            return
-        try:
-            self._run(_cancel_tasks(), 3.0)
-        except DeviceError:
-            log.debug("BLE tasks did not stop in time", exc_info=True)
-        self._loop = None
-        loop.call_soon_threadsafe(loop.stop)
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(5.0)
-        self._thread = None
-
-    def _run(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
-        loop = self._loop
-        if loop is None:
-            coro.close()
-            raise DeviceError("The Bluetooth inclinometer is not open.")
-        future = asyncio.run_coroutine_threadsafe(coro, loop)
-        try:
-            return future.result(timeout)
-        except TimeoutError as exc:
-            future.cancel()
-            raise DeviceTimeoutError("The Bluetooth inclinometer did not answer in time.") from exc
-        except DeviceError:
-            raise
-        except Exception as exc:  # bleak's errors, in words
-            raise DeviceError(f"Bluetooth: {exc}") from exc
-
-    def _post(self, coro: Coroutine[Any, Any, Any]) -> None:
-        loop = self._loop
-        if loop is None:
-            coro.close()
-            return
-        asyncio.run_coroutine_threadsafe(coro, loop)
-
     # ------------------------------------------------------------------ connection
     async def _connect(self) -> None:
         from bleak import BleakClient, BleakScanner
@@ -436,10 +379,11 @@ class WitMotionBleDevice(DeviceStatus):
             "The Bluetooth inclinometer stopped answering (out of range, switched off or "
             "battery empty?). The samples so far are kept; DorsiLab reconnects when it is back.",
         )
-        if not self._reconnect or self._loop is None:
+        loop = self._worker.loop
+        if not self._reconnect or loop is None:
             return
         if self._reconnecting is None or self._reconnecting.done():
-            self._reconnecting = self._loop.create_task(self._reconnect_loop())
+            self._reconnecting = loop.create_task(self._reconnect_loop())
 
     async def _watch(self) -> None:
         """Silence while streaming is a loss too (a sensor can stop without a disconnect)."""
@@ -478,12 +422,3 @@ class WitMotionBleDevice(DeviceStatus):
     def _streaming_message(self) -> str:
         rate = self._info.rate_hz
         return f"Streaming {rate:g} Hz over Bluetooth." if rate else "Streaming over Bluetooth."
-
-
-async def _cancel_tasks() -> None:
-    """Cancel every other task of the running loop and wait for them to finish."""
-    current = asyncio.current_task()
-    tasks = [t for t in asyncio.all_tasks() if t is not current]
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
