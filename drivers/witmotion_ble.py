@@ -35,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 from drivers.base import (
     INCLINOMETER_DTYPE,
@@ -54,7 +54,6 @@ from drivers.loop_thread import LoopThread
 from drivers.witmotion_setup import RATE_BY_CODE, snap_rate
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 SCAN_TIMEOUT_S: Final = 8.0
 READ_TIMEOUT_S: Final = 0.6
