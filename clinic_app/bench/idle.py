@@ -16,7 +16,7 @@ idle_cpu_percent
     times a second without decoding.
 idle_resume_p95_ms, idle_resume_max_ms
     From a screen saying it needs data (``set_needed``) to the first new sample of *both*
-    devices in their buffers, over 10 pause/resume cycles (target: one 60 Hz frame,
+    devices in their buffers, over 20 pause/resume cycles (target: one 60 Hz frame,
     16.7 ms).
 idle_loss_detect_wit_s, idle_loss_detect_plate_s
     While paused, each emulator falls silent: seconds until the device reports the loss.
@@ -45,7 +45,7 @@ from drivers.witmotion import WitMotionDevice
 
 PLATE_RATE_HZ = 1000
 WIT_RATE_HZ = 200
-RESUME_CYCLES = 10
+RESUME_CYCLES = 20
 
 
 def measure(quick: bool) -> dict[str, float]:
