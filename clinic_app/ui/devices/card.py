@@ -145,11 +145,13 @@ class DeviceCard(QFrame):
         if view is not None:
             self.identity.setText(view.identity)
             self.settings.setText(view.settings)
+            self.settings.setVisible(bool(view.settings))
             self.live.setText(view.live)
             self.detail.setText(view.detail)
             self.stats.setText(view.stats + (f" · {view.error}" if view.error else ""))
         else:
             self.settings.setText("")
+            self.settings.setVisible(False)
             self.live.setText("—")
             self.detail.setText("")
             self.stats.setText("")
