@@ -130,7 +130,15 @@ class DeviceInfo:
     model, firmware, serial_number : str
         As reported by the device or its USB bridge ("" when unknown).
     nominal_rate_hz : float
-        Configured output rate.
+        Configured output rate (0 when the device cannot tell it).
+    measured_rate_hz : float
+        Output rate measured from the stream (0 until measured); what a listen-only device
+        is known by.
+    listen_only : bool
+        The device only sends: its settings cannot be read or changed from the host (a
+        TX-only wiring, a replayed log, legacy firmware without read-back).
+    battery : str
+        Battery level in words where the device reports one ("" otherwise).
     """
 
     kind: DeviceKind
@@ -141,6 +149,14 @@ class DeviceInfo:
     serial_number: str = ""
     nominal_rate_hz: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    measured_rate_hz: float = 0.0
+    listen_only: bool = False
+    battery: str = ""
+
+    @property
+    def rate_hz(self) -> float:
+        """The configured rate, else the measured one (0 when neither is known)."""
+        return self.nominal_rate_hz or self.measured_rate_hz
 
 
 class RingBuffer:
@@ -273,6 +289,17 @@ class Device(Protocol):
 
     def stop(self) -> None:
         """Stop streaming (the port stays open)."""
+
+    def pause(self) -> None:
+        """Stop delivering samples while no screen needs them, keeping the connection state
+        and loss detection honest (non-blocking); the state becomes CONNECTED."""
+
+    def resume(self) -> None:
+        """Deliver samples again after :meth:`pause` (non-blocking, prompt)."""
+
+    @property
+    def paused(self) -> bool:
+        """True between :meth:`pause` and :meth:`resume`."""
 
     @property
     def state(self) -> DeviceState:

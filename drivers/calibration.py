@@ -132,6 +132,9 @@ class PlateCalibration:
         ISO 8601 UTC time of the last known-mass calibration ("" = nominal scales).
     masses_kg : list of float
         The known mass used for each cell (0 = not calibrated with a mass).
+    capacity_kg : float
+        Rated capacity of the plate, kg (0 = not stated: the plate's ``$INFO`` or a default
+        applies); bounds the plausible readings (:mod:`drivers.codecs.lineplate_checks`).
     """
 
     serial_number: str
@@ -140,6 +143,7 @@ class PlateCalibration:
     geometry: PlateGeometry = DEFAULT_GEOMETRY
     calibrated_at: str = ""
     masses_kg: list[float] = field(default_factory=lambda: [0.0] * 4)
+    capacity_kg: float = 0.0
 
     @classmethod
     def nominal(cls, serial_number: str, unit: str, geometry: PlateGeometry) -> PlateCalibration:
@@ -214,6 +218,7 @@ class PlateCalibration:
             "scales_n_per_unit": list(self.scales),
             "masses_kg": list(self.masses_kg),
             "calibrated_at": self.calibrated_at,
+            "capacity_kg": self.capacity_kg,
             "geometry": {
                 "spacing_x_mm": self.geometry.spacing_x_mm,
                 "spacing_y_mm": self.geometry.spacing_y_mm,
@@ -227,6 +232,9 @@ class PlateCalibration:
         try:
             scales = [float(v) for v in data["scales_n_per_unit"]]
             masses = [float(v) for v in data.get("masses_kg", [0.0] * 4)]
+            capacity = float(data.get("capacity_kg", 0.0))
+            if not 0.0 <= capacity < math.inf:
+                raise ValueError("capacity_kg must be a non-negative number")
             geo = data.get("geometry", {})
             geometry = PlateGeometry(
                 float(geo.get("spacing_x_mm", DEFAULT_GEOMETRY.spacing_x_mm)),
@@ -244,6 +252,7 @@ class PlateCalibration:
             geometry,
             str(data.get("calibrated_at", "")),
             masses,
+            capacity,
         )
 
 

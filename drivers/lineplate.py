@@ -40,6 +40,7 @@ from drivers.base import (
 from drivers.calibration import (
     DEFAULT_GEOMETRY,
     MIN_LOAD_N,
+    STANDARD_GRAVITY,
     CalibrationStore,
     PlateCalibration,
     PlateGeometry,
@@ -47,8 +48,9 @@ from drivers.calibration import (
 )
 from drivers.codecs import lineplate_wire as wire
 from drivers.codecs.lineplate import LINE_SAMPLE_DTYPE, LineMessage, LinePlateCodec
+from drivers.codecs.lineplate_checks import DEFAULT_CAPACITY_KG, PlateLimits
 from drivers.serial_device import SerialDevice
-from drivers.transport import PortLister
+from drivers.transport import LinkLost, PortLister
 
 FloatArray = npt.NDArray[np.float64]
 _WRAP = wire.SEQ_MODULUS
@@ -110,6 +112,7 @@ class LinePlateDevice(SerialDevice):
         self._last_seq: int | None = None
         self._last_t_us: int | None = None
         self._gaps_seen = 0
+        self._next_heartbeat = 0.0
         super().__init__(
             port,
             baudrate=baudrate,
@@ -141,6 +144,7 @@ class LinePlateDevice(SerialDevice):
         if save and self.store is not None and self._info.serial_number:
             self.store.save(self._calibration)
         self._update_info(extra={**self._info.extra, **self._geometry_extra()})
+        self._codec.limits = self._limits()
 
     def set_geometry(self, geometry: PlateGeometry, save: bool = True) -> None:
         """Change the cell spacing (e.g. to :data:`drivers.calibration.WII_BALANCE_BOARD`)."""
@@ -255,6 +259,8 @@ class LinePlateDevice(SerialDevice):
 
     def _begin_stream(self) -> None:
         self._raw = RingBuffer(LINE_SAMPLE_DTYPE, 10_000)
+        # The board clock ran on while the stream was stopped: continuity starts afresh.
+        self._reset_codec()
         self._command(wire.cmd_go(), "G")
 
     def _end_stream(self) -> None:
@@ -263,6 +269,22 @@ class LinePlateDevice(SerialDevice):
     def _silence_limit_s(self) -> float | None:
         rate = self._info.nominal_rate_hz
         return max(1.0, 5.0 / rate) if rate else None
+
+    heartbeat_s = 1.0
+    """While paused (stream stopped with ``S``): a ``?`` every second; three unanswered in a
+    row mean the plate is gone."""
+
+    def _idle_check(self, now: float) -> None:
+        if now >= self._next_heartbeat:
+            self._write(wire.cmd_query())
+            self._next_heartbeat = now + self.heartbeat_s
+        port = self._require_port()
+        if port.in_waiting:
+            self._pump()
+            self._replies.clear()  # only the fact that it answered matters here
+        limit = 3 * self.heartbeat_s + 0.5
+        if now - self._last_data_t > limit:
+            raise LinkLost(f"no answer to '?' for {limit:.1f} s while paused")
 
     # ------------------------------------------------------------------ dialogue
     def _identify(self, info: wire.PlateInfo) -> None:
@@ -284,14 +306,29 @@ class LinePlateDevice(SerialDevice):
                 **self._info.extra,
                 "units": info.units,
                 "calibrated": cal.is_calibrated,
+                "capacity_kg": cal.capacity_kg or info.capacity_kg or DEFAULT_CAPACITY_KG,
                 **self._geometry_extra(),
             },
         )
+        self._codec.limits = self._limits()
         if info.units not in ("g", "N") and not cal.is_calibrated:
             self._last_error = (
                 "This force plate reports raw counts and has not been calibrated: forces "
                 "are not in newtons until it is calibrated with a known mass."
             )
+
+    def _limits(self) -> PlateLimits:
+        """What this plate can physically report (:mod:`drivers.codecs.lineplate_checks`):
+        its rated capacity from the calibration, else its ``$INFO``, else a default; scales
+        only where the unit means something (grams, newtons, or a calibrated plate)."""
+        cal = self._calibration
+        capacity = float(self._info.extra.get("capacity_kg", 0.0) or DEFAULT_CAPACITY_KG)
+        known = cal.unit in ("g", "N", "kg") or cal.is_calibrated
+        return PlateLimits(
+            rate_hz=self._info.nominal_rate_hz or None,
+            scales=np.asarray(cal.checked_scales()) if known else None,
+            capacity_n=(cal.capacity_kg or capacity) * STANDARD_GRAVITY,
+        )
 
     def _geometry_extra(self) -> dict[str, Any]:
         g = self._calibration.geometry
@@ -301,6 +338,7 @@ class LinePlateDevice(SerialDevice):
         assert self.rate_hz is not None
         self._command(wire.cmd_rate(self.rate_hz), "R")
         self._update_info(nominal_rate_hz=float(self.rate_hz))
+        self._codec.limits = self._limits()
 
     def _command(self, command: bytes, letter: str) -> LineMessage:
         """Send a command and wait for ``$OK,<letter>`` (worker only)."""

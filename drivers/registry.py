@@ -7,6 +7,14 @@ read the devices from it instead of opening their own, and subscribe with
 Python (no Qt): listeners run in the thread that changed the registry, and UI code polls
 device state on its own timer.
 
+Quiet when idle: streaming costs CPU (two devices at 1 kHz and 200 Hz take about a quarter
+of a core), so the registry pauses its devices while no screen needs their data. Screens
+that do (the assessment, the Devices page, the calibration wizard) say so with
+:meth:`DeviceRegistry.set_needed`; when the last of them lets go every device is paused
+(:meth:`drivers.base.Device.pause`: loss detection keeps running), and the first one to ask
+resumes them at once. Only once a window has called :meth:`DeviceRegistry.manage` does this
+apply: the command line, tests and benchmarks that never do keep their devices streaming.
+
 :func:`default_registry` returns the process-wide instance; :func:`active_devices` is the
 module-level accessor the device strip uses (``[(label, device), …]``).
 """
@@ -41,6 +49,8 @@ class DeviceRegistry:
         self._devices: dict[str, Device] = {}
         self._listeners: list[RegistryListener] = []
         self._lock = threading.RLock()
+        self._managers: set[str] = set()
+        self._needed: set[str] = set()
 
     @staticmethod
     def role_of(device: Device) -> Role:
@@ -55,6 +65,9 @@ class DeviceRegistry:
             if old is device:
                 return None
             self._devices[role] = device
+            quiet = not self.streaming_wanted
+        if quiet:
+            _pause(device)
         self._notify(role, device)
         return old
 
@@ -69,6 +82,7 @@ class DeviceRegistry:
                     return None
             old = self._devices.pop(role, None)
         if old is not None:
+            _resume(old)  # its new owner decides; it is no longer paused on our behalf
             self._notify(role, None)
         return old
 
@@ -88,6 +102,36 @@ class DeviceRegistry:
                 device.close()
             except Exception:  # closing must never stop the others from closing
                 log.exception("closing %s failed", device.info.protocol)
+
+    # ------------------------------------------------------------------ quiet when idle
+    @property
+    def streaming_wanted(self) -> bool:
+        """Whether devices should stream now (always, unless managed and nobody needs them)."""
+        with self._lock:
+            return not self._managers or bool(self._needed)
+
+    def manage(self, owner: str, managed: bool = True) -> None:
+        """Start (or stop) pausing idle devices on behalf of ``owner`` (a main window)."""
+        self._change(self._managers, owner, managed)
+
+    def set_needed(self, owner: str, needed: bool) -> None:
+        """Say whether ``owner`` (a screen, a dialog) needs live samples now."""
+        self._change(self._needed, owner, needed)
+
+    def _change(self, owners: set[str], owner: str, present: bool) -> None:
+        with self._lock:
+            before = self.streaming_wanted
+            if present:
+                owners.add(owner)
+            else:
+                owners.discard(owner)
+            after = self.streaming_wanted
+            devices = list(self._devices.values())
+        if before == after:
+            return
+        log.info("devices %s", "resumed" if after else "paused: no screen needs their data")
+        for device in devices:
+            (_resume if after else _pause)(device)
 
     @property
     def inclinometer(self) -> Device | None:
@@ -127,6 +171,20 @@ class DeviceRegistry:
                 listener(role, device)
             except Exception:  # one broken screen must not break the others
                 log.exception("device registry listener failed")
+
+
+def _pause(device: Device) -> None:
+    try:
+        device.pause()
+    except Exception:  # one device must not keep the others streaming
+        log.exception("pausing %s failed", device.info.protocol)
+
+
+def _resume(device: Device) -> None:
+    try:
+        device.resume()
+    except Exception:
+        log.exception("resuming %s failed", device.info.protocol)
 
 
 _default: DeviceRegistry | None = None

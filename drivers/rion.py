@@ -190,6 +190,19 @@ class RionDevice(SerialDevice):
             self._command(wire.CMD_OUTPUT_MODE, b"\x00")
             self._drain(0.05)
 
+    heartbeat_s = 1.0
+    """While paused: one angle read per second proves the sensor is still there."""
+
+    def _idle_check(self, now: float) -> None:
+        if now >= self._next_poll:
+            self._next_poll = now + self.heartbeat_s
+            self._write(wire.req_read_angles(self.address))
+        if self._require_port().in_waiting:
+            self._pump()
+            self._replies.clear()
+        if now - self._last_data_t > 3 * self.heartbeat_s + 0.5:
+            raise LinkLost(f"no reply for {3 * self.heartbeat_s + 0.5:.1f} s while paused")
+
     def _tick(self, now: float) -> None:
         if not self._streaming:
             return

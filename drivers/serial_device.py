@@ -138,6 +138,29 @@ class SerialDevice(SerialLink, abc.ABC):
         self._want_streaming = False
         self._call(self._stop_job, 2.0)
 
+    @property
+    def paused(self) -> bool:
+        """True between :meth:`pause` and :meth:`resume`."""
+        return self._paused
+
+    def pause(self) -> None:
+        """Stop delivering samples to save CPU, and keep watching the link (non-blocking).
+
+        The device is told to stop where its protocol allows (the line-protocol plate's
+        ``S``), otherwise its bytes are read and discarded a few times a second without
+        decoding; either way a lost or silent link is still reported within about a
+        second. State: CONNECTED, "paused while no screen needs its data".
+        """
+        if not self._paused:
+            self._paused = True
+            self._post(self._pause_job)
+
+    def resume(self) -> None:
+        """Deliver samples again (non-blocking; the worker wakes at once)."""
+        if self._paused:
+            self._paused = False
+            self._post(self._resume_job)
+
     @abc.abstractmethod
     def _initialise(self) -> None:
         """Identify and configure the device (runs in the worker; may use :meth:`_await`)."""
@@ -150,7 +173,37 @@ class SerialDevice(SerialLink, abc.ABC):
         """Tell the device to stop streaming (runs in the worker). Default: nothing."""
         return None
 
+    def _pause_job(self) -> None:
+        if not self._paused or not self._streaming:
+            return
+        self._end_stream()
+        self._streaming = False
+        self._last_data_t = time.monotonic()
+        self._set_state(DeviceState.CONNECTED, self._paused_message())
+
+    def _resume_job(self) -> None:
+        if self._paused or self._streaming or not self._want_streaming:
+            return
+        port = self._require_port()
+        try:  # what queued up while paused would carry wrong time stamps
+            port.reset_input_buffer()
+        except TRANSPORT_ERRORS as exc:
+            raise LinkLost(str(exc)) from exc
+        self._resync_codec()
+        self._replies.clear()
+        self._start_job()
+
+    def _resync_codec(self) -> None:
+        """After a pause (bytes were skipped): by default forget everything."""
+        self._reset_codec()
+
+    def _paused_message(self) -> str:
+        return f"{self.label.capitalize()} connected; paused while no screen needs its data."
+
     def _start_job(self) -> None:
+        if self._paused:  # started while paused: streaming begins on resume()
+            self._set_state(DeviceState.CONNECTED, self._paused_message())
+            return
         # Streaming first: samples that follow the start command at once must be kept.
         self._streaming = True
         try:
@@ -212,8 +265,11 @@ class SerialDevice(SerialLink, abc.ABC):
             self._initialise()
             if self._stop.is_set():
                 return True
-            if resume_streaming:
+            if resume_streaming and not self._paused:
                 self._start_job()
+            elif resume_streaming:
+                self._last_data_t = time.monotonic()
+                self._set_state(DeviceState.CONNECTED, self._paused_message())
             else:
                 self._set_state(DeviceState.CONNECTED, f"{self.label.capitalize()} reconnected.")
         except RECONNECT_ERRORS as exc:

@@ -65,6 +65,9 @@ class SerialLink(DeviceStatus, abc.ABC):
     dtype: np.dtype[Any]
     label: str = "device"
     """Short noun for messages ("inclinometer", "force plate")."""
+    idle_poll_s: float = 0.25
+    """While paused, the worker wakes this often to check the link (s); :meth:`resume` wakes
+    it at once."""
     coalesce_s: float = 0.006
     """While streaming, reads are at least this far apart (s). Waking once per line of a
     1 kHz stream cost a third of a core: a decode call has a fixed cost of about a hundred
@@ -84,6 +87,8 @@ class SerialLink(DeviceStatus, abc.ABC):
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
         self._streaming = False
+        self._paused = False
+        self._wake = threading.Event()
         self._bytes_read = 0
         self._last_data_t = 0.0
         self._next_read_t = 0.0
@@ -109,6 +114,30 @@ class SerialLink(DeviceStatus, abc.ABC):
     def _silence_limit_s(self) -> float | None:
         """Seconds without any byte while streaming after which the link counts as lost."""
         return None
+
+    def _idle_check(self, now: float) -> None:
+        """While paused: prove the link is alive without decoding (worker only).
+
+        The default suits devices that stream by themselves (WitMotion): whatever arrived
+        since the last check is read and discarded - it only proves that bytes still come -
+        and silence longer than the streaming silence limit, or a failing port, is a loss.
+        Devices that go quiet when told to stop override it with a harmless heartbeat
+        request.
+        """
+        port = self._require_port()
+        try:
+            waiting = port.in_waiting
+            data = port.read(waiting or 1)  # a vanished port raises here
+            if data and not waiting and port.in_waiting:
+                data += port.read(port.in_waiting)
+        except TRANSPORT_ERRORS as exc:
+            raise LinkLost(str(exc)) from exc
+        if data:
+            self._bytes_read += len(data)
+            self._last_data_t = now
+        limit = self._silence_limit_s()
+        if limit is not None and now - self._last_data_t > max(limit, 2 * self.idle_poll_s):
+            raise LinkLost(f"no data for {limit:.1f} s while paused")
 
     @abc.abstractmethod
     def _handle_loss(self, reason: str) -> None:
@@ -217,7 +246,14 @@ class SerialLink(DeviceStatus, abc.ABC):
             except LinkLost as exc:
                 if self._stop.is_set():
                     break  # closed meanwhile (e.g. from a state listener): not a loss
-                self._handle_loss(str(exc))
+                try:
+                    self._handle_loss(str(exc))
+                except Exception as again:
+                    if self._stop.is_set():
+                        break  # closed while reconnecting: the port went away under us
+                    log.exception("%s reconnection failed", self.protocol)
+                    self._fail(f"Internal error in the {self.label} driver: {again}")
+                    break
             except Exception as exc:  # a bug must not kill the thread silently
                 log.exception("%s worker failed", self.protocol)
                 self._fail(f"Internal error in the {self.label} driver: {exc}")
@@ -226,17 +262,16 @@ class SerialLink(DeviceStatus, abc.ABC):
         self._close_port()
 
     def _serve_once(self) -> None:
-        while self._jobs:
-            job, future = self._jobs.popleft()
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(job())
-            except LinkLost as exc:
-                future.set_exception(DeviceError(self._lost_message()))
-                raise exc
-            except Exception as exc:
-                future.set_exception(exc)
+        if self._paused and not self._streaming:
+            # Paused: wake a few times a second (or at once for a job such as resume).
+            if not self._jobs:
+                self._wake.wait(self.idle_poll_s)
+            self._wake.clear()
+            self._run_jobs()
+            if self._paused and not self._streaming:
+                self._idle_check(time.monotonic())
+            return
+        self._run_jobs()
         if self._streaming and self.coalesce_s > 0:
             wait = self._next_read_t - time.monotonic()
             if wait > 0:
@@ -248,6 +283,25 @@ class SerialLink(DeviceStatus, abc.ABC):
         limit = self._silence_limit_s()
         if self._streaming and limit is not None and now - self._last_data_t > limit:
             raise LinkLost(f"no data for {limit:.1f} s")
+
+    def _run_jobs(self) -> None:
+        while self._jobs:
+            job, future = self._jobs.popleft()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(job())
+            except LinkLost as exc:
+                future.set_exception(DeviceError(self._lost_message()))
+                raise exc
+            except Exception as exc:
+                future.set_exception(exc)
+
+    def _post(self, job: Callable[[], Any]) -> None:
+        """Queue ``job`` for the worker without waiting for it, and wake the worker."""
+        if self._worker_alive():
+            self._jobs.append((job, Future()))
+        self._wake.set()
 
     def _fail_pending_jobs(self) -> None:
         while self._jobs:

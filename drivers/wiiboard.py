@@ -183,8 +183,38 @@ class WiiBalanceBoard(DeviceStatus):
         self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
         self._halt = threading.Event()
+        self._paused = False
 
     # ------------------------------------------------------------------ Device API
+    @property
+    def paused(self) -> bool:
+        """True between :meth:`pause` and :meth:`resume`."""
+        return self._paused
+
+    def pause(self) -> None:
+        """Stop decoding (the queued events are drained and dropped 4 times a second, which
+        still notices a lost board); non-blocking."""
+        with self._lock:
+            if self._paused:
+                return
+            self._paused = True
+            if self._state is DeviceState.STREAMING:
+                self._set_state(
+                    DeviceState.CONNECTED,
+                    "Balance board connected; paused while no screen needs its data.",
+                )
+
+    def resume(self) -> None:
+        """Decode again from the next report (non-blocking)."""
+        with self._lock:
+            if not self._paused:
+                return
+            self._paused = False
+            self.decoder = WiiBoardDecoder()  # overflows while paused are not lost samples
+            self._dropped_seen = 0
+            if self._thread is not None and self._state is DeviceState.CONNECTED:
+                self._set_state(DeviceState.STREAMING, "Wii Balance Board streaming.")
+
     def open(self) -> None:
         """Find and open the board. Raises DeviceError with what to do."""
         with self._lock:
@@ -297,13 +327,15 @@ class WiiBalanceBoard(DeviceStatus):
                 if not self._try_reopen():
                     return
                 continue
+            if self._paused and self._halt.wait(0.25):
+                break
             try:
-                events = source.read(0.05)
+                events = source.read(0.0 if self._paused else 0.05)
             except OSError as exc:
                 log.warning("balance board read failed: %s", exc)
                 self._link_lost()
                 continue
-            if events:
+            if events and not self._paused:
                 self.process(events, time.monotonic())
 
     def _link_lost(self) -> None:
@@ -331,6 +363,9 @@ class WiiBalanceBoard(DeviceStatus):
                 self._source = source
                 self.decoder = WiiBoardDecoder()
                 self._dropped_seen = 0
-                self._set_state(DeviceState.STREAMING, "Wii Balance Board is back.")
+                if self._paused:
+                    self._set_state(DeviceState.CONNECTED, "Wii Balance Board is back (paused).")
+                else:
+                    self._set_state(DeviceState.STREAMING, "Wii Balance Board is back.")
             return True
         return False

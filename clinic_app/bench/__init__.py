@@ -11,7 +11,9 @@ import importlib
 import time
 from typing import TextIO
 
-FIGURE_MODULES = ("startup", "db", "codecs", "acquisition", "sway", "view", "report", "export")
+FIGURE_MODULES = (
+    "startup", "db", "codecs", "acquisition", "idle", "sway", "view", "report", "export",
+)  # fmt: skip
 
 
 def run_all(

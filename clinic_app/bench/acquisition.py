@@ -98,13 +98,11 @@ def _run(folder: Path, seconds: float) -> dict[str, float]:
     try:
         if not conn.poll(60) or conn.recv() != "ready":
             raise RuntimeError("the emulator process did not start")
-        content = (wire.ACC, wire.ANGLE)
         plate = LinePlateDevice(
             str(folder / "ttyPLATE"), rate_hz=PLATE_RATE_HZ, capacity_s=seconds + 30
         )
-        wit = WitMotionDevice(
-            str(folder / "ttyWIT"), rate_hz=WIT_RATE_HZ, content=content, capacity_s=seconds + 30
-        )
+        # The emulated sensor already sends 200 Hz of 0x51 + 0x53: connecting only listens.
+        wit = WitMotionDevice(str(folder / "ttyWIT"), capacity_s=seconds + 30)
         try:
             plate.open()
             wit.open()

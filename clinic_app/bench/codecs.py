@@ -1,5 +1,12 @@
 """Bench figures of the 'codecs' group: decoding throughput of the three serial codecs.
 
+Small reads (issue 18 §3): a reader thread gets a few frames per ``read()``, so the two
+streaming codecs are also fed 1 and 5 frames (WitMotion) or 1, 5 and 10 lines (line plate)
+per call, next to a naive pure-Python parser measured in the same run
+(:mod:`clinic_app.bench.naive`): ``…_vs_naive_<n>`` is the codec's throughput divided by the
+naive parser's (above 1: the codec is faster). ``…_numpy_only`` is the codec with its
+small-batch path switched off, i.e. every call on the vectorised path as before.
+
 Each codec is fed a realistic stream in 4 KiB reads (what a busy reader thread gets from
 ``serial.read(4096)``), with the plausibility checks on. The figure is the number of
 frames (lines) decoded per second of CPU time of the decoding thread
@@ -25,7 +32,10 @@ from typing import Protocol, TypeVar
 
 import numpy as np
 
+from clinic_app.bench.naive import NaiveLineParser, NaiveWitParser
+from drivers.calibration import STANDARD_GRAVITY
 from drivers.codecs import lineplate, rion, witmotion
+from drivers.codecs.lineplate_checks import PlateLimits
 from drivers.codecs.tilt import euler_from_gravity, up_for_tilt
 
 CHUNK_BYTES = 4096
@@ -91,20 +101,87 @@ def lineplate_stream(lines: int) -> bytes:
 
 
 def _rates(
-    make_codec: Callable[[], CodecT], stream: bytes, count: Callable[[CodecT], int]
+    make_codec: Callable[[], CodecT],
+    stream: bytes,
+    count: Callable[[CodecT], int],
+    chunk: int = CHUNK_BYTES,
 ) -> tuple[float, float]:
-    """Median decoded items per CPU second and per wall second."""
+    """Median decoded items per CPU second and per wall second, ``chunk`` bytes per read."""
     cpu_rates, wall_rates = [], []
+    pieces = [stream[i : i + chunk] for i in range(0, len(stream), chunk)]
     for _ in range(RUNS):
         codec = make_codec()
         wall0, cpu0 = time.perf_counter(), time.thread_time()
-        for i in range(0, len(stream), CHUNK_BYTES):
-            codec.feed(stream[i : i + CHUNK_BYTES], 0.0)
+        for piece in pieces:
+            codec.feed(piece, 0.0)
         cpu = time.thread_time() - cpu0
         wall = time.perf_counter() - wall0
         cpu_rates.append(count(codec) / max(cpu, 1e-9))
         wall_rates.append(count(codec) / wall)
     return float(statistics.median(cpu_rates)), float(statistics.median(wall_rates))
+
+
+class _Naive:
+    """A naive parser behind the codecs' ``feed(data, t)`` signature, counting items."""
+
+    def __init__(self, parser: NaiveWitParser | NaiveLineParser) -> None:
+        self.parser = parser
+
+    @property
+    def items(self) -> int:
+        """Frames or lines decoded so far."""
+        parser = self.parser
+        return parser.frames if isinstance(parser, NaiveWitParser) else parser.lines
+
+    def feed(self, data: bytes, t_host_s: float = 0.0) -> object:
+        return self.parser.feed(data)
+
+
+def _plate_codec(small_batch: bool = True) -> lineplate.LinePlateCodec:
+    """The codec as a 1 kHz plate's device sets it up (the stream's ~100 counts/g)."""
+    limits = PlateLimits(
+        rate_hz=1000, scales=np.full(4, STANDARD_GRAVITY / 100_000), capacity_n=2452.0
+    )
+    codec = lineplate.LinePlateCodec(limits)
+    codec.small_batch = small_batch
+    return codec
+
+
+def _wit_codec(small_batch: bool = True) -> witmotion.WitMotionCodec:
+    codec = witmotion.WitMotionCodec(output_rate_hz=200)
+    codec.small_batch = small_batch
+    return codec
+
+
+def _small_reads(quick: bool) -> dict[str, float]:
+    """Throughput at the read sizes a reader thread really gets, and the naive ratios."""
+    figures: dict[str, float] = {}
+    count = 20_000 if quick else 80_000
+    wit = wit_stream(count)
+    line_stream = lineplate_stream(count)
+    line_len = len(line_stream) / count
+    for frames, chunk in ((1, 11), (5, 55), (0, CHUNK_BYTES)):
+        label = f"{frames}frame" if frames else "4k"
+        codec = _rates(_wit_codec, wit, lambda c: c.frames, chunk)[0]
+        naive = _rates(lambda: _Naive(NaiveWitParser()), wit, lambda c: c.items, chunk)[0]
+        figures[f"wit_codec_{label}_frames_per_s"] = codec
+        figures[f"wit_naive_{label}_frames_per_s"] = naive
+        figures[f"wit_codec_vs_naive_{label}"] = round(codec / naive, 2)
+        if frames:
+            numpy_only = _rates(lambda: _wit_codec(False), wit, lambda c: c.frames, chunk)[0]
+            figures[f"wit_codec_{label}_frames_per_s_numpy_only"] = numpy_only
+    for lines in (1, 5, 10, 0):
+        label = f"{lines}line" if lines else "4k"
+        chunk = round(line_len * lines) if lines else CHUNK_BYTES
+        codec = _rates(_plate_codec, line_stream, lambda c: c.lines, chunk)[0]
+        naive = _rates(lambda: _Naive(NaiveLineParser()), line_stream, lambda c: c.items, chunk)[0]
+        figures[f"lineplate_codec_{label}_lines_per_s"] = codec
+        figures[f"lineplate_naive_{label}_lines_per_s"] = naive
+        figures[f"lineplate_codec_vs_naive_{label}"] = round(codec / naive, 2)
+        if lines:
+            slow = _rates(lambda: _plate_codec(False), line_stream, lambda c: c.lines, chunk)[0]
+            figures[f"lineplate_codec_{label}_lines_per_s_numpy_only"] = slow
+    return figures
 
 
 def measure(quick: bool) -> dict[str, float]:
@@ -118,6 +195,7 @@ def measure(quick: bool) -> dict[str, float]:
     )
     line = _rates(lineplate.LinePlateCodec, lineplate_stream(size), lambda c: c.lines)
     return {
+        **_small_reads(quick),
         "wit_codec_frames_per_s": wit[0],
         "rion_codec_frames_per_s": rion_rates[0],
         "lineplate_codec_lines_per_s": line[0],

@@ -43,6 +43,7 @@ from clinic_app import paths
 from clinic_app.commands import AppContext
 from clinic_app.storage import Database
 from clinic_app.ui import theme
+from clinic_app.ui.devices import idle
 from clinic_app.ui.devices.strip import DeviceStrip
 from clinic_app.ui.page_stack import PageStack
 from clinic_app.ui.pages import PageSpec
@@ -158,6 +159,8 @@ class MainWindow(QMainWindow):
         self._build_toolbar_and_menus()
         self.device_strip.open_devices.connect(lambda: self.show_page("devices"))
         self.statusBar().showMessage(f"Database: {ctx.db_path}", 8000)
+        idle.attach(self)  # pause idle devices (quiet when idle, issue 16 §3)
+        idle.page_shown(self, "patient")
         self._restore_state()
         self.patient_list.refresh()
 
@@ -190,6 +193,7 @@ class MainWindow(QMainWindow):
         finally:
             self._sync_page_actions()
             self._sync_patient_list()
+            idle.page_shown(self, self.current_page_key())  # devices stream only where needed
 
     def _show_page(self, spec: PageSpec) -> bool:
         current = self.stack.currentWidget()
@@ -426,6 +430,7 @@ class MainWindow(QMainWindow):
         self.save_state()
         self.patient_list.stop()
         self.device_strip.stop()
+        idle.detach(self)
         log.info("main window closed")
         super().closeEvent(event)
 

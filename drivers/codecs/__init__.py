@@ -5,7 +5,10 @@ accepts any amount of bytes (half a frame, many frames, noise), keeps an incompl
 for the next call (``buffered`` bytes, bounded), never raises on bad input, and counts what
 it saw. Resynchronisation after corruption follows the byte-by-byte rule of devices.md §1.5
 (drop ONE byte), computed with numpy; the tests prove equality with a literal byte-by-byte
-implementation. ``reset()`` drops the partial frame and the plausibility history.
+implementation. ``reset()`` drops the partial frame and the plausibility history. The two
+streaming codecs also have a small-batch path in plain Python for the few frames or lines a
+reader gets per call (:mod:`.witmotion_fast`, :mod:`.lineplate_fast`), tested equal to the
+numpy path.
 
 =================================  ==============================  ============================
 module                             codec → batch                   encoders (module functions)
@@ -28,6 +31,10 @@ module                             codec → batch                   encoders (m
                                    ``LineBatch(samples,            err/ok/line``, ``cmd_query/
                                    messages)``; samples in         tare/rate/stop/go``,
                                    ``LINE_SAMPLE_DTYPE``           ``HostCommandParser``
+:mod:`~drivers.codecs.witmotion_   ``WitBleCodec`` (one BLE        ``encode_data``,
+ble`                               notification per call) →        ``encode_registers``,
+                                   ``BleBatch(samples,             ``product_for``
+                                   registers)``
 =================================  ==============================  ============================
 
 Counters on every codec: ``frames`` (``lines`` for the line protocol), ``dropped_bytes``,

@@ -17,9 +17,14 @@ Framing (the reference rule, byte by byte)
 ``$FP`` sample lines
     ``FP,<seq>,<t_us>,<TR>,<BR>,<TL>,<BL>``: seq and t_us are unsigned decimals of at most
     10 digits below 2³², the cells signed decimals of at most 10 digits (else
-    ``malformed``); a cell beyond ±2²⁴ - an HX711 delivers 24 bits - is ``implausible``.
-    Output: :data:`LINE_SAMPLE_DTYPE`. Sequence gaps (lost samples, modulo 2³²) are counted
-    in ``seq_gaps``; a step backwards (the board restarted) in ``seq_resets``.
+    ``malformed``). Then plausibility (:mod:`.lineplate_checks`): cells within the plate's
+    range (±2²⁴ - an HX711 delivers 24 bits - and its rated capacity when the device set
+    :attr:`LinePlateCodec.limits`), and ``seq``, ``t_us`` and the cells continuing the last
+    accepted line; rejected lines count as ``implausible``, lines withheld while the check
+    locks on as ``unconfirmed``. Output: :data:`LINE_SAMPLE_DTYPE`. Sequence gaps (lost
+    samples, modulo 2³²) of accepted lines are counted in ``seq_gaps``; a step backwards
+    (the board restarted) in ``seq_resets``; a jump beyond ``limits.max_gap`` after the
+    check re-acquired (a restart, a resumed stream) in ``seq_resyncs``, never as lost.
 Other lines
     ``$INFO``, ``$ERR``, ``$OK`` and unknown types come back as :class:`LineMessage`.
 
@@ -33,14 +38,17 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
+from drivers.codecs import lineplate_fast as fast
 from drivers.codecs import lineplate_wire as wire
+from drivers.codecs.lineplate_checks import LOCK_COUNT, RELOCK_AFTER, PlateLimits
 from drivers.codecs.lineplate_wire import *  # noqa: F403  (re-export the wire API)
 from drivers.codecs.lineplate_wire import MAX_LINE, PlateInfo
+from drivers.codecs.plausibility import ContinuityTrack
 
 LINE_SAMPLE_DTYPE: Final = np.dtype(
     [
@@ -137,15 +145,39 @@ class LinePlateCodec:
         Bytes outside accepted lines (CR and LF excepted).
     checksum_failures, malformed, implausible : int
         Rejected lines by reason.
-    seq_gaps, seq_resets : int
-        Samples missing according to ``seq``; backward jumps of ``seq``.
+    unconfirmed : int
+        Plausible lines withheld while the continuity check locked on.
+    seq_gaps, seq_resets, seq_resyncs : int
+        Samples missing according to ``seq``; backward jumps of ``seq``; jumps too large
+        to be losses (module docstring).
+
+    Parameters
+    ----------
+    limits : PlateLimits, optional
+        The plate's physical limits (see :mod:`.lineplate_checks`); the device sets them
+        from its ``$INFO`` and calibration. The default checks the 24-bit range and
+        ``seq``/``t_us`` continuity only.
+    check_plausibility : bool
+        False turns the continuity check off (framing tests, diagnostics); the range check
+        stays.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self, limits: PlateLimits | None = None, *, check_plausibility: bool = True
+    ) -> None:
         self._residual = b""
         self._last_seq: int | None = None
+        self.limits = limits or PlateLimits()
+        self.check_plausibility = check_plausibility
+        self.small_batch = True
+        """Decode small reads in plain Python (:mod:`.lineplate_fast`); False forces numpy."""
+        self._track = ContinuityTrack(self._step_ok, LOCK_COUNT, RELOCK_AFTER)
         self.lines = self.dropped_bytes = self.checksum_failures = 0
         self.malformed = self.implausible = self.seq_gaps = self.seq_resets = 0
+        self.unconfirmed = self.seq_resyncs = 0
+
+    def _step_ok(self, previous: npt.NDArray[np.float64], rows: npt.NDArray[np.float64]) -> Any:
+        return self.limits.step_ok(previous, rows)
 
     @property
     def buffered(self) -> int:
@@ -157,9 +189,14 @@ class LinePlateCodec:
         self.dropped_bytes += len(self._residual)
         self._residual = b""
         self._last_seq = None
+        self._track.reset()
 
     def feed(self, data: bytes, t_host_s: float = math.nan) -> LineBatch:
         """Decode the bytes read from the transport (any amount, never raises)."""
+        if self.small_batch and len(data) <= fast.MAX_BYTES:
+            quick = fast.feed(self, bytes(data), t_host_s)
+            if quick is not None:
+                return quick
         buf = self._residual + bytes(data)
         cut = max(buf.rfind(b"\n"), buf.rfind(b"\r")) + 1
         self._keep_tail(buf[cut:])
@@ -198,10 +235,18 @@ class LinePlateCodec:
         values = values.reshape(len(dollars), 7)[:, :6]
         if int(values[:, :2].max()) >= wire.SEQ_MODULUS:
             return None
-        if int(np.abs(values[:, 2:]).max()) > wire.COUNT_LIMIT:
-            return None
         self.lines += len(values)
-        return LineBatch(self._samples(values, t_host_s), [])
+        return LineBatch(self._samples(self._plausible(values), t_host_s), [])
+
+    def _plausible(self, values: IntArray) -> IntArray:
+        """The lines of ``values`` (n, 6) that pass the range and continuity checks."""
+        if len(values) == 0:
+            return values
+        accepted = self._track_accept_mask(values)
+        if accepted is None:
+            return values
+        kept: IntArray = values[accepted]
+        return kept
 
     def _samples(self, values: IntArray, t_host_s: float) -> npt.NDArray[np.void]:
         samples = np.empty(len(values), dtype=LINE_SAMPLE_DTYPE)
@@ -285,17 +330,30 @@ class LinePlateCodec:
             fp_index = fp_index[fp_ok]
             self.malformed += int(np.count_nonzero(~fp_ok))
             self.lines -= int(np.count_nonzero(~fp_ok))
-        magnitude = np.abs(values[:, 2:])
-        if len(values) and int(magnitude.max()) > wire.COUNT_LIMIT:
-            plausible = np.all(magnitude <= wire.COUNT_LIMIT, axis=1)
-            self.implausible += int(np.count_nonzero(~plausible))
-            values = values[plausible]
-            fp_index = fp_index[plausible]
+        if len(values):
+            accepted = self._track_accept_mask(values)
+            if accepted is not None:
+                values, fp_index = values[accepted], fp_index[accepted]
         messages = [
             self._message(bodies[i], int(np.searchsorted(fp_index, i)))
             for i in np.flatnonzero(ok & ~is_fp).tolist()
         ]
         return LineBatch(self._samples(values, t_host_s), messages)
+
+    def _track_accept_mask(self, values: IntArray) -> BoolArray | None:
+        """Which lines pass plausibility (None: all)."""
+        rows = values.astype(np.float64)
+        in_range = self.limits.in_range(rows[:, 2:])
+        if not self.check_plausibility:
+            if in_range is not None:
+                self.implausible += int(np.count_nonzero(~in_range))
+            return in_range
+        result = self._track.filter(rows, in_range)
+        if not (result.rejected or result.withheld):
+            return None
+        self.implausible += result.rejected
+        self.unconfirmed += result.withheld
+        return result.accepted
 
     @staticmethod
     def _parse_fp(fields: list[bytes]) -> tuple[IntArray, BoolArray]:
@@ -351,6 +409,12 @@ class LinePlateCodec:
             previous, current = np.concatenate(([self._last_seq], seq[:-1])), seq
         step = (current - previous) % wire.SEQ_MODULUS
         forward = (step >= 1) & (step < wire.SEQ_MODULUS // 2)
-        self.seq_gaps += int((step[forward] - 1).sum())
+        resync = forward & (step > self.limits.max_gap)
+        self.seq_gaps += int((step[forward & ~resync] - 1).sum())
+        self.seq_resyncs += int(np.count_nonzero(resync))
         self.seq_resets += int(np.count_nonzero(~forward))
         self._last_seq = int(seq[-1])
+
+
+fast.bind(LineBatch=LineBatch, dtype=LINE_SAMPLE_DTYPE, clean=_CLEAN_FP_RE.fullmatch,
+          numbers_only=_NUMBERS_ONLY)  # fmt: skip

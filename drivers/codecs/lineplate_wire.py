@@ -92,6 +92,8 @@ class PlateInfo:
         Line-protocol version (1 when the device does not say).
     serial : str
         Board serial number ("" when unknown).
+    capacity_kg : float
+        Rated capacity of the whole plate in kg (optional 7th field; 0 = not stated).
     """
 
     model: str
@@ -100,6 +102,7 @@ class PlateInfo:
     units: str
     protocol: int = PROTOCOL_VERSION
     serial: str = ""
+    capacity_kg: float = 0.0
 
     @classmethod
     def from_fields(cls, fields: Sequence[str]) -> PlateInfo:
@@ -108,22 +111,26 @@ class PlateInfo:
             raise ValueError("$INFO needs at least model, firmware, rate and units")
         protocol = int(fields[4]) if len(fields) > 4 and fields[4] else PROTOCOL_VERSION
         serial = fields[5] if len(fields) > 5 else ""
-        return cls(fields[0], fields[1], float(fields[2]), fields[3], protocol, serial)
+        capacity = float(fields[6]) if len(fields) > 6 and fields[6] else 0.0
+        if not capacity >= 0.0 or capacity == float("inf"):
+            raise ValueError("$INFO capacity must be a non-negative number of kg")
+        return cls(fields[0], fields[1], float(fields[2]), fields[3], protocol, serial, capacity)
 
 
 def encode_info(info: PlateInfo) -> bytes:
-    """``$INFO,<model>,<firmware>,<rate_hz>,<units>,<protocol>,<serial>*hh``."""
-    return encode_line(
-        (
-            "INFO",
-            info.model,
-            info.firmware,
-            f"{info.rate_hz:g}",
-            info.units,
-            info.protocol,
-            info.serial,
-        )
-    )
+    """``$INFO,<model>,<firmware>,<rate_hz>,<units>,<protocol>,<serial>[,<capacity_kg>]*hh``."""
+    fields: list[object] = [
+        "INFO",
+        info.model,
+        info.firmware,
+        f"{info.rate_hz:g}",
+        info.units,
+        info.protocol,
+        info.serial,
+    ]
+    if info.capacity_kg:
+        fields.append(f"{info.capacity_kg:g}")
+    return encode_line(fields)
 
 
 def encode_err(code: int, text: str | None = None) -> bytes:

@@ -12,7 +12,10 @@ Each measured quantity therefore has a :class:`ContinuityTrack`:
   are mutually consistent, then accepts the last of them and locks. A single garbage frame
   can therefore never start a track, and random noise practically never locks one;
 * after ``relock_after`` consecutive rejections (the signal really jumped, e.g. after a
-  long dropout or a sensor reset) the track unlocks and re-acquires.
+  long dropout or a sensor reset) the track unlocks and re-acquires;
+* after a deliberate gap in the stream (the host paused reading) :meth:`allow_jump` lets the
+  next frame be judged by a looser ``jump_ok`` instead (e.g. "same firmware version word"),
+  so a locked track resumes at once instead of re-acquiring.
 
 The common case - a locked track and a clean batch - is one vectorised comparison; only
 batches with a rejection or an unlocked track fall back to a loop over that type's frames.
@@ -55,10 +58,18 @@ class ContinuityTrack:
         Consecutive rejections after which the track re-acquires.
     """
 
-    def __init__(self, step_ok: StepCheck, lock_count: int = 3, relock_after: int = 5) -> None:
+    def __init__(
+        self,
+        step_ok: StepCheck,
+        lock_count: int = 3,
+        relock_after: int = 5,
+        jump_ok: StepCheck | None = None,
+    ) -> None:
         if lock_count < 1 or relock_after < 1:
             raise ValueError("lock_count and relock_after must be at least 1")
         self._step_ok = step_ok
+        self._jump_ok = jump_ok
+        self._jumping = False
         self.lock_count = lock_count
         self.relock_after = relock_after
         self.locked = False
@@ -67,8 +78,17 @@ class ContinuityTrack:
         self._pending = 0
         self._pending_last: FloatRows | None = None
 
+    def allow_jump(self) -> None:
+        """Judge the next frame against the last accepted one with ``jump_ok`` (the time
+        between them is unknown); without ``jump_ok`` or a lock, re-acquire instead."""
+        if self._jump_ok is not None and self.locked and self._last is not None:
+            self._jumping = True
+        else:
+            self.reset()
+
     def reset(self) -> None:
         """Forget the history (e.g. after the device was reconfigured)."""
+        self._jumping = False
         self.locked = False
         self._last = None
         self._misses = 0
@@ -92,6 +112,16 @@ class ContinuityTrack:
         if count == 0:
             return TrackResult(np.zeros(0, dtype=np.bool_), 0, 0)
         all_fine = single_ok is None or bool(single_ok.all())
+        if self._jumping and self._jump_ok is not None and self._last is not None:
+            self._jumping = False
+            first_fine = single_ok is None or bool(single_ok[0])
+            if first_fine and bool(self._jump_ok(self._last, values[:1])[0]):
+                self._last = values[:1].copy()  # the new starting point
+                head = TrackResult(np.ones(1, dtype=np.bool_), 0, 0)
+                rest = self.filter(values[1:], None if single_ok is None else single_ok[1:])
+                return TrackResult(
+                    np.concatenate((head.accepted, rest.accepted)), rest.rejected, rest.withheld
+                )
         if self.locked and self._last is not None and all_fine:
             previous = np.concatenate((self._last, values[:-1]))
             if bool(self._step_ok(previous, values).all()):

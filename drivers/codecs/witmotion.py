@@ -58,6 +58,7 @@ import numpy.typing as npt
 
 from drivers.base import INCLINOMETER_DTYPE, SampleArray
 from drivers.codecs import witmotion_checks as checks
+from drivers.codecs import witmotion_fast as fast
 from drivers.codecs import witmotion_wire as wire
 from drivers.codecs.framing import gather_rows, select_greedy, visited
 from drivers.codecs.plausibility import ContinuityTrack
@@ -68,6 +69,7 @@ from drivers.codecs.witmotion_decode import *  # noqa: F403  (re-export the deco
 from drivers.codecs.witmotion_wire import *  # noqa: F403  (re-export the wire API)
 
 SLICE_BYTES: Final = 1 << 20
+_FAST_LIMIT: Final = fast.MAX_FRAMES * wire.FRAME_LEN
 _TEMPERATURE_TYPES = np.zeros(256, dtype=np.bool_)
 _TEMPERATURE_TYPES[[wire.ACC, wire.GYRO, wire.MAG]] = True
 _SINGLE_CHECKS: Final = ((wire.TIME, checks.time_ok), (wire.QUATERNION, checks.quaternion_ok))
@@ -139,6 +141,8 @@ class WitMotionCodec:
         self.check_version = check_version and not legacy_wt61
         self.legacy_wt61 = legacy_wt61
         self.check_plausibility = check_plausibility
+        self.small_batch = True
+        """Decode small reads in plain Python (:mod:`.witmotion_fast`); False forces numpy."""
         self.accel_max_g = accel_max_g
         self.static_band_g = static_band_g
         self.accel_agreement_deg = accel_agreement_deg
@@ -149,10 +153,11 @@ class WitMotionCodec:
         )
         self._type_ok = np.zeros(256, dtype=np.bool_)
         self._type_ok[list(accepted_types)] = True
-        angle_step = checks.angle_step(self._max_angle_step, self.check_version)
-        self._temperature = ContinuityTrack(checks.temperature_step, lock_count, relock_after)
-        self._angle = ContinuityTrack(angle_step, lock_count, relock_after)
+        self._lock_count, self._relock_after = lock_count, relock_after
+        self._build_tracks()
         self._residual = b""
+        self._fast_checked = 0
+        """Bytes at the start of ``_residual`` that the small-batch path already checked."""
         self._cycle = CyclePairing()
         self._euler_flipped = False
         self.frames = self.dropped_bytes = self.checksum_failures = 0
@@ -161,12 +166,39 @@ class WitMotionCodec:
     # ------------------------------------------------------------ public
     @property
     def buffered(self) -> int:
-        """Bytes kept for the next call (an incomplete frame, at most 10)."""
+        """Bytes kept for the next call: an incomplete frame (at most 10 bytes), after
+        whole frames of a cycle whose angle frame has not arrived yet (at most
+        :data:`~.witmotion_fast.DEFER_FRAMES` - 1 of them)."""
         return len(self._residual)
+
+    def set_legacy(self, legacy_wt61: bool) -> None:
+        """Switch between WIT-standard and WT61/JY61 legacy firmware (temperature formula,
+        no version word); forgets the plausibility history."""
+        self.legacy_wt61 = legacy_wt61
+        self.check_version = not legacy_wt61
+        self._build_tracks()
+        self._cycle.reset()
+
+    def _build_tracks(self) -> None:
+        angle_step = checks.angle_step(self._max_angle_step, self.check_version)
+        lock, relock = self._lock_count, self._relock_after
+        self._temperature = ContinuityTrack(checks.temperature_step, lock, relock)
+        jump = checks.same_version if self.check_version else None
+        self._angle = ContinuityTrack(angle_step, lock, relock, jump)
+
+    def resync(self) -> None:
+        """The host skipped part of the stream (a pause): drop buffered bytes and the cycle
+        pairing, keep the plausibility locks; the next angle frame may be anywhere but must
+        come from the same firmware (version word), legacy firmware re-acquires."""
+        self._residual = b""
+        self._fast_checked = 0
+        self._cycle.reset()
+        self._angle.allow_jump()
 
     def reset(self) -> None:
         """Drop buffered bytes and plausibility history (counters are kept)."""
         self._residual = b""
+        self._fast_checked = 0
         self._temperature.reset()
         self._angle.reset()
         self._cycle.reset()
@@ -181,6 +213,20 @@ class WitMotionCodec:
         t_host_s : float
             Host time stamp written into every sample produced by this call.
         """
+        if len(data) <= _FAST_LIMIT and fast.usable(self):
+            quick = fast.feed(self, bytes(data), t_host_s)
+            if quick is not None:
+                return quick
+        return self._feed_all(data, t_host_s)
+
+    def flush(self, t_host_s: float = math.nan) -> WitBatch:
+        """Judge now the whole frames still buffered (the small-batch path keeps frames of a
+        cycle whose angle frame has not arrived; see :mod:`.witmotion_fast`)."""
+        return self._feed_all(b"", t_host_s)
+
+    def _feed_all(self, data: bytes, t_host_s: float) -> WitBatch:
+        """The vectorised path: frames, plausibility and samples with numpy."""
+        self._fast_checked = 0  # the whole buffer is judged again
         if len(data) > SLICE_BYTES:
             parts = [
                 self.feed(data[i : i + SLICE_BYTES], t_host_s)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -16,12 +15,12 @@ from drivers.codecs.witmotion_decode import decode_physical
 FloatRows = npt.NDArray[np.float64]
 Words = npt.NDArray[np.int16]
 
+_NO_TYPES: npt.NDArray[np.uint8] = np.zeros(0, dtype=np.uint8)
+_NO_WORDS: Words = np.zeros((0, 4), dtype=np.int16)
+_NO_TYPES.flags.writeable = False
+_NO_WORDS.flags.writeable = False
 
-def _empty_samples() -> SampleArray:
-    return np.zeros(0, dtype=INCLINOMETER_DTYPE)
 
-
-@dataclass(frozen=True)
 class WitBatch:
     """What one :meth:`WitMotionCodec.feed` call produced.
 
@@ -33,11 +32,64 @@ class WitBatch:
         Type byte of every accepted frame (all types), in stream order.
     words : ndarray of int16, shape (n, 4)
         Their raw payload words.
+
+    The small-batch path hands over the accepted frames as bytes (``raw``); ``types`` and
+    ``words`` are then built on first use, so a reader that only wants the samples never
+    pays for them.
     """
 
-    samples: SampleArray = field(default_factory=_empty_samples)
-    types: npt.NDArray[np.uint8] = field(default_factory=lambda: np.zeros(0, dtype=np.uint8))
-    words: Words = field(default_factory=lambda: np.zeros((0, 4), dtype=np.int16))
+    def __init__(
+        self,
+        samples: SampleArray | None = None,
+        types: npt.NDArray[np.uint8] | None = None,
+        words: Words | None = None,
+        *,
+        raw: bytes = b"",
+    ) -> None:
+        self.samples: SampleArray = (
+            samples if samples is not None else np.zeros(0, dtype=INCLINOMETER_DTYPE)
+        )
+        self._types = types
+        self._words = words
+        self._raw = raw
+
+    @property
+    def count(self) -> int:
+        """Number of accepted frames (cheap)."""
+        if self._types is not None:
+            return len(self._types)
+        return len(self._raw) // wire.FRAME_LEN
+
+    @property
+    def has_readback(self) -> bool:
+        """Whether a 0x5F register read-back frame is among them (cheap)."""
+        if self._types is not None:
+            return bool(np.any(self._types == wire.READBACK))
+        return wire.READBACK in self._raw[1 :: wire.FRAME_LEN]
+
+    @property
+    def types(self) -> npt.NDArray[np.uint8]:
+        """Type bytes ``(n,)`` of the accepted frames."""
+        if self._types is None:
+            self._unpack()
+        assert self._types is not None
+        return self._types
+
+    @property
+    def words(self) -> Words:
+        """Raw words ``(n, 4)`` of the accepted frames."""
+        if self._words is None:
+            self._unpack()
+        assert self._words is not None
+        return self._words
+
+    def _unpack(self) -> None:
+        if not self._raw:
+            self._types, self._words = _NO_TYPES, _NO_WORDS
+            return
+        rows = np.frombuffer(self._raw, dtype=np.uint8).reshape(-1, wire.FRAME_LEN)
+        self._types = rows[:, 1].copy()
+        self._words = np.ascontiguousarray(rows[:, 2:10]).view("<i2")
 
     @cached_property
     def frames(self) -> npt.NDArray[np.void]:

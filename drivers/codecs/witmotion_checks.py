@@ -122,3 +122,10 @@ def quaternion_ok(words: npt.NDArray[Any]) -> BoolArray:
     norm = np.einsum("ij,ij->i", q, q)
     ok: BoolArray = (norm >= 0.81) & (norm <= 1.21)
     return ok
+
+
+def same_version(previous: FloatRows, rows: FloatRows) -> BoolArray:
+    """0x53 frames of the same firmware (constant version word): the check that still holds
+    across a pause of unknown length, when the angles may have moved anywhere."""
+    ok: BoolArray = rows[:, 3] == previous[:, 3]
+    return ok

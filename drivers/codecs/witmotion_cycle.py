@@ -67,6 +67,30 @@ class CyclePairing:
         self._keys = np.full(CARRIED, _FAR * 256, dtype=np.intp)  # type 0: no frame
         self._words = np.zeros((CARRIED, 4), dtype=np.int16)
         self._accepted = np.zeros(CARRIED, dtype=np.bool_)
+        self._py: tuple[list[int], list[list[int]], list[bool]] | None = None
+        self._arrays_stale = False
+
+    # The small-batch path of the codec (:mod:`.witmotion_fast`) keeps the carried frames as
+    # Python lists; the vectorised methods turn them back into arrays when they need them.
+    def carried(self) -> tuple[list[int], list[list[int]], list[bool]]:
+        """The carried frames as Python lists: keys, words, accepted (oldest first)."""
+        if self._py is None:
+            self._py = (self._keys.tolist(), self._words.tolist(), self._accepted.tolist())
+        return self._py
+
+    def set_carried(self, keys: list[int], words: list[list[int]], accepted: list[bool]) -> None:
+        """Replace the carried frames (keys relative to the next call's buffer start)."""
+        self._py = ([max(k, _FAR * 256) for k in keys], words, accepted)
+        self._arrays_stale = True
+
+    def _arrays(self) -> None:
+        if self._arrays_stale and self._py is not None:
+            keys, words, accepted = self._py
+            self._keys = np.array(keys, dtype=np.intp)
+            self._words = np.array(words, dtype=np.int16).reshape(CARRIED, 4)
+            self._accepted = np.array(accepted, dtype=np.bool_)
+            self._arrays_stale = False
+        self._py = None
 
     def pair(
         self,
@@ -95,6 +119,7 @@ class CyclePairing:
         acceleration : ndarray of int16, shape (m, 3)
             Its raw ax, ay, az counts (meaningless where ``found`` is False).
         """
+        self._arrays()
         keys = np.empty(len(types) + CARRIED, dtype=np.intp)
         keys[:CARRIED] = self._keys
         np.multiply(starts, 256, out=keys[CARRIED:])
@@ -132,6 +157,7 @@ class CyclePairing:
         stop: int,
     ) -> None:
         """Keep the last frames of a call; the next call's buffer begins at byte ``stop``."""
+        self._arrays()
         count = len(types)
         if count == 0:
             self.shift(stop)
@@ -151,4 +177,5 @@ class CyclePairing:
 
     def shift(self, stop: int) -> None:
         """A call consumed ``stop`` bytes without producing a frame."""
+        self._arrays()
         self._keys = np.maximum(self._keys - stop * 256, _FAR * 256)

@@ -41,9 +41,8 @@ __all__ = [
     "cmd_output_rate", "cmd_read_registers", "cmd_restart", "cmd_restore_defaults", "cmd_save",
     "cmd_unlock", "cmd_zero_angles", "encode_acc", "encode_angle", "encode_command",
     "encode_frame", "encode_frames", "encode_gyro", "encode_mag", "encode_quaternion",
-    "encode_readback", "encode_time", "frames_array", "registers_u16", "temperature_c",
-    "words_scaled",
-    "wrap_deg",
+    "encode_readback", "encode_time", "frames_array", "host_commands", "registers_u16",
+    "temperature_c", "words_scaled", "wrap_deg",
 ]
 # fmt: on
 
@@ -373,3 +372,20 @@ class WitCommandParser:
                 self.dropped_bytes += 1
         self._buf = buf[pos:]
         return commands
+
+    @property
+    def pending(self) -> int:
+        """Bytes kept for an incomplete command."""
+        return len(self._buf)
+
+
+def host_commands(data: bytes) -> tuple[list[tuple[int, int]], int]:
+    """What a host sent to a WIT-standard device: ``(register, value)`` commands and stray bytes.
+
+    Used by tests and emulators to prove what a driver wrote: e.g. that connecting sent only
+    register reads (``register == REG_READ``). Stray bytes are those not part of a complete
+    ``FF AA`` command (a legacy 3-byte command shows up as such).
+    """
+    parser = WitCommandParser()
+    commands = parser.feed(data)
+    return commands, parser.dropped_bytes + parser.pending

@@ -19,8 +19,13 @@ What real hardware does that the emulator reproduces:
   ignored.
 * Unplug: the master is closed; the host's next ``read()`` raises ``SerialException``.
 * Silence: :meth:`PtyEmulator.pause` stops output for a while.
+* TX-only wiring: with ``faults.ignore_commands`` the device never sees what the host sends
+  (its RX pin is not connected), but the bytes are still on the wire.
 * Nobody listening: output is produced only while the host has the port open (the
   master reports a hang-up otherwise), like a USB bridge that drops bytes nobody reads.
+
+Every byte the host writes is kept in :attr:`PtyEmulator.received` (also the bytes the device
+ignores), so a test can prove what a driver sent - e.g. that streaming sent nothing but reads.
 
 Every emitted sample is logged with the :func:`time.monotonic` time of the ``write()``
 that completed it (:meth:`PtyEmulator.write_times`), so a benchmark can measure the
@@ -130,6 +135,8 @@ class PtyEmulator(abc.ABC):
         self._write_counts: list[int] = []
         self.host_connected = False
         self.commands_received = 0
+        self.received = bytearray()
+        """Every byte the host wrote, in order (whether the device acted on it or not)."""
         self._open_pty()
 
     # ------------------------------------------------------------------ public
@@ -326,6 +333,8 @@ class PtyEmulator(abc.ABC):
         except OSError:
             self.host_connected = False
             return
+        with self._lock:
+            self.received += data
         if not data or self.faults.ignore_commands or not self.baud_matches():
             return
         self.commands_received += 1

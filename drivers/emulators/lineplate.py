@@ -65,6 +65,8 @@ class LinePlateEmulator(PtyEmulator):
         Cell spacing used to spread the load.
     serial : str
         Board serial number reported in ``$INFO``.
+    capacity_kg : float
+        Rated capacity reported in ``$INFO`` (0: the field is left out, as older firmware).
     streaming : bool
         Stream from power-up (the reference firmware does).
     t_us_start : int
@@ -88,6 +90,7 @@ class LinePlateEmulator(PtyEmulator):
         counts_per_n: Sequence[float] = (21.5, 20.8, 22.3, 19.9),
         geometry: PlateGeometry = DEFAULT_GEOMETRY,
         serial: str = "FP-000123",
+        capacity_kg: float = 200.0,
         streaming: bool = True,
         t_us_start: int = 0,
         **kwargs: Any,
@@ -102,6 +105,7 @@ class LinePlateEmulator(PtyEmulator):
         self.counts_per_n = np.asarray(counts_per_n, dtype=np.float64)
         self.geometry = geometry
         self.serial = serial
+        self.capacity_kg = capacity_kg
         self.streaming = streaming
         self.line_ending = b"\r\n"
         self.omit_checksum = False
@@ -201,7 +205,13 @@ class LinePlateEmulator(PtyEmulator):
     def _answer(self, letter: str, arg: str, now: float) -> bytes:
         if letter == "?":
             info = wire.PlateInfo(
-                "DorsiLab-FP4", "1.2.0", float(self.rate_hz), self.units, 1, self.serial
+                "DorsiLab-FP4",
+                "1.2.0",
+                float(self.rate_hz),
+                self.units,
+                1,
+                self.serial,
+                self.capacity_kg,
             )
             return wire.encode_info(info)
         if letter == "T":

@@ -80,6 +80,8 @@ class _SimulatedDevice(DeviceStatus):
         self._t_start = 0.0
         self._next_k = 0
         self._dropout_until = -math.inf
+        self._paused = False
+        self._resume_streaming = False
 
     # ------------------------------------------------------------------ Device API
     @property
@@ -106,28 +108,74 @@ class _SimulatedDevice(DeviceStatus):
             self.open()
             self._t_start = self.clock.now()
             self._next_k = 0
+            if self._paused:  # started while paused: produce on resume()
+                self._resume_streaming = True
+                return
             self._set_state(DeviceState.STREAMING, f"Simulated {self.label} streaming.")
-            if self.clock.realtime:
-                self._halt.clear()
-                self._thread = threading.Thread(
-                    target=self._run, name=f"sim-{self.kind.value}", daemon=True
-                )
-                self._thread.start()
-            else:
-                self.clock.attach(self.pump)
+            self._run_pump()
 
     def stop(self) -> None:
         """Stop producing samples (stays connected)."""
         with self._lock:
+            self._resume_streaming = False
             if not self.streaming:
                 return
-            thread, self._thread = self._thread, None
-            self._halt.set()
-            if not self.clock.realtime:
-                self.clock.detach(self.pump)
+            thread = self._halt_pump()
             self._set_state(DeviceState.CONNECTED, f"Simulated {self.label} stopped.")
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=2.0)
+
+    @property
+    def paused(self) -> bool:
+        """True between :meth:`pause` and :meth:`resume`."""
+        return self._paused
+
+    def pause(self) -> None:
+        """Stop producing samples (no thread runs) until :meth:`resume`."""
+        thread = None
+        with self._lock:
+            if self._paused:
+                return
+            self._paused = True
+            self._resume_streaming = self.streaming
+            if self._resume_streaming:
+                thread = self._halt_pump()
+                self._set_state(
+                    DeviceState.CONNECTED,
+                    f"Simulated {self.label} connected; paused while no screen needs its data.",
+                )
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=2.0)  # outside the lock: the thread may be waiting for it
+
+    def resume(self) -> None:
+        """Produce samples again from now on (the paused time is skipped, not lost)."""
+        with self._lock:
+            if not self._paused:
+                return
+            self._paused = False
+            if self._resume_streaming and self._state is DeviceState.CONNECTED:
+                due = math.floor((self.clock.now() - self._t_start) * self.rate_hz + 1e-9) + 1
+                self._next_k = max(self._next_k, due)
+                self._set_state(DeviceState.STREAMING, f"Simulated {self.label} streaming.")
+                self._run_pump()
+
+    def _halt_pump(self) -> threading.Thread | None:
+        """Stop the pumping; returns the thread to join (after releasing the lock)."""
+        thread, self._thread = self._thread, None
+        self._halt.set()
+        if not self.clock.realtime:
+            self.clock.detach(self.pump)
+        return thread
+
+    def _run_pump(self) -> None:
+        if self.clock.realtime:
+            self._halt.clear()
+            self._thread = threading.Thread(
+                target=self._run, name=f"sim-{self.kind.value}", daemon=True
+            )
+            self._thread.start()
+        else:
+            self.clock.attach(self.pump)
 
     # ------------------------------------------------------------------ faults
     def simulate_dropout(self, seconds: float = 2.0) -> None:

@@ -18,8 +18,10 @@ import pytest
 import drivers.transport
 from clinic_app.cli import main
 from drivers.calibration import STANDARD_GRAVITY
+from drivers.codecs import witmotion_wire as wire
 from drivers.emulators.lineplate import LinePlateEmulator
 from drivers.emulators.witmotion import WitEmulator
+from drivers.emulators.witmotion_variants import WT61Emulator
 from drivers.transport import PortInfo
 from tests.conftest import REPO_ROOT
 from tests.drivers.helpers import wait_for
@@ -100,6 +102,96 @@ def test_inclinometer_stream_prints_the_angles_sent(
     starts = np.flatnonzero(np.all(np.abs(sent - rows[0, 1:]) < 1e-6, axis=1))
     runs = [sent[j : j + len(rows)] for j in starts if j + len(rows) <= len(sent)]
     assert any(np.allclose(rows[:, 1:], run, atol=1e-6) for run in runs)
+
+
+def _runs_match(rows: np.ndarray, sent_angles: list[tuple[float, float, float]]) -> bool:
+    sent = np.round(np.array(sent_angles), 6)
+    starts = np.flatnonzero(np.all(np.abs(sent - rows[0, 1:]) < 1e-6, axis=1))
+    runs = [sent[j : j + len(rows)] for j in starts if j + len(rows) <= len(sent)]
+    return any(np.allclose(rows[:, 1:], run, atol=1e-6) for run in runs)
+
+
+def test_listen_only_witmotion_streams_and_receives_nothing_but_reads(
+    socat_pair: tuple[str, str, subprocess.Popen[bytes]],
+) -> None:
+    """Issue 16 "done when": a sensor that only sends (TX-only wiring: it never hears the
+    host) streams its angles through ``devices stream --csv``, and all the host ever sent
+    on the wire were register reads."""
+    host, device, _ = socat_pair
+    with WitEmulator(tty_path=device, rate_hz=50, ramp_s=1.0, hold_s=0.2) as emu:
+        emu.faults.ignore_commands = True
+        result = _stream(host, "witmotion", 1.5)
+    assert result.returncode == 0, result.stderr
+    assert "listen-only (measured 50 Hz)" in result.stderr
+    header, rows = _rows(result.stdout)
+    assert header == INCLINOMETER_HEADER
+    assert len(rows) >= 40
+    assert _runs_match(rows, emu.sent_angles)
+    commands, stray = wire.host_commands(bytes(emu.received))
+    assert stray == 0 and {register for register, _ in commands} == {wire.REG_READ}
+    assert emu.accepted_writes == [] and emu.flash == emu.registers
+
+
+def test_legacy_wt61_streams_and_receives_not_one_byte(tmp_path: Path) -> None:
+    with WT61Emulator(link=tmp_path / "ttyWT61", ramp_s=1.0, hold_s=0.2) as emu:
+        result = _stream(emu.port, "witmotion", 1.0)
+    assert result.returncode == 0, result.stderr
+    _header, rows = _rows(result.stdout)
+    assert len(rows) >= 60 and _runs_match(rows, emu.sent_angles)
+    assert bytes(emu.received) == b""
+
+
+def test_stream_refuses_to_change_a_witmotion_rate(tmp_path: Path) -> None:
+    with WitEmulator(link=tmp_path / "ttyWIT") as emu:
+        result = _stream(emu.port, "witmotion", 1.0, "--rate", "100")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "devices configure --port" in result.stderr and "--rate 100" in result.stderr
+    assert bytes(emu.received) == b""
+
+
+def _configure(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "clinic_app", "devices", "configure", *args]
+    return subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+
+
+def test_configure_shows_plans_applies_verifies_and_logs(
+    tmp_path: Path, dorsilab_home: Path
+) -> None:
+    with WitEmulator(link=tmp_path / "ttyWIT", rate_hz=10) as emu:
+        shown = _configure("--port", emu.port)
+        assert shown.returncode == 0, shown.stderr
+        assert "10 Hz; acceleration, angular rate, angle, magnetic field; 115200 baud" in (
+            shown.stdout
+        )
+        dry = _configure(
+            "--port", emu.port, "--rate", "100", "--content", "acc,angle", "--dry-run"
+        )
+        assert dry.returncode == 0, dry.stderr
+        assert "output rate 10 Hz → 100 Hz" in dry.stdout and "nothing was changed" in dry.stdout
+        assert emu.accepted_writes == []
+        done = _configure("--port", emu.port, "--rate", "100", "--content", "acc,angle")
+        assert done.returncode == 0, done.stderr
+        assert "verified by reading the registers back" in done.stdout
+        assert emu.flash[wire.REG_RRATE] == wire.RATE_CODES[100.0]
+        assert emu.flash[wire.REG_RSW] == 0b1010
+        again = _configure("--port", emu.port, "--rate", "100")
+        assert "Nothing to change" in again.stdout
+        bad = _configure("--port", emu.port, "--rate", "33")
+        assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "not one of" in bad.stderr
+        bad = _configure("--port", emu.port, "--content", "acc,banana")
+        assert bad.returncode == 2 and "banana" in bad.stderr
+    logs = "".join(p.read_text() for p in dorsilab_home.rglob("*.log*"))
+    assert "configured: output" in logs and "output rate 10 Hz → 100 Hz" in logs
+
+
+def test_configure_refuses_a_listen_only_sensor_in_words(tmp_path: Path) -> None:
+    with WitEmulator(link=tmp_path / "ttyWIT") as emu:
+        emu.faults.ignore_commands = True
+        result = _configure("--port", emu.port, "--rate", "100")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "only sends" in result.stderr
+    assert emu.accepted_writes == []
 
 
 def test_killing_socat_is_an_unplug_reported_in_words(

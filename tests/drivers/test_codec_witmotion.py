@@ -170,6 +170,9 @@ def test_split_at_every_byte_boundary_and_one_byte_reads() -> None:
     codec = wit.WitMotionCodec()
     samples = [codec.feed(stream[i : i + 1]).samples for i in range(len(stream))]
     assert sum(len(s) for s in samples) == 6 - 2  # the first two confirm the track
+    # The last cycle's 0x54 frame waits for the next angle frame (small-batch path) …
+    assert codec.buffered == 11
+    assert len(codec.flush().types) == 1  # … unless asked now
     assert codec.buffered == 0
 
 

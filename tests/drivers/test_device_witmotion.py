@@ -22,27 +22,28 @@ def emu(tmp_path: Path) -> Iterator[WitEmulator]:
         yield emulator
 
 
-def test_opens_configures_and_streams_the_scripted_lunge(emu: WitEmulator) -> None:
-    device = WitMotionDevice(emu.port, rate_hz=100, content=(wire.ACC, wire.ANGLE))
+def test_connects_by_listening_and_streams_the_scripted_lunge(emu: WitEmulator) -> None:
+    device = WitMotionDevice(emu.port)
     states: list[DeviceState] = []
     device.add_state_listener(lambda state, message: states.append(state))
     device.open()
     try:
-        assert device.info.nominal_rate_hz == 100.0
+        assert device.info.nominal_rate_hz == 50.0  # read back, not set
+        assert device.info.measured_rate_hz == 50.0
+        assert not device.info.listen_only
         assert device.info.extra["baud"] == 115200
         assert device.info.firmware == "0x1234"  # the version register 0x2E
-        # unlock → writes → save, and the stored settings are the new ones
-        assert (
-            emu.flash[wire.REG_RSW] == wire.CONTENT_BITS[wire.ACC] | wire.CONTENT_BITS[wire.ANGLE]
-        )
-        assert emu.flash[wire.REG_RRATE] == wire.RATE_CODES[100.0]
-        assert emu.accepted_writes[-1] == (wire.REG_SAVE, 0)
         device.start()
         assert wait_for(lambda: device.buffer.total >= 60)
     finally:
         device.close()
     assert states[:3] == [DeviceState.CONNECTING, DeviceState.CONNECTED, DeviceState.STREAMING]
     assert states[-1] is DeviceState.DISCONNECTED
+    # Looking never writes: the sensor received register reads and nothing else.
+    commands, stray = wire.host_commands(bytes(emu.received))
+    assert stray == 0 and commands
+    assert {register for register, _ in commands} == {wire.REG_READ}
+    assert emu.accepted_writes == [] and emu.flash == emu.registers
     got = device.buffer.latest(device.buffer.total)
     sent = np.array(emu.sent_angles)
     received = np.column_stack((got["angle_x_deg"], got["angle_y_deg"], got["angle_z_deg"]))
@@ -58,20 +59,34 @@ def test_opens_configures_and_streams_the_scripted_lunge(emu: WitEmulator) -> No
     assert np.all(np.diff(got["t_host_s"]) >= 0)
 
 
-def test_settings_already_stored_are_not_written_again(emu: WitEmulator) -> None:
-    for _ in range(2):
-        device = WitMotionDevice(emu.port, rate_hz=50, content=(wire.ACC, wire.ANGLE))
-        device.open()
-        device.close()
-    writes = len(emu.accepted_writes)
-    device = WitMotionDevice(emu.port, rate_hz=50, content=(wire.ACC, wire.ANGLE))
+def test_configure_writes_only_what_differs_and_verifies_it(emu: WitEmulator) -> None:
+    device = WitMotionDevice(emu.port)
     device.open()
-    device.close()
-    assert len(emu.accepted_writes) == writes
+    try:
+        content = (wire.ACC, wire.ANGLE)
+        planned = device.plan(rate_hz=100, content=content)
+        assert [str(c) for c in planned] == [
+            "output acceleration, angular rate, angle, magnetic field → acceleration, angle",
+            "output rate 50 Hz → 100 Hz",
+        ]
+        assert emu.accepted_writes == []  # planning sends nothing
+        changes = device.configure(rate_hz=100, content=content)
+        assert changes == planned
+        assert (
+            emu.flash[wire.REG_RSW] == wire.CONTENT_BITS[wire.ACC] | wire.CONTENT_BITS[wire.ANGLE]
+        )
+        assert emu.flash[wire.REG_RRATE] == wire.RATE_CODES[100.0]
+        assert emu.accepted_writes[-1] == (wire.REG_SAVE, 0)
+        assert device.info.nominal_rate_hz == 100.0
+        writes = len(emu.accepted_writes)
+        assert device.configure(rate_hz=100, content=content) == []
+        assert len(emu.accepted_writes) == writes  # already stored: flash spared
+    finally:
+        device.close()
 
 
 def test_device_rate_is_read_back_when_not_configured(emu: WitEmulator) -> None:
-    device = WitMotionDevice(emu.port, rate_hz=None, content=None)
+    device = WitMotionDevice(emu.port)
     device.open()
     try:
         registers = device.read_registers(wire.REG_RSW)
@@ -87,7 +102,7 @@ def test_level_surface_zero(tmp_path: Path) -> None:
     with WitEmulator(
         link=tmp_path / "ttyWIT", rate_hz=50, peak_deg=91.2, ramp_s=0.001, hold_s=1e6
     ) as emu:
-        device = WitMotionDevice(emu.port, rate_hz=50)
+        device = WitMotionDevice(emu.port)
         device.open()
         try:
             with pytest.raises(DeviceError, match="Start"):
@@ -108,7 +123,7 @@ def test_level_surface_zero(tmp_path: Path) -> None:
 
 def test_zero_refuses_a_sensor_that_is_not_lying_flat(emu: WitEmulator) -> None:
     emu.peak_deg, emu.ramp_s, emu.hold_s = 30.0, 0.001, 1e6
-    device = WitMotionDevice(emu.port, rate_hz=50)
+    device = WitMotionDevice(emu.port)
     device.open()
     try:
         device.start()
@@ -132,32 +147,48 @@ def test_silent_port_is_a_protocol_mismatch_and_releases_the_port(emu: WitEmulat
     device.close()
 
 
-def test_rejects_unsupported_rates() -> None:
-    with pytest.raises(ValueError, match="not one of"):
-        WitMotionDevice("loop://", rate_hz=33)
+def test_rejects_unsupported_settings(emu: WitEmulator) -> None:
+    device = WitMotionDevice(emu.port)
+    device.open()
+    try:
+        with pytest.raises(ValueError, match="not one of"):
+            device.plan(rate_hz=33)
+        with pytest.raises(ValueError, match="baud"):
+            device.configure(baud=12345)
+    finally:
+        device.close()
+    assert emu.accepted_writes == []
 
 
-def test_set_rate_while_streaming(emu: WitEmulator) -> None:
-    device = WitMotionDevice(emu.port, rate_hz=50)
+def test_configure_while_streaming_keeps_streaming(emu: WitEmulator) -> None:
+    device = WitMotionDevice(emu.port)
     device.open()
     try:
         device.start()
-        device.set_rate(20)
+        device.configure(rate_hz=20)
         assert emu.flash[wire.REG_RRATE] == wire.RATE_CODES[20.0]
         assert device.info.nominal_rate_hz == 20.0
         assert device.state is DeviceState.STREAMING
+        cursor = device.buffer.total
+        assert wait_for(lambda: device.buffer.total >= cursor + 10)
     finally:
         device.close()
 
 
 def test_a_rate_beyond_9600_baud_moves_the_sensor_to_115200(tmp_path: Path) -> None:
     with WitEmulator(link=tmp_path / "ttyWIT", rate_hz=10, device_baud=9600) as emu:
-        refused = WitMotionDevice(emu.port, baudrate=9600, rate_hz=100, auto_baud=False)
-        with pytest.raises(DeviceError, match="bit/s"):
-            refused.open()
-        device = WitMotionDevice(emu.port, baudrate=9600, rate_hz=100)
+        device = WitMotionDevice(emu.port, baudrate=9600)
         device.open()
         try:
+            assert device.info.extra["baud"] == 9600
+            assert emu.accepted_writes == []
+            with pytest.raises(DeviceError, match="bit/s"):
+                device.configure(rate_hz=100, auto_baud=False)
+            assert [str(c) for c in device.plan(rate_hz=100)] == [
+                "output rate 10 Hz → 100 Hz",
+                "baud rate 9600 → 115200",
+            ]
+            device.configure(rate_hz=100)
             assert device.info.extra["baud"] == 115200
             assert emu.flash[wire.REG_BAUD] == wire.BAUD_CODES[115200]
             assert emu.flash[wire.REG_RRATE] == wire.RATE_CODES[100.0]

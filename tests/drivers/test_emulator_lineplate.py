@@ -24,7 +24,7 @@ def test_commands_and_replies(emu: LinePlateEmulator) -> None:
     codec = LinePlateCodec()
     with serial.Serial(emu.port, 115200, timeout=0.01) as port:
         info = codec.feed(ask(port, wire.cmd_query())).messages[0].info()
-        assert info == wire.PlateInfo("DorsiLab-FP4", "1.2.0", 200.0, "g", 1, "FP-000123")
+        assert info == wire.PlateInfo("DorsiLab-FP4", "1.2.0", 200.0, "g", 1, "FP-000123", 200.0)
         ok = codec.feed(ask(port, wire.cmd_rate(100))).messages
         assert [(m.kind, m.fields) for m in ok] == [("OK", ("R", "100"))]
         err = codec.feed(ask(port, b"R0\r\nX\r\n")).messages

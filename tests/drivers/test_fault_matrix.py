@@ -39,9 +39,10 @@ def _assert_all_sent(received: np.ndarray, sent: list[tuple[float, float, float]
     assert not bad, f"{len(bad)} samples that were never sent, e.g. {bad[:3]}"
 
 
-def _streaming_wit(emu: WitEmulator, count: int, **kwargs: object) -> WitMotionDevice:
-    device = WitMotionDevice(emu.port, rate_hz=100, **kwargs)  # type: ignore[arg-type]
+def _streaming_wit(emu: WitEmulator, count: int) -> WitMotionDevice:
+    device = WitMotionDevice(emu.port)
     device.open()
+    device.configure(rate_hz=100)  # explicit: connecting never writes
     device.start()
     assert wait_for(lambda: device.buffer.total >= count, 10.0)
     return device
@@ -51,8 +52,9 @@ def _streaming_wit(emu: WitEmulator, count: int, **kwargs: object) -> WitMotionD
 @pytest.mark.parametrize("chunk", [1, 16], ids=["every-byte", "1.5-frames"])
 def test_1_frames_split_at_every_boundary(tmp_path: Path, chunk: int) -> None:
     with WitEmulator(link=tmp_path / "ttyWIT", rate_hz=100, ramp_s=0.5, hold_s=0.1) as emu:
+        device = _streaming_wit(emu, 5)
         emu.faults.chunk_size, emu.faults.chunk_gap_s = chunk, 0.0003
-        device = _streaming_wit(emu, 40)
+        assert wait_for(lambda: device.buffer.total >= 45, 10.0)
         device.close()
     received = _angles(device)
     sent = np.array(emu.sent_angles)
@@ -102,7 +104,7 @@ def test_3_truncated_rion_reply_takes_the_timeout_path(tmp_path: Path) -> None:
 # 4 ----------------------------------------------------------------------------------
 def test_4_wrong_baud_is_found_by_the_scan(tmp_path: Path) -> None:
     with WitEmulator(link=tmp_path / "ttyWIT", rate_hz=20, device_baud=9600) as emu:
-        device = WitMotionDevice(emu.port, baudrate=115200, rate_hz=None, content=None)
+        device = WitMotionDevice(emu.port, baudrate=115200)
         device.open()
         try:
             assert device.info.extra["baud"] == 9600
@@ -115,13 +117,9 @@ def test_4_wrong_baud_is_found_by_the_scan(tmp_path: Path) -> None:
 def test_5_unlock_window_expiry_means_unlocking_again(tmp_path: Path) -> None:
     window = 0.35  # the device's 10 s, shortened so that the test is fast
     with WitEmulator(link=tmp_path / "ttyWIT", rate_hz=10, unlock_window_s=window) as emu:
-        device = WitMotionDevice(
-            emu.port,
-            rate_hz=50,
-            content=(wire.ACC, wire.ANGLE, wire.QUATERNION),
-            unlock_window_s=window,
-        )
+        device = WitMotionDevice(emu.port, unlock_window_s=window)
         device.open()
+        device.configure(rate_hz=50, content=(wire.ACC, wire.ANGLE, wire.QUATERNION))
         device.close()
     assert emu.ignored_writes == 0
     assert emu.flash[wire.REG_RRATE] == wire.RATE_CODES[50.0]
@@ -148,9 +146,10 @@ def test_5b_writes_after_the_window_are_ignored_by_the_emulator(tmp_path: Path) 
 # 6 ----------------------------------------------------------------------------------
 def test_6_rate_change_gives_20_ms_between_frames(tmp_path: Path) -> None:
     with WitEmulator(link=tmp_path / "ttyWIT", rate_hz=10) as emu:
-        device = WitMotionDevice(emu.port, rate_hz=50)
+        device = WitMotionDevice(emu.port)
         device.open()
         try:
+            device.configure(rate_hz=50)
             assert (wire.REG_RRATE, 0x08) in emu.accepted_writes  # FF AA 03 08 00
             device.start()
             assert wait_for(lambda: device.buffer.total >= 30)
@@ -300,7 +299,7 @@ def test_7c_a_usb_device_is_found_again_by_serial_number_under_a_new_name(
 
 def test_a_silent_pause_is_a_lost_link_that_recovers(tmp_path: Path) -> None:
     with WitEmulator(link=tmp_path / "ttyWIT", rate_hz=50) as emu:
-        device = WitMotionDevice(emu.port, rate_hz=50)
+        device = WitMotionDevice(emu.port)
         states: list[DeviceState] = []
         device.add_state_listener(lambda s, m: states.append(s))
         device.open()

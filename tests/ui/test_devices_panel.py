@@ -149,7 +149,7 @@ def test_every_action_has_its_own_alt_key_and_works_from_the_keyboard(panel, sim
         if n != "dropout"
     ]
     keys = [t[t.index("&") + 1].lower() for t in texts]
-    assert len(keys) == len(set(keys)) == 5  # i, p, z, t, c
+    assert len(keys) == len(set(keys)) == 6  # i, p, z, s (sensor settings), t, c
     connect_all(panel)
     clock.advance(1.0)
     panel.refresh()

@@ -127,7 +127,6 @@ def _run(folder: Path, seconds: float) -> dict[str, float]:
     from clinic_app.bench.acquisition import PLATE_RATE_HZ, WIT_RATE_HZ, _emulate
     from clinic_app.ui import theme
     from clinic_app.ui.assessment.acquisition import AcquisitionBridge
-    from drivers.codecs import witmotion_wire as wire
     from drivers.lineplate import LinePlateDevice
     from drivers.registry import DeviceRegistry
     from drivers.witmotion import WitMotionDevice
@@ -141,9 +140,7 @@ def _run(folder: Path, seconds: float) -> dict[str, float]:
     if not conn.poll(60) or conn.recv() != "ready":
         raise RuntimeError("the emulator process did not start")
     plate = LinePlateDevice(str(folder / "ttyPLATE"), rate_hz=PLATE_RATE_HZ, capacity_s=60)
-    wit = WitMotionDevice(
-        str(folder / "ttyWIT"), rate_hz=WIT_RATE_HZ, content=(wire.ACC, wire.ANGLE), capacity_s=60
-    )
+    wit = WitMotionDevice(str(folder / "ttyWIT"), capacity_s=60)
     registry = DeviceRegistry()
     phases = {
         "view": _balance_screen(),

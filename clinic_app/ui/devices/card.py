@@ -49,6 +49,10 @@ class DeviceCard(QFrame):
         self.identity = QLabel(empty_text)
         self.identity.setObjectName("muted")
         self.identity.setWordWrap(True)
+        self.settings = QLabel("")
+        self.settings.setObjectName("muted")
+        self.settings.setWordWrap(True)
+        self.settings.setAccessibleName(f"{title} settings")
         self.live = QLabel("—")
         theme.set_font(self.live, theme.HEADLINE_PT, bold=True)
         self.live.setAccessibleName(f"{title} live value")
@@ -61,10 +65,11 @@ class DeviceCard(QFrame):
         grid.addWidget(self.title, 0, 0)
         grid.addWidget(self.pill, 0, 1)
         grid.addWidget(self.identity, 1, 0, 1, 2)
-        grid.addWidget(self.live, 2, 0, 1, 2)
-        grid.addWidget(self.detail, 3, 0, 1, 2)
-        grid.addWidget(self.stats, 4, 0, 1, 2)
-        grid.addWidget(self.message, 5, 0, 1, 2)
+        grid.addWidget(self.settings, 2, 0, 1, 2)
+        grid.addWidget(self.live, 3, 0, 1, 2)
+        grid.addWidget(self.detail, 4, 0, 1, 2)
+        grid.addWidget(self.stats, 5, 0, 1, 2)
+        grid.addWidget(self.message, 6, 0, 1, 2)
         grid.setColumnStretch(0, 1)
 
         buttons = QHBoxLayout()
@@ -80,6 +85,13 @@ class DeviceCard(QFrame):
                 "&Zero inclinometer",
                 "Lay the inclinometer flat on a level surface and keep it still, "
                 "then zero it (about one second).",
+            )
+            self._add_action(
+                buttons,
+                "configure",
+                "Sensor &settings…",
+                "See and change the output rate stored in the sensor. Only this button "
+                "changes a sensor's settings; connecting and measuring never do.",
             )
         else:
             self._add_action(
@@ -101,7 +113,7 @@ class DeviceCard(QFrame):
             "Simulated device only: pretend the cable is pulled for 3 seconds.",
         )
         buttons.addStretch(1)
-        grid.addLayout(buttons, 6, 0, 1, 2)
+        grid.addLayout(buttons, 7, 0, 1, 2)
         self.show_view(None)
 
     def _add_action(self, layout: QHBoxLayout, name: str, text: str, tip: str) -> None:
@@ -132,10 +144,14 @@ class DeviceCard(QFrame):
         )
         if view is not None:
             self.identity.setText(view.identity)
+            self.settings.setText(view.settings)
+            self.settings.setVisible(bool(view.settings))
             self.live.setText(view.live)
             self.detail.setText(view.detail)
             self.stats.setText(view.stats + (f" · {view.error}" if view.error else ""))
         else:
+            self.settings.setText("")
+            self.settings.setVisible(False)
             self.live.setText("—")
             self.detail.setText("")
             self.stats.setText("")
@@ -147,10 +163,12 @@ class DeviceCard(QFrame):
         self.connect_button.setText(f"Disconnect {key}" if connected else f"Connect {key}")
         self.connect_button.setEnabled(device is not None and not self.panel.busy(self.role))
         streaming = device is not None and device.state is DeviceState.STREAMING
+        ready = streaming or (device is not None and device.state is DeviceState.CONNECTED)
         for name, button in self.action_buttons.items():
             capable = device is not None and self.panel.supports(device, name)
-            button.setVisible(capable or name != "dropout")
-            button.setEnabled(capable and streaming and not self.panel.busy(self.role))
+            button.setVisible(capable or name not in ("dropout", "configure"))
+            usable = ready if name == "configure" else streaming
+            button.setEnabled(capable and usable and not self.panel.busy(self.role))
 
     def toggle_connection(self) -> None:
         """Connect (open and start streaming) or disconnect the device."""

@@ -1,4 +1,5 @@
-""" "Connect a device" dialog: serial ports, the protocol each answers, the Wii board, simulation.
+""" "Connect a device" dialog: serial ports and their protocols, Bluetooth LE inclinometers, the
+Wii board, simulation.
 
 Probing a port (:func:`drivers.transport.probe_port`, about a second per baud rate) and opening
 a device run on a worker thread; the dialog polls them on a timer and never freezes. A device
@@ -29,7 +30,9 @@ from PySide6.QtWidgets import (
 )
 
 from clinic_app.ui import theme
+from drivers import ble_scan
 from drivers.base import Device, DeviceError
+from drivers.ble_scan import BleSensor
 from drivers.registry import DeviceRegistry
 from drivers.transport import PortLister, ProbeResult, list_ports, probe_port
 
@@ -42,6 +45,8 @@ PROTOCOL_CHOICES = (
     ("lineplate", "DorsiLab line-protocol force plate"),
 )
 POLL_MS = 100
+BLE_ID = "Bluetooth LE"
+"""What the "USB id" column says for a Bluetooth sensor."""
 USER_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -128,6 +133,11 @@ class ConnectDialog(QDialog):
         layout.addLayout(row)
 
         other = QHBoxLayout()
+        self.ble_button = QPushButton("Bl&uetooth sensors")
+        self.ble_button.setToolTip(
+            "Find wireless WitMotion inclinometers (switch the sensor on first; no pairing)."
+        )
+        self.ble_button.clicked.connect(self.scan_ble)
         self.wii_button = QPushButton("Wii &Balance Board")
         self.wii_button.setToolTip("Pair the board over Bluetooth first (red button).")
         self.wii_button.clicked.connect(self.connect_wii)
@@ -137,6 +147,7 @@ class ConnectDialog(QDialog):
         close = QPushButton("Close")
         close.setAutoDefault(False)
         close.clicked.connect(self.reject)
+        other.addWidget(self.ble_button)
         other.addWidget(self.wii_button)
         other.addWidget(self.sim_button)
         other.addStretch(1)
@@ -170,7 +181,9 @@ class ConnectDialog(QDialog):
 
     def probe_all(self) -> None:
         """Find out which protocol every listed port speaks (on the worker thread)."""
-        ports = [self._cell(i, 0) for i in range(self.table.rowCount())]
+        ports = [
+            self._cell(i, 0) for i in range(self.table.rowCount()) if self._cell(i, 2) != BLE_ID
+        ]
         if ports:
             self._start("probe", lambda: [probe_port(p) for p in ports], "Asking each port…")
 
@@ -192,6 +205,11 @@ class ConnectDialog(QDialog):
             self._say("Select a port first.", error=True)
             return
         row, port = selected
+        found = self.table.item(row, 3)
+        sensor = found.data(USER_ROLE) if found is not None else None
+        if isinstance(sensor, BleSensor):
+            self._connect_ble(sensor)
+            return
         protocol = str(self.protocol.currentData())
         baud: int | None = None
         if protocol == "auto":
@@ -207,6 +225,44 @@ class ConnectDialog(QDialog):
             self._say(str(exc), error=True)
             return
         self._start("connect", lambda: _connect(device), f"Connecting to {port}…")
+
+    def scan_ble(self) -> None:
+        """Scan for Bluetooth LE sensors (on the worker thread) and list them."""
+        self._start("ble", lambda: ble_scan.scan(5.0), "Looking for Bluetooth sensors (5 s)…")
+
+    def _connect_ble(self, sensor: BleSensor) -> None:
+        if not sensor.supported:
+            self._say(f"{sensor.name or sensor.address}: {sensor.description}.", error=True)
+            return
+        from drivers.witmotion_ble import WitMotionBleDevice
+
+        device = WitMotionBleDevice(sensor.address, name=sensor.name)
+        self._start("connect", lambda: _connect(device), f"Connecting to {sensor.name}…")
+
+    def _show_ble(self, sensors: list[BleSensor]) -> None:
+        for row in reversed(range(self.table.rowCount())):  # a new scan replaces the old
+            if self._cell(row, 2) == BLE_ID:
+                self.table.removeRow(row)
+        for sensor in sensors:
+            row = self.table.rowCount()
+            self.table.insertRow(row)
+            name = f"{sensor.name or '(no name)'} · {sensor.rssi} dBm"
+            for j, text in enumerate((sensor.address, name, BLE_ID)):
+                self.table.setItem(row, j, QTableWidgetItem(text))
+            item = QTableWidgetItem(sensor.description)
+            item.setData(USER_ROLE, sensor)
+            self.table.setItem(row, 3, item)
+            if sensor.supported and not self.table.selectionModel().selectedRows():
+                self.table.selectRow(row)
+        usable = sum(1 for s in sensors if s.supported)
+        if usable:
+            self._say(f"{usable} Bluetooth inclinometer(s) found. Select one and press Connect.")
+        else:
+            self._say(
+                "No Bluetooth inclinometer found. Switch it on (its light blinks), keep it "
+                "within a few metres and close any phone app that holds it.",
+                error=not sensors,
+            )
 
     def connect_wii(self) -> None:
         """Connect the first paired Wii Balance Board."""
@@ -231,7 +287,7 @@ class ConnectDialog(QDialog):
         if self._job is not None:
             return
         self._say(text)
-        for button in (self.connect_button, self.probe_button, self.wii_button):
+        for button in (self.connect_button, self.probe_button, self.wii_button, self.ble_button):
             button.setEnabled(False)
         self._job = (kind, self._pool.submit(fn))
 
@@ -240,7 +296,7 @@ class ConnectDialog(QDialog):
             return
         kind, job = self._job
         self._job = None
-        for button in (self.connect_button, self.probe_button, self.wii_button):
+        for button in (self.connect_button, self.probe_button, self.wii_button, self.ble_button):
             button.setEnabled(True)
         try:
             result = job.result()
@@ -253,6 +309,9 @@ class ConnectDialog(QDialog):
             return
         if kind == "probe":
             self._show_probes(result)
+            return
+        if kind == "ble":
+            self._show_ble(result)
             return
         old = self.registry.add(result)
         if old is not None and old is not result:

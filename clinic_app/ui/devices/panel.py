@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from clinic_app.ui import theme
+from clinic_app.ui.devices import idle
 from clinic_app.ui.devices.calibration import check_empty
 from clinic_app.ui.devices.card import DeviceCard
 from clinic_app.ui.devices.status import describe
@@ -145,9 +146,15 @@ class DevicesPanel(QWidget):
             self.refresh()
 
     def showEvent(self, event: Any) -> None:
-        """Refresh at once when the page comes into view."""
+        """Refresh at once when the page comes into view; devices stream while it shows."""
         super().showEvent(event)
+        idle.needed_while_visible(self, True, self.registry)
         self.refresh()
+
+    def hideEvent(self, event: Any) -> None:
+        """Out of view: its devices may pause (unless another screen needs them)."""
+        idle.needed_while_visible(self, False, self.registry)
+        super().hideEvent(event)
 
     def refresh(self) -> None:
         """Re-read every device (called by the timer; cheap)."""
@@ -171,6 +178,7 @@ class DevicesPanel(QWidget):
             "tare": ("tare",),
             "calibrate": ("tare", "cell_values", "calibration", "apply_calibration"),
             "dropout": ("simulate_dropout",),
+            "configure": ("plan", "configure"),
         }.get(action, ())
         return all(hasattr(device, n) for n in needs)
 
@@ -186,6 +194,9 @@ class DevicesPanel(QWidget):
             return
         if action == "calibrate":
             self.open_calibration(device)
+            return
+        if action == "configure":
+            self.open_configure(device)
             return
         work: dict[str, tuple[str, Callable[[], str]]] = {
             "connect": ("Connecting…", lambda: _connect(device)),
@@ -251,9 +262,23 @@ class DevicesPanel(QWidget):
             wizard.show()
         return wizard
 
+    def open_configure(self, device: Device, modal: bool = True) -> QDialog:
+        """Open the sensor-settings dialog (the one place that changes stored settings)."""
+        from clinic_app.ui.devices.configure import ConfigureDialog
+
+        dialog = ConfigureDialog(device, self)
+        self.last_dialog = dialog
+        if modal:
+            dialog.exec()
+            self.refresh()
+        else:
+            dialog.show()
+        return dialog
+
     def closeEvent(self, event: Any) -> None:
         """Stop the timer and the workers."""
         self._timer.stop()
+        idle.needed_while_visible(self, False, self.registry)
         self.registry.remove_listener(self._on_registry_change)
         self._pool.shutdown(wait=False)
         super().closeEvent(event)

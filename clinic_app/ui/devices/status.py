@@ -22,6 +22,7 @@ PROTOCOL_NAMES = {
     "rion": "Rion",
     "lineplate": "DorsiLab line-protocol plate",
     "wiiboard": "Wii Balance Board",
+    "witmotion-ble": "WitMotion Bluetooth",
 }
 
 RATE_WINDOW_S = 1.0
@@ -56,6 +57,9 @@ class DeviceView:
     link : str
         Link health of a serial device's codec (checksum failures, dropped bytes), "" when
         the device has no codec counters.
+    settings : str
+        Firmware and stored settings in words, or what cannot be known about a listen-only
+        device ("" when there is nothing to say).
     """
 
     title: str
@@ -68,6 +72,7 @@ class DeviceView:
     lost_samples: int
     error: str
     link: str = ""
+    settings: str = ""
 
     @property
     def stats(self) -> str:
@@ -92,7 +97,7 @@ def measured_rate_hz(samples: np.ndarray[Any, Any]) -> float | None:
 
 
 def _recent(device: Device) -> np.ndarray[Any, Any]:
-    rate = device.info.nominal_rate_hz or 200.0
+    rate = device.info.rate_hz or 200.0
     out: np.ndarray[Any, Any] = device.buffer.latest(int(rate * RATE_WINDOW_S * 1.5) + 10)
     return out
 
@@ -131,9 +136,30 @@ def state_words(device: Device, rate_hz: float | None) -> str:
     """State in words, with the rate while streaming ("streaming 100 Hz")."""
     state = device.state
     if state is DeviceState.STREAMING:
-        rate = rate_hz if rate_hz is not None else device.info.nominal_rate_hz
+        rate = rate_hz if rate_hz is not None else device.info.rate_hz
         return f"streaming {rate:.0f} Hz" if rate else "streaming"
     return state.describe()
+
+
+def settings_text(device: Device) -> str:
+    """Firmware and stored settings, or what a listen-only device cannot tell, in words."""
+    info = device.info
+    if info.protocol in ("simulated", "wiiboard"):
+        return ""
+    parts = []
+    if info.listen_only:
+        measured = f"{info.measured_rate_hz:g} Hz" if info.measured_rate_hz else "not yet"
+        parts.append(
+            f"Listen-only: firmware unknown, configured rate unknown, measured {measured}"
+        )
+    else:
+        parts.append(f"Firmware {info.firmware or 'unknown'}")
+        stored = info.extra.get("settings")
+        if stored:
+            parts.append(f"stored settings {stored}")
+    if info.battery:
+        parts.append(f"battery {info.battery}")
+    return " · ".join(parts)
 
 
 def link_text(device: Device) -> str:
@@ -184,4 +210,5 @@ def describe(device: Device) -> DeviceView:
         lost_samples=int(device.lost_samples),
         error=error,
         link=link_text(device),
+        settings=settings_text(device),
     )

@@ -51,12 +51,17 @@ def registry_source() -> Sequence[DeviceStatus]:
     for label, device in active_devices():
         state = device.state
         words = state.describe()
-        rate = device.info.nominal_rate_hz
+        info = device.info
+        rate = info.rate_hz
         if state is DeviceState.STREAMING and rate:
             words = f"streaming {rate:.0f} Hz"
+        if state is DeviceState.CONNECTED and getattr(device, "paused", False):
+            words = "ready (paused while not measuring)"
         lost = device.lost_samples
         if lost and state is DeviceState.STREAMING:
             words += f", {lost} samples lost"
+        if info.battery:
+            words += f", battery {info.battery}"
         statuses.append(DeviceStatus(label, state.value, words))
     return statuses
 

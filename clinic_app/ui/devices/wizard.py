@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from clinic_app.ui import theme
+from clinic_app.ui.devices import idle
 from clinic_app.ui.devices.calibration import CORNERS, CalibrationProcedure
 from drivers.base import DeviceError
 from drivers.calibration import CalibrationStore
@@ -182,6 +183,16 @@ class CalibrationWizard(QDialog):
         self.mass.setVisible(on_mass_step)
         self.mass_label.setVisible(on_mass_step)
         (self.mass if on_mass_step else self.next_button).setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def showEvent(self, event: Any) -> None:
+        """The wizard reads live cell values: devices must stream while it is open."""
+        super().showEvent(event)
+        idle.needed_while_visible(self, True)
+
+    def hideEvent(self, event: Any) -> None:
+        """Closed or hidden: it no longer needs live values."""
+        idle.needed_while_visible(self, False)
+        super().hideEvent(event)
 
     def done(self, result: int) -> None:
         """Stop the timer and the worker when the dialog closes."""

@@ -1,0 +1,257 @@
+"""The small-batch path of :class:`drivers.codecs.witmotion.WitMotionCodec` (issue 18 §3).
+
+A reader thread gets a few frames per ``read()`` (a 200 Hz sensor at 115200 baud: 3-6), and
+the vectorised path pays about a hundred numpy calls per :meth:`feed` whatever the size. In
+the steady state - the bytes are whole, aligned frames of the usual types (0x51-0x54), both
+plausibility tracks locked, every frame a plausible step - the outcome of that path is
+known in advance, so this module computes it with plain Python arithmetic on the few frames:
+the same framing rule, the same checks (temperature range and step, |a|, roll and pitch
+steps, version word), the same same-cycle 0x51 pairing for ``tibia_deg``, the same counters
+and the same carried state. Only 0x53 frames make samples, so whole frames of the other
+types that arrive without one are left buffered (:data:`DEFER_FRAMES`) and judged with the
+angle frame of their cycle: the samples are exactly the same, and the frames are reported
+in the batch of that later call. Anything else - a misaligned byte, a checksum failure, a frame
+type with its own check (0x50, 0x59), an unlocked or jumping track, a step the simple test
+refuses (gimbal lock is judged by the vector path), an accelerometer that disagrees with
+the fused angles (the sign-convention learning) - returns None *before any state changed*,
+and the vectorised path decides, as it always did. Equivalence with that path is tested on
+streams with faults of every kind (``tests/drivers/test_codec_witmotion_fast.py``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import struct
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+
+from drivers.base import INCLINOMETER_DTYPE
+from drivers.codecs import witmotion_checks as checks
+from drivers.codecs import witmotion_wire as wire
+from drivers.codecs.tilt import _AXIS_PARTS
+from drivers.codecs.witmotion_batch import WitBatch
+from drivers.codecs.witmotion_cycle import _FAR
+
+if TYPE_CHECKING:
+    from drivers.codecs.witmotion import WitMotionCodec
+
+MAX_FRAMES: Final = 24
+"""Reads up to this many frames take the small-batch path (beyond it numpy is faster)."""
+DEFER_FRAMES: Final = 4
+"""Frames without an angle frame among them are left buffered up to this many (one output
+cycle of the default content) and judged together with the next call's frames."""
+_WORDS: Final = struct.Struct("<hhhh")
+_SAMPLE = struct.Struct("<dqddddd")
+_TEMPERATURE_TYPES: Final = frozenset((wire.ACC, wire.GYRO, wire.MAG))
+FRAME: Final = wire.FRAME_LEN
+ACC, GYRO, ANGLE = wire.ACC, wire.GYRO, wire.ANGLE
+_HEADERS: Final = [bytes((wire.HEADER,)) * n for n in range(MAX_FRAMES + 1)]
+_UNPACK: Final = [struct.Struct("<" + "2x4h1x" * n).unpack_from for n in range(MAX_FRAMES + 1)]
+_COUNTS_PER_DEG: Final = wire.FULL_SCALE / wire.ANGLE_RANGE_DEG
+_FULL2: Final = 2 * wire.FULL_SCALE
+_TEMP_STEP: Final = checks.TEMPERATURE_STEP_C
+_FAR_KEY: Final = _FAR * 256
+_TYPES_OK: Final = re.compile(rb"[\x51-\x54]*").fullmatch
+"""Every type byte is one of 0x51-0x54 (one C call instead of a loop)."""
+_EMPTY = np.zeros(0, dtype=INCLINOMETER_DTYPE)
+_EMPTY.flags.writeable = False
+_EMPTY_BATCH = WitBatch(_EMPTY)
+"""Shared by the calls that complete no sample (nothing in it can be changed)."""
+_DEG_PER_COUNT: Final = wire.ANGLE_RANGE_DEG / wire.FULL_SCALE
+_LOW_T, _HIGH_T = checks.TEMPERATURE_RANGE_C
+
+
+def usable(codec: WitMotionCodec) -> bool:
+    """Whether the codec's settings allow the small-batch path at all."""
+    return (
+        codec.small_batch
+        and codec.check_plausibility
+        and codec.tibia_source == "accel"
+        and codec.mounting_axis in ("x", "-x")
+    )
+
+
+def feed(codec: WitMotionCodec, data: bytes, t_host_s: float) -> WitBatch | None:
+    """The batch the vectorised path would return, or None when it must decide itself.
+
+    One function on purpose: at a few frames per call, Python's function calls and
+    attribute look-ups are the cost, so the steps below are written out once, in order.
+    """
+    buf = codec._residual + data
+    size = len(buf)
+    if size < FRAME:  # part of a frame: kept for the next call, as the framing rule says
+        codec._residual = buf
+        return _EMPTY_BATCH
+    count = size // FRAME
+    end = count * FRAME
+    # Frames left buffered by an earlier call were checked then; check the new ones.
+    checked = codec._fast_checked
+    if count > MAX_FRAMES or buf[checked:end:FRAME] != _HEADERS[count - checked // FRAME]:
+        return None
+    types = buf[1:end:FRAME]
+    if not _TYPES_OK(types, checked // FRAME):
+        return None
+    for i in range(checked, end, FRAME):
+        if sum(buf[i : i + 10]) & 0xFF != buf[i + 10]:
+            return None
+    if ANGLE not in types and count < DEFER_FRAMES:
+        # Whole, valid frames that cannot make a sample: judged with their cycle's angle
+        # frame (the next call), which gives the same result for a fraction of the cost.
+        codec._residual = buf
+        codec._fast_checked = end
+        return _EMPTY_BATCH
+    w = _UNPACK[count](buf)  # four words per frame, flat
+    (angle_limit, accel_limit, legacy, check_version, low, high, index, sign,
+     first, second, plus, agreement) = _constants(codec)  # fmt: skip
+    temp_track, angle_track = codec._temperature, codec._angle
+    cycle = codec._cycle
+    carried = cycle._py if cycle._py is not None else cycle.carried()
+    temp_last: float | None = None
+    angle_last: Sequence[float] | None = None
+    packed: list[bytes] = []
+    # One pass: the locked tracks' steady-state tests, and a sample per angle frame.
+    for k, j in enumerate(range(0, 4 * count, 4)):
+        frame_type = types[k]
+        if frame_type != ANGLE:
+            if temp_last is None:
+                if not temp_track.locked or temp_track._last is None or temp_track._jumping:
+                    return None
+                temp_last = float(temp_track._last[0, 0])
+            value = w[j + 3] / 340.0 + 36.53 if legacy else w[j + 3] * 0.01
+            if not _LOW_T <= value <= _HIGH_T or abs(value - temp_last) > _TEMP_STEP:
+                return None
+            if frame_type == ACC and w[j] * w[j] + w[j + 1] * w[j + 1] + w[j + 2] * w[j + 2] > (
+                accel_limit
+            ):
+                return None
+            temp_last = value
+            continue
+        if angle_last is None:
+            if not angle_track.locked or angle_track._last is None or angle_track._jumping:
+                return None
+            angle_last = angle_track._last[0].tolist()
+        roll, pitch = abs(w[j] - angle_last[0]), abs(w[j + 1] - angle_last[1])
+        if (
+            (roll > angle_limit and _FULL2 - roll > angle_limit)
+            or (pitch > angle_limit and _FULL2 - pitch > angle_limit)
+            or (check_version and w[j + 3] != angle_last[3])
+        ):
+            return None
+        angle_last = w[j : j + 4]
+        pitch_deg = w[j + 1] * _DEG_PER_COUNT
+        tibia = 90.0 + pitch_deg if plus else 90.0 - pitch_deg
+        if codec._euler_flipped:
+            tibia = 180.0 - tibia
+        # The same-cycle 0x51 frame: just before, or before a single 0x52 (touching).
+        source: Sequence[int] | None = None
+        accepted = True
+        if k >= 1 and types[k - 1] == ACC:
+            source = w[j - 4 : j - 1]
+        elif k >= 2 and types[k - 1] == GYRO and types[k - 2] == ACC:
+            source = w[j - 8 : j - 5]
+        elif k < 2:
+            source, accepted = _carried_acc(k, types, *carried)
+        if source is not None and accepted:
+            ax, ay, az = float(source[0]), float(source[1]), float(source[2])
+            if low <= ax * ax + ay * ay + az * az <= high:
+                acc = (ax, ay, az)
+                across = math.hypot(acc[first], acc[second])
+                from_gravity = math.degrees(math.atan2(across, acc[index] * sign))
+                if abs(from_gravity - tibia) > agreement:
+                    return None  # the vectorised path may learn the sign convention
+                tibia = from_gravity
+        packed.append(
+            _SAMPLE.pack(
+                t_host_s, -1, math.nan, w[j] * _DEG_PER_COUNT, pitch_deg,
+                w[j + 2] * _DEG_PER_COUNT, tibia,
+            )
+        )  # fmt: skip
+    samples = (
+        np.frombuffer(bytearray(b"".join(packed)), dtype=INCLINOMETER_DTYPE) if packed else _EMPTY
+    )
+    keys_c, words_c, accepted_c = carried
+    # -- every decision is made: leave the state exactly as the vectorised path would
+    if temp_last is not None:
+        assert temp_track._last is not None  # checked above: the track is locked
+        temp_track._last[0, 0] = temp_last
+        temp_track._misses = 0
+    if angle_last is not None:
+        assert angle_track._last is not None
+        angle_track._last[0] = angle_last
+        angle_track._misses = 0
+    if count == 1:
+        first_key = max(keys_c[1] - FRAME * 256, _FAR_KEY)
+        cycle._py = (
+            [first_key, types[0] - FRAME * 256],
+            [words_c[1], list(w[0:4])],
+            [accepted_c[1], True],
+        )
+    else:
+        cycle._py = (
+            [types[-2] - 2 * FRAME * 256, types[-1] - FRAME * 256],
+            [list(w[-8:-4]), list(w[-4:])],
+            [True, True],
+        )
+    cycle._arrays_stale = True
+    codec.frames += count
+    codec._residual = buf[end:]
+    codec._fast_checked = 0
+    return WitBatch(samples, raw=buf[:end])
+
+
+def _carried_acc(
+    k: int,
+    types: bytes,
+    keys: list[int],
+    words: list[list[int]],
+    accepted: list[bool],
+) -> tuple[list[int] | None, bool]:
+    """The same-cycle 0x51 frame of angle frame ``k`` (0 or 1) among the carried frames."""
+    # Positions relative to this buffer: the carried frames end where it begins.
+    if k == 0:
+        if keys[1] == ACC - FRAME * 256:
+            return words[1], accepted[1]
+        if keys[1] == GYRO - FRAME * 256 and keys[0] == ACC - 2 * FRAME * 256:
+            return words[0], accepted[0]
+        return None, False
+    if types[0] == GYRO and keys[1] == ACC - FRAME * 256:
+        return words[1], accepted[1]
+    return None, False
+
+
+def _constants(codec: WitMotionCodec) -> tuple[Any, ...]:
+    """The codec's limits in the units the small-batch path compares (cached per setting)."""
+    key = (
+        codec.output_rate_hz,
+        codec.max_angular_rate_dps,
+        codec.accel_max_g,
+        codec.legacy_wt61,
+        codec.check_version,
+        codec.mounting_axis,
+        codec.accel_agreement_deg,
+        codec._static_sq,
+    )
+    cached = codec.__dict__.get("_fast_constants")
+    if cached is not None and cached[0] == key:
+        return cached[1]  # type: ignore[no-any-return]
+    index, sign, (first, second) = _AXIS_PARTS[codec.mounting_axis]
+    low, high = codec._static_sq
+    values = (
+        min(codec._max_angle_step(), 180.0) * _COUNTS_PER_DEG,
+        (codec.accel_max_g * checks.COUNTS_PER_G) ** 2,
+        codec.legacy_wt61,
+        codec.check_version,
+        low,
+        high,
+        index,
+        sign,
+        first,
+        second,
+        codec.mounting_axis == "x",
+        codec.accel_agreement_deg,
+    )
+    codec.__dict__["_fast_constants"] = (key, values)
+    return values

@@ -1,0 +1,102 @@
+"""The line-plate codec's small-batch path gives what the vectorised path gives (issue 18 §3)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from drivers.calibration import STANDARD_GRAVITY
+from drivers.codecs import lineplate as lp
+from drivers.codecs.lineplate_checks import PlateLimits
+
+RATE = 1000
+N = 600
+GRAMS = PlateLimits(rate_hz=RATE, scales=np.full(4, STANDARD_GRAVITY / 1000), capacity_n=1962.0)
+LIMIT_SETS = {"none": PlateLimits(), "rate only": PlateLimits(rate_hz=RATE), "grams": GRAMS}
+
+
+def _stream(seq: np.ndarray | None = None, cells: np.ndarray | None = None) -> bytes:
+    seq = np.arange(N) if seq is None else seq
+    rng = np.random.default_rng(5)
+    if cells is None:
+        cells = 17_500 + np.cumsum(rng.integers(-20, 21, (len(seq), 4)), axis=0)
+    return lp.encode_fp_lines(seq, seq * (1_000_000 // RATE), cells)
+
+
+def _corrupt(stream: bytes, seed: int, flips: int = 15) -> bytes:
+    rng = np.random.default_rng(seed)
+    data = bytearray(stream)
+    for _ in range(flips):
+        data[int(rng.integers(len(data)))] ^= 1 << int(rng.integers(7))
+    return bytes(data)
+
+
+def _with_lines(stream: bytes, every: int, extra: bytes) -> bytes:
+    lines = stream.split(b"\r\n")[:-1]
+    return b"".join(
+        line + b"\r\n" + (extra if k % every == every // 2 else b"")
+        for k, line in enumerate(lines)
+    )
+
+
+CELLS = 17_500 + np.zeros((N, 4), dtype=np.int64)
+SPIKES = CELLS.copy()
+SPIKES[::37, 1] += 200_000
+JUMPS = CELLS.copy()
+JUMPS[::41, 2] += 60_000  # +588 N within 1 ms, in range: only the step check rejects it
+
+GAPPED = np.concatenate((np.arange(200), np.arange(207, 400), np.arange(430, 607)))
+INFO = lp.encode_ok("G") + lp.encode_info(lp.PlateInfo("M", "1", 1000, "g"))
+
+STREAMS = {
+    "clean": _stream(),
+    "corrupted": _corrupt(_stream(), 1),
+    "lost samples": _stream(GAPPED),
+    "board restart": _stream(np.concatenate((np.arange(300), np.arange(300)))),
+    "impossible cells": _stream(cells=SPIKES),
+    "impossible steps": _stream(cells=JUMPS),
+    "messages": _with_lines(_stream(), 40, INFO),
+    "garbage": _with_lines(_stream(), 55, b"\x00\xff garbage $$ \r\n"),
+    "CR only": _stream().replace(b"\r\n", b"\r"),
+    "LF only": _stream().replace(b"\r\n", b"\n"),
+}  # fmt: skip
+
+
+def _decode(stream: bytes, sizes: list[int], small_batch: bool, limits: PlateLimits):
+    codec = lp.LinePlateCodec(limits)
+    codec.small_batch = small_batch
+    batches, position, k = [], 0, 0
+    while position < len(stream):
+        size = sizes[k % len(sizes)]
+        batches.append(codec.feed(stream[position : position + size], float(k)))
+        position, k = position + size, k + 1
+    samples = np.concatenate([b.samples for b in batches])
+    messages = [(m.kind, m.fields, m.after_samples) for b in batches for m in b.messages]
+    counters = (
+        codec.lines,
+        codec.dropped_bytes,
+        codec.checksum_failures,
+        codec.malformed,
+        codec.implausible,
+        codec.unconfirmed,
+        codec.seq_gaps,
+        codec.seq_resets,
+        codec.seq_resyncs,
+        codec.buffered,
+    )
+    return samples, messages, counters
+
+
+@pytest.mark.parametrize("limits", list(LIMIT_SETS))
+@pytest.mark.parametrize("name", list(STREAMS))
+@pytest.mark.parametrize("sizes", [[45], [90, 17], [230], [7], [450, 3]], ids=str)
+def test_small_batch_path_equals_the_vectorised_path(
+    name: str, sizes: list[int], limits: str
+) -> None:
+    stream = STREAMS[name]
+    fast = _decode(stream, sizes, True, LIMIT_SETS[limits])
+    slow = _decode(stream, sizes, False, LIMIT_SETS[limits])
+    assert fast[2] == slow[2]
+    assert fast[1] == slow[1]
+    assert len(fast[0]) == len(slow[0]) > 0
+    assert fast[0].tobytes() == slow[0].tobytes()  # every field, bit for bit
