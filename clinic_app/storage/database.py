@@ -20,6 +20,7 @@ from __future__ import annotations
 import getpass
 import logging
 import sqlite3
+import stat
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -52,7 +53,6 @@ from clinic_app.storage.settings import SettingsStore
 
 log = logging.getLogger(__name__)
 
-SQLITE_HEADER = b"SQLite format 3\x00"
 DEFAULT_BUSY_TIMEOUT_S = 5.0
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 FULL_CHECK_MAX_BYTES = 256 * 1024 * 1024
@@ -258,24 +258,50 @@ def _os_user() -> str:
 
 
 def _check_header(path: Path) -> None:
-    """Refuse a file that exists but is not a SQLite database, before SQLite touches it."""
-    if path.is_dir():
-        raise StorageError(f"{path} is a folder; choose a database file (e.g. dorsilab.sqlite3).")
+    """Refuse a path that exists but is not a SQLite database, before a writable connection
+    (which could roll a stray ``-journal`` into it) is opened.
+
+    The file is read through SQLite (a read-only connection), never with Python's own file
+    I/O: this process may already hold connections to it (the journal worker opens the
+    visit's database a second time), and closing *any* descriptor of a file drops every
+    POSIX lock the process holds on it. Another program would then think it is the last
+    user and checkpoint and delete the WAL under the open connections (SQLite, "How To
+    Corrupt An SQLite Database File" §2.2), which silently lost recorded trials. SQLite's
+    own unix VFS shares one lock state per file in a process and defers such closes.
+    """
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except FileNotFoundError:
         return
-    if size == 0:
-        return  # an empty file is a valid, empty database
-    with path.open("rb") as handle:
-        header = handle.read(len(SQLITE_HEADER))
-    if header != SQLITE_HEADER:
+    except OSError as exc:
+        raise StorageError(f"The database file {path} cannot be read ({exc.strerror}).") from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise StorageError(f"{path} is a folder; choose a database file (e.g. dorsilab.sqlite3).")
+    if not stat.S_ISREG(info.st_mode):
         raise NotADatabaseError(
-            f"The file {path} is not a DorsiLab database (it is not a SQLite file at all). "
-            "Check the path you chose, or restore a backup of the database.",
+            f"{path} is not a regular file (a device, pipe or socket); choose the DorsiLab "
+            "database file.",
             path,
-            backups.newest_backup(path),
+            None,
         )
+    if info.st_size == 0:
+        return  # an empty file is a valid, empty database
+    try:
+        probe = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return  # the real open reports it in words
+    try:
+        probe.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc).lower():
+            raise NotADatabaseError(
+                f"The file {path} is not a DorsiLab database (it is not a SQLite file at "
+                "all). Check the path you chose, or restore a backup of the database.",
+                path,
+                backups.newest_backup(path),
+            ) from None
+    finally:
+        probe.close()
 
 
 def _configure(conn: sqlite3.Connection, path: Path, busy_timeout_s: float) -> None:
