@@ -8,7 +8,10 @@ recording journaled:
 - while the protocol records, the samples of both devices are queued and written as a
   chunk every :attr:`chunk_s` (≤ 1 s, DESIGN.md "Reliability");
 - an outcome → ``finish_trial`` with the last samples, in one transaction;
-- a device lost mid-trial → the trial is kept as ``incomplete`` with the reason in words.
+- a device lost mid-trial → the trial is kept as ``incomplete`` with the reason in words;
+- a write that fails (the journal's, or ``begin_trial``) → the trial in progress stops, every
+  trial whose data did not reach the database stops counting (its step wants it again), and
+  a ``not_saved`` event says so in words. Nothing that failed is ever reported as saved.
 
 Writes go through a journal (:mod:`clinic_app.protocols.journal`); ``begin_trial`` is the
 one synchronous write, because the trial id is needed at once.
@@ -17,6 +20,7 @@ one synchronous write, because the trial id is needed at once.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,9 +29,14 @@ import numpy as np
 import numpy.typing as npt
 
 from clinic_app.protocols.events import ProtocolEvent, TrialOutcome
-from clinic_app.protocols.journal import SyncJournal, ThreadJournal
+from clinic_app.protocols.journal import (
+    SyncJournal,
+    ThreadJournal,
+    WriteFailure,
+    describe_write_error,
+)
 from clinic_app.protocols.plan import SessionPlan, Step, TrialProtocol
-from clinic_app.storage import Database
+from clinic_app.storage import Database, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +107,10 @@ class AssessmentRun:
         self.outcomes: list[tuple[int, TrialOutcome]] = []
         self.trial_id: int | None = None
         self.finished = False
+        self.not_saved: set[int] = set()
+        """Trials whose recording or outcome did not reach the database."""
+        self.visit_end_saved = True
+        """False if the end of the visit (status ``complete``) could not be written."""
         self._pending: dict[str, list[SampleArray]] = {}
         self._last_chunk_t = 0.0
         self._rows = self._stored_rows()
@@ -279,7 +292,11 @@ class AssessmentRun:
         if not self.finished:
             self.finished = True
             sid = self.session_id
-            self.journal.submit(lambda db: db.finish_session(sid, "complete"))
+            for trial_id in sorted(self.not_saved):  # the disk may have recovered since
+                self.journal.submit(_not_saved_writer(trial_id, "a write failed"), quiet=True)
+            self.journal.submit(
+                lambda db: db.finish_session(sid, "complete"), what="end of the visit"
+            )
             events.append(ProtocolEvent("step_done", now_s, "visit complete"))
             log.info("assessment complete: session_id=%d", sid)
         return events
@@ -288,9 +305,16 @@ class AssessmentRun:
     def feed(
         self, inclinometer: SampleArray | None, plate: SampleArray | None, now_s: float
     ) -> list[ProtocolEvent]:
-        """New samples of both devices; journals them while the trial records."""
+        """New samples of both devices; journals them while the trial records.
+
+        Failed writes reported by the journal since the last call come first, as a
+        ``not_saved`` event (the trial in progress stops if it is one of them).
+        """
         if self.finished:
             return []
+        failed = self.check_storage(now_s)
+        if failed:
+            return failed
         recording = self.protocol.recording and self.trial_id is not None
         if recording:
             for name, batch in (("inclinometer", inclinometer), ("plate", plate)):
@@ -307,7 +331,9 @@ class AssessmentRun:
         if trial_id is None:
             return
         for name, parts in self._take_pending().items():
-            self.journal.submit(_chunk_writer(trial_id, name, parts))
+            self.journal.submit(
+                _chunk_writer(trial_id, name, parts), trial_id=trial_id, what="recording"
+            )
 
     def _take_pending(self) -> dict[str, SampleArray]:
         out = {k: np.concatenate(v) for k, v in self._pending.items() if v}
@@ -316,10 +342,15 @@ class AssessmentRun:
 
     # ------------------------------------------------------------------ events
     def _handle(self, events: list[ProtocolEvent], now_s: float) -> list[ProtocolEvent]:
-        for event in events:
+        for index, event in enumerate(events):
             self.events.append(event)
             if event.kind == "armed":
-                self._begin_trial(now_s)
+                try:
+                    self._begin_trial(now_s)
+                except (StorageError, sqlite3.Error) as exc:
+                    log.error("begin_trial failed: %s", type(exc).__name__)
+                    failure = WriteFailure(None, "new trial", describe_write_error(exc))
+                    return events[:index] + self._storage_failed([failure], now_s)
             elif event.kind in ("completed", "invalid"):
                 self._finish_trial(event.data["outcome"], now_s)
             elif event.kind == "prompt" and self.prompt is not None:
@@ -349,7 +380,9 @@ class AssessmentRun:
                 outcome.result,
                 outcome.invalid_reason,
                 final_samples=final,
-            )
+            ),
+            trial_id=trial_id,
+            what="trial result",
         )
         self.outcomes.append((trial_id, outcome))
         self._rows.append(
@@ -364,6 +397,79 @@ class AssessmentRun:
         )
         self.trial_id = None
         log.info("trial %d finished: %s", trial_id, outcome.status)
+
+    # ------------------------------------------------------------------ failed writes
+    def check_storage(self, now_s: float) -> list[ProtocolEvent]:
+        """Collect the journal's failed writes; a ``not_saved`` event if there were any."""
+        failures = self.journal.take_failures()
+        return self._storage_failed(failures, now_s) if failures else []
+
+    def _storage_failed(self, failures: list[WriteFailure], now_s: float) -> list[ProtocolEvent]:
+        """Stop the trial in progress and un-count every trial that was not stored."""
+        lost = {f.trial_id for f in failures if f.trial_id is not None}
+        visit_end = any(f.trial_id is None and f.what == "end of the visit" for f in failures)
+        other = any(f.trial_id is None and f.what != "end of the visit" for f in failures)
+        current = self.trial_id
+        stopped = (current is not None and current in lost) or (other and self.protocol.in_trial)
+        if stopped:
+            # The trial in progress cannot be stored any more: stop it without writing an
+            # outcome ("stopped by the clinician" would be untrue).
+            self.trial_id = None
+            self._pending = {}
+            self.events.extend(self.protocol.abort(now_s))
+        new = lost - self.not_saved
+        if not new and not other and (not visit_end or not self.visit_end_saved):
+            return []  # later writes of a trial already reported
+        self.visit_end_saved = self.visit_end_saved and not visit_end
+        self.not_saved |= lost
+        if (
+            current is not None
+            and current in new
+            and not any(r["id"] == current for r in self._rows)
+        ):
+            p = self.protocol
+            self._rows.append(
+                {"id": current, "protocol": p.protocol, "side": p.side,
+                 "condition": p.condition, "practice": p.practice, "status": "not_saved"}
+            )  # fmt: skip
+        labels = []
+        for row in self._rows:
+            if row["id"] in new:
+                row["status"] = "not_saved"
+                labels.append(Step(row["protocol"], row["side"], row.get("condition")).label)
+                stopped = stopped or _same_step(row, self.step)
+        self.outcomes = [(tid, o) for tid, o in self.outcomes if tid not in lost]
+        reason = next((f.reason for f in failures if f.trial_id in new or f.trial_id is None),
+                      failures[0].reason)  # fmt: skip
+        for trial_id in sorted(new):
+            self.journal.submit(_not_saved_writer(trial_id, reason), quiet=True)
+        events: list[ProtocolEvent] = []
+        if stopped and not self.finished and not self.protocol.in_trial:
+            # This step's counts come from the stored rows: the lost trial is wanted again.
+            self.protocol = self.plan.make_protocol(self.step, self._rows)
+            events = self._handle(self.protocol.start_step(now_s), now_s)
+        what = sorted({f.what for f in failures if f.what})
+        text = f"Not saved: {reason}."
+        event = ProtocolEvent(
+            "not_saved",
+            now_s,
+            text,
+            {
+                "trial_ids": sorted(new),
+                "steps": sorted(set(labels)),
+                "what": what,
+                "reason": reason,
+                "visit_end": not self.visit_end_saved,
+            },
+        )
+        self.events.append(event)
+        log.error(
+            "write failed (%s): %d trial(s) not saved in session_id=%d",
+            ", ".join(what) or "?",
+            len(new),
+            self.session_id,
+        )
+        return [event, *events]
 
     def _stored_rows(self) -> list[dict[str, Any]]:
         return [
@@ -388,6 +494,18 @@ class AssessmentRun:
 def _chunk_writer(trial_id: int, device: str, samples: SampleArray) -> Callable[[Database], Any]:
     def write(db: Database) -> Any:
         return db.append_recording_chunk(trial_id, device, samples)
+
+    return write
+
+
+def _not_saved_writer(trial_id: int, reason: str) -> Callable[[Database], Any]:
+    """Close a trial that could not be stored as ``incomplete``, saying why (best effort:
+    it succeeds only if the database accepts writes again; the journal refused every
+    later write of that trial, so it was never stored as finished)."""
+
+    def write(db: Database) -> Any:
+        if db.get_trial(trial_id).ended_at is None:
+            db.finish_trial(trial_id, "incomplete", None, f"not saved: {reason}")
 
     return write
 

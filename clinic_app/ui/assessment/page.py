@@ -37,6 +37,7 @@ from clinic_app.protocols.runner import AssessmentRun
 from clinic_app.ui.assessment.acquisition import AcquisitionBridge
 from clinic_app.ui.assessment.live import LiveView, demo_tape_reader
 from clinic_app.ui.assessment.setup import SetupView
+from clinic_app.ui.assessment.storage_alert import StorageAlert
 from clinic_app.ui.pages import PageHost
 from clinic_app.ui.patients.page import format_date
 
@@ -59,6 +60,7 @@ class AssessmentPage(QWidget):
         self.bridge.consumers.append(self._on_samples)
         self.bridge.lost_handlers.append(self._on_lost)
         self.beep = True
+        self.storage_alert = StorageAlert(self)
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self._stop_run)
@@ -346,9 +348,12 @@ class AssessmentPage(QWidget):
             elif e.kind == "step_done" and e.text == "visit complete":
                 self._visit_complete()
                 return
-            if e.kind in ("completed", "invalid", "heel_lifted", "touchdown", "captured"):
+            elif e.kind == "not_saved":
+                self.storage_alert.show(e)
+            if e.kind in ("completed", "invalid", "heel_lifted", "touchdown", "captured",
+                          "not_saved"):  # fmt: skip
                 lines.append(e.text)
-            if e.kind in ("completed", "invalid", "step_done"):
+            if e.kind in ("completed", "invalid", "step_done", "not_saved"):
                 step_changed = True
             if e.kind == "prompt" and e.data.get("action") in ("place_foot", "step_on"):
                 step_changed = True
@@ -377,15 +382,13 @@ class AssessmentPage(QWidget):
         if run is None:
             return
         self.bridge.stop()
-        if self.journal is not None:
-            self.journal.flush(15.0)
-            self.journal.close()
-            self.journal = None
+        saved = self.storage_alert.end_of_visit(run, self.journal)  # honest about failures
+        self.journal = None
         session_id = run.session_id
         self.run = None
         self.stack.setCurrentWidget(self.setup)
         self._offer_unfinished()
-        self.host.notify("Assessment saved.")
+        self.host.notify(saved)
         self.host.open_session(session_id)
 
     def _stop_run(self) -> None:
