@@ -52,12 +52,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _context(args: argparse.Namespace) -> AppContext:
-    db_path: Path = args.db if args.db is not None else paths.default_db_path(demo=args.demo)
-    if db_path.exists() and db_path.is_dir():
-        raise UserError(f"--db {db_path} is a folder; give the path of a database file")
-    if not db_path.parent.exists():
-        raise UserError(f"--db {db_path}: the folder {db_path.parent} does not exist")
-    return AppContext(db_path=db_path.resolve(), demo=bool(args.demo))
+    from clinic_app.output_paths import os_reason, shown
+
+    try:
+        db_path: Path = args.db if args.db is not None else paths.default_db_path(demo=args.demo)
+        if db_path.exists() and db_path.is_dir():
+            raise UserError(f"--db {shown(db_path)} is a folder; give the path of a database file")
+        if not db_path.parent.is_dir():
+            raise UserError(
+                f"--db {shown(db_path)}: the folder {shown(db_path.parent)} does not exist"
+            )
+        return AppContext(db_path=db_path.resolve(), demo=bool(args.demo))
+    except OSError as exc:  # a name too long, a folder that cannot be read or created
+        where = shown(args.db) if args.db is not None else "the DorsiLab data folder"
+        raise UserError(f"--db {where}: {os_reason(exc)}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -74,7 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return int(gui.run_gui(ctx))
         return int(args.func(args, ctx))
     except UserError as exc:
-        sys.stderr.write(f"{PROG}: error: {exc}\n")
+        message = " ".join(str(exc).split())  # always one line, whatever the paths hold
+        sys.stderr.write(f"{PROG}: error: {message}\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")

@@ -17,12 +17,13 @@ on one ``sqlite3`` connection configured for durability, wrapped by
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import logging
 import sqlite3
 import stat
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -81,6 +82,7 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore):
         self.su = sqlite_utils.Database(conn, execute_plugins=False)
         self._lock = threading.RLock()
         self._closed = False
+        self._backup_before_write = False
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -92,6 +94,7 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore):
         migrations: Sequence[Migration] = MIGRATIONS,
         user: str | None = None,
         busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+        backup_before_first_write: bool = False,
     ) -> Database:
         """Open (creating if needed), check and migrate the database at ``path``.
 
@@ -107,6 +110,10 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore):
             Name for the audit log (default: the operating-system user).
         busy_timeout_s : float
             How long a write waits for another program's lock, in seconds.
+        backup_before_first_write : bool
+            Make the daily backup (if due) just before the first write transaction
+            instead of at open, so a command that ends in a user error before writing
+            leaves no backup behind (the command line uses this).
 
         Raises
         ------
@@ -144,6 +151,7 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore):
                 conn.close()
                 raise
         db = cls(conn, path, user if user is not None else _os_user())
+        db._backup_before_write = backup_before_first_write and not backup_on_start
         try:
             db._prepare(migrations, backup_on_start)
         except BaseException:
@@ -216,6 +224,16 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """As :meth:`StoreBase.transaction`, after the daily backup if one is still owed."""
+        if self._backup_before_write and not self.conn.in_transaction:
+            self._backup_before_write = False
+            if backups.backup_due(self.path):
+                self.backup_now("daily")
+        with super().transaction():
+            yield
 
     # ------------------------------------------------------------------ maintenance
     @property
