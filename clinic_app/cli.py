@@ -68,16 +68,29 @@ def _context(args: argparse.Namespace) -> AppContext:
         raise UserError(f"--db {where}: {os_reason(exc)}") from None
 
 
+def _log_to_file() -> None:
+    """Send the app's log to its rotating file, for the GUI and every command alike.
+
+    Without it, a command's warnings (e.g. a WAL checkpoint that failed at close) would
+    reach stderr through Python's last-resort handler and break the one-line contract.
+    """
+    from clinic_app.logging_setup import configure
+
+    try:
+        configure()
+    except OSError:  # no writable log folder: the command still runs, unlogged
+        for name in ("clinic_app", "drivers"):
+            logging.getLogger(name).addHandler(logging.NullHandler())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``clinic-app``; returns the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         ctx = _context(args)
+        _log_to_file()
         if args.command is None:
-            from clinic_app.logging_setup import configure
-
-            configure()
             gui = importlib.import_module("clinic_app.ui.app")
             return int(gui.run_gui(ctx))
         return int(args.func(args, ctx))

@@ -323,8 +323,10 @@ def check_folder(folder: Path, *, db_path: Path | None = None) -> Path:
     """
     folder = Path(os.path.abspath(folder))
     names, stats, backups = _protected(db_path)
-    if folder in names or (backups is not None and _inside(folder, backups)):
-        raise OutputRefused(f"{shown(folder)} belongs to the patient database; choose a folder")
+    if folder in names:
+        raise OutputRefused(f"{shown(folder)} is {_THE_DATABASE}; give a folder")
+    if backups is not None and _inside(folder, backups):
+        raise OutputRefused(f"{shown(folder)} is the database's backups folder; choose another")
     probe = folder
     while True:
         try:
