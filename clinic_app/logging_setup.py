@@ -7,12 +7,12 @@ caller registered as sensitive (e.g. the names of the patient on screen).
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
 import os
 import threading
 from pathlib import Path
-from typing import TextIO
 
 from clinic_app import paths
 
@@ -55,7 +55,7 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     umask (0644 on most systems), so every rotated log became readable by other users.
     """
 
-    def _open(self) -> TextIO:
+    def _open(self) -> io.TextIOWrapper:
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         os.chmod(self.baseFilename, 0o600)  # a file created earlier by another version
         return open(fd, "a", encoding=self.encoding, errors=self.errors)
