@@ -326,7 +326,9 @@ def check_folder(folder: Path, *, db_path: Path | None = None) -> Path:
     if folder in names:
         raise OutputRefused(f"{shown(folder)} is {_THE_DATABASE}; give a folder")
     if backups is not None and _inside(folder, backups):
-        raise OutputRefused(f"{shown(folder)} is the database's backups folder; choose another")
+        raise OutputRefused(
+            f"{shown(folder)} is the database's backups folder; choose another folder"
+        )
     probe = folder
     while True:
         try:

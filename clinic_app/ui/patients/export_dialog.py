@@ -90,11 +90,15 @@ class ExportDialog(QDialog):
         self.error.setObjectName("error")
         self.error.setWordWrap(True)
         self.error.setTextFormat(Qt.TextFormat.PlainText)
+        # Room for three lines from the start, so nothing moves when a message appears.
+        self.error.setMinimumHeight(self.error.fontMetrics().lineSpacing() * 3 + 4)
+        self.error.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         self.export_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.export_button.setText("Export")
+        self.export_button.setMinimumWidth(self.export_button.sizeHint().width() + 24)
         buttons.accepted.connect(self.export)
         buttons.rejected.connect(self.reject)
 
