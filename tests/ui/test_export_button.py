@@ -23,8 +23,10 @@ def test_export_from_the_patient_page_writes_the_patient_and_says_so(
     page = window.patient_page
     assert page.export_button.isVisible() and page.export_button.text() == "Export…"
     QTest.mouseClick(page.export_button, Qt.MouseButton.LeftButton)
-    dialogs = [w for w in QApplication.topLevelWidgets() if isinstance(w, ExportDialog)]
-    assert len(dialogs) == 1 and dialogs[0].isVisible() and dialogs[0].patient_id == patient_id
+    dialogs = [
+        w for w in QApplication.topLevelWidgets() if isinstance(w, ExportDialog) and w.isVisible()
+    ]
+    assert len(dialogs) == 1 and dialogs[0].patient_id == patient_id
     dialog = dialogs[0]
     dialog.folder.setText(str(tmp_path / "out"))
     dialog.choose("csv")
