@@ -7,7 +7,8 @@ on one ``sqlite3`` connection configured for durability, wrapped by
 
 * WAL journal, ``synchronous=FULL`` (a committed transaction survives power loss),
   foreign keys on, a busy timeout so two windows wait for each other rather than fail;
-* ``PRAGMA quick_check`` on open (see :func:`integrity_problems` for large files): a
+* ``PRAGMA quick_check`` when it can matter (after an unclean shutdown, before a
+  migration, when asked; :mod:`clinic_app.storage.integrity`), not on every open: a
   damaged file raises :class:`DatabaseCorruptError` saying so in words, with the newest
   backup on ``error.newest_backup`` for :func:`~clinic_app.storage.backups.restore_backup`;
 * numbered migrations, each preceded by a backup (:mod:`clinic_app.storage.migrations`);
@@ -29,7 +30,7 @@ from types import TracebackType
 
 import sqlite_utils
 
-from clinic_app.storage import backups
+from clinic_app.storage import backups, integrity
 from clinic_app.storage._files import companions, make_private, private_umask
 from clinic_app.storage.errors import (
     BackupCheckError,
@@ -57,7 +58,7 @@ log = logging.getLogger(__name__)
 DEFAULT_BUSY_TIMEOUT_S = 5.0
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 FULL_CHECK_MAX_BYTES = 256 * 1024 * 1024
-"""Files up to this size get a whole-file quick_check on open (see :func:`integrity_problems`)."""
+"""Files up to this size get a whole-file quick_check (see :func:`integrity_problems`)."""
 
 
 class Database(PatientStore, SessionStore, PlanStore, SettingsStore):
@@ -83,6 +84,9 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore):
         self._lock = threading.RLock()
         self._closed = False
         self._backup_before_write = False
+        self._marker: integrity.OpenMarker | None = None
+        self.checked_because = ""
+        """Why the whole file was checked at open ("" if it was not)."""
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -95,6 +99,7 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore):
         user: str | None = None,
         busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
         backup_before_first_write: bool = False,
+        integrity_check: bool | None = None,
     ) -> Database:
         """Open (creating if needed), check and migrate the database at ``path``.
 
@@ -114,6 +119,9 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore):
             Make the daily backup (if due) just before the first write transaction
             instead of at open, so a command that ends in a user error before writing
             leaves no backup behind (the command line uses this).
+        integrity_check : bool, optional
+            True: check the whole file now. None (default): check only when it can
+            matter (:mod:`clinic_app.storage.integrity`). False: never at this open.
 
         Raises
         ------
@@ -138,6 +146,9 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore):
                 f"The database folder {path.parent} cannot be created ({exc.strerror})."
             ) from exc
         _check_header(path)
+        reason = "" if integrity_check is False else integrity.reason_to_check(path)
+        if integrity_check:
+            reason = reason or "a check was asked for"
         with private_umask():
             try:
                 conn = sqlite3.connect(
@@ -152,15 +163,25 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore):
                 raise
         db = cls(conn, path, user if user is not None else _os_user())
         db._backup_before_write = backup_before_first_write and not backup_on_start
+        db._marker = integrity.OpenMarker(path)  # from now on a crash is noticed next time
         try:
-            db._prepare(migrations, backup_on_start)
+            try:
+                db._prepare(migrations, backup_on_start, reason, integrity_check is not False)
+            except sqlite3.DatabaseError as exc:
+                _raise_open_error(exc, path)
         except BaseException:
             db.close()
             raise
         log.info("database opened (schema v%d)", db.schema_version)
         return db
 
-    def _prepare(self, migrations: Sequence[Migration], backup_on_start: bool) -> None:
+    def _prepare(
+        self,
+        migrations: Sequence[Migration],
+        backup_on_start: bool,
+        reason: str,
+        may_check: bool,
+    ) -> None:
         known = migrations[-1].version if migrations else 0
         found = current_version(self.conn)
         if found == 0 and has_user_tables(self.conn):
@@ -178,6 +199,10 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore):
                 self.path,
                 backups.newest_backup(self.path),
             )
+        if 0 < found < known and may_check:
+            reason = reason or f"before the migration to schema {known}"
+        if reason:
+            self._check_whole_file(reason)
         # Only now that the file is known to be ours may its journal mode change.
         mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if str(mode).lower() != "wal":
@@ -193,6 +218,16 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore):
                 raise _corrupt(
                     self.path, "a backup copy of it failed the integrity check"
                 ) from exc
+
+    def _check_whole_file(self, reason: str) -> None:
+        """``quick_check`` now, because of ``reason``; damage raises in words."""
+        log.info("integrity check at open: %s", reason)
+        problems = integrity_problems(self.conn, self.path)
+        if problems:
+            log.error("integrity check failed at open: %d problem(s)", len(problems))
+            raise _corrupt(self.path, "its integrity check found damage")
+        integrity.clear_check_request(self.path)
+        self.checked_because = reason
 
     def _backup_for_migration(self, reason: str) -> Path:
         # The audit row for this backup is part of the migration's own audit row.
@@ -212,6 +247,8 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore):
                 log.warning("WAL checkpoint at close failed; SQLite will recover it on open")
             finally:
                 self.conn.close()
+                if self._marker is not None:
+                    self._marker.remove()
         log.info("database closed")
 
     def __enter__(self) -> Database:
@@ -329,12 +366,9 @@ def _configure(conn: sqlite3.Connection, path: Path, busy_timeout_s: float) -> N
         # After a checkpoint the WAL is cut back to this size instead of keeping its peak.
         conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")
         conn.execute("PRAGMA foreign_keys = ON")
-        check = integrity_problems(conn, path)
+        conn.execute("PRAGMA schema_version").fetchone()  # reads the header: damage shows here
     except sqlite3.DatabaseError as exc:
         _raise_open_error(exc, path)
-    if check:
-        log.error("quick_check failed on open: %d problem(s)", len(check))
-        raise _corrupt(path, "its integrity check found damage")
     make_private(path)
 
 
