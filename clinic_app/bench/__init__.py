@@ -11,7 +11,7 @@ import importlib
 import time
 from typing import TextIO
 
-FIGURE_MODULES = ("startup", "db", "codecs", "acquisition", "sway", "view", "report")
+FIGURE_MODULES = ("startup", "db", "codecs", "acquisition", "sway", "view", "report", "scale")
 
 
 def run_all(
