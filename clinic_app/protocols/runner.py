@@ -19,6 +19,7 @@ one synchronous write, because the trial id is needed at once.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sqlite3
 from collections.abc import Callable
@@ -109,6 +110,7 @@ class AssessmentRun:
         self.finished = False
         self.not_saved: set[int] = set()
         """Trials whose recording or outcome did not reach the database."""
+        self._finish_reason: str | None = None
         self.visit_end_saved = True
         """False if the end of the visit (status ``complete``) could not be written."""
         self._pending: dict[str, list[SampleArray]] = {}
@@ -373,6 +375,8 @@ class AssessmentRun:
         if trial_id is None:
             return
         final = self._take_pending()
+        if self._finish_reason is not None:
+            outcome = dataclasses.replace(outcome, invalid_reason=self._finish_reason)
         self.journal.submit(
             lambda db: db.finish_trial(
                 trial_id,
@@ -439,15 +443,24 @@ class AssessmentRun:
                 labels.append(Step(row["protocol"], row["side"], row.get("condition")).label)
                 stopped = stopped or _same_step(row, self.step)
         self.outcomes = [(tid, o) for tid, o in self.outcomes if tid not in lost]
+        events: list[ProtocolEvent] = []
+        if stopped and self.protocol.in_trial:
+            # An earlier trial of this test was lost while another one runs: that one ends
+            # (kept as incomplete, saying why), so the test's count is rebuilt from what
+            # was really stored.
+            self._finish_reason = "stopped: an earlier trial of this test was not saved"
+            try:
+                events += self._handle(self.protocol.abort(now_s), now_s)
+            finally:
+                self._finish_reason = None
         reason = next((f.reason for f in failures if f.trial_id in new or f.trial_id is None),
                       failures[0].reason)  # fmt: skip
         for trial_id in sorted(new):
             self.journal.submit(_not_saved_writer(trial_id, reason), quiet=True)
-        events: list[ProtocolEvent] = []
         if stopped and not self.finished and not self.protocol.in_trial:
             # This step's counts come from the stored rows: the lost trial is wanted again.
             self.protocol = self.plan.make_protocol(self.step, self._rows)
-            events = self._handle(self.protocol.start_step(now_s), now_s)
+            events += self._handle(self.protocol.start_step(now_s), now_s)
         what = sorted({f.what for f in failures if f.what})
         text = f"Not saved: {reason}."
         event = ProtocolEvent(

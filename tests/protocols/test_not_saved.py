@@ -142,3 +142,26 @@ def test_sync_and_thread_journals_report_failures_the_same_way(tmp_path: Path) -
         (failure,) = sync.take_failures()
         assert failure.trial_id == 999 and "no trial with id 999" in failure.reason
         assert sync.failed == 1 and sync.take_failures() == []
+
+
+def test_a_lost_trial_reported_during_the_next_one_rebuilds_the_count(quick_db) -> None:
+    """The report of a failed write can arrive while the next trial of the test runs (a
+    slow disk): that trial ends, kept and saying why, and the test asks for both again."""
+    from clinic_app.protocols.journal import WriteFailure
+
+    rig = make_rig(quick_db, PLAN)
+    run = rig.run
+    run.begin(rig.clock.now())
+    first = _arm_and_record(rig, PLAN.balance.planned_s - 0.5)
+    rig.drive.until(lambda: bool(run.outcomes), 5)
+    assert run.protocol.valid_done == 1
+    second = _arm_and_record(rig, 1.0)
+    run.journal._failures.add(WriteFailure(first, "trial result", "the disk is full"))
+    events = rig.drive.tick()
+    (alert,) = [e for e in events if e.kind == "not_saved"]
+    assert alert.data["trial_ids"] == [first]
+    assert not run.protocol.in_trial and run.protocol.valid_done == 0
+    stopped = quick_db.get_trial(second)
+    assert stopped.status == "incomplete"
+    assert stopped.invalid_reason == "stopped: an earlier trial of this test was not saved"
+    assert run.progress()[0].valid == 0 and run.progress()[0].not_valid == 2
