@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _context(args: argparse.Namespace) -> AppContext:
-    from clinic_app.output_paths import os_reason, shown
+    from clinic_app.output_files import os_reason, shown
 
     try:
         db_path: Path = args.db if args.db is not None else paths.default_db_path(demo=args.demo)

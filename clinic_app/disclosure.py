@@ -24,17 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from clinic_app.errors import UserError
-from clinic_app.output_paths import (
-    PDF,
-    OutputCheck,
-    Staging,
-    check_folder,
-    check_output,
-    kind_for,
-    redact,
-    write_bytes,
-    writing,
-)
+from clinic_app.output_files import Staging, redact, write_bytes, writing
+from clinic_app.output_paths import PDF, OutputCheck, check_folder, check_output, kind_for
 from clinic_app.storage import Database, NotFoundError, StorageError
 
 log = logging.getLogger(__name__)

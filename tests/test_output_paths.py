@@ -11,19 +11,15 @@ import pytest
 
 from clinic_app import logging_setup
 from clinic_app.errors import UserError
+from clinic_app.output_files import Staging, make_folders, redact, shown, writing
 from clinic_app.output_paths import (
     CSV,
     JSON,
     PDF,
     OutputRefused,
-    Staging,
     check_folder,
     check_input,
     check_output,
-    make_folders,
-    redact,
-    shown,
-    writing,
 )
 from clinic_app.storage import Database
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from clinic_app.commands import AppContext
 from clinic_app.errors import UserError
-from clinic_app.output_paths import shown
+from clinic_app.output_files import shown
 
 if TYPE_CHECKING:
     # Imported when a command runs, not when the parser is built: every sub-command module
