@@ -37,6 +37,7 @@ from clinic_app.protocols.journal import (
     describe_write_error,
 )
 from clinic_app.protocols.plan import SessionPlan, Step, TrialProtocol
+from clinic_app.protocols.write_failures import WriteFailures, not_saved_writer, same_step
 from clinic_app.storage import Database, StorageError
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ class StepProgress:
     not_valid: int
 
 
-class AssessmentRun:
+class AssessmentRun(WriteFailures):
     """Drive a visit's plan; see the module docstring.
 
     Parameters
@@ -211,7 +212,7 @@ class AssessmentRun:
                 if step.protocol == "lunge"
                 else self.plan.balance.trials
             )
-            rows = [r for r in self._rows if _same_step(r, step) and not r["practice"]]
+            rows = [r for r in self._rows if same_step(r, step) and not r["practice"]]
             not_valid = sum(1 for r in rows if r["status"] != "valid")
             state = "current" if i == self.index else ("done" if proto.finished else "todo")
             out.append(StepProgress(step, state, proto.valid_done, wanted, not_valid))
@@ -295,7 +296,7 @@ class AssessmentRun:
             self.finished = True
             sid = self.session_id
             for trial_id in sorted(self.not_saved):  # the disk may have recovered since
-                self.journal.submit(_not_saved_writer(trial_id, "a write failed"), quiet=True)
+                self.journal.submit(not_saved_writer(trial_id, "a write failed"), quiet=True)
             self.journal.submit(
                 lambda db: db.finish_session(sid, "complete"), what="end of the visit"
             )
@@ -402,88 +403,6 @@ class AssessmentRun:
         self.trial_id = None
         log.info("trial %d finished: %s", trial_id, outcome.status)
 
-    # ------------------------------------------------------------------ failed writes
-    def check_storage(self, now_s: float) -> list[ProtocolEvent]:
-        """Collect the journal's failed writes; a ``not_saved`` event if there were any."""
-        failures = self.journal.take_failures()
-        return self._storage_failed(failures, now_s) if failures else []
-
-    def _storage_failed(self, failures: list[WriteFailure], now_s: float) -> list[ProtocolEvent]:
-        """Stop the trial in progress and un-count every trial that was not stored."""
-        lost = {f.trial_id for f in failures if f.trial_id is not None}
-        visit_end = any(f.trial_id is None and f.what == "end of the visit" for f in failures)
-        other = any(f.trial_id is None and f.what != "end of the visit" for f in failures)
-        current = self.trial_id
-        stopped = (current is not None and current in lost) or (other and self.protocol.in_trial)
-        if stopped:
-            # The trial in progress cannot be stored any more: stop it without writing an
-            # outcome ("stopped by the clinician" would be untrue).
-            self.trial_id = None
-            self._pending = {}
-            self.events.extend(self.protocol.abort(now_s))
-        new = lost - self.not_saved
-        if not new and not other and (not visit_end or not self.visit_end_saved):
-            return []  # later writes of a trial already reported
-        self.visit_end_saved = self.visit_end_saved and not visit_end
-        self.not_saved |= lost
-        if (
-            current is not None
-            and current in new
-            and not any(r["id"] == current for r in self._rows)
-        ):
-            p = self.protocol
-            self._rows.append(
-                {"id": current, "protocol": p.protocol, "side": p.side,
-                 "condition": p.condition, "practice": p.practice, "status": "not_saved"}
-            )  # fmt: skip
-        labels = []
-        for row in self._rows:
-            if row["id"] in new:
-                row["status"] = "not_saved"
-                labels.append(Step(row["protocol"], row["side"], row.get("condition")).label)
-                stopped = stopped or _same_step(row, self.step)
-        self.outcomes = [(tid, o) for tid, o in self.outcomes if tid not in lost]
-        events: list[ProtocolEvent] = []
-        if stopped and self.protocol.in_trial:
-            # An earlier trial of this test was lost while another one runs: that one ends
-            # (kept as incomplete, saying why), so the test's count is rebuilt from what
-            # was really stored.
-            self._finish_reason = "stopped: an earlier trial of this test was not saved"
-            try:
-                events += self._handle(self.protocol.abort(now_s), now_s)
-            finally:
-                self._finish_reason = None
-        reason = next((f.reason for f in failures if f.trial_id in new or f.trial_id is None),
-                      failures[0].reason)  # fmt: skip
-        for trial_id in sorted(new):
-            self.journal.submit(_not_saved_writer(trial_id, reason), quiet=True)
-        if stopped and not self.finished and not self.protocol.in_trial:
-            # This step's counts come from the stored rows: the lost trial is wanted again.
-            self.protocol = self.plan.make_protocol(self.step, self._rows)
-            events += self._handle(self.protocol.start_step(now_s), now_s)
-        what = sorted({f.what for f in failures if f.what})
-        text = f"Not saved: {reason}."
-        event = ProtocolEvent(
-            "not_saved",
-            now_s,
-            text,
-            {
-                "trial_ids": sorted(new),
-                "steps": sorted(set(labels)),
-                "what": what,
-                "reason": reason,
-                "visit_end": not self.visit_end_saved,
-            },
-        )
-        self.events.append(event)
-        log.error(
-            "write failed (%s): %d trial(s) not saved in session_id=%d",
-            ", ".join(what) or "?",
-            len(new),
-            self.session_id,
-        )
-        return [event, *events]
-
     def _stored_rows(self) -> list[dict[str, Any]]:
         return [
             {
@@ -509,23 +428,3 @@ def _chunk_writer(trial_id: int, device: str, samples: SampleArray) -> Callable[
         return db.append_recording_chunk(trial_id, device, samples)
 
     return write
-
-
-def _not_saved_writer(trial_id: int, reason: str) -> Callable[[Database], Any]:
-    """Close a trial that could not be stored as ``incomplete``, saying why (best effort:
-    it succeeds only if the database accepts writes again; the journal refused every
-    later write of that trial, so it was never stored as finished)."""
-
-    def write(db: Database) -> Any:
-        if db.get_trial(trial_id).ended_at is None:
-            db.finish_trial(trial_id, "incomplete", None, f"not saved: {reason}")
-
-    return write
-
-
-def _same_step(row: dict[str, Any], step: Step) -> bool:
-    return bool(
-        row["protocol"] == step.protocol
-        and row["side"] == step.side
-        and (row.get("condition") or None) == step.condition
-    )

@@ -31,7 +31,7 @@ from types import TracebackType
 import sqlite_utils
 
 from clinic_app.storage import backups, integrity
-from clinic_app.storage._files import companions, make_private, private_umask
+from clinic_app.storage._files import make_private, private_umask
 from clinic_app.storage.errors import (
     BackupCheckError,
     DatabaseBusyError,
@@ -57,8 +57,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BUSY_TIMEOUT_S = 5.0
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
-FULL_CHECK_MAX_BYTES = 256 * 1024 * 1024
-"""Files up to this size get a whole-file quick_check (see :func:`integrity_problems`)."""
 
 
 class Database(PatientStore, SessionStore, PlanStore, SettingsStore):
@@ -222,7 +220,7 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore):
     def _check_whole_file(self, reason: str) -> None:
         """``quick_check`` now, because of ``reason``; damage raises in words."""
         log.info("integrity check at open: %s", reason)
-        problems = integrity_problems(self.conn, self.path)
+        problems = integrity.integrity_problems(self.conn, self.path)
         if problems:
             log.error("integrity check failed at open: %d problem(s)", len(problems))
             raise _corrupt(self.path, "its integrity check found damage")
@@ -370,36 +368,6 @@ def _configure(conn: sqlite3.Connection, path: Path, busy_timeout_s: float) -> N
     except sqlite3.DatabaseError as exc:
         _raise_open_error(exc, path)
     make_private(path)
-
-
-def integrity_problems(conn: sqlite3.Connection, path: Path) -> list[str]:
-    """Run ``PRAGMA quick_check`` as fits the file's size; return the problems (none: ok).
-
-    A file of up to :data:`FULL_CHECK_MAX_BYTES` (database + WAL) is checked whole. A
-    larger one, which is nearly all recording chunks, has every table checked except
-    ``recordings``, so opening stays quick however many trials were recorded; the
-    recordings are covered by the full check of each backup copy (at least daily) and by
-    the size and zlib checksum checks on every chunk read.
-    """
-    size = sum(p.stat().st_size for p in companions(path) if not p.name.endswith("-shm"))
-    if size <= FULL_CHECK_MAX_BYTES:
-        rows = [str(row[0]) for row in conn.execute("PRAGMA quick_check")]
-        return [] if rows == ["ok"] else rows
-    tables = [
-        str(row[0])
-        for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'recordings'"
-        )
-    ]
-    problems = []
-    for table in tables:
-        rows = [str(row[0]) for row in conn.execute(f"PRAGMA quick_check({_quote(table)})")]
-        problems += [] if rows == ["ok"] else rows
-    return problems
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _raise_open_error(exc: sqlite3.DatabaseError, path: Path) -> None:

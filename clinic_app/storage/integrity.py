@@ -28,10 +28,16 @@ import logging
 import os
 import re
 import socket
+import sqlite3
 import threading
 from pathlib import Path
 
+from clinic_app.storage._files import companions
+
 log = logging.getLogger(__name__)
+
+FULL_CHECK_MAX_BYTES = 256 * 1024 * 1024
+"""Files up to this size get a whole-file quick_check (see :func:`integrity_problems`)."""
 
 _counter = itertools.count(1)
 _counter_lock = threading.Lock()
@@ -135,3 +141,33 @@ class OpenMarker:
             with contextlib.suppress(OSError):
                 self.path.unlink()
             self.path = None
+
+
+def integrity_problems(conn: sqlite3.Connection, path: Path) -> list[str]:
+    """Run ``PRAGMA quick_check`` as fits the file's size; return the problems (none: ok).
+
+    A file of up to :data:`FULL_CHECK_MAX_BYTES` (database + WAL) is checked whole. A
+    larger one, which is nearly all recording chunks, has every table checked except
+    ``recordings``, so opening stays quick however many trials were recorded; the
+    recordings are covered by the full check of each backup copy (at least daily) and by
+    the size and zlib checksum checks on every chunk read.
+    """
+    size = sum(p.stat().st_size for p in companions(path) if not p.name.endswith("-shm"))
+    if size <= FULL_CHECK_MAX_BYTES:
+        rows = [str(row[0]) for row in conn.execute("PRAGMA quick_check")]
+        return [] if rows == ["ok"] else rows
+    tables = [
+        str(row[0])
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'recordings'"
+        )
+    ]
+    problems = []
+    for table in tables:
+        rows = [str(row[0]) for row in conn.execute(f"PRAGMA quick_check({_quote(table)})")]
+        problems += [] if rows == ["ok"] else rows
+    return problems
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'

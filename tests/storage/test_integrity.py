@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clinic_app.storage import Database, DatabaseCorruptError, database, integrity
+from clinic_app.storage import Database, DatabaseCorruptError, integrity
 from clinic_app.storage.migrations import MIGRATIONS, Migration
 from drivers.base import PLATE_DTYPE
 from tests.conftest import REPO_ROOT
@@ -69,13 +69,13 @@ def _killed_while_open(db_path: Path) -> None:
 def checks(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Every whole-file check made, by database path."""
     seen: list[Path] = []
-    real = database.integrity_problems
+    real = integrity.integrity_problems
 
     def counting(conn, path):  # type: ignore[no-untyped-def]
         seen.append(path)
         return real(conn, path)
 
-    monkeypatch.setattr(database, "integrity_problems", counting)
+    monkeypatch.setattr(integrity, "integrity_problems", counting)
     return seen
 
 
