@@ -52,12 +52,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _context(args: argparse.Namespace) -> AppContext:
-    db_path: Path = args.db if args.db is not None else paths.default_db_path(demo=args.demo)
-    if db_path.exists() and db_path.is_dir():
-        raise UserError(f"--db {db_path} is a folder; give the path of a database file")
-    if not db_path.parent.exists():
-        raise UserError(f"--db {db_path}: the folder {db_path.parent} does not exist")
-    return AppContext(db_path=db_path.resolve(), demo=bool(args.demo))
+    from clinic_app.output_files import os_reason, shown
+
+    try:
+        db_path: Path = args.db if args.db is not None else paths.default_db_path(demo=args.demo)
+        if db_path.exists() and db_path.is_dir():
+            raise UserError(f"--db {shown(db_path)} is a folder; give the path of a database file")
+        if not db_path.parent.is_dir():
+            raise UserError(
+                f"--db {shown(db_path)}: the folder {shown(db_path.parent)} does not exist"
+            )
+        return AppContext(db_path=db_path.resolve(), demo=bool(args.demo))
+    except OSError as exc:  # a name too long, a folder that cannot be read or created
+        where = shown(args.db) if args.db is not None else "the DorsiLab data folder"
+        raise UserError(f"--db {where}: {os_reason(exc)}") from None
+
+
+def _log_to_file() -> None:
+    """Send the app's log to its rotating file, for the GUI and every command alike.
+
+    Without it, a command's warnings (e.g. a WAL checkpoint that failed at close) would
+    reach stderr through Python's last-resort handler and break the one-line contract.
+    """
+    from clinic_app.logging_setup import configure
+
+    try:
+        configure()
+    except OSError:  # no writable log folder: the command still runs, unlogged
+        for name in ("clinic_app", "drivers"):
+            logging.getLogger(name).addHandler(logging.NullHandler())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -66,15 +89,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         ctx = _context(args)
+        _log_to_file()
         if args.command is None:
-            from clinic_app.logging_setup import configure
-
-            configure()
             gui = importlib.import_module("clinic_app.ui.app")
             return int(gui.run_gui(ctx))
         return int(args.func(args, ctx))
     except UserError as exc:
-        sys.stderr.write(f"{PROG}: error: {exc}\n")
+        message = " ".join(str(exc).split())  # always one line, whatever the paths hold
+        sys.stderr.write(f"{PROG}: error: {message}\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")

@@ -7,8 +7,10 @@ caller registered as sensitive (e.g. the names of the patient on screen).
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
+import os
 import threading
 from pathlib import Path
 
@@ -46,6 +48,19 @@ class RedactingFilter(logging.Filter):
 redactor = RedactingFilter()
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose every file, the current one and each rotated one, is owner-only.
+
+    The standard handler creates the fresh file after each rollover with the process's
+    umask (0644 on most systems), so every rotated log became readable by other users.
+    """
+
+    def _open(self) -> io.TextIOWrapper:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.chmod(self.baseFilename, 0o600)  # a file created earlier by another version
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
 def configure(level: int = logging.INFO, log_dir: Path | None = None) -> Path:
     """Send the ``clinic_app`` and ``drivers`` loggers to a rotating file.
 
@@ -56,7 +71,7 @@ def configure(level: int = logging.INFO, log_dir: Path | None = None) -> Path:
     """
     folder = log_dir or paths.log_dir()
     log_path = folder / LOG_FILE_NAME
-    handler = logging.handlers.RotatingFileHandler(
+    handler = PrivateRotatingFileHandler(
         log_path, maxBytes=_MAX_BYTES, backupCount=_BACKUPS, encoding="utf-8"
     )
     handler.setFormatter(
@@ -71,5 +86,4 @@ def configure(level: int = logging.INFO, log_dir: Path | None = None) -> Path:
             old.close()
         handler._dorsilab = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
-    log_path.chmod(0o600)
     return log_path

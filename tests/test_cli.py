@@ -37,7 +37,7 @@ def test_db_in_missing_folder_is_a_user_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     missing = tmp_path / "nope" / "x.sqlite3"
-    code = main(["--db", str(missing), "bench", "--only", "nothing"])
+    code = main(["--db", str(missing), "bench", "--only", "sway"])
     assert code == 2
     err = capsys.readouterr().err
     assert "does not exist" in err and len(err.strip().splitlines()) == 1

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 from clinic_app.commands import AppContext
+from clinic_app.commands._args import non_negative_number, positive_int, positive_number
 from clinic_app.errors import UserError
+from clinic_app.output_paths import check_input
 
 # (key, label, format) for the readable table; units are in the labels. Six significant
 # figures, so the published reference values can be read off directly.
@@ -52,17 +55,27 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     parser.add_argument(
-        "--fs", type=float, metavar="HZ", help="sampling rate of a CSV without a time column"
+        "--fs",
+        type=float,
+        metavar="HZ",
+        help="sampling rate of a CSV without a time column",
     )
     parser.add_argument(
-        "--lowpass", type=float, metavar="HZ", help="zero-lag Butterworth low-pass (e.g. 10)"
+        "--lowpass",
+        type=positive_number,
+        metavar="HZ",
+        help="zero-lag Butterworth low-pass (e.g. 10)",
     )
     parser.add_argument(
-        "--order", type=int, default=4, metavar="N", help="effective filter order (default 4)"
+        "--order",
+        type=positive_int,
+        default=4,
+        metavar="N",
+        help="effective filter order (default 4)",
     )
     parser.add_argument(
         "--trim",
-        type=float,
+        type=non_negative_number,
         nargs=2,
         default=(0.0, 0.0),
         metavar=("START_S", "END_S"),
@@ -77,8 +90,9 @@ def run(args: argparse.Namespace, ctx: AppContext) -> int:
     from clinic_app.analysis.preprocess import SignalError
     from clinic_app.exchange.recordings import RecordingError, read_balance_trial
 
-    if args.fs is not None and not args.fs > 0:
+    if args.fs is not None and not (math.isfinite(args.fs) and args.fs > 0):
         raise UserError(f"--fs must be a positive rate in Hz, got {args.fs:g}")
+    check_input(args.file)  # a pipe or device would block the read
     try:
         recording = read_balance_trial(args.file, args.format, fs_hz=args.fs)
         metrics = sway_from_cop(

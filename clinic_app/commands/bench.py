@@ -23,6 +23,7 @@ def register(subparsers: Any) -> None:
         metavar="NAME",
         action="append",
         default=None,
+        choices=_groups(),
         help="run only this figure group (repeatable): " + ", ".join(_groups()),
     )
     parser.set_defaults(func=run)

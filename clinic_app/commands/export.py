@@ -1,4 +1,8 @@
-"""``clinic-app export``: a patient's (or the clinic's) data as CSV, JSON, FHIR or raw files."""
+"""``clinic-app export``: a patient's (or the clinic's) data as CSV, JSON, FHIR or raw files.
+
+The checks, the staging and the audit row (committed before the files appear) are those
+of :func:`clinic_app.disclosure.export_to_folder`, which the GUI's export dialog uses too.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from clinic_app.commands import AppContext
-from clinic_app.commands._db import open_database, require_patient
-from clinic_app.errors import UserError
-
-FORMATS = ("csv", "json", "fhir", "fhir-transaction", "raw")
+from clinic_app.commands._args import record_id
+from clinic_app.commands._db import open_database
+from clinic_app.exchange.export import FORMATS
 
 
 def register(subparsers: Any) -> None:
@@ -25,11 +28,11 @@ def register(subparsers: Any) -> None:
             "fhir-transaction: the same as a transaction Bundle a FHIR server applies as is. "
             "raw: one CSV per trial and device and a C3D per force-plate trial. Text cells of "
             "every CSV are made safe for spreadsheets. Every export is recorded in the audit "
-            "log."
+            "log before its files appear."
         ),
     )
     who = parser.add_mutually_exclusive_group(required=True)
-    who.add_argument("--patient", type=int, metavar="ID", help="the patient's id")
+    who.add_argument("--patient", type=record_id, metavar="ID", help="the patient's id")
     who.add_argument("--all", action="store_true", help="every patient of the clinic")
     parser.add_argument("--format", required=True, choices=FORMATS)
     parser.add_argument(
@@ -38,7 +41,7 @@ def register(subparsers: Any) -> None:
         required=True,
         type=Path,
         metavar="DIR",
-        help="folder to write into (created if missing)",
+        help="folder to write into (created owner-only if missing)",
     )
     parser.add_argument(
         "--deidentify",
@@ -56,40 +59,31 @@ def register(subparsers: Any) -> None:
         help="csv, raw: UTF-8 with a byte-order mark and CRLF line ends, so accented and "
         "CJK names open correctly in Excel on Windows",
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace existing files of another kind (never the database or a backup)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, ctx: AppContext) -> int:
-    """Write the export and print the files written."""
-    from clinic_app.exchange.export import ExportRequest, run_export
+    """Write the export (audited before the files appear) and print the files written."""
+    from clinic_app.disclosure import ExportJob, export_to_folder
+    from clinic_app.output_paths import check_folder
 
-    out_dir: Path = args.output
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UserError(f"-o {out_dir} is a file; give a folder")
+    check_folder(args.output, db_path=ctx.db_path)  # refused before the database opens
+    job = ExportJob(
+        fmt=args.format,
+        patient_ids=None if args.all else (args.patient,),
+        deidentify=bool(args.deidentify),
+        recordings=not args.no_recordings,
+        excel=bool(args.excel),
+        force=bool(args.force),
+    )
     db = open_database(ctx)
     try:
-        if not args.all:
-            require_patient(db, args.patient)
-        request = ExportRequest(
-            fmt=args.format,
-            out_dir=out_dir,
-            patient_ids=None if args.all else [args.patient],
-            deidentify=bool(args.deidentify),
-            recordings=not args.no_recordings,
-            excel=bool(args.excel),
-        )
-        out_dir.mkdir(parents=True, exist_ok=True)
-        written = run_export(db, request)
-        details = {
-            "format": args.format,
-            "deidentified": bool(args.deidentify),
-            "files": len(written),
-        }
-        if args.all:
-            patients = db.count_patients()
-            db.record_audit("export", "database", None, {**details, "patients": patients})
-        else:
-            db.record_audit("export", "patient", args.patient, details)
+        written = export_to_folder(db, job, args.output)
     finally:
         db.close()
     for path in written:

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from clinic_app.commands import AppContext
-from clinic_app.commands._db import open_database
+from clinic_app.commands._db import created_or_removed, open_database
 from clinic_app.errors import UserError
+from clinic_app.output_paths import check_input, refuse_database_input
 
 
 def register(subparsers: Any) -> None:
@@ -19,7 +20,8 @@ def register(subparsers: Any) -> None:
         description=(
             "Imports every patient, session, trial, result, plan and recording of a file "
             "written by 'clinic-app export --format json'. All or nothing; sessions already "
-            "present are skipped, so importing twice adds nothing."
+            "present are skipped, so importing twice adds nothing. A --db file that does "
+            "not exist yet is created."
         ),
     )
     parser.add_argument("file", type=Path, metavar="FILE")
@@ -35,6 +37,8 @@ def run(args: argparse.Namespace, ctx: AppContext) -> int:
         validate_document,
     )
 
+    check_input(args.file)
+    refuse_database_input(args.file, ctx.db_path)
     try:
         document = validate_document(read_document(args.file))  # before the database opens
     except ImportFormatError as exc:
@@ -42,13 +46,14 @@ def run(args: argparse.Namespace, ctx: AppContext) -> int:
         if not message.startswith(str(args.file)):
             message = f"{args.file}: {message}; nothing was imported"
         raise UserError(message) from exc
-    db = open_database(ctx)
-    try:
-        summary = import_document(db, document)
-    except ImportFormatError as exc:
-        raise UserError(f"{args.file}: {exc}; nothing was imported") from exc
-    finally:
-        db.close()
+    with created_or_removed(ctx):  # into a new file: creates the database, or nothing
+        db = open_database(ctx, create=True, backup=True)
+        try:
+            summary = import_document(db, document)
+        except ImportFormatError as exc:
+            raise UserError(f"{args.file}: {exc}; nothing was imported") from exc
+        finally:
+            db.close()
     print(
         f"imported {summary.sessions_imported} sessions ({summary.trials_imported} trials, "
         f"{summary.plans_imported} plan versions) for {summary.patients_created} new and "

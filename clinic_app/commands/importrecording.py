@@ -4,12 +4,15 @@ from another force plate's file (BDS TSV, CSV or C3D)."""
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
 from clinic_app.commands import AppContext
+from clinic_app.commands._args import record_id
 from clinic_app.commands._db import open_database, require_patient
 from clinic_app.errors import UserError
+from clinic_app.output_paths import check_input, refuse_database_input
 
 
 def register(subparsers: Any) -> None:
@@ -24,16 +27,19 @@ def register(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("file", type=Path, metavar="FILE")
-    parser.add_argument("--patient", type=int, required=True, metavar="ID")
+    parser.add_argument("--patient", type=record_id, required=True, metavar="ID")
     parser.add_argument("--side", required=True, choices=("left", "right"), help="stance leg")
     parser.add_argument(
         "--condition", required=True, choices=("eo_firm", "ec_firm", "eo_foam", "ec_foam")
     )
-    parser.add_argument("--session", type=int, metavar="ID", help="a visit in progress")
+    parser.add_argument("--session", type=record_id, metavar="ID", help="a visit in progress")
     parser.add_argument("--examiner", default="", help="examiner of a new visit")
     parser.add_argument("--format", choices=("auto", "bds", "csv", "c3d"), default="auto")
     parser.add_argument(
-        "--fs", type=float, metavar="HZ", help="sampling rate of a CSV without a time column"
+        "--fs",
+        type=float,
+        metavar="HZ",
+        help="sampling rate of a CSV without a time column",
     )
     parser.set_defaults(func=run)
 
@@ -42,9 +48,11 @@ def run(args: argparse.Namespace, ctx: AppContext) -> int:
     """Import the file and print the trial it became."""
     from clinic_app.exchange.import_recording import RecordingImportError, import_recording
 
-    if args.fs is not None and not args.fs > 0:
+    if args.fs is not None and not (math.isfinite(args.fs) and args.fs > 0):
         raise UserError(f"--fs must be a positive rate in Hz, got {args.fs:g}")
-    db = open_database(ctx)
+    check_input(args.file)
+    refuse_database_input(args.file, ctx.db_path)
+    db = open_database(ctx, backup=True)
     try:
         require_patient(db, args.patient)
         done = import_recording(

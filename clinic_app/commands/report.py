@@ -1,8 +1,11 @@
-"""``clinic-app report --patient ID [--session ID] [-o FILE] [--handout]``.
+"""``clinic-app report --patient ID [--session ID] [-o FILE] [--handout] [--force]``.
 
 Writes the clinician report (or, with ``--handout``, the patient handout) of a patient's
-session as PDF. Unknown ids are user errors (exit 2) and nothing is written; the file is
-built in memory and renamed into place, so it is never half-written.
+session as PDF. The output path is checked before anything else
+(:mod:`clinic_app.output_paths`: never the database, a backup, a device, or an existing
+file that is not a PDF unless ``--force``); the file is built in memory, written whole,
+audited (``disclose``) and only then appears. Unknown ids, refused paths and disk
+failures are user errors (exit 2) and nothing is written.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from clinic_app.commands import AppContext
-from clinic_app.errors import UserError
+from clinic_app.commands._args import record_id
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +24,11 @@ log = logging.getLogger(__name__)
 def register(subparsers: Any) -> None:
     """Add the ``report`` command."""
     parser = subparsers.add_parser("report", help="clinician report or patient handout as PDF")
-    parser.add_argument("--patient", type=int, required=True, metavar="ID", help="patient id")
     parser.add_argument(
-        "--session", type=int, metavar="ID", help="session id (default: the latest)"
+        "--patient", type=record_id, required=True, metavar="ID", help="patient id"
+    )
+    parser.add_argument(
+        "--session", type=record_id, metavar="ID", help="session id (default: the latest)"
     )
     parser.add_argument(
         "-o",
@@ -38,6 +43,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--paper", choices=("A4", "Letter"), help="paper size (default: the clinic setting)"
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace FILE even if it exists and is not a PDF (never the database or a backup)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -48,26 +58,39 @@ def default_name(patient_id: int, session_id: int | None, day: str, handout: boo
 
 
 def run(args: argparse.Namespace, ctx: AppContext) -> int:
-    """Build the requested PDF and print its path."""
+    """Build the requested PDF, write it (audited) and print its path."""
+    import io
+
+    from clinic_app.commands._db import open_database
+    from clinic_app.disclosure import save_document
+    from clinic_app.output_paths import PDF, check_output
     from clinic_app.reports import build_clinician_report, build_handout
     from clinic_app.reports.source import load_report_data
-    from clinic_app.storage import Database
 
-    if args.output is not None:
-        out = args.output
-        if out.is_dir():
-            raise UserError(f"-o {out} is a folder; give the path of a PDF file")
-        if not out.parent.exists():
-            raise UserError(f"-o {out}: the folder {out.parent} does not exist")
-    if not ctx.db_path.exists():
-        raise UserError(f"no database at {ctx.db_path}; start DorsiLab once or give --db")
-    with Database.open(ctx.db_path, backup_on_start=False) as db:
+    if args.output is not None:  # refused before the database is even opened
+        check_output(args.output, PDF, db_path=ctx.db_path, force=args.force)
+    kind = "handout" if args.handout else "report"
+    db = open_database(ctx)
+    try:
         data = load_report_data(db, args.patient, args.session, paper=args.paper)
-    if args.output is None:
-        out = Path.cwd() / default_name(
-            args.patient, data.visit.session_id, data.visit.day.isoformat(), args.handout
+        out = args.output
+        if out is None:
+            out = Path.cwd() / default_name(
+                args.patient, data.visit.session_id, data.visit.day.isoformat(), args.handout
+            )
+        buffer = io.BytesIO()
+        (build_handout if args.handout else build_clinician_report)(data, buffer)
+        written = save_document(
+            db,
+            args.patient,
+            kind=kind,
+            session_id=data.visit.session_id,
+            pdf=buffer.getvalue(),
+            path=out,
+            force=args.force,
         )
-    (build_handout if args.handout else build_clinician_report)(data, out)
-    log.info("%s written for patient %d", "handout" if args.handout else "report", args.patient)
-    print(out)
+    finally:
+        db.close()
+    log.info("%s written for patient %d", kind, args.patient)
+    print(written)
     return 0

@@ -25,6 +25,7 @@ EventKind = Literal[
     "completed",  # a trial ended valid
     "invalid",  # a trial ended invalid / failed / incomplete
     "step_done",  # every trial of the step is done
+    "not_saved",  # a write to the database failed: ``data["trial_ids"]`` were not stored
 ]
 
 

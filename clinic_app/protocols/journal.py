@@ -7,14 +7,20 @@ live view's timer must never wait for that, so :class:`ThreadJournal` queues the
 order on a second connection to the same file (SQLite WAL lets the GUI keep reading).
 Ordering matters: a trial's last chunk and its outcome are written after every earlier
 chunk of that trial. :class:`SyncJournal` runs the same calls inline (headless tools, tests).
+
+A write that fails is never dropped in silence: it becomes a :class:`WriteFailure` (which
+trial it carried, what it was, why it failed in words) that the runner collects with
+``take_failures()`` and turns into a "not saved" event for the screen.
 """
 
 from __future__ import annotations
 
 import logging
 import queue
+import sqlite3
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,32 +31,136 @@ log = logging.getLogger(__name__)
 Write = Callable[[Database], Any]
 
 
-class SyncJournal:
+@dataclass(frozen=True)
+class WriteFailure:
+    """A journal write that did not reach the database.
+
+    Attributes
+    ----------
+    trial_id : int or None
+        The trial whose samples or outcome the write carried (None: the visit itself).
+    what : str
+        What was lost, in words (``"recording"``, ``"trial result"``, ``"end of the visit"``).
+    reason : str
+        Why, in words (:func:`describe_write_error`).
+    """
+
+    trial_id: int | None
+    what: str
+    reason: str
+
+
+def describe_write_error(exc: BaseException) -> str:
+    """Why a write failed, in words a clinician can act on (no patient data)."""
+    text = str(exc)
+    low = text.lower()
+    if "locked" in low or "busy" in low:
+        return "another program kept the database locked"
+    if "full" in low:
+        return "the disk is full"
+    if "readonly" in low or "read-only" in low:
+        return "the database file or its folder is read-only"
+    if "disk i/o" in low:
+        return "the disk reported an input/output error"
+    if isinstance(exc, sqlite3.Error):
+        return f"the database refused the write ({text})"
+    return text or type(exc).__name__
+
+
+class _Failures:
+    """Runs writes and keeps the failed ones (thread-safe), for the runner on the GUI thread.
+
+    Once a write of a trial failed, that trial's later writes are refused too: a trial
+    whose recording has a hole must never be stored as finished and valid.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._new: list[WriteFailure] = []
+        self._broken: set[int] = set()
+        self.count = 0
+        self.first = ""
+        self.written = 0
+
+    def run(self, db: Database, item: _Queued) -> None:
+        if item.trial_id is not None and item.trial_id in self._broken:
+            self.refuse(item, "an earlier part of this trial could not be written")
+            return
+        try:
+            item.write(db)
+            self.written += 1
+        except Exception as exc:
+            log.exception("journal write failed%s", " (best effort)" if item.quiet else "")
+            self.refuse(item, describe_write_error(exc))
+
+    def refuse(self, item: _Queued, reason: str) -> None:
+        if item.quiet:
+            return
+        if item.trial_id is not None:
+            self._broken.add(item.trial_id)
+        self.add(WriteFailure(item.trial_id, item.what, reason))
+
+    def add(self, failure: WriteFailure) -> None:
+        with self._lock:
+            self._new.append(failure)
+            self.count += 1
+            self.first = self.first or failure.reason
+
+    def take(self) -> list[WriteFailure]:
+        with self._lock:
+            out, self._new = self._new, []
+        return out
+
+
+class _Journal:
+    """What both journals share: the failed writes, kept for the runner."""
+
+    _failures: _Failures
+
+    @property
+    def error(self) -> str:
+        """Why the first failed write failed, in words ("" while every write succeeded)."""
+        return self._failures.first
+
+    @property
+    def failed(self) -> int:
+        """How many writes failed."""
+        return self._failures.count
+
+    def take_failures(self) -> list[WriteFailure]:
+        """The writes that failed since the last call (safe from any thread)."""
+        return self._failures.take()
+
+
+class SyncJournal(_Journal):
     """Run each write at once on ``db`` (the caller waits)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.error: str = ""
         self.written = 0
+        self._failures = _Failures()
 
-    def submit(self, write: Write) -> None:
-        """Run ``write(db)`` now; a failure is kept in :attr:`error` and re-raised."""
-        try:
-            write(self.db)
-            self.written += 1
-        except Exception as exc:
-            self.error = str(exc)
-            raise
+    def submit(
+        self, write: Write, *, trial_id: int | None = None, what: str = "", quiet: bool = False
+    ) -> None:
+        """Run ``write(db)`` now; a failure is kept (:meth:`take_failures`), not raised.
+
+        ``trial_id`` and ``what`` say what the write carries, for the "not saved" message;
+        a ``quiet`` write (best effort) is only logged if it fails.
+        """
+        self._failures.run(self.db, _Queued(write, trial_id, what, quiet))
+        self.written = self._failures.written
 
     def flush(self, timeout_s: float = 10.0) -> bool:
         """Nothing is ever pending."""
         return True
 
-    def close(self) -> None:
+    def close(self) -> bool:
         """Nothing to stop (the database belongs to the caller)."""
+        return True
 
 
-class ThreadJournal:
+class ThreadJournal(_Journal):
     """Run writes in order on a worker thread with its own database connection.
 
     Parameters
@@ -61,9 +171,9 @@ class ThreadJournal:
 
     def __init__(self, db_path: Path) -> None:
         self.db_path = Path(db_path)
-        self.error: str = ""
         self.written = 0
-        self._queue: queue.Queue[Write | None] = queue.Queue()
+        self._failures = _Failures()
+        self._queue: queue.Queue[_Queued | None] = queue.Queue()
         self._idle = threading.Event()
         self._idle.set()
         self._pending = 0
@@ -73,12 +183,18 @@ class ThreadJournal:
         self._thread.start()
         self._opened.wait(10.0)
 
-    def submit(self, write: Write) -> None:
-        """Queue ``write(db)``; returns at once."""
+    def submit(
+        self, write: Write, *, trial_id: int | None = None, what: str = "", quiet: bool = False
+    ) -> None:
+        """Queue ``write(db)``; returns at once.
+
+        ``trial_id`` and ``what`` say what the write carries, for the "not saved" message
+        if it fails (:meth:`take_failures`); a ``quiet`` write (best effort) is only logged.
+        """
         with self._lock:
             self._pending += 1
             self._idle.clear()
-        self._queue.put(write)
+        self._queue.put(_Queued(write, trial_id, what, quiet))
 
     def flush(self, timeout_s: float = 10.0) -> bool:
         """Wait until every queued write ran; False on timeout."""
@@ -89,47 +205,55 @@ class ThreadJournal:
         """Writes queued and not yet done."""
         return self._pending
 
-    def close(self) -> None:
-        """Finish the queued writes, then stop the worker and close its connection."""
+    def close(self) -> bool:
+        """Finish the queued writes, then stop the worker and close its connection.
+
+        Returns False if the worker did not stop within 30 s (writes may still be pending).
+        """
         if self._thread.is_alive():
             self._queue.put(None)
             self._thread.join(timeout=30.0)
+        return not self._thread.is_alive()
 
     def _run(self) -> None:
         try:
             db = Database.open(self.db_path, backup_on_start=False)
-        except Exception as exc:  # reported in words on the screen, never silently dropped
-            self.error = f"cannot open the database for recording: {exc}"
-            log.error("journal: %s", self.error)
+        except Exception as exc:  # every queued write becomes a failure shown on screen
+            reason = f"the database could not be opened for recording ({exc})"
+            log.error("journal: the database could not be opened (%s)", type(exc).__name__)
             self._opened.set()
-            self._drain_without_db()
+            self._drain(None, reason)
             return
         self._opened.set()
         try:
-            while True:
-                write = self._queue.get()
-                if write is None:
-                    break
-                try:
-                    write(db)
-                    self.written += 1
-                except Exception as exc:
-                    self.error = str(exc)
-                    log.exception("journal write failed")
-                finally:
-                    self._done()
+            self._drain(db, "")
         finally:
             db.close()
 
-    def _drain_without_db(self) -> None:
+    def _drain(self, db: Database | None, reason: str) -> None:
         while True:
-            write = self._queue.get()
-            if write is None:
+            item = self._queue.get()
+            if item is None:
                 return
-            self._done()
+            try:
+                if db is None:
+                    self._failures.refuse(item, reason)
+                else:
+                    self._failures.run(db, item)
+                    self.written = self._failures.written
+            finally:
+                self._done()
 
     def _done(self) -> None:
         with self._lock:
             self._pending -= 1
             if self._pending == 0:
                 self._idle.set()
+
+
+@dataclass(frozen=True)
+class _Queued:
+    write: Write
+    trial_id: int | None
+    what: str
+    quiet: bool = False

@@ -8,7 +8,10 @@ recording journaled:
 - while the protocol records, the samples of both devices are queued and written as a
   chunk every :attr:`chunk_s` (≤ 1 s, DESIGN.md "Reliability");
 - an outcome → ``finish_trial`` with the last samples, in one transaction;
-- a device lost mid-trial → the trial is kept as ``incomplete`` with the reason in words.
+- a device lost mid-trial → the trial is kept as ``incomplete`` with the reason in words;
+- a write that fails (the journal's, or ``begin_trial``) → the trial in progress stops, every
+  trial whose data did not reach the database stops counting (its step wants it again), and
+  a ``not_saved`` event says so in words. Nothing that failed is ever reported as saved.
 
 Writes go through a journal (:mod:`clinic_app.protocols.journal`); ``begin_trial`` is the
 one synchronous write, because the trial id is needed at once.
@@ -16,7 +19,9 @@ one synchronous write, because the trial id is needed at once.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,9 +30,15 @@ import numpy as np
 import numpy.typing as npt
 
 from clinic_app.protocols.events import ProtocolEvent, TrialOutcome
-from clinic_app.protocols.journal import SyncJournal, ThreadJournal
+from clinic_app.protocols.journal import (
+    SyncJournal,
+    ThreadJournal,
+    WriteFailure,
+    describe_write_error,
+)
 from clinic_app.protocols.plan import SessionPlan, Step, TrialProtocol
-from clinic_app.storage import Database
+from clinic_app.protocols.write_failures import WriteFailures, not_saved_writer, same_step
+from clinic_app.storage import Database, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +71,7 @@ class StepProgress:
     not_valid: int
 
 
-class AssessmentRun:
+class AssessmentRun(WriteFailures):
     """Drive a visit's plan; see the module docstring.
 
     Parameters
@@ -98,6 +109,11 @@ class AssessmentRun:
         self.outcomes: list[tuple[int, TrialOutcome]] = []
         self.trial_id: int | None = None
         self.finished = False
+        self.not_saved: set[int] = set()
+        """Trials whose recording or outcome did not reach the database."""
+        self._finish_reason: str | None = None
+        self.visit_end_saved = True
+        """False if the end of the visit (status ``complete``) could not be written."""
         self._pending: dict[str, list[SampleArray]] = {}
         self._last_chunk_t = 0.0
         self._rows = self._stored_rows()
@@ -196,7 +212,7 @@ class AssessmentRun:
                 if step.protocol == "lunge"
                 else self.plan.balance.trials
             )
-            rows = [r for r in self._rows if _same_step(r, step) and not r["practice"]]
+            rows = [r for r in self._rows if same_step(r, step) and not r["practice"]]
             not_valid = sum(1 for r in rows if r["status"] != "valid")
             state = "current" if i == self.index else ("done" if proto.finished else "todo")
             out.append(StepProgress(step, state, proto.valid_done, wanted, not_valid))
@@ -280,7 +296,9 @@ class AssessmentRun:
         if not self.finished:
             self.finished = True
             sid = self.session_id
-            self.journal.submit(lambda db: db.finish_session(sid, status))
+            for trial_id in sorted(self.not_saved):  # the disk may have recovered since
+                self.journal.submit(not_saved_writer(trial_id, "a write failed"), quiet=True)
+            self.journal.submit(lambda db: db.finish_session(sid, status), what="end of the visit")
             events.append(ProtocolEvent("step_done", now_s, "visit complete"))
             log.info("assessment ended: session_id=%d status=%s", sid, status)
         return events
@@ -289,9 +307,16 @@ class AssessmentRun:
     def feed(
         self, inclinometer: SampleArray | None, plate: SampleArray | None, now_s: float
     ) -> list[ProtocolEvent]:
-        """New samples of both devices; journals them while the trial records."""
+        """New samples of both devices; journals them while the trial records.
+
+        Failed writes reported by the journal since the last call come first, as a
+        ``not_saved`` event (the trial in progress stops if it is one of them).
+        """
         if self.finished:
             return []
+        failed = self.check_storage(now_s)
+        if failed:
+            return failed
         recording = self.protocol.recording and self.trial_id is not None
         if recording:
             for name, batch in (("inclinometer", inclinometer), ("plate", plate)):
@@ -308,7 +333,9 @@ class AssessmentRun:
         if trial_id is None:
             return
         for name, parts in self._take_pending().items():
-            self.journal.submit(_chunk_writer(trial_id, name, parts))
+            self.journal.submit(
+                _chunk_writer(trial_id, name, parts), trial_id=trial_id, what="recording"
+            )
 
     def _take_pending(self) -> dict[str, SampleArray]:
         out = {k: np.concatenate(v) for k, v in self._pending.items() if v}
@@ -317,10 +344,15 @@ class AssessmentRun:
 
     # ------------------------------------------------------------------ events
     def _handle(self, events: list[ProtocolEvent], now_s: float) -> list[ProtocolEvent]:
-        for event in events:
+        for index, event in enumerate(events):
             self.events.append(event)
             if event.kind == "armed":
-                self._begin_trial(now_s)
+                try:
+                    self._begin_trial(now_s)
+                except (StorageError, sqlite3.Error) as exc:
+                    log.error("begin_trial failed: %s", type(exc).__name__)
+                    failure = WriteFailure(None, "new trial", describe_write_error(exc))
+                    return events[:index] + self._storage_failed([failure], now_s)
             elif event.kind in ("completed", "invalid"):
                 self._finish_trial(event.data["outcome"], now_s)
             elif event.kind == "prompt" and self.prompt is not None:
@@ -343,6 +375,8 @@ class AssessmentRun:
         if trial_id is None:
             return
         final = self._take_pending()
+        if self._finish_reason is not None:
+            outcome = dataclasses.replace(outcome, invalid_reason=self._finish_reason)
         self.journal.submit(
             lambda db: db.finish_trial(
                 trial_id,
@@ -350,7 +384,9 @@ class AssessmentRun:
                 outcome.result,
                 outcome.invalid_reason,
                 final_samples=final,
-            )
+            ),
+            trial_id=trial_id,
+            what="trial result",
         )
         self.outcomes.append((trial_id, outcome))
         self._rows.append(
@@ -391,11 +427,3 @@ def _chunk_writer(trial_id: int, device: str, samples: SampleArray) -> Callable[
         return db.append_recording_chunk(trial_id, device, samples)
 
     return write
-
-
-def _same_step(row: dict[str, Any], step: Step) -> bool:
-    return bool(
-        row["protocol"] == step.protocol
-        and row["side"] == step.side
-        and (row.get("condition") or None) == step.condition
-    )

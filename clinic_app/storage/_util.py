@@ -26,11 +26,12 @@ def from_json(text: str | None) -> Any:
 def fold(text: str) -> str:
     """Case- and accent-insensitive form of ``text`` for searching.
 
-    Decomposes (NFKD), drops combining marks (é → e, ñ → n, ü → u), case-folds
-    (ß → ss) and collapses whitespace. Scripts without case or accents (中文) pass
-    through unchanged.
+    Case-folds (ß → ss), decomposes (NFKD), drops combining marks (é → e, ñ → n,
+    ü → u) and collapses whitespace. Scripts without case or accents (中文) pass
+    through unchanged. Folding comes first so that a letter and its capital fold alike
+    even where case folding adds a letter (Greek ᾀ → ἀι, as its capital ἈΙ).
     """
-    decomposed = unicodedata.normalize("NFKD", text)
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     # Letters that do not decompose but that people type without their stroke.
     stripped = stripped.translate(_UNDECOMPOSABLE)

@@ -14,11 +14,13 @@ import logging
 import os
 import re
 import sqlite3
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from clinic_app import paths
+from clinic_app.storage import integrity
 from clinic_app.storage._files import make_private, private_umask
 from clinic_app.storage._util import to_json, utc_now
 from clinic_app.storage.errors import BackupCheckError, StorageError
@@ -239,3 +241,62 @@ def _audit_restore(db_path: Path, backup_path: Path) -> None:
             )
     finally:
         conn.close()
+
+
+class BackgroundBackup:
+    """The daily backup on a worker thread with its own connection (the window never waits).
+
+    The backup copies every page and verifies the copy with ``quick_check``, so it is
+    also the scheduled whole-file integrity check (:mod:`clinic_app.storage.integrity`).
+    If the copy fails its check, :attr:`damaged` is set and the next open of the database
+    is asked to check it (and so to offer the newest good backup).
+
+    Attributes
+    ----------
+    done : threading.Event
+        Set when the job has finished (or found nothing to do).
+    path : Path or None
+        The new backup, if one was made.
+    damaged : bool
+        The copy failed its integrity check: the database is damaged.
+    error : str
+        Why the backup could not be made, in words ("" if it was, or was not due).
+    """
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = Path(db_path)
+        self.done = threading.Event()
+        self.path: Path | None = None
+        self.damaged = False
+        self.error = ""
+        self._thread = threading.Thread(target=self._run, name="daily-backup", daemon=True)
+
+    def start(self) -> BackgroundBackup:
+        """Start the job (returns at once)."""
+        self._thread.start()
+        return self
+
+    def wait(self, timeout_s: float) -> bool:
+        """Wait for the job to finish; False on timeout."""
+        return self.done.wait(timeout_s)
+
+    def _run(self) -> None:
+        from clinic_app.storage.database import Database  # database imports this module
+
+        try:
+            if not backup_due(self.db_path):
+                return
+            db = Database.open(self.db_path, backup_on_start=False, integrity_check=False)
+            try:
+                self.path = db.backup_now("daily")
+            finally:
+                db.close()
+        except BackupCheckError:
+            self.damaged = True
+            integrity.request_check(self.db_path)
+            log.error("the daily backup copy failed its integrity check: the database is damaged")
+        except Exception as exc:  # reported in words by the caller, never a crash
+            self.error = str(exc) or type(exc).__name__
+            log.exception("the daily backup could not be made")
+        finally:
+            self.done.set()

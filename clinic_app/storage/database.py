@@ -7,7 +7,8 @@ on one ``sqlite3`` connection configured for durability, wrapped by
 
 * WAL journal, ``synchronous=FULL`` (a committed transaction survives power loss),
   foreign keys on, a busy timeout so two windows wait for each other rather than fail;
-* ``PRAGMA quick_check`` on open (see :func:`integrity_problems` for large files): a
+* ``PRAGMA quick_check`` when it can matter (after an unclean shutdown, before a
+  migration, when asked; :mod:`clinic_app.storage.integrity`), not on every open: a
   damaged file raises :class:`DatabaseCorruptError` saying so in words, with the newest
   backup on ``error.newest_backup`` for :func:`~clinic_app.storage.backups.restore_backup`;
 * numbered migrations, each preceded by a backup (:mod:`clinic_app.storage.migrations`);
@@ -17,18 +18,20 @@ on one ``sqlite3`` connection configured for durability, wrapped by
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import logging
 import sqlite3
+import stat
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
 import sqlite_utils
 
-from clinic_app.storage import backups
-from clinic_app.storage._files import companions, make_private, private_umask
+from clinic_app.storage import backups, integrity
+from clinic_app.storage._files import make_private, private_umask
 from clinic_app.storage.errors import (
     BackupCheckError,
     DatabaseBusyError,
@@ -53,11 +56,8 @@ from clinic_app.storage.settings import SettingsStore
 
 log = logging.getLogger(__name__)
 
-SQLITE_HEADER = b"SQLite format 3\x00"
 DEFAULT_BUSY_TIMEOUT_S = 5.0
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
-FULL_CHECK_MAX_BYTES = 256 * 1024 * 1024
-"""Files up to this size get a whole-file quick_check on open (see :func:`integrity_problems`)."""
 
 
 class Database(PatientStore, SessionStore, PlanStore, SettingsStore, ImportStore):
@@ -82,6 +82,10 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore, ImportStore
         self.su = sqlite_utils.Database(conn, execute_plugins=False)
         self._lock = threading.RLock()
         self._closed = False
+        self._backup_before_write = False
+        self._marker: integrity.OpenMarker | None = None
+        self.checked_because = ""
+        """Why the whole file was checked at open ("" if it was not)."""
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -93,6 +97,8 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore, ImportStore
         migrations: Sequence[Migration] = MIGRATIONS,
         user: str | None = None,
         busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+        backup_before_first_write: bool = False,
+        integrity_check: bool | None = None,
     ) -> Database:
         """Open (creating if needed), check and migrate the database at ``path``.
 
@@ -108,6 +114,13 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore, ImportStore
             Name for the audit log (default: the operating-system user).
         busy_timeout_s : float
             How long a write waits for another program's lock, in seconds.
+        backup_before_first_write : bool
+            Make the daily backup (if due) just before the first write transaction
+            instead of at open, so a command that ends in a user error before writing
+            leaves no backup behind (the command line uses this).
+        integrity_check : bool, optional
+            True: check the whole file now. None (default): check only when it can
+            matter (:mod:`clinic_app.storage.integrity`). False: never at this open.
 
         Raises
         ------
@@ -132,6 +145,9 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore, ImportStore
                 f"The database folder {path.parent} cannot be created ({exc.strerror})."
             ) from exc
         _check_header(path)
+        reason = "" if integrity_check is False else integrity.reason_to_check(path)
+        if integrity_check:
+            reason = reason or "a check was asked for"
         with private_umask():
             try:
                 conn = sqlite3.connect(
@@ -145,15 +161,26 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore, ImportStore
                 conn.close()
                 raise
         db = cls(conn, path, user if user is not None else _os_user())
+        db._backup_before_write = backup_before_first_write and not backup_on_start
+        db._marker = integrity.OpenMarker(path)  # from now on a crash is noticed next time
         try:
-            db._prepare(migrations, backup_on_start)
+            try:
+                db._prepare(migrations, backup_on_start, reason, integrity_check is not False)
+            except sqlite3.DatabaseError as exc:
+                _raise_open_error(exc, path)
         except BaseException:
             db.close()
             raise
         log.info("database opened (schema v%d)", db.schema_version)
         return db
 
-    def _prepare(self, migrations: Sequence[Migration], backup_on_start: bool) -> None:
+    def _prepare(
+        self,
+        migrations: Sequence[Migration],
+        backup_on_start: bool,
+        reason: str,
+        may_check: bool,
+    ) -> None:
         known = migrations[-1].version if migrations else 0
         found = current_version(self.conn)
         if found == 0 and has_user_tables(self.conn):
@@ -171,6 +198,10 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore, ImportStore
                 self.path,
                 backups.newest_backup(self.path),
             )
+        if 0 < found < known and may_check:
+            reason = reason or f"before the migration to schema {known}"
+        if reason:
+            self._check_whole_file(reason)
         # Only now that the file is known to be ours may its journal mode change.
         mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if str(mode).lower() != "wal":
@@ -186,6 +217,16 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore, ImportStore
                 raise _corrupt(
                     self.path, "a backup copy of it failed the integrity check"
                 ) from exc
+
+    def _check_whole_file(self, reason: str) -> None:
+        """``quick_check`` now, because of ``reason``; damage raises in words."""
+        log.info("integrity check at open: %s", reason)
+        problems = integrity.integrity_problems(self.conn, self.path)
+        if problems:
+            log.error("integrity check failed at open: %d problem(s)", len(problems))
+            raise _corrupt(self.path, "its integrity check found damage")
+        integrity.clear_check_request(self.path)
+        self.checked_because = reason
 
     def _backup_for_migration(self, reason: str) -> Path:
         # The audit row for this backup is part of the migration's own audit row.
@@ -205,6 +246,8 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore, ImportStore
                 log.warning("WAL checkpoint at close failed; SQLite will recover it on open")
             finally:
                 self.conn.close()
+                if self._marker is not None:
+                    self._marker.remove()
         log.info("database closed")
 
     def __enter__(self) -> Database:
@@ -217,6 +260,16 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore, ImportStore
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """As :meth:`StoreBase.transaction`, after the daily backup if one is still owed."""
+        if self._backup_before_write and not self.conn.in_transaction:
+            self._backup_before_write = False
+            if backups.backup_due(self.path):
+                self.backup_now("daily")
+        with super().transaction():
+            yield
 
     # ------------------------------------------------------------------ maintenance
     @property
@@ -259,24 +312,50 @@ def _os_user() -> str:
 
 
 def _check_header(path: Path) -> None:
-    """Refuse a file that exists but is not a SQLite database, before SQLite touches it."""
-    if path.is_dir():
-        raise StorageError(f"{path} is a folder; choose a database file (e.g. dorsilab.sqlite3).")
+    """Refuse a path that exists but is not a SQLite database, before a writable connection
+    (which could roll a stray ``-journal`` into it) is opened.
+
+    The file is read through SQLite (a read-only connection), never with Python's own file
+    I/O: this process may already hold connections to it (the journal worker opens the
+    visit's database a second time), and closing *any* descriptor of a file drops every
+    POSIX lock the process holds on it. Another program would then think it is the last
+    user and checkpoint and delete the WAL under the open connections (SQLite, "How To
+    Corrupt An SQLite Database File" §2.2), which silently lost recorded trials. SQLite's
+    own unix VFS shares one lock state per file in a process and defers such closes.
+    """
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except FileNotFoundError:
         return
-    if size == 0:
-        return  # an empty file is a valid, empty database
-    with path.open("rb") as handle:
-        header = handle.read(len(SQLITE_HEADER))
-    if header != SQLITE_HEADER:
+    except OSError as exc:
+        raise StorageError(f"The database file {path} cannot be read ({exc.strerror}).") from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise StorageError(f"{path} is a folder; choose a database file (e.g. dorsilab.sqlite3).")
+    if not stat.S_ISREG(info.st_mode):
         raise NotADatabaseError(
-            f"The file {path} is not a DorsiLab database (it is not a SQLite file at all). "
-            "Check the path you chose, or restore a backup of the database.",
+            f"{path} is not a regular file (a device, pipe or socket); choose the DorsiLab "
+            "database file.",
             path,
-            backups.newest_backup(path),
+            None,
         )
+    if info.st_size == 0:
+        return  # an empty file is a valid, empty database
+    try:
+        probe = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return  # the real open reports it in words
+    try:
+        probe.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc).lower():
+            raise NotADatabaseError(
+                f"The file {path} is not a DorsiLab database (it is not a SQLite file at "
+                "all). Check the path you chose, or restore a backup of the database.",
+                path,
+                backups.newest_backup(path),
+            ) from None
+    finally:
+        probe.close()
 
 
 def _configure(conn: sqlite3.Connection, path: Path, busy_timeout_s: float) -> None:
@@ -286,43 +365,10 @@ def _configure(conn: sqlite3.Connection, path: Path, busy_timeout_s: float) -> N
         # After a checkpoint the WAL is cut back to this size instead of keeping its peak.
         conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")
         conn.execute("PRAGMA foreign_keys = ON")
-        check = integrity_problems(conn, path)
+        conn.execute("PRAGMA schema_version").fetchone()  # reads the header: damage shows here
     except sqlite3.DatabaseError as exc:
         _raise_open_error(exc, path)
-    if check:
-        log.error("quick_check failed on open: %d problem(s)", len(check))
-        raise _corrupt(path, "its integrity check found damage")
     make_private(path)
-
-
-def integrity_problems(conn: sqlite3.Connection, path: Path) -> list[str]:
-    """Run ``PRAGMA quick_check`` as fits the file's size; return the problems (none: ok).
-
-    A file of up to :data:`FULL_CHECK_MAX_BYTES` (database + WAL) is checked whole. A
-    larger one, which is nearly all recording chunks, has every table checked except
-    ``recordings``, so opening stays quick however many trials were recorded; the
-    recordings are covered by the full check of each backup copy (at least daily) and by
-    the size and zlib checksum checks on every chunk read.
-    """
-    size = sum(p.stat().st_size for p in companions(path) if not p.name.endswith("-shm"))
-    if size <= FULL_CHECK_MAX_BYTES:
-        rows = [str(row[0]) for row in conn.execute("PRAGMA quick_check")]
-        return [] if rows == ["ok"] else rows
-    tables = [
-        str(row[0])
-        for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'recordings'"
-        )
-    ]
-    problems = []
-    for table in tables:
-        rows = [str(row[0]) for row in conn.execute(f"PRAGMA quick_check({_quote(table)})")]
-        problems += [] if rows == ["ok"] else rows
-    return problems
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _raise_open_error(exc: sqlite3.DatabaseError, path: Path) -> None:

@@ -25,6 +25,7 @@ from clinic_app.storage.backups import restore_backup
 from clinic_app.storage.errors import DatabaseCorruptError, DatabaseOpenError, StorageError
 from clinic_app.ui import crash, theme
 from clinic_app.ui.main_window import MainWindow
+from clinic_app.ui.maintenance import start_daily_backup
 from drivers.registry import default_registry
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ def open_database(
     """
     while True:
         try:
-            db = Database.open(ctx.db_path)
+            db = Database.open(ctx.db_path, backup_on_start=False)  # backed up in the background
         except DatabaseCorruptError as exc:
             log.error("database damaged at start: %s", type(exc).__name__)
             if not interactive:
@@ -228,8 +229,10 @@ def run_gui(ctx: AppContext) -> int:
         if ctx.demo:
             start_demo_devices(window)
         window.show()
+        backup = start_daily_backup(window, ctx.db_path)  # the window does not wait for it
         _close_on_termination(window)
         status = app.exec()
+        backup.wait(60.0)
     finally:
         default_registry().close_all()
         db.close()

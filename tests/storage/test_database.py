@@ -235,9 +235,9 @@ def _big_recording(db_path: Path) -> None:
 def test_large_files_check_every_table_but_recordings_on_open(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from clinic_app.storage import database
+    from clinic_app.storage import integrity
 
-    monkeypatch.setattr(database, "FULL_CHECK_MAX_BYTES", 0)  # treat the file as large
+    monkeypatch.setattr(integrity, "FULL_CHECK_MAX_BYTES", 0)  # treat the file as large
     _populated(db_path)
     _damage(db_path)  # patients pages: still found on open
     with pytest.raises(DatabaseCorruptError):
@@ -247,9 +247,9 @@ def test_large_files_check_every_table_but_recordings_on_open(
 def test_damaged_recordings_are_found_by_the_backup_check_and_on_read(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from clinic_app.storage import StorageError, database
+    from clinic_app.storage import StorageError, integrity
 
-    monkeypatch.setattr(database, "FULL_CHECK_MAX_BYTES", 0)
+    monkeypatch.setattr(integrity, "FULL_CHECK_MAX_BYTES", 0)
     _big_recording(db_path)
     pages = _recording_pages(db_path)
     with db_path.open("r+b") as handle:

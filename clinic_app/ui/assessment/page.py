@@ -39,6 +39,7 @@ from clinic_app.protocols.status import heel_words, trial_lines
 from clinic_app.ui.assessment.acquisition import AcquisitionBridge
 from clinic_app.ui.assessment.live import NUMERIC_ENTRY, LiveView, demo_tape_reader
 from clinic_app.ui.assessment.setup import SetupView
+from clinic_app.ui.assessment.storage_alert import StorageAlert
 from clinic_app.ui.pages import PageHost
 from clinic_app.ui.patients.page import format_date
 from clinic_app.ui.plain_text import message_box
@@ -136,6 +137,7 @@ class AssessmentPage(QWidget):
         self.beep = True  # sound cues on (tests and screenshots turn them off)
         self.sounds = CuePlayer.from_settings()
         self._shown_protocol: object | None = None
+        self.storage_alert = StorageAlert(self)
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self._stop_run)
@@ -484,11 +486,13 @@ class AssessmentPage(QWidget):
             elif e.kind == "step_done" and e.text == "visit complete":
                 self._visit_complete()
                 return
+            elif e.kind == "not_saved":
+                self.storage_alert.show(e)
             # A failure's words come once, with the trial's end ("touchdown" and the
             # heel lift are followed by the invalid trial that names the same reason).
-            if e.kind in ("completed", "invalid", "captured"):
+            if e.kind in ("completed", "invalid", "captured", "not_saved"):
                 lines.append(e.text)
-            if e.kind in ("completed", "invalid", "step_done"):
+            if e.kind in ("completed", "invalid", "step_done", "not_saved"):
                 step_changed = True
             if e.kind == "prompt" and e.data.get("action") in ("place_foot", "step_on"):
                 step_changed = True
@@ -521,16 +525,14 @@ class AssessmentPage(QWidget):
         if run is None:
             return
         self.bridge.stop()
-        if self.journal is not None:
-            self.journal.flush(15.0)
-            self.journal.close()
-            self.journal = None
+        saved = self.storage_alert.end_of_visit(run, self.journal)  # honest about failures
+        self.journal = None
         session_id = run.session_id
         self.run = None
         self.stack.setCurrentWidget(self.setup)
         self._offer_unfinished()
         self._visits_changed()
-        self.host.notify("Assessment saved.")
+        self.host.notify(saved)
         self.host.open_session(session_id)
 
     def _stop_run(self) -> None:

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from clinic_app.logging_setup import redactor
 from clinic_app.ui import theme
 from clinic_app.ui.history.sparklines import TrendSparklines
+from clinic_app.ui.patients.export_dialog import add_export_button
 from clinic_app.ui.patients.form import LEGS, SEXES, SIDES
 from clinic_app.ui.patients.void_visit import void_or_restore
 from clinic_app.ui.plain_text import plain
@@ -155,6 +156,7 @@ class PatientPage(QWidget):
             button.setMinimumHeight(button.sizeHint().height() + 8)
             actions.addWidget(button)
         actions.addStretch(1)
+        self.export_button = add_export_button(self, actions)  # export dialog (issue 14 §5)
         self.assess_button.clicked.connect(lambda: self.host.show_page("assessment"))
         self.report_button.clicked.connect(lambda: self.host.show_page("report"))
         self.handout_button.clicked.connect(lambda: self.host.show_page("plan"))

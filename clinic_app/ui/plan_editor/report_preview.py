@@ -8,6 +8,13 @@ Self-contained widget::
 The PDFs are built in memory by :mod:`clinic_app.reports` and rendered page by page with
 pypdfium2; printing sends the same pages to a :class:`QPrinter`, so paper and screen agree.
 The main window mounts :class:`ReportPreviewPage` (``PageSpec "report"``).
+
+Saving and printing are disclosures (:mod:`clinic_app.disclosure`): each writes an audit
+row first, and a saved file gets the same checks as ``clinic-app report -o`` (never the
+database or a backup, never a file of another kind; an existing PDF is replaced only
+after "Replace?"). Save as PDF opens in the folder last used for this patient (or the
+clinic's, :mod:`clinic_app.ui.documents`); "Print to …" sends the document straight to
+the printer used last, with one click.
 """
 
 from __future__ import annotations
@@ -26,18 +33,20 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
+from clinic_app.disclosure import Cancelled, record_print, save_document
 from clinic_app.errors import UserError
+from clinic_app.output_paths import OutputCheck
 from clinic_app.plan import Plan
 from clinic_app.reports import ReportData, build_clinician_report, build_handout
-from clinic_app.reports.common import write_atomic
 from clinic_app.reports.source import load_report_data
-from clinic_app.ui import theme
+from clinic_app.ui import documents, theme
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +100,8 @@ class ReportPreview(QWidget):
         self.paper = QComboBox()
         self.paper.addItems(["A4", "Letter"])
         self.print_button = QPushButton("Print…  (Ctrl+P)")
+        self.quick_print_button = QPushButton()
+        self.quick_print_button.setObjectName("quickPrint")
         self.save_button = QPushButton("Save as PDF…  (Ctrl+S)")
         self.status = QLabel("")
         self.status.setWordWrap(True)
@@ -98,6 +109,7 @@ class ReportPreview(QWidget):
         for widget in (QLabel("Document"), self.document, QLabel("Paper"), self.paper):
             bar.addWidget(widget)
         bar.addStretch(1)
+        bar.addWidget(self.quick_print_button)
         bar.addWidget(self.print_button)
         bar.addWidget(self.save_button)
 
@@ -119,10 +131,12 @@ class ReportPreview(QWidget):
         self.document.currentIndexChanged.connect(lambda _i: self.refresh())
         self.paper.currentIndexChanged.connect(lambda _i: self.refresh(reload=True))
         self.print_button.clicked.connect(self._on_print)
+        self.quick_print_button.clicked.connect(self._on_quick_print)
         self.save_button.clicked.connect(self._on_save)
         QShortcut(QKeySequence.StandardKey.Print, self, self._on_print)
         QShortcut(QKeySequence.StandardKey.Save, self, self._on_save)
         self.refresh(reload=True)
+        self._offer_quick_print()
 
     # ------------------------------------------------------------------ API
     @property
@@ -172,21 +186,48 @@ class ReportPreview(QWidget):
         )
         self.print_button.setEnabled(True)
         self.save_button.setEnabled(True)
+        self.quick_print_button.setEnabled(True)
         self.document_built.emit(self.kind, len(self._images))
 
-    def save_pdf(self, path: Path) -> Path:
-        """Write the current document to ``path`` (atomically)."""
-        pdf = self._pdf
+    @property
+    def visit_id(self) -> int | None:
+        """The visit the documents are about."""
+        return None if self._data is None else self._data.visit.session_id
 
-        def write(buffer: io.BytesIO) -> None:
-            buffer.write(pdf)
+    def save_pdf(self, path: Path, *, confirm_replace: Any = None, force: bool = False) -> Path:
+        """Write the current document to ``path``: checked, audited, whole or not at all.
 
-        written = write_atomic(write, Path(path))
-        log.info("%s saved for patient %d", self.kind, self.patient_id)
-        return written
+        Raises
+        ------
+        UserError
+            The path is refused (the database, a backup, another kind of file…), the disk
+            failed, or the audit row could not be written.
+        Cancelled
+            ``confirm_replace(check)`` declined to replace an existing PDF.
+        """
+        return save_document(
+            self.db,
+            self.patient_id,
+            kind=self.kind,
+            session_id=self.visit_id,
+            pdf=self._pdf,
+            path=Path(path),
+            force=force,
+            confirm_replace=confirm_replace,
+        )
 
     def print_document(self, printer: QPrinter) -> int:
-        """Print every page (rendered at the printer's resolution); return the page count."""
+        """Print every page (rendered at the printer's resolution); return the page count.
+
+        The audit row (``disclose``, the printer's name) is written before any page is
+        sent; if it cannot be written nothing is printed.
+        """
+        where = printer.printerName() or (
+            f"file {Path(printer.outputFileName()).name}" if printer.outputFileName() else ""
+        )
+        record_print(
+            self.db, self.patient_id, kind=self.kind, session_id=self.visit_id, printer=where
+        )
         painter = QPainter()
         if not painter.begin(printer):
             raise UserError("The printer could not be started.")
@@ -229,17 +270,48 @@ class ReportPreview(QWidget):
         self.status.setText(message)
         self.print_button.setEnabled(False)
         self.save_button.setEnabled(False)
+        self.quick_print_button.setEnabled(False)
+
+    def _offer_quick_print(self) -> None:
+        name = documents.last_printer()
+        self.quick_print_button.setText(f"Print to {name}" if name else "")
+        self.quick_print_button.setToolTip(
+            f"Send the document straight to {name}, the printer used last" if name else ""
+        )
+        self.quick_print_button.setVisible(bool(name))
+
+    def make_printer(self, name: str = "") -> QPrinter:
+        """A printer at full resolution (``name``: a given one, else the system default)."""
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        if name:
+            printer.setPrinterName(name)
+        return printer
+
+    def _print_to(self, printer: QPrinter) -> None:
+        try:
+            pages = self.print_document(printer)
+        except UserError as exc:
+            self._refused("Not printed", str(exc))
+            return
+        documents.remember_printer(printer.printerName())
+        self._offer_quick_print()
+        target = printer.printerName() or "the chosen file"
+        self.status.setText(f"{DOCUMENTS[self.kind]}: {pages} pages sent to {target}.")
 
     def _on_print(self) -> None:
         if not self._pdf:
             return
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer = self.make_printer(documents.last_printer())
         dialog = QPrintDialog(printer, self)
         if dialog.exec() == QPrintDialog.DialogCode.Accepted:
-            try:
-                self.print_document(printer)
-            except UserError as exc:
-                self.status.setText(str(exc))
+            self._print_to(printer)
+
+    def _on_quick_print(self) -> None:
+        name = documents.last_printer()
+        if not self._pdf or not name:
+            self._offer_quick_print()
+            return
+        self._print_to(self.make_printer(name))
 
     def _on_save(self) -> None:
         if not self._pdf or self._data is None:
@@ -252,12 +324,47 @@ class ReportPreview(QWidget):
             self._data.visit.day.isoformat(),
             self.kind == "handout",
         )
-        path, _ = QFileDialog.getSaveFileName(self, "Save as PDF", name, "PDF files (*.pdf)")
-        if path:
-            try:
-                self.status.setText(f"Saved {self.save_pdf(Path(path))}")
-            except OSError as exc:
-                self.status.setText(f"Could not save {path}: {exc.strerror}")
+        folder = documents.folder_for(self.db, self.patient_id)
+        chosen, _ = QFileDialog.getSaveFileName(
+            self,
+            "Save as PDF",
+            str(folder / name),
+            "PDF files (*.pdf)",
+            options=QFileDialog.Option.DontConfirmOverwrite,  # asked below, by content
+        )
+        if not chosen:
+            return
+        path = Path(chosen)
+        if not path.suffix:
+            path = path.with_suffix(".pdf")
+        try:
+            written = self.save_pdf(path, confirm_replace=self._confirm_replace)
+        except Cancelled:
+            self.status.setText("Not saved: the existing file was kept.")
+            return
+        except UserError as exc:
+            self._refused("Not saved", str(exc))
+            return
+        documents.remember_folder(self.db, self.patient_id, written.parent)
+        self.status.setText(f"Saved {written}")
+
+    def _confirm_replace(self, check: OutputCheck) -> bool:
+        answer = QMessageBox.question(
+            self,
+            "Replace the file?",
+            f"{check.path.name} already exists in {check.path.parent}. Replace it with "
+            f"this {DOCUMENTS[self.kind].lower()}?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _refused(self, title: str, message: str) -> None:
+        self.status.setText(f"{title}: {message}")
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, parent=self)
+        box.setObjectName("outputRefused")
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.open()
 
 
 def render_pages_one(document: pdfium.PdfDocument, index: int, width_px: int) -> QImage:
