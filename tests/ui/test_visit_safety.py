@@ -24,6 +24,7 @@ from drivers.registry import default_registry
 from drivers.simulated import ManualClock
 from tests.exchange.conftest import add_visit
 from tests.ui.conftest import PATIENT
+from tests.ui.dialogs import answer
 
 
 @pytest.fixture
@@ -55,23 +56,14 @@ def on_page(make_window: Any, db: Database) -> Iterator[dict[str, Any]]:
     default_registry().clear()
 
 
-def _answer(button_text: str) -> Any:
-    def drive(box: QDialog) -> None:
-        assert isinstance(box, QMessageBox)
-        chosen = next(b for b in box.buttons() if b.text().replace("&", "") == button_text)
-        chosen.click()
-
-    return drive
-
-
 def test_finish_with_nothing_measured_asks_and_keeps_an_empty_visit_out_of_history(
     on_page: dict[str, Any], db: Database
 ) -> None:
     page, window = on_page["page"], on_page["window"]
     session_id = page.run.session_id
-    run_modal(page.live.finish_button.click, _answer("Go back to the tests"), QMessageBox)
+    run_modal(page.live.finish_button.click, answer("Go back to the tests"), QMessageBox)
     assert page.run is not None and not page.run.finished
-    run_modal(page.live.finish_button.click, _answer("Close the empty visit"), QMessageBox)
+    run_modal(page.live.finish_button.click, answer("Close the empty visit"), QMessageBox)
     assert page.run is None
     session = db.get_session(session_id)
     assert session.status == "abandoned"
@@ -123,7 +115,7 @@ def test_finish_with_tests_missing_names_them_first(on_page: dict[str, Any], db:
     def read_then_finish(box: QDialog) -> None:
         assert isinstance(box, QMessageBox)
         said.append(box.text())
-        _answer("Finish visit")(box)
+        answer("Finish visit")(box)
 
     run_modal(page.live.finish_button.click, read_then_finish, QMessageBox)
     assert "Lunge L: 1 of 3 trials" in said[0] and "Balance R EO: 0 of 3 trials" in said[0]
@@ -157,7 +149,7 @@ def test_a_visit_is_voided_with_a_reason_counted_nowhere_and_restored(
     assert page.void_button.text() == "Restore visit…"
     assert "void" in [e.action for e in db.audit_entries("session", mistake)]
 
-    run_modal(page.void_button.click, _answer("Yes"), QMessageBox)
+    run_modal(page.void_button.click, answer("Yes"), QMessageBox)
     assert not db.get_session(mistake).is_voided
     assert len(PatientHistory.from_database(db, patient_id).visits) == 2
 

@@ -136,7 +136,7 @@ class AssessmentPage(QWidget):
         self.bridge.lost_handlers.append(self._on_lost)
         self.beep = True  # sound cues on (tests and screenshots turn them off)
         self.sounds = CuePlayer.from_settings()
-        self._shown_protocol: object | None = None
+        self._shown_test: tuple[str, str, str | None] | None = None
         self.storage_alert = StorageAlert(self)
         app = QApplication.instance()
         if app is not None:
@@ -509,8 +509,11 @@ class AssessmentPage(QWidget):
             self._visit_complete()
             return
         p = run.protocol
-        if p is not self._shown_protocol:  # another test: nothing of the last one stays
-            self._shown_protocol = p
+        # Another test: nothing of the last one stays. The same test with a new state
+        # machine (a trial that was not saved is taken back) keeps what it said.
+        test = (p.protocol, p.side, p.condition)
+        if test != self._shown_test:
+            self._shown_test = test
             self.live.clear_test()
         self.live.show_test(p.protocol, p.side)
         self.live.show_steps(run.progress())

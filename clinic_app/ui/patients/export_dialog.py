@@ -171,12 +171,12 @@ class ExportDialog(QDialog):
 
 
 def add_export_button(page: Any, actions: QBoxLayout) -> QPushButton:
-    """Put "Export…" among the patient page's actions (the page's one-line hook)."""
+    """Put "Export…" before the last item of ``actions`` (the page's one-line hook)."""
     button = QPushButton("Export…")
     button.setObjectName("exportPatient")
     button.setMinimumHeight(button.sizeHint().height() + 8)
     button.setToolTip("Export this patient's data as CSV, JSON, FHIR or raw recordings")
-    actions.insertWidget(max(actions.count() - 1, 0), button)  # before the stretch
+    actions.insertWidget(max(actions.count() - 1, 0), button, 0, Qt.AlignmentFlag.AlignTop)
 
     def open_dialog() -> None:
         if page.patient_id is None:

@@ -101,6 +101,7 @@ class PatientPage(QWidget):
         self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.subtitle = plain(QLabel())
         self.subtitle.setObjectName("muted")
+        self.subtitle.setWordWrap(True)  # a long line of running history wraps at 1366 px
         grid = QGridLayout()
         grid.setHorizontalSpacing(theme.GAP * 3)
         grid.setVerticalSpacing(2)
@@ -131,6 +132,8 @@ class PatientPage(QWidget):
         names.addWidget(self.subtitle)
         head.addLayout(names, 1)
         head.addWidget(self.edit_button, 0, Qt.AlignmentFlag.AlignTop)
+        # Record-level actions sit together, so the visit actions below fit 1366 px.
+        self.export_button = add_export_button(self, head)  # export dialog (issue 14 §5)
         card_layout = QVBoxLayout(card)
         card_layout.setContentsMargins(theme.GAP * 2, theme.GAP, theme.GAP * 2, theme.GAP)
         card_layout.addLayout(head)
@@ -156,7 +159,6 @@ class PatientPage(QWidget):
             button.setMinimumHeight(button.sizeHint().height() + 8)
             actions.addWidget(button)
         actions.addStretch(1)
-        self.export_button = add_export_button(self, actions)  # export dialog (issue 14 §5)
         self.assess_button.clicked.connect(lambda: self.host.show_page("assessment"))
         self.report_button.clicked.connect(lambda: self.host.show_page("report"))
         self.handout_button.clicked.connect(lambda: self.host.show_page("plan"))
