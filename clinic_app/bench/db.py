@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from clinic_app.storage import Database
-from clinic_app.storage.patients import search_columns
+from clinic_app.storage.search import search_columns
 
 N_PATIENTS = 10_000
 N_SESSIONS = 100_000

@@ -32,8 +32,8 @@ from pathlib import Path
 import numpy as np
 
 from clinic_app.storage import Database
-from clinic_app.storage.patients import search_columns
 from clinic_app.storage.recordings import encode_samples
+from clinic_app.storage.search import search_columns
 from drivers.base import INCLINOMETER_DTYPE, PLATE_DTYPE
 
 N_PATIENTS = 10_000

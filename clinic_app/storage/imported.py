@@ -20,8 +20,9 @@ from typing import Any, cast
 import numpy.typing as npt
 
 from clinic_app.storage._util import to_json, utc_now
-from clinic_app.storage.patients import Patient, PatientInput, search_columns
+from clinic_app.storage.patients import Patient, PatientInput
 from clinic_app.storage.recordings import RecordingStore
+from clinic_app.storage.search import search_columns
 from clinic_app.storage.sessions import clean_json
 
 log = logging.getLogger(__name__)

@@ -20,6 +20,7 @@ from pathlib import Path
 import sqlite_utils
 
 from clinic_app.storage._util import to_json, utc_now
+from clinic_app.storage.search import search_columns
 
 log = logging.getLogger(__name__)
 
@@ -233,6 +234,20 @@ def _v3(db: sqlite_utils.Database) -> None:
     # The audit log learns two actions: 'disclose' (a report, handout, print or PDF left
     # the database) and 'void'. SQLite cannot change a CHECK in place, so the table is
     # copied; DROP TABLE does not fire the append-only triggers, and every row is kept.
+    # Search columns again, with the case folding of this version (a letter and its capital
+    # now fold alike where case folding adds a letter, as in Greek).
+    rows = db.execute(
+        "SELECT id, first_name, last_name, record_number, birth_date FROM patients"
+    ).fetchall()
+    for patient_id, first, last, record_number, birth in rows:
+        derived = search_columns(
+            {"first_name": first, "last_name": last, "record_number": record_number,
+             "birth_date": birth}
+        )  # fmt: skip
+        db.execute(
+            "UPDATE patients SET search_text = ?, sort_name = ? WHERE id = ?",
+            (derived["search_text"], derived["sort_name"], patient_id),
+        )
     for statement in (
         "DROP TRIGGER audit_log_no_update",
         "DROP TRIGGER audit_log_no_delete",
@@ -252,7 +267,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         3,
         "uid of patients, sessions and trials; body measures and voiding of a visit; "
-        "audit actions 'disclose' and 'void'",
+        "audit actions 'disclose' and 'void'; search columns refolded",
         _v3,
     ),
 )

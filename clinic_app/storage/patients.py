@@ -19,11 +19,11 @@ from typing import Any, cast
 from clinic_app.storage._base import StoreBase
 from clinic_app.storage._util import fold, utc_now
 from clinic_app.storage.errors import DuplicateRecordNumberError, StorageError, ValidationError
+from clinic_app.storage.search import search_columns
 from clinic_app.storage.validation import PATIENT_FIELDS, parse_patient_fields
 
 log = logging.getLogger(__name__)
 
-_PUNCTUATION = re.compile(r"[-'’.,]")
 _DOTTED_DATE = re.compile(r"^(\d{1,2})[./](\d{1,2})[./](\d{4})$")
 
 
@@ -120,28 +120,6 @@ class Patient:
             },
             birth_date=date.fromisoformat(row["birth_date"]),
         )
-
-
-def search_columns(values: Mapping[str, Any]) -> dict[str, str]:
-    """The derived ``search_text`` and ``sort_name`` columns of a patient.
-
-    ``search_text`` holds the case- and accent-folded names (also without punctuation, so
-    ``oconnor`` finds O'Connor), the record number and the ISO birth date, each word
-    preceded by a space so that a query word can match the start of any word.
-    """
-    words: list[str] = []
-    for name in ("last_name", "first_name"):
-        folded = fold(str(values[name]))
-        words += [folded, _PUNCTUATION.sub(" ", folded), _PUNCTUATION.sub("", folded)]
-    if values.get("record_number"):
-        words.append(fold(str(values["record_number"])))
-    birth = values["birth_date"]
-    words.append(birth.isoformat() if isinstance(birth, date) else str(birth))
-    unique = list(dict.fromkeys(w for w in words if w))
-    return {
-        "search_text": " " + " ".join(unique) + " ",
-        "sort_name": fold(str(values["last_name"])) + "\t" + fold(str(values["first_name"])),
-    }
 
 
 def _like_escape(text: str) -> str:

@@ -244,3 +244,20 @@ def test_the_audit_log_stays_append_only_after_v3_and_takes_the_new_actions(
     for statement in ("UPDATE audit_log SET user = 'x'", "DELETE FROM audit_log"):
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             db.conn.execute(statement)
+
+
+def test_v3_refolds_the_search_columns_of_existing_patients(db_path: Path) -> None:
+    """v2 folded 'ᾀ' and its capital apart (accents stripped before case folding)."""
+    _v1_file(db_path)
+    conn = sqlite3.connect(db_path)
+    try:
+        conn.execute(
+            "UPDATE patients SET last_name = 'ᾀρα', search_text = ' stale ', sort_name = 'x' "
+            "WHERE first_name = 'Ana'"
+        )
+        conn.commit()
+    finally:
+        conn.close()
+    with Database.open(db_path, user="tester") as db:
+        assert [p.first_name for p in db.search_patients("ἀι")] == ["Ana"]
+        assert [p.first_name for p in db.search_patients("ἈΙ")] == ["Ana"]
