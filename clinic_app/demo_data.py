@@ -20,8 +20,10 @@ def ensure_demo_data(db: Database, *, today: date | None = None) -> None:
     today : date, optional
         Day the demo history is anchored to (default today, UTC).
     """
-    from clinic_app.demo.history import seed_demo_history
+    from clinic_app.demo.history import EXAMINER, seed_demo_history
     from clinic_app.storage.demo_seed import seed_demo_patients
 
     seed_demo_patients(db)
     seed_demo_history(db, today=today)
+    if not db.get_setting("examiner_name"):  # the demo clinic's examiner signs new visits
+        db.set_setting("examiner_name", EXAMINER)

@@ -183,3 +183,22 @@ def test_an_interrupted_visit_is_offered_and_resumed(make_window: Any, db: Datab
     )
     assert db.get_session(run.session_id).status == "complete"
     assert window.current_page_key() == "results"
+
+
+def test_the_clinics_default_examiner_is_offered_and_a_typed_one_kept(
+    make_window: Any, db: Database
+) -> None:
+    """The examiner signs the report and decides which MDC a re-test is judged by."""
+    db.set_setting("examiner_name", "Dr. Léa Moreau")
+    patient_id = db.create_patient(PATIENT).id
+    window = make_window(demo=True)
+    window.select_patient(patient_id)
+    assert window.show_page("assessment")
+    page = window.page("assessment")
+    assert page.setup.examiner.text() == "Dr. Léa Moreau"
+    page.setup.examiner.setText("TO")
+    window.show_page("patient")
+    assert window.show_page("assessment")
+    assert page.setup.examiner.text() == "TO"
+    default_registry().close_all()
+    default_registry().clear()
