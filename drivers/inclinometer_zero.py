@@ -10,12 +10,13 @@ included.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
 
-from drivers.base import DeviceError, SampleArray
+from drivers.base import DeviceError, RingBuffer, SampleArray
 
 LEVEL_TIBIA_DEG: Final = 90.0
 """``tibia_deg`` of a perfect sensor lying on its back face on a level surface."""
@@ -48,3 +49,16 @@ def level_zero(samples: SampleArray, old: ZeroOffsets) -> ZeroOffsets:
     return ZeroOffsets(
         float(np.mean(x)), float(np.mean(y)), float(np.mean(tibia)) - LEVEL_TIBIA_DEG
     )
+
+
+def zero_from_stream(buffer: RingBuffer, old: ZeroOffsets, seconds: float) -> ZeroOffsets:
+    """Listen to ``buffer`` for ``seconds`` and return the :func:`level_zero` offsets.
+
+    Raises DeviceError when too few samples arrived, the sensor moved, or it is not flat.
+    """
+    cursor = buffer.total
+    time.sleep(seconds)
+    samples, _, _ = buffer.read_new(cursor)
+    if len(samples) < 3:
+        raise DeviceError("The inclinometer sent too few samples to zero; check it.")
+    return level_zero(samples, old)

@@ -56,7 +56,7 @@ from drivers.base import (
 )
 from drivers.codecs import witmotion_wire as wire
 from drivers.codecs.witmotion import WitMotionCodec
-from drivers.inclinometer_zero import ZeroOffsets, level_zero
+from drivers.inclinometer_zero import ZeroOffsets, zero_from_stream
 from drivers.serial_device import SerialDevice
 from drivers.transport import PortLister
 from drivers.witmotion_configure import apply_configuration
@@ -187,12 +187,7 @@ class WitMotionDevice(SerialDevice):
         """
         if not self._streaming:
             raise DeviceError("Start the inclinometer before zeroing it.")
-        cursor = self.buffer.total
-        time.sleep(seconds)
-        samples, _, _ = self.buffer.read_new(cursor)
-        if len(samples) < 3:
-            raise DeviceError("The inclinometer sent too few samples to zero; check it.")
-        self.zero_offsets = level_zero(samples, self.zero_offsets)
+        self.zero_offsets = zero_from_stream(self.buffer, self.zero_offsets, seconds)
         return self.zero_offsets
 
     # ------------------------------------------------------------------ SerialDevice

@@ -49,7 +49,7 @@ from drivers.base import (
 from drivers.codecs import witmotion_ble as ble
 from drivers.codecs import witmotion_wire as wire
 from drivers.device_status import DeviceStatus
-from drivers.inclinometer_zero import ZeroOffsets, level_zero
+from drivers.inclinometer_zero import ZeroOffsets, zero_from_stream
 from drivers.loop_thread import LoopThread
 from drivers.witmotion_setup import RATE_BY_CODE, snap_rate
 
@@ -200,12 +200,7 @@ class WitMotionBleDevice(DeviceStatus):
         """Level-surface zero in software (see :mod:`drivers.witmotion`)."""
         if not self._streaming or self._paused:
             raise DeviceError("Start the inclinometer before zeroing it.")
-        cursor = self.buffer.total
-        time.sleep(seconds)
-        samples, _, _ = self.buffer.read_new(cursor)
-        if len(samples) < 3:
-            raise DeviceError("The inclinometer sent too few samples to zero; check it.")
-        self.zero_offsets = level_zero(samples, self.zero_offsets)
+        self.zero_offsets = zero_from_stream(self.buffer, self.zero_offsets, seconds)
         return self.zero_offsets
 
     # ------------------------------------------------------------------ event loop
