@@ -165,7 +165,9 @@ def test_selftest_fails_on_an_error_raised_in_a_slot(
         qtbot.wait(50)
         return "scheduled a broken slot"
 
-    monkeypatch.setattr(selftest, "GUI_STEPS", [selftest.GUI_STEPS[0], selftest.Step("Boom", step)])
+    monkeypatch.setattr(
+        selftest, "GUI_STEPS", [selftest.GUI_STEPS[0], selftest.Step("Boom", step)]
+    )
     monkeypatch.setattr(selftest, "VERIFY_STEPS", [])
     out = io.StringIO()
     status = run_selftest(AppContext(db_path=db_path, demo=False), False, out=out)
