@@ -1,0 +1,140 @@
+"""The real app in the middle of a visit, for the shutdown bench and tests.
+
+``python -m clinic_app.ui.shutdown_probe --db PATH [--stored N] [--balance]`` runs
+``clinic-app --demo --db PATH`` (the same :func:`clinic_app.cli.main` and
+:func:`~clinic_app.ui.app.run_gui`, signal handling included) with a scripted clinician
+beside it. The clinician picks the first demo patient with a body mass, starts a visit
+(lunges without practice, or one balance condition with ``--balance``) and works through it
+in real time with the simulated devices, as a clinician at the keyboard would: Space to
+arm, the demo's tape reading accepted. It prints one line per fact, flushed at once::
+
+    session 12          the visit began
+    stored 40           a trial's outcome is in the database
+    recording 43        the trial in progress has recorded samples in the database
+
+After ``N`` stored trials (default 2) and the ``recording`` line the clinician stops
+acting, leaving the trial in progress: the parent (:mod:`clinic_app.bench.shutdown`,
+``tests/ui/test_shutdown.py``) then sends a signal and watches the process end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QApplication
+
+TICK_MS = 50
+"""How often the scripted clinician looks at the screen (ms)."""
+
+
+def say(line: str) -> None:
+    """One line on stdout, flushed so the parent reads it at once."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+class Clinician(QObject):
+    """Drives the real assessment page from a timer, never blocking the event loop."""
+
+    def __init__(self, stored_before_stop: int, balance: bool) -> None:
+        super().__init__()
+        self.stored_before_stop = stored_before_stop
+        self.balance = balance
+        self.window: Any = None
+        self.page: Any = None
+        self.reported: set[int] = set()
+        self.recording: int | None = None
+        self.timer = QTimer(self)
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self.step)
+        self.timer.start()
+
+    def step(self) -> None:
+        """Look at the screen and do what a clinician would do next."""
+        if self.window is None:
+            self._find_window()
+            return
+        page = self.page
+        run = page.run
+        if run is None:
+            return
+        self._report_stored(run)
+        if len(self.reported) >= self.stored_before_stop:
+            self._watch_recording(run)
+            if self.recording is not None:
+                self.timer.stop()  # the trial in progress is left running
+                return
+        phase = run.protocol.phase
+        patient = self.window.demo_patient
+        if phase in ("ready", "done") and patient.idle:
+            page.key_space()
+        elif phase == "entry" and page.live.entry.distance.text().strip():
+            page.submit_entry()
+
+    def _find_window(self) -> None:
+        from clinic_app.ui.main_window import MainWindow
+
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, MainWindow) and widget.demo_patient is not None:
+                self.window = widget
+                self._start_visit()
+                return
+
+    def _start_visit(self) -> None:
+        window = self.window
+        patient = next(p for p in window.db.search_patients("", limit=None) if p.mass_kg)
+        window.select_patient(patient.id)
+        window.show_page("assessment")
+        page = window.page("assessment")
+        page.beep = False
+        setup = page.setup
+        setup.practice.setChecked(False)
+        setup.lunge.setChecked(not self.balance)
+        for condition, box in setup.conditions.items():
+            box.setChecked(self.balance and condition == "eo_firm")
+        page.start_new()
+        self.page = page
+        say(f"session {page.run.session_id}")
+
+    def _report_stored(self, run: Any) -> None:
+        db = self.window.db
+        for trial_id, _outcome in run.outcomes:
+            if trial_id not in self.reported and db.get_trial(trial_id).ended_at is not None:
+                self.reported.add(trial_id)
+                say(f"stored {trial_id}")
+
+    def _watch_recording(self, run: Any) -> None:
+        trial_id = run.trial_id
+        if trial_id is None or trial_id in self.reported:
+            return
+        db = self.window.db
+        device = "plate" if self.balance else "inclinometer"
+        if db.recording_sample_count(trial_id, device) > 0:
+            self.recording = trial_id
+            say(f"recording {trial_id}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``clinic-app --demo --db PATH`` with the scripted clinician (module docstring)."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", type=Path, required=True, help="database file (demo-seeded)")
+    parser.add_argument("--stored", type=int, default=2, help="trials to finish first")
+    parser.add_argument("--balance", action="store_true", help="a balance visit, not lunges")
+    args = parser.parse_args(argv)
+
+    from clinic_app.cli import main as cli_main
+    from clinic_app.ui.app import create_application
+
+    create_application([sys.argv[0]])  # run_gui takes this one; the timer needs it now
+    clinician = Clinician(args.stored, args.balance)
+    status = cli_main(["--demo", "--db", str(args.db)])
+    clinician.timer.stop()
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
