@@ -1,7 +1,7 @@
 """The real app in the middle of a visit, for the shutdown bench and tests.
 
-``python -m clinic_app.ui.shutdown_probe --db PATH [--stored N] [--balance]`` runs
-``clinic-app --demo --db PATH`` (the same :func:`clinic_app.cli.main` and
+``python -m clinic_app.ui.shutdown_probe --db PATH [--stored N] [--balance] [--question]``
+runs ``clinic-app --demo --db PATH`` (the same :func:`clinic_app.cli.main` and
 :func:`~clinic_app.ui.app.run_gui`, signal handling included) with a scripted clinician
 beside it. The clinician picks the first demo patient with a body mass, starts a visit
 (lunges without practice, or one balance condition with ``--balance``) and works through it
@@ -11,10 +11,14 @@ arm, the demo's tape reading accepted. It prints one line per fact, flushed at o
     session 12          the visit began
     stored 40           a trial's outcome is in the database
     recording 43        the trial in progress has recorded samples in the database
+    question            (``--question``) a modal question is on screen, unanswered
 
 After ``N`` stored trials (default 2) and the ``recording`` line the clinician stops
-acting, leaving the trial in progress: the parent (:mod:`clinic_app.bench.shutdown`,
-``tests/ui/test_shutdown.py``) then sends a signal and watches the process end.
+acting, leaving the trial in progress; with ``--question`` it first tries to open the
+patient page, so that "Stop the trial in progress and leave this screen?" waits for an
+answer that never comes (what a clinician called away leaves on screen). The parent
+(:mod:`clinic_app.bench.shutdown`, ``tests/ui/test_shutdown.py``) then sends a signal and
+watches the process end.
 """
 
 from __future__ import annotations
@@ -40,10 +44,12 @@ def say(line: str) -> None:
 class Clinician(QObject):
     """Drives the real assessment page from a timer, never blocking the event loop."""
 
-    def __init__(self, stored_before_stop: int, balance: bool) -> None:
+    def __init__(self, stored_before_stop: int, balance: bool, question: bool) -> None:
         super().__init__()
         self.stored_before_stop = stored_before_stop
         self.balance = balance
+        self.question = question
+        self.asked = False
         self.window: Any = None
         self.page: Any = None
         self.reported: set[int] = set()
@@ -66,7 +72,7 @@ class Clinician(QObject):
         if len(self.reported) >= self.stored_before_stop:
             self._watch_recording(run)
             if self.recording is not None:
-                self.timer.stop()  # the trial in progress is left running
+                self._leave_trial_running()
                 return
         phase = run.protocol.phase
         patient = self.window.demo_patient
@@ -74,6 +80,21 @@ class Clinician(QObject):
             page.key_space()
         elif phase == "entry" and page.live.entry.distance.text().strip():
             page.submit_entry()
+
+    def _leave_trial_running(self) -> None:
+        """Stop acting; with ``--question``, leave a question open over the trial."""
+        if not self.question:
+            self.timer.stop()
+            return
+        if not self.asked:
+            self.asked = True
+            # The modal question runs its own event loop: ask from a fresh event, and keep
+            # this timer (it fires inside that loop) to see the question appear.
+            QTimer.singleShot(0, lambda: self.window.show_page("patient"))
+            return
+        if QApplication.activeModalWidget() is not None:
+            say("question")
+            self.timer.stop()
 
     def _find_window(self) -> None:
         from clinic_app.ui.main_window import MainWindow
@@ -124,13 +145,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", type=Path, required=True, help="database file (demo-seeded)")
     parser.add_argument("--stored", type=int, default=2, help="trials to finish first")
     parser.add_argument("--balance", action="store_true", help="a balance visit, not lunges")
+    parser.add_argument(
+        "--question", action="store_true", help="leave a modal question open over the trial"
+    )
     args = parser.parse_args(argv)
 
     from clinic_app.cli import main as cli_main
     from clinic_app.ui.app import create_application
 
     create_application([sys.argv[0]])  # run_gui takes this one; the timer needs it now
-    clinician = Clinician(args.stored, args.balance)
+    clinician = Clinician(args.stored, args.balance, args.question)
     status = cli_main(["--demo", "--db", str(args.db)])
     clinician.timer.stop()
     return status
