@@ -10,7 +10,7 @@ arm, the demo's tape reading accepted. It prints one line per fact, flushed at o
 
     session 12          the visit began
     stored 40           a trial's outcome is in the database
-    recording 43        the trial in progress has recorded samples in the database
+    recording 43 52     the trial in progress has samples in the database (52 so far)
     question            (``--question``) a modal question is on screen, unanswered
 
 After ``N`` stored trials (default 2) and the ``recording`` line the clinician stops
@@ -130,13 +130,14 @@ class Clinician(QObject):
 
     def _watch_recording(self, run: Any) -> None:
         trial_id = run.trial_id
-        if trial_id is None or trial_id in self.reported:
+        if self.recording is not None or trial_id is None or trial_id in self.reported:
             return
         db = self.window.db
         device = "plate" if self.balance else "inclinometer"
-        if db.recording_sample_count(trial_id, device) > 0:
+        count = db.recording_sample_count(trial_id, device)
+        if count > 0:
             self.recording = trial_id
-            say(f"recording {trial_id}")
+            say(f"recording {trial_id} {count}")
 
 
 def main(argv: list[str] | None = None) -> int:
