@@ -47,6 +47,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QSocketNotifier, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QSessionManager
 
+from clinic_app.ui import crash
+
 log = logging.getLogger(__name__)
 
 JOURNAL_WAIT_S = 1.0
@@ -195,13 +197,11 @@ class ShutdownGuard(QObject):
         name = signal_name(signum)
         log.info("%s received: keeping the visit and stopping", name)
         self._force_exit_later()
-        kept = True
-        if self.window is not None:
-            kept = bool(self.window.stop_without_asking(JOURNAL_WAIT_S))
+        kept = self._keep(lambda window: window.stop_without_asking(JOURNAL_WAIT_S))
         if sys.stderr is not None:  # a console (none for the Windows GUI launcher)
             sys.stderr.write(
-                f"DorsiLab stopped ({name}). A visit in progress is kept and is offered "
-                "for resuming at the next start.\n"
+                f"DorsiLab stopped ({name}). Everything recorded is kept; an unfinished "
+                "visit is offered for resuming at the next start.\n"
             )
         if not kept:
             log.warning("stopping before every write of the visit was made")
@@ -212,8 +212,21 @@ class ShutdownGuard(QObject):
         """The desktop session is ending: keep the visit now, ask nothing, never cancel."""
         del manager  # neither allowsInteraction() (a dialog) nor cancel() (holds log-out)
         log.info("the desktop session is ending: keeping the visit")
-        if self.window is not None:
-            self.window.keep_for_later(JOURNAL_WAIT_S)
+        self._keep(lambda window: window.keep_for_later(JOURNAL_WAIT_S))
+
+    def _keep(self, keep: Callable[[Any], object]) -> bool:
+        """Run ``keep(window)``; an error is logged, never shown (a crash dialog would be
+        one more thing to answer) and never stops the stopping."""
+        if self.window is None:
+            return True
+        try:
+            return bool(keep(self.window))
+        except Exception as exc:
+            # The type and frames only: the message may quote patient data.
+            log.error(
+                "keeping the work failed: %s", crash.log_safe_summary(type(exc), exc.__traceback__)
+            )
+            return False
 
     def uninstall(self) -> None:
         """Stop listening (the previous signal handlers are back)."""

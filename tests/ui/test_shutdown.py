@@ -170,15 +170,9 @@ def test_exit_status_follows_the_shell_convention() -> None:
     assert shutdown.signal_name(signal.SIGTERM) == "SIGTERM"
 
 
-def test_the_end_of_the_session_keeps_the_trial_in_progress_without_a_question(
-    qtbot: Any, make_window: Any, db: Database
-) -> None:
-    """commitDataRequest mid-trial: samples stored, visit left open, nothing asked.
-
-    Qt hands the slot a ``QSessionManager`` that only a real session manager can make (its
-    constructor is private); the slot must not touch it (no ``allowsInteraction()``
-    dialog, no ``cancel()``), so it is called here as Qt would, with None for the manager.
-    """
+@pytest.fixture
+def mid_trial(qtbot: Any, make_window: Any, db: Database) -> dict[str, Any]:
+    """The real window on a lunge in progress (manual clock), with samples not yet stored."""
     from clinic_app.ui.assessment.script import ScriptedVisit, simulated_patient
     from drivers.simulated import ManualClock
     from tests.ui.conftest import PATIENT
@@ -202,27 +196,88 @@ def test_the_end_of_the_session_keeps_the_trial_in_progress_without_a_question(
     visit.until(lambda: simulated.idle)
     page.key_space()  # arm the first lunge
     visit.until(lambda: run.protocol.phase == "live" and clock.now() > 101.0 and run._pending)
-    trial_id = run.trial_id
+    assert run.trial_id is not None
     pending = sum(len(b) for b in run._pending.get("inclinometer", []))
-    assert trial_id is not None and pending > 0  # samples not yet in the database
     page.journal.flush(10)
-    stored_before = db.recording_sample_count(trial_id, "inclinometer")
+    stored = db.recording_sample_count(run.trial_id, "inclinometer")
+    assert pending > 0  # samples that are not yet in the database
+    # A test leaves no trial running: pytest-qt closes the window (which would ask)
+    # before this fixture could stop it.
+    return {"window": window, "page": page, "run": run, "pending": pending, "stored": stored}
 
-    quits: list[int] = []
+
+def _guard(window: Any, quits: list[int]) -> shutdown.ShutdownGuard:
+    """The real guard, whose loop ending is recorded (pytest's own loop must go on)."""
     guard = shutdown.ShutdownGuard(
         QApplication.instance(), quit_loop=quits.append, force_exit_s=None
     )
     guard.attach(window)
+    return guard
+
+
+def _kept_for_later(mid_trial: dict[str, Any], db: Database) -> None:
+    page, run = mid_trial["page"], mid_trial["run"]
+    assert QApplication.activeModalWidget() is None
+    assert page.run is None and page.journal is None
+    expected = mid_trial["stored"] + mid_trial["pending"]
+    assert db.recording_sample_count(run.trial_id, "inclinometer") == expected
+    assert db.get_trial(run.trial_id).ended_at is None
+    assert db.get_session(run.session_id).status == "in_progress"
+
+
+def test_the_end_of_the_session_keeps_the_trial_in_progress_without_a_question(
+    mid_trial: dict[str, Any], db: Database
+) -> None:
+    """commitDataRequest mid-trial: samples stored, visit left open, nothing asked.
+
+    Qt hands the slot a ``QSessionManager`` that only a real session manager can make (its
+    constructor is private); the slot must not touch it (no ``allowsInteraction()``
+    dialog, no ``cancel()``), so it is called here as Qt would, with None for the manager.
+    """
+    quits: list[int] = []
+    guard = _guard(mid_trial["window"], quits)
     try:
         guard.keep_for_session_end(None)
     finally:
         guard.uninstall()
+    assert quits == [] and guard.status is None  # the session, not DorsiLab, ends it
+    _kept_for_later(mid_trial, db)
+    assert mid_trial["page"].setup.resume_box.isVisible()  # should the log-out be cancelled
+    assert mid_trial["window"].recovery_bar.isVisible()
 
-    assert quits == [] and guard.status is None  # the session, not DorsiLab, ends the process
-    assert QApplication.activeModalWidget() is None
-    assert page.run is None and page.journal is None
-    assert db.recording_sample_count(trial_id, "inclinometer") == stored_before + pending
-    assert db.get_trial(trial_id).ended_at is None
-    assert db.get_session(run.session_id).status == "in_progress"
-    assert page.setup.resume_box.isVisible()  # should the log-out be cancelled
-    assert window.recovery_bar.isVisible()
+
+@posix_only
+def test_sigterm_in_process_keeps_the_trial_and_ends_the_loop_with_143(
+    qtbot: Any, mid_trial: dict[str, Any], db: Database
+) -> None:
+    quits: list[int] = []
+    guard = _guard(mid_trial["window"], quits)
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)  # a real one: the guard's handler takes it
+        qtbot.waitUntil(lambda: quits != [], timeout=5000)
+    finally:
+        guard.uninstall()
+    assert quits == [143] and guard.status == 143
+    _kept_for_later(mid_trial, db)
+
+
+@posix_only
+def test_a_failure_while_keeping_still_stops_and_logs_no_patient_data(
+    qtbot: Any, mid_trial: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(_wait_s: float) -> bool:
+        raise RuntimeError("García, Ana: the disk went away")
+
+    mid_trial["page"].keep_for_later = broken
+    quits: list[int] = []
+    guard = _guard(mid_trial["window"], quits)
+    try:
+        os.kill(os.getpid(), signal.SIGINT)
+        qtbot.waitUntil(lambda: quits != [], timeout=5000)
+    finally:
+        guard.uninstall()
+        del mid_trial["page"].keep_for_later
+        mid_trial["page"]._stop_run()  # no trial left running (see mid_trial)
+    assert quits == [130]
+    assert "keeping the work failed" in caplog.text and "RuntimeError" in caplog.text
+    assert "García" not in caplog.text
