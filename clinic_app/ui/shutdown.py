@@ -198,13 +198,18 @@ class ShutdownGuard(QObject):
         log.info("%s received: keeping the visit and stopping", name)
         self._force_exit_later()
         kept = self._keep(lambda window: window.stop_without_asking(JOURNAL_WAIT_S))
-        if sys.stderr is not None:  # a console (none for the Windows GUI launcher)
-            sys.stderr.write(
-                f"DorsiLab stopped ({name}). Everything recorded is kept; an unfinished "
-                "visit is offered for resuming at the next start.\n"
-            )
         if not kept:
             log.warning("stopping before every write of the visit was made")
+        if sys.stderr is not None:  # a console (none for the Windows GUI launcher)
+            what = (
+                "Everything recorded is kept"
+                if kept
+                else "Not every write of the visit could be made (see the log)"
+            )
+            sys.stderr.write(
+                f"DorsiLab stopped ({name}). {what}; an unfinished visit is offered for "
+                "resuming at the next start.\n"
+            )
         self.quit_loop(self.status)
 
     @Slot(QSessionManager)

@@ -281,3 +281,41 @@ def test_a_failure_while_keeping_still_stops_and_logs_no_patient_data(
     assert quits == [130]
     assert "keeping the work failed" in caplog.text and "RuntimeError" in caplog.text
     assert "García" not in caplog.text
+
+
+HANGING_CHILD = """
+import sys, time
+from PySide6.QtWidgets import QApplication
+from clinic_app.ui import shutdown
+
+class HungDisk:
+    def stop_without_asking(self, wait_s):
+        time.sleep(120)  # a write that never returns
+
+app = QApplication(sys.argv[:1])
+guard = shutdown.ShutdownGuard(app, force_exit_s=1.0)
+guard.attach(HungDisk())
+print("ready", flush=True)
+app.exec()
+"""
+
+
+@posix_only
+def test_a_hung_stop_is_ended_by_the_watchdog_with_the_signals_status(tmp_path: Path) -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", HANGING_CHILD],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        wait_for_line(child, "ready", 60)
+        assert ms_to_exit(child, signal.SIGTERM, EXIT_LIMIT_S) is not None
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+        if child.stdout is not None:
+            child.stdout.close()
+    assert child.returncode == 143
