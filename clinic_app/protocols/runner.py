@@ -303,6 +303,17 @@ class AssessmentRun(WriteFailures):
             log.info("assessment ended: session_id=%d status=%s", sid, status)
         return events
 
+    def interrupt(self, now_s: float) -> None:
+        """The program is stopping (a signal, the end of the desktop session): journal the
+        samples of the trial in progress so far and leave that trial and the visit open.
+
+        Nothing is ended: :meth:`resume` later keeps the cut-off trial as ``incomplete``
+        with its samples, exactly as after a crash. The caller then waits for the journal.
+        """
+        if self.trial_id is not None:
+            self._flush_chunks(now_s)
+        log.info("assessment interrupted: session_id=%d left open", self.session_id)
+
     # ------------------------------------------------------------------ data
     def feed(
         self, inclinometer: SampleArray | None, plate: SampleArray | None, now_s: float

@@ -7,13 +7,13 @@ startup probe use the same pieces (:func:`create_application`, :func:`open_datab
 
 from __future__ import annotations
 
+import gc
 import logging
-import signal
 import sys
 from typing import Any
 
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -23,7 +23,7 @@ from clinic_app.errors import UserError
 from clinic_app.storage import Database
 from clinic_app.storage.backups import restore_backup
 from clinic_app.storage.errors import DatabaseCorruptError, DatabaseOpenError, StorageError
-from clinic_app.ui import crash, theme
+from clinic_app.ui import crash, shutdown, theme
 from clinic_app.ui.main_window import MainWindow
 from clinic_app.ui.maintenance import start_daily_backup
 from drivers.registry import default_registry
@@ -197,45 +197,40 @@ def start_demo_devices(window: MainWindow) -> None:
     log.info("demo: simulated inclinometer and force plate started")
 
 
-def _close_on_termination(window: MainWindow) -> None:
-    """SIGTERM/SIGINT (log-out, shutdown, Ctrl+C in a terminal) close the window properly.
-
-    Python runs signal handlers only between bytecodes, so a slow timer gives the
-    interpreter a moment while Qt's event loop waits.
-    """
-
-    def request_close(signum: int, _frame: object) -> None:
-        log.info("signal %d received: closing the main window", signum)
-        QTimer.singleShot(0, window.close)
-
-    for name in ("SIGTERM", "SIGINT"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), request_close)
-    heartbeat = QTimer(window)
-    heartbeat.setInterval(500)
-    heartbeat.timeout.connect(lambda: None)
-    heartbeat.start()
-
-
 def run_gui(ctx: AppContext) -> int:
-    """Run DorsiLab until the main window closes; returns the process exit code."""
+    """Run DorsiLab until the main window closes; returns the process exit code.
+
+    SIGTERM, Ctrl+C and the end of the desktop session stop it without a question, the
+    visit kept and resumable (:mod:`clinic_app.ui.shutdown`); after a signal the exit
+    code is ``128 + signal number`` (143 for SIGTERM).
+    """
     app = create_application()
+    guard = shutdown.ShutdownGuard(app)  # from here on a signal stops DorsiLab cleanly
     log.info("DorsiLab %s starting (demo=%s)", __version__, ctx.demo)
-    db = open_database(ctx)
-    if db is None:
-        return 1
     try:
-        window = create_main_window(ctx, db)
-        if ctx.demo:
-            start_demo_devices(window)
-        window.show()
-        backup = start_daily_backup(window, ctx.db_path)  # the window does not wait for it
-        _close_on_termination(window)
-        status = app.exec()
-        backup.wait(60.0)
+        db = open_database(ctx)
+        if db is None:
+            return guard.status or 1
+        try:
+            window = create_main_window(ctx, db)
+            guard.attach(window)
+            if ctx.demo:
+                start_demo_devices(window)
+            window.show()
+            backup = start_daily_backup(window, ctx.db_path)  # the window does not wait for it
+            # A signal handled before the loop ran (in a start-up dialog) already stopped it.
+            status = app.exec() if guard.status is None else guard.status
+            backup.wait(guard.backup_wait_s)
+        finally:
+            default_registry().close_all()
+            db.close()
+            crash.uninstall()
     finally:
-        default_registry().close_all()
-        db.close()
-        crash.uninstall()
+        guard.uninstall()
     log.info("DorsiLab stopped with status %s", status)
+    if guard.status is not None:
+        # Everything is saved and closed. The interpreter's last garbage collections walk
+        # every object of Qt, numpy, scipy and pandas: about a second, of the two a
+        # log-out allows. Frozen objects are skipped; the memory goes back with the process.
+        gc.freeze()
     return int(status)

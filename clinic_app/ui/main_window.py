@@ -421,6 +421,32 @@ class MainWindow(QMainWindow):
         settings.setValue("window/splitter", state)
         settings.sync()
 
+    def keep_for_later(self, wait_s: float) -> bool:
+        """DorsiLab is stopping without the clinician (a signal, the session ends).
+
+        Every page with a ``keep_for_later(wait_s)`` method keeps its work, asking nothing
+        (the assessment journals the trial in progress and leaves the visit resumable);
+        the window's size and place are remembered. False if a page could not finish
+        its writes within ``wait_s`` seconds.
+        """
+        kept = True
+        for page in self._pages.values():
+            keep = getattr(page, "keep_for_later", None)
+            if callable(keep):
+                kept = bool(keep(wait_s)) and kept
+        self.save_state()
+        return kept
+
+    def stop_without_asking(self, wait_s: float) -> bool:
+        """Keep the work (:meth:`keep_for_later`) and stop the window's timers; no question.
+
+        For a signal: the event loop ends next, without closing the window through
+        :meth:`closeEvent` (whose questions would keep the process alive).
+        """
+        kept = self.keep_for_later(wait_s)
+        self._stop_timers()
+        return kept
+
     def closeEvent(self, event: QCloseEvent) -> None:
         current = self.stack.currentWidget()
         can_leave = getattr(current, "can_leave", None)
@@ -428,11 +454,15 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.save_state()
+        self._stop_timers()
+        super().closeEvent(event)
+
+    def _stop_timers(self) -> None:
+        """No more queries or device polling: the database may close next."""
         self.patient_list.stop()
         self.device_strip.stop()
         idle.detach(self)
         log.info("main window closed")
-        super().closeEvent(event)
 
 
 def _tip(text: str, action: QAction) -> str:

@@ -540,6 +540,32 @@ class AssessmentPage(QWidget):
         self.host.notify(saved)
         self.host.open_session(session_id)
 
+    def keep_for_later(self, wait_s: float) -> bool:
+        """DorsiLab is stopping (a signal, the end of the desktop session): keep the visit.
+
+        Asks nothing and ends nothing: the samples of the trial in progress are journaled
+        and the trial left open, the queued writes are waited for (at most ``wait_s``
+        seconds), and the visit stays ``in_progress`` so the next start offers to resume
+        it. Returns False if writes were still queued after ``wait_s`` (what they carried
+        is then lost; everything written before is kept, as after a crash).
+        """
+        run, journal = self.run, self.journal
+        self.bridge.stop()
+        if run is not None and not run.finished:
+            run.interrupt(self.bridge.now())
+        self.run = None
+        self.journal = None
+        written = journal is None or journal.flush(wait_s)
+        if journal is not None and written:
+            journal.close()
+        elif journal is not None:
+            log.warning("stopping with %d journal writes still queued", journal.pending)
+        if run is not None:  # the visit is offered again should DorsiLab keep running
+            self.stack.setCurrentWidget(self.setup)
+            self._offer_unfinished()
+            self._visits_changed()
+        return written
+
     def _stop_run(self) -> None:
         if self.run is not None:
             self._apply(self.run.abort(self.bridge.now()))
