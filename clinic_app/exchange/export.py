@@ -8,13 +8,13 @@ patients, and every file appears only when complete (:mod:`clinic_app.exchange.f
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from clinic_app.exchange.collect import PatientBundle, collect_patient
+from clinic_app.exchange.collect import iter_bundles
 from clinic_app.exchange.deidentify import Pseudonymizer
 from clinic_app.storage import Database
 
@@ -62,16 +62,6 @@ def export_stem(db: Database, request: ExportRequest, pseudo: Pseudonymizer | No
         uid = db.get_patient(request.patient_ids[0]).uid
         stem = f"patient-{pseudo.pseudonym('patient', uid)}"
     return stem + ("-deidentified" if pseudo is not None else "")
-
-
-def iter_bundles(
-    db: Database, patient_ids: Sequence[int] | None, *, recordings: bool
-) -> Iterator[PatientBundle]:
-    """Each patient's records, read one patient at a time (clinic: sorted by name)."""
-    if patient_ids is None:
-        patient_ids = [p.id for p in db.search_patients("", limit=None)]
-    for patient_id in patient_ids:
-        yield collect_patient(db, patient_id, recordings=recordings)
 
 
 def run_export(db: Database, request: ExportRequest) -> list[Path]:
