@@ -80,6 +80,7 @@ METRIC_KEYS = tuple(
     )
 )
 """Every balance metric, as in ``result["metrics"]`` (the ``analyze --json`` keys)."""
+_NO_METRICS: tuple[None, ...] = (None,) * len(METRIC_KEYS)
 
 
 def trial_columns(pseudonymizer: Pseudonymizer | None = None) -> list[str]:
@@ -125,9 +126,12 @@ def trial_rows(
             results = [
                 _result_cell(result.get(k), pseudo) for k in (*LUNGE_COLUMNS, *BALANCE_COLUMNS)
             ]
-            raw_metrics = result.get("metrics")
-            metrics: dict[str, Any] = raw_metrics if isinstance(raw_metrics, dict) else {}
-            yield [*identity, *values, *results, *(_number(metrics.get(k)) for k in METRIC_KEYS)]
+            metrics = result.get("metrics")
+            if isinstance(metrics, dict) and metrics:
+                numbers: Iterable[Cell] = [_number(metrics.get(k)) for k in METRIC_KEYS]
+            else:
+                numbers = _NO_METRICS
+            yield [*identity, *values, *results, *numbers]
 
 
 def write_trials_csv(
@@ -143,9 +147,9 @@ def write_trials_csv(
         writer = SafeCsvWriter(out, excel=excel)
         writer.header(trial_columns(pseudonymizer))
         for bundle in bundles:
-            for row in trial_rows(bundle, pseudonymizer):
-                writer.row(row)
-                count += 1
+            rows = list(trial_rows(bundle, pseudonymizer))
+            writer.rows(rows)
+            count += len(rows)
     return count
 
 
@@ -165,6 +169,8 @@ def write_recording_csv(path: Path, samples: npt.NDArray[Any], *, excel: bool = 
 
 
 def _number(value: Any) -> Cell:
+    if type(value) is float or type(value) is int:  # the usual case, checked cheaply
+        return value
     if isinstance(value, bool) or not isinstance(value, int | float | np.generic):
         return None
     return value

@@ -39,9 +39,12 @@ def neutralise(text: str) -> str:
     if not text:
         return text
     first = text[0]
-    stripped = text.lstrip()
-    if first in FORMULA_PREFIXES or (stripped and stripped[0] in FORMULA_PREFIXES):
+    if first in FORMULA_PREFIXES:
         return "'" + text
+    if first.isspace():  # only then can the first character after white space differ
+        stripped = text.lstrip()
+        if stripped and stripped[0] in FORMULA_PREFIXES:
+            return "'" + text
     return text
 
 
@@ -50,8 +53,15 @@ def format_cell(value: Cell) -> str:
 
     Booleans are ``1``/``0``; floats keep their shortest exact form (``repr``).
     """
+    # Exact types first: a clinic-wide table has millions of cells (bool is not int here).
     if value is None:
         return ""
+    if type(value) is str:
+        return neutralise(value)
+    if type(value) is float:
+        return repr(value) if math.isfinite(value) else ""
+    if type(value) is int:
+        return str(value)
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, bool):
@@ -86,6 +96,10 @@ class SafeCsvWriter:
     def row(self, cells: Iterable[Cell]) -> None:
         """Write one row of cells (see :func:`format_cell`)."""
         self._writer.writerow([format_cell(cell) for cell in cells])
+
+    def rows(self, rows: Iterable[Iterable[Cell]]) -> None:
+        """Write rows of cells (see :func:`format_cell`)."""
+        self._writer.writerows([format_cell(cell) for cell in row] for row in rows)
 
     def preformatted_rows(self, rows: Iterable[Iterable[str]]) -> None:
         """Write rows whose cells are already number text (from :func:`number_text`)."""

@@ -52,7 +52,7 @@ from clinic_app.exchange.deidentify import (
     scrub,
 )
 from clinic_app.exchange.files import atomic_binary
-from clinic_app.exchange.json_schema import FORMAT_NAME, FORMAT_VERSION
+from clinic_app.exchange.json_version import FORMAT_NAME, FORMAT_VERSION
 from clinic_app.storage import PATIENT_FIELDS
 
 _INDENT = orjson.OPT_INDENT_2
