@@ -81,6 +81,9 @@ METRIC_KEYS = tuple(
 )
 """Every balance metric, as in ``result["metrics"]`` (the ``analyze --json`` keys)."""
 _NO_METRICS: tuple[None, ...] = (None,) * len(METRIC_KEYS)
+_RESULT_KEYS = (*LUNGE_COLUMNS, *BALANCE_COLUMNS)
+_PLAIN_NUMBER = frozenset({int, float, bool, type(None)})
+_PLAIN_RESULT = _PLAIN_NUMBER | {str}
 
 
 def trial_columns(pseudonymizer: Pseudonymizer | None = None) -> list[str]:
@@ -98,6 +101,8 @@ def trial_rows(
     """One row (in :func:`trial_columns` order) per trial of one patient."""
     pseudo = pseudonymizer
     patient = bundle.patient
+    # Cells of these types are kept as they are (the common case, checked without a call).
+    plain = _PLAIN_RESULT if pseudo is None else _PLAIN_NUMBER
     for session_bundle in bundle.sessions:
         session = session_bundle.session
         for item in session_bundle.trials:
@@ -124,11 +129,15 @@ def trial_rows(
                 trial.status, reason, trial.started_at, trial.ended_at,
             ]  # fmt: skip
             results = [
-                _result_cell(result.get(k), pseudo) for k in (*LUNGE_COLUMNS, *BALANCE_COLUMNS)
+                v if type(v) in plain else _result_cell(v, pseudo)
+                for v in map(result.get, _RESULT_KEYS)
             ]
             metrics = result.get("metrics")
             if isinstance(metrics, dict) and metrics:
-                numbers: Iterable[Cell] = [_number(metrics.get(k)) for k in METRIC_KEYS]
+                numbers: Iterable[Cell] = [
+                    v if type(v) in _PLAIN_NUMBER else _number(v)
+                    for v in map(metrics.get, METRIC_KEYS)
+                ]
             else:
                 numbers = _NO_METRICS
             yield [*identity, *values, *results, *numbers]

@@ -99,7 +99,10 @@ class SafeCsvWriter:
 
     def rows(self, rows: Iterable[Iterable[Cell]]) -> None:
         """Write rows of cells (see :func:`format_cell`)."""
-        self._writer.writerows([format_cell(cell) for cell in row] for row in rows)
+        # Most cells of a clinic-wide table are empty: no call for those.
+        self._writer.writerows(
+            ["" if cell is None else format_cell(cell) for cell in row] for row in rows
+        )
 
     def preformatted_rows(self, rows: Iterable[Iterable[str]]) -> None:
         """Write rows whose cells are already number text (from :func:`number_text`)."""
