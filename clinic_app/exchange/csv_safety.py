@@ -30,6 +30,14 @@ full-width equals, plus, minus and at signs."""
 
 UTF8_BOM = "\ufeff"
 
+WHITE_SPACE = frozenset(
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
+    "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+"""Every character for which :meth:`str.isspace` is true (what :meth:`str.lstrip` strips)."""
+_LOOK_CLOSER = FORMULA_PREFIXES | WHITE_SPACE
+"""First characters after which a text cell may need its quote; any other is safe as is."""
+
 Cell = str | int | float | bool | None | np.generic
 
 
@@ -99,9 +107,18 @@ class SafeCsvWriter:
 
     def rows(self, rows: Iterable[Iterable[Cell]]) -> None:
         """Write rows of cells (see :func:`format_cell`)."""
-        # Most cells of a clinic-wide table are empty: no call for those.
+        # A clinic-wide table has millions of cells, most of them empty or text that cannot
+        # start a formula: those are written without a call.
         self._writer.writerows(
-            ["" if cell is None else format_cell(cell) for cell in row] for row in rows
+            [
+                ""
+                if cell is None
+                else cell
+                if type(cell) is str and cell[:1] not in _LOOK_CLOSER
+                else format_cell(cell)
+                for cell in row
+            ]
+            for row in rows
         )
 
     def preformatted_rows(self, rows: Iterable[Iterable[str]]) -> None:

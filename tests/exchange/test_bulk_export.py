@@ -9,8 +9,10 @@ with several versions, and batches smaller than the clinic.
 
 from __future__ import annotations
 
+import io
 import math
 import re
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +24,12 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from clinic_app.exchange.collect import PatientBundle, collect_patient, iter_bundles
-from clinic_app.exchange.csv_safety import FORMULA_PREFIXES, format_cell
+from clinic_app.exchange.csv_safety import (
+    FORMULA_PREFIXES,
+    WHITE_SPACE,
+    SafeCsvWriter,
+    format_cell,
+)
 from clinic_app.exchange.export import ExportRequest, run_export
 from clinic_app.exchange.fhir_codes import NAMESPACE, name_uuid
 from clinic_app.storage import Database, NotFoundError, StorageError
@@ -219,6 +226,27 @@ _TEXT = st.text(alphabet=st.sampled_from(" \t\r\n\u3000=+-@＝＋－＠aZ9é中'
 @example(np.float64("nan"))
 def test_format_cell_follows_its_rule(value: Any) -> None:
     assert format_cell(value) == _format_cell_rule(value)
+
+
+def test_white_space_is_what_lstrip_strips() -> None:
+    every = (chr(i) for i in range(sys.maxunicode + 1))
+    assert frozenset(c for c in every if c.isspace()) == WHITE_SPACE
+
+
+_CELLS = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), _TEXT, st.text(max_size=8),
+    st.floats(width=32).map(np.float32),
+)  # fmt: skip
+
+
+@given(st.lists(st.lists(_CELLS, max_size=8), max_size=5))
+def test_rows_writes_what_row_writes(rows: list[list[Any]]) -> None:
+    one_by_one, at_once = io.StringIO(newline=""), io.StringIO(newline="")
+    single = SafeCsvWriter(one_by_one)
+    for row in rows:
+        single.row(row)
+    SafeCsvWriter(at_once).rows(rows)
+    assert at_once.getvalue() == one_by_one.getvalue()
 
 
 @given(st.lists(st.one_of(st.text(max_size=40), st.integers(), st.floats()), max_size=4))
