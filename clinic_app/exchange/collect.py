@@ -66,13 +66,18 @@ def collect_patient(db: Database, patient_id: int, *, recordings: bool = True) -
 
 
 def iter_bundles(
-    db: Database, patient_ids: Sequence[int] | None, *, recordings: bool = True
+    db: Database,
+    patient_ids: Sequence[int] | None,
+    *,
+    recordings: bool = True,
+    plans: bool = True,
 ) -> Iterator[PatientBundle]:
     """Each patient's records, one patient at a time, read in batches
     (:mod:`clinic_app.storage.bulk`); the same bundles as :func:`collect_patient`.
 
     ``patient_ids`` None means every patient not in the deleted list, sorted by name.
     Recordings are read patient by patient, so memory holds one patient's samples.
+    ``recordings`` and ``plans`` False leave those out (empty), for formats without them.
 
     Raises
     ------
@@ -80,7 +85,7 @@ def iter_bundles(
         If a patient does not exist.
     """
     ids = export_patient_ids(db) if patient_ids is None else patient_ids
-    for records in iter_patient_records(db, ids):
+    for records in iter_patient_records(db, ids, plans=plans):
         samples = patient_recordings(db, records.patient.id) if recordings else {}
         yield PatientBundle(
             records.patient,

@@ -85,7 +85,7 @@ def run_export(db: Database, request: ExportRequest) -> list[Path]:
         from clinic_app.exchange.csv_format import write_trials_csv
 
         path = out / f"{stem}-trials.csv"
-        bundles = iter_bundles(db, request.patient_ids, recordings=False)
+        bundles = iter_bundles(db, request.patient_ids, recordings=False, plans=False)
         write_trials_csv(path, bundles, pseudo, excel=request.excel)
         return [path]
     if request.fmt == "json":
@@ -102,12 +102,12 @@ def run_export(db: Database, request: ExportRequest) -> list[Path]:
         path = out / f"{stem}-fhir{'-transaction' if transaction else ''}.json"
         kind: Literal["collection", "transaction"] = "transaction" if transaction else "collection"
         options = FhirOptions.from_settings(db, bundle_type=kind)
-        bundles = iter_bundles(db, request.patient_ids, recordings=False)
+        bundles = iter_bundles(db, request.patient_ids, recordings=False, plans=False)
         write_fhir_bundle(path, bundles, options, pseudo)
         return [path]
     from clinic_app.exchange.raw import write_raw_recordings
 
     written: list[Path] = []
-    for bundle in iter_bundles(db, request.patient_ids, recordings=True):
+    for bundle in iter_bundles(db, request.patient_ids, recordings=True, plans=False):
         written += write_raw_recordings(out / stem, bundle, pseudo, excel=request.excel)
     return written

@@ -74,9 +74,16 @@ def export_patient_ids(db: StoreBase) -> list[int]:
 
 
 def iter_patient_records(
-    db: StoreBase, patient_ids: Sequence[int], *, batch_size: int = BATCH_PATIENTS
+    db: StoreBase,
+    patient_ids: Sequence[int],
+    *,
+    plans: bool = True,
+    batch_size: int = BATCH_PATIENTS,
 ) -> Iterator[PatientRecords]:
     """Each patient's records in the order of ``patient_ids``, read ``batch_size`` at a time.
+
+    ``plans`` False leaves every visit's plans out (empty), for exports that have no use
+    for them.
 
     Raises
     ------
@@ -86,7 +93,8 @@ def iter_patient_records(
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, not {batch_size}")
     for start in range(0, len(patient_ids), batch_size):
-        yield from _read_batch(db, [int(i) for i in patient_ids[start : start + batch_size]])
+        batch = [int(i) for i in patient_ids[start : start + batch_size]]
+        yield from _read_batch(db, batch, plans=plans)
 
 
 def patient_recordings(db: StoreBase, patient_id: int) -> dict[int, dict[str, npt.NDArray[Any]]]:
@@ -121,7 +129,7 @@ def patient_recordings(db: StoreBase, patient_id: int) -> dict[int, dict[str, np
 
 
 # ---------------------------------------------------------------------------- internals
-def _read_batch(db: StoreBase, ids: list[int]) -> Iterator[PatientRecords]:
+def _read_batch(db: StoreBase, ids: list[int], *, plans: bool) -> Iterator[PatientRecords]:
     wanted = json.dumps(ids)
     in_batch = "IN (SELECT value FROM json_each(?))"
     with db._lock:
@@ -144,12 +152,16 @@ def _read_batch(db: StoreBase, ids: list[int]) -> Iterator[PatientRecords]:
                 "ORDER BY t.id",
                 (wanted,),
             )
-            plans = _fetch(
-                db,
-                f"SELECT {_columns(_PLAN_FIELDS, 'p')} FROM sessions s "
-                f"JOIN plans p ON p.session_id = s.id WHERE s.patient_id {in_batch} "
-                "ORDER BY p.session_id, p.version",
-                (wanted,),
+            plan_rows = (
+                _fetch(
+                    db,
+                    f"SELECT {_columns(_PLAN_FIELDS, 'p')} FROM sessions s "
+                    f"JOIN plans p ON p.session_id = s.id WHERE s.patient_id {in_batch} "
+                    "ORDER BY p.session_id, p.version",
+                    (wanted,),
+                )
+                if plans
+                else []
             )
         finally:
             if own_snapshot and db.conn.in_transaction:
@@ -162,7 +174,7 @@ def _read_batch(db: StoreBase, ids: list[int]) -> Iterator[PatientRecords]:
     for row in trials:
         trials_of.setdefault(row[1], []).append(_trial(row))
     plans_of: dict[int, list[StoredPlan]] = {}
-    for row in plans:
+    for row in plan_rows:
         plans_of.setdefault(row[1], []).append(_plan(row))
     visits_of: dict[int, list[VisitRecords]] = {}
     for row in sessions:
@@ -173,7 +185,7 @@ def _read_batch(db: StoreBase, ids: list[int]) -> Iterator[PatientRecords]:
             tuple(plans_of.get(session.id, ())),
         )
         visits_of.setdefault(session.patient_id, []).append(visit)
-    del trials_of, plans_of, sessions, trials, plans
+    del trials_of, plans_of, sessions, trials, plan_rows
     for patient_id in ids:
         yield PatientRecords(_patient(by_id[patient_id]), tuple(visits_of.get(patient_id, ())))
 

@@ -117,6 +117,16 @@ def test_batches_of_any_size_give_the_same_records(clinic: Database, batch_size:
         ]
 
 
+def test_plans_left_out_leave_the_rest_as_it_is(clinic: Database) -> None:
+    with_plans = list(iter_patient_records(clinic, export_patient_ids(clinic)))
+    without = list(iter_patient_records(clinic, export_patient_ids(clinic), plans=False))
+    assert any(v.plans for r in with_plans for v in r.visits)
+    assert all(not v.plans for r in without for v in r.visits)
+    assert [(r.patient, [(v.session, v.trials) for v in r.visits]) for r in without] == [
+        (r.patient, [(v.session, v.trials) for v in r.visits]) for r in with_plans
+    ]
+
+
 def test_chosen_patients_come_in_the_order_asked_deleted_ones_too(clinic: Database) -> None:
     deleted = clinic.list_deleted_patients()[0].id
     ids = [4, deleted, 1]
@@ -179,7 +189,7 @@ def test_every_format_writes_the_same_bytes_as_reading_patient_by_patient(
     single_dir.mkdir()
     bulk = run_export(clinic, ExportRequest(fmt=fmt, out_dir=bulk_dir, **options))
 
-    def per_patient(db: Database, ids: Any, *, recordings: bool = True) -> Iterator[Any]:
+    def per_patient(db: Database, ids: Any, *, recordings: bool, **_: Any) -> Iterator[Any]:
         for patient in db.search_patients("", limit=None):
             yield collect_patient(db, patient.id, recordings=recordings)
 
