@@ -110,10 +110,9 @@ def patient_recordings(db: StoreBase, patient_id: int) -> dict[int, dict[str, np
     """
     rows = _fetch(
         db,
-        "SELECT r.trial_id, r.device, r.chunk, r.dtype, r.n_samples, r.data "
-        "FROM sessions s JOIN trials t ON t.session_id = s.id "
-        "JOIN recordings r ON r.trial_id = t.id "
-        "WHERE s.patient_id = ? ORDER BY r.trial_id, r.device, r.chunk",
+        "SELECT trial_id, device, chunk, dtype, n_samples, data FROM recordings "
+        "WHERE trial_id IN (SELECT t.id FROM sessions s JOIN trials t ON t.session_id = s.id "
+        "WHERE s.patient_id = ?) ORDER BY trial_id, device, chunk",  # the unique index's order
         (int(patient_id),),
     )
     out: dict[int, dict[str, npt.NDArray[Any]]] = {}
@@ -132,6 +131,9 @@ def patient_recordings(db: StoreBase, patient_id: int) -> dict[int, dict[str, np
 def _read_batch(db: StoreBase, ids: list[int], *, plans: bool) -> Iterator[PatientRecords]:
     wanted = json.dumps(ids)
     in_batch = "IN (SELECT value FROM json_each(?))"
+    visits = f"SELECT id FROM sessions WHERE patient_id {in_batch}"
+    # Every ORDER BY below follows an index (a trial's rowid orders it within its visit's
+    # index entries), so SQLite never sorts rows, which could spill to a temporary file.
     with db._lock:
         own_snapshot = not db.conn.in_transaction
         if own_snapshot:
@@ -147,17 +149,15 @@ def _read_batch(db: StoreBase, ids: list[int], *, plans: bool) -> Iterator[Patie
             )
             trials = _fetch(
                 db,
-                f"SELECT {_columns(_TRIAL_FIELDS, 't')} FROM sessions s "
-                f"JOIN trials t ON t.session_id = s.id WHERE s.patient_id {in_batch} "
-                "ORDER BY t.id",
+                f"SELECT {_columns(_TRIAL_FIELDS)} FROM trials "
+                f"WHERE session_id IN ({visits}) ORDER BY session_id, id",
                 (wanted,),
             )
             plan_rows = (
                 _fetch(
                     db,
-                    f"SELECT {_columns(_PLAN_FIELDS, 'p')} FROM sessions s "
-                    f"JOIN plans p ON p.session_id = s.id WHERE s.patient_id {in_batch} "
-                    "ORDER BY p.session_id, p.version",
+                    f"SELECT {_columns(_PLAN_FIELDS)} FROM plans "
+                    f"WHERE session_id IN ({visits}) ORDER BY session_id, version",
                     (wanted,),
                 )
                 if plans
@@ -190,9 +190,8 @@ def _read_batch(db: StoreBase, ids: list[int], *, plans: bool) -> Iterator[Patie
         yield PatientRecords(_patient(by_id[patient_id]), tuple(visits_of.get(patient_id, ())))
 
 
-def _columns(fields: Sequence[str], table: str = "") -> str:
-    prefix = f"{table}." if table else ""
-    return ", ".join(prefix + name for name in fields)
+def _columns(fields: Sequence[str]) -> str:
+    return ", ".join(fields)
 
 
 def _fetch(db: StoreBase, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

@@ -134,6 +134,24 @@ def test_chosen_patients_come_in_the_order_asked_deleted_ones_too(clinic: Databa
     _assert_same(list(iter_bundles(clinic, ids)), expected)
 
 
+def test_no_query_sorts_rows(clinic: Database) -> None:
+    """Sorting (a temporary B-tree) could spill records to a temporary file: a full disk
+    would then fail the reading, and it costs time; every order follows an index. (The
+    list of patient ids, in name order, is the patient list's own query.)"""
+    statements: list[str] = []
+    clinic.conn.set_trace_callback(statements.append)
+    try:
+        for bundle in iter_bundles(clinic, None):
+            patient_recordings(clinic, bundle.patient.id)
+    finally:
+        clinic.conn.set_trace_callback(None)
+    reads = [s for s in statements if s.startswith("SELECT") and not s.startswith("SELECT id ")]
+    assert len(reads) >= 5
+    for sql in reads:
+        plan = " ".join(row[-1] for row in clinic.conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+        assert "TEMP B-TREE" not in plan, (sql, plan)
+
+
 def test_an_unknown_patient_is_not_found(clinic: Database) -> None:
     with pytest.raises(NotFoundError, match="no patient with id 999"):
         list(iter_bundles(clinic, [1, 999]))
