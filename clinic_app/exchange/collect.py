@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from clinic_app.storage import Database, Patient, Session, StoredPlan, Trial
+from clinic_app.storage.bulk import export_patient_ids, iter_patient_records, patient_recordings
 
 
 @dataclass(frozen=True)
@@ -63,12 +65,39 @@ def collect_patient(db: Database, patient_id: int, *, recordings: bool = True) -
     return PatientBundle(patient, tuple(sessions))
 
 
-def collect_clinic(db: Database, *, recordings: bool = True) -> list[PatientBundle]:
-    """Every patient not in the deleted list, sorted by name."""
-    return [
-        collect_patient(db, patient.id, recordings=recordings)
-        for patient in db.search_patients("", limit=None)
-    ]
+def iter_bundles(
+    db: Database,
+    patient_ids: Sequence[int] | None,
+    *,
+    recordings: bool = True,
+    plans: bool = True,
+) -> Iterator[PatientBundle]:
+    """Each patient's records, one patient at a time, read in batches
+    (:mod:`clinic_app.storage.bulk`); the same bundles as :func:`collect_patient`.
+
+    ``patient_ids`` None means every patient not in the deleted list, sorted by name.
+    Recordings are read patient by patient, so memory holds one patient's samples.
+    ``recordings`` and ``plans`` False leave those out (empty), for formats without them.
+
+    Raises
+    ------
+    clinic_app.storage.NotFoundError
+        If a patient does not exist.
+    """
+    ids = export_patient_ids(db) if patient_ids is None else patient_ids
+    for records in iter_patient_records(db, ids, plans=plans):
+        samples = patient_recordings(db, records.patient.id) if recordings else {}
+        yield PatientBundle(
+            records.patient,
+            tuple(
+                SessionBundle(
+                    visit.session,
+                    tuple(TrialBundle(t, samples.get(t.id, {})) for t in visit.trials),
+                    visit.plans,
+                )
+                for visit in records.visits
+            ),
+        )
 
 
 def _recordings(db: Database, trial_id: int) -> dict[str, npt.NDArray[Any]]:

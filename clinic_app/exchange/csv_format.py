@@ -80,6 +80,10 @@ METRIC_KEYS = tuple(
     )
 )
 """Every balance metric, as in ``result["metrics"]`` (the ``analyze --json`` keys)."""
+_NO_METRICS: tuple[None, ...] = (None,) * len(METRIC_KEYS)
+_RESULT_KEYS = (*LUNGE_COLUMNS, *BALANCE_COLUMNS)
+_PLAIN_NUMBER = frozenset({int, float, bool, type(None)})
+_PLAIN_RESULT = _PLAIN_NUMBER | {str}
 
 
 def trial_columns(pseudonymizer: Pseudonymizer | None = None) -> list[str]:
@@ -97,6 +101,8 @@ def trial_rows(
     """One row (in :func:`trial_columns` order) per trial of one patient."""
     pseudo = pseudonymizer
     patient = bundle.patient
+    # Cells of these types are kept as they are (the common case, checked without a call).
+    plain = _PLAIN_RESULT if pseudo is None else _PLAIN_NUMBER
     for session_bundle in bundle.sessions:
         session = session_bundle.session
         for item in session_bundle.trials:
@@ -123,11 +129,18 @@ def trial_rows(
                 trial.status, reason, trial.started_at, trial.ended_at,
             ]  # fmt: skip
             results = [
-                _result_cell(result.get(k), pseudo) for k in (*LUNGE_COLUMNS, *BALANCE_COLUMNS)
+                v if type(v) in plain else _result_cell(v, pseudo)
+                for v in map(result.get, _RESULT_KEYS)
             ]
-            raw_metrics = result.get("metrics")
-            metrics: dict[str, Any] = raw_metrics if isinstance(raw_metrics, dict) else {}
-            yield [*identity, *values, *results, *(_number(metrics.get(k)) for k in METRIC_KEYS)]
+            metrics = result.get("metrics")
+            if isinstance(metrics, dict) and metrics:
+                numbers: Iterable[Cell] = [
+                    v if type(v) in _PLAIN_NUMBER else _number(v)
+                    for v in map(metrics.get, METRIC_KEYS)
+                ]
+            else:
+                numbers = _NO_METRICS
+            yield [*identity, *values, *results, *numbers]
 
 
 def write_trials_csv(
@@ -143,9 +156,9 @@ def write_trials_csv(
         writer = SafeCsvWriter(out, excel=excel)
         writer.header(trial_columns(pseudonymizer))
         for bundle in bundles:
-            for row in trial_rows(bundle, pseudonymizer):
-                writer.row(row)
-                count += 1
+            rows = list(trial_rows(bundle, pseudonymizer))
+            writer.rows(rows)
+            count += len(rows)
     return count
 
 
@@ -165,6 +178,8 @@ def write_recording_csv(path: Path, samples: npt.NDArray[Any], *, excel: bool = 
 
 
 def _number(value: Any) -> Cell:
+    if type(value) is float or type(value) is int:  # the usual case, checked cheaply
+        return value
     if isinstance(value, bool) or not isinstance(value, int | float | np.generic):
         return None
     return value

@@ -30,6 +30,14 @@ full-width equals, plus, minus and at signs."""
 
 UTF8_BOM = "\ufeff"
 
+WHITE_SPACE = frozenset(
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
+    "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+"""Every character for which :meth:`str.isspace` is true (what :meth:`str.lstrip` strips)."""
+_LOOK_CLOSER = FORMULA_PREFIXES | WHITE_SPACE
+"""First characters after which a text cell may need its quote; any other is safe as is."""
+
 Cell = str | int | float | bool | None | np.generic
 
 
@@ -39,9 +47,12 @@ def neutralise(text: str) -> str:
     if not text:
         return text
     first = text[0]
-    stripped = text.lstrip()
-    if first in FORMULA_PREFIXES or (stripped and stripped[0] in FORMULA_PREFIXES):
+    if first in FORMULA_PREFIXES:
         return "'" + text
+    if first.isspace():  # only then can the first character after white space differ
+        stripped = text.lstrip()
+        if stripped and stripped[0] in FORMULA_PREFIXES:
+            return "'" + text
     return text
 
 
@@ -50,8 +61,15 @@ def format_cell(value: Cell) -> str:
 
     Booleans are ``1``/``0``; floats keep their shortest exact form (``repr``).
     """
+    # Exact types first: a clinic-wide table has millions of cells (bool is not int here).
     if value is None:
         return ""
+    if type(value) is str:
+        return neutralise(value)
+    if type(value) is float:
+        return repr(value) if math.isfinite(value) else ""
+    if type(value) is int:
+        return str(value)
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, bool):
@@ -86,6 +104,22 @@ class SafeCsvWriter:
     def row(self, cells: Iterable[Cell]) -> None:
         """Write one row of cells (see :func:`format_cell`)."""
         self._writer.writerow([format_cell(cell) for cell in cells])
+
+    def rows(self, rows: Iterable[Iterable[Cell]]) -> None:
+        """Write rows of cells (see :func:`format_cell`)."""
+        # A clinic-wide table has millions of cells, most of them empty or text that cannot
+        # start a formula: those are written without a call.
+        self._writer.writerows(
+            [
+                ""
+                if cell is None
+                else cell
+                if type(cell) is str and cell[:1] not in _LOOK_CLOSER
+                else format_cell(cell)
+                for cell in row
+            ]
+            for row in rows
+        )
 
     def preformatted_rows(self, rows: Iterable[Iterable[str]]) -> None:
         """Write rows whose cells are already number text (from :func:`number_text`)."""

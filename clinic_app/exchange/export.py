@@ -8,13 +8,13 @@ patients, and every file appears only when complete (:mod:`clinic_app.exchange.f
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from clinic_app.exchange.collect import PatientBundle, collect_patient
+from clinic_app.exchange.collect import iter_bundles
 from clinic_app.exchange.deidentify import Pseudonymizer
 from clinic_app.storage import Database
 
@@ -64,16 +64,6 @@ def export_stem(db: Database, request: ExportRequest, pseudo: Pseudonymizer | No
     return stem + ("-deidentified" if pseudo is not None else "")
 
 
-def iter_bundles(
-    db: Database, patient_ids: Sequence[int] | None, *, recordings: bool
-) -> Iterator[PatientBundle]:
-    """Each patient's records, read one patient at a time (clinic: sorted by name)."""
-    if patient_ids is None:
-        patient_ids = [p.id for p in db.search_patients("", limit=None)]
-    for patient_id in patient_ids:
-        yield collect_patient(db, patient_id, recordings=recordings)
-
-
 def run_export(db: Database, request: ExportRequest) -> list[Path]:
     """Write the export into ``request.out_dir``; return the files written.
 
@@ -95,7 +85,7 @@ def run_export(db: Database, request: ExportRequest) -> list[Path]:
         from clinic_app.exchange.csv_format import write_trials_csv
 
         path = out / f"{stem}-trials.csv"
-        bundles = iter_bundles(db, request.patient_ids, recordings=False)
+        bundles = iter_bundles(db, request.patient_ids, recordings=False, plans=False)
         write_trials_csv(path, bundles, pseudo, excel=request.excel)
         return [path]
     if request.fmt == "json":
@@ -112,12 +102,12 @@ def run_export(db: Database, request: ExportRequest) -> list[Path]:
         path = out / f"{stem}-fhir{'-transaction' if transaction else ''}.json"
         kind: Literal["collection", "transaction"] = "transaction" if transaction else "collection"
         options = FhirOptions.from_settings(db, bundle_type=kind)
-        bundles = iter_bundles(db, request.patient_ids, recordings=False)
+        bundles = iter_bundles(db, request.patient_ids, recordings=False, plans=False)
         write_fhir_bundle(path, bundles, options, pseudo)
         return [path]
     from clinic_app.exchange.raw import write_raw_recordings
 
     written: list[Path] = []
-    for bundle in iter_bundles(db, request.patient_ids, recordings=True):
+    for bundle in iter_bundles(db, request.patient_ids, recordings=True, plans=False):
         written += write_raw_recordings(out / stem, bundle, pseudo, excel=request.excel)
     return written

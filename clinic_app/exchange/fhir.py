@@ -21,12 +21,11 @@ Bundles (collection or transaction, streamed) are built by
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from clinic_app.analysis.session import SessionSummary, summarize_session
+from clinic_app.analysis.session import SessionSummary, TrialRecord, summarize_session
 from clinic_app.exchange.collect import PatientBundle, SessionBundle
 from clinic_app.exchange.deidentify import Pseudonymizer
 from clinic_app.exchange.fhir_codes import (
@@ -285,7 +284,22 @@ def _observations(
 
 def _summary(session_bundle: SessionBundle) -> SessionSummary:
     session = session_bundle.session
-    rows = [dataclasses.asdict(item.trial) for item in session_bundle.trials]
+    # Records straight from the stored trials (a deep copy of each row, as asdict makes,
+    # was most of the cost of a clinic-wide FHIR export); summarize_session checks them.
+    records = [
+        TrialRecord(
+            protocol=trial.protocol,
+            side=trial.side,
+            condition=trial.condition,
+            attempt=trial.attempt,
+            practice=trial.practice,
+            status=trial.status,
+            result=trial.result or {},
+            invalid_reason=trial.invalid_reason,
+            id=trial.id,
+        )
+        for trial in (item.trial for item in session_bundle.trials)
+    ]
     return summarize_session(
-        rows, session_id=session.id, examiner=session.examiner, site=session.inclinometer_site
+        records, session_id=session.id, examiner=session.examiner, site=session.inclinometer_site
     )

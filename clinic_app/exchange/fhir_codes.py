@@ -10,6 +10,7 @@ the balance condition and the inclinometer site.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 LOINC = "http://loinc.org"
@@ -34,6 +35,7 @@ RECORD_NUMBER_SETTING = "fhir_record_number_system"
 
 NAMESPACE = uuid.UUID("6f1c1c5e-3d1a-4e53-9a77-5b9b8f0a4c21")
 """Namespace of the name-based (v5) UUIDs of Observations and pseudonymous resources."""
+_NAMESPACE_BYTES = NAMESPACE.bytes
 
 LOCAL_CODES: dict[str, tuple[str, str]] = {
     "wblt-angle": ("Weight-bearing lunge test, tibial inclination (mean of trials)", "deg"),
@@ -88,5 +90,15 @@ def uuid_identifier(value: str) -> dict[str, str]:
 
 
 def name_uuid(*parts: object) -> str:
-    """A stable name-based UUID (v5) of ``parts``."""
-    return str(uuid.uuid5(NAMESPACE, "/".join(str(p) for p in parts)))
+    """A stable name-based UUID (v5) of ``parts``: ``str(uuid.uuid5(NAMESPACE, "a/b/…"))``.
+
+    Computed as RFC 4122 §4.3 says (SHA-1 of namespace and name, version and variant bits
+    set) without building a :class:`uuid.UUID`, whose checks cost more than the hash; a
+    clinic-wide FHIR export names hundreds of thousands of Observations.
+    """
+    name = "/".join([str(p) for p in parts]).encode("utf-8")
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name, usedforsecurity=False).digest())
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    text = digest[:16].hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"

@@ -52,7 +52,8 @@ from clinic_app.exchange.deidentify import (
     scrub,
 )
 from clinic_app.exchange.files import atomic_binary
-from clinic_app.exchange.json_schema import FORMAT_NAME, FORMAT_VERSION
+from clinic_app.exchange.json_version import FORMAT_NAME, FORMAT_VERSION
+from clinic_app.exchange.pipeline import default_workers, ordered_map
 from clinic_app.storage import PATIENT_FIELDS
 
 _INDENT = orjson.OPT_INDENT_2
@@ -104,9 +105,17 @@ def write_json_export(
     The file appears only when complete (see :mod:`clinic_app.exchange.files`).
     """
     header = export_header(deidentified=pseudonymizer is not None, recordings=recordings)
-    records = (patient_record(bundle, pseudonymizer) for bundle in bundles)
+
+    def encode(bundle: PatientBundle) -> bytes:
+        return orjson.dumps(patient_record(bundle, pseudonymizer), option=_INDENT)
+
+    # Recordings are compressed on worker threads (zlib releases the GIL) while the next
+    # patients are read; without them there is nothing to gain from threads.
+    workers = default_workers() if recordings else 1
     with atomic_binary(path) as out:
-        return write_array_document(out, header, "patients", records)
+        return write_encoded_array(
+            out, header, "patients", ordered_map(encode, bundles, workers=workers)
+        )
 
 
 def write_array_document(
@@ -116,14 +125,23 @@ def write_array_document(
 
     ``header`` must not be empty. Returns the number of items written.
     """
+    return write_encoded_array(
+        out, header, key, (orjson.dumps(item, option=_INDENT) for item in items)
+    )
+
+
+def write_encoded_array(
+    out: IO[bytes], header: dict[str, Any], key: str, encoded: Iterable[bytes]
+) -> int:
+    """:func:`write_array_document` with the items already encoded (indented JSON)."""
     head = orjson.dumps(header, option=_INDENT)  # b'{\n  "a": 1\n}'
     out.write(head[:-2])
     out.write(b",\n  " + orjson.dumps(key) + b": [\n")
     count = 0
-    for item in items:
+    for item in encoded:
         if count:
             out.write(b",\n")
-        out.write(orjson.dumps(item, option=_INDENT))
+        out.write(item)
         count += 1
     out.write(b"\n  ]\n}\n")
     return count

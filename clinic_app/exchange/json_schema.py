@@ -29,12 +29,9 @@ from pydantic import (
     model_validator,
 )
 
+from clinic_app.exchange.json_version import FORMAT_NAME as FORMAT_NAME
+from clinic_app.exchange.json_version import FORMAT_VERSION as FORMAT_VERSION
 from clinic_app.storage.validation import MAX_LENGTH, NUMBER_LIMITS
-
-FORMAT_NAME = "dorsilab-export"
-FORMAT_VERSION = 2
-"""Version 2 (DorsiLab 0.2): records carry ``uid`` instead of database ids, with their
-times, visit body measures and voiding. Version 1 files still import."""
 
 
 @dataclass(frozen=True)
