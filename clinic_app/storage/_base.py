@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
+from clinic_app.storage._sqlite_utils import sqlite_utils
 from clinic_app.storage._util import from_json, to_json, utc_now
 from clinic_app.storage.backups import newest_backup
 from clinic_app.storage.errors import DatabaseBusyError, DatabaseCorruptError, NotFoundError

@@ -28,10 +28,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
-import sqlite_utils
-
 from clinic_app.storage import backups, integrity
 from clinic_app.storage._files import make_private, private_umask
+from clinic_app.storage._sqlite_utils import sqlite_utils
 from clinic_app.storage.errors import (
     BackupCheckError,
     DatabaseBusyError,

@@ -17,8 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import sqlite_utils
-
+from clinic_app.storage._sqlite_utils import sqlite_utils
 from clinic_app.storage._util import to_json, utc_now
 from clinic_app.storage.search import search_columns
 
