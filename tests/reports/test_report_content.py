@@ -213,3 +213,35 @@ def test_stabilogram_label_equals_the_trial_table(demo: tuple[Path, int]) -> Non
             t for t in summary.trials if not t.practice and t.status == "valid" and t.metrics
         )
         assert f"{trial.metrics['ellipse_area_95_cm2']:.1f}" == f"{path.area_cm2:.1f}"
+
+
+NEGATIVE_ZERO = re.compile(r"(?<![\d.])[-−]0(?:\.0+)?(?![\d.]*[1-9])")
+"""A number printed as "-0", "-0.0" or "−0.00": a loss that rounds to nothing."""
+
+
+def test_a_change_that_rounds_to_zero_never_prints_as_minus_zero(tmp_path: Path) -> None:
+    """Issue 14 §4: the report said "L -0.0" for a left side that had not changed."""
+    path = tmp_path / "zero.sqlite3"
+    run_clinic(
+        path,
+        [
+            Visit(
+                0,
+                {"left": Lunge(9.0, 38.0), "right": Lunge(9.0, 38.0)},
+                {(side, "ec_firm"): ([1.50, 1.50, 1.50], 0) for side in ("left", "right")},
+            ),
+            Visit(
+                4,
+                {"left": Lunge(9.0, 38.0), "right": Lunge(9.0, 38.0)},
+                {(side, "ec_firm"): ([1.47, 1.47, 1.47], 0) for side in ("left", "right")},
+            ),
+        ],
+    )
+    report, handout = _pdfs(path, 1)
+    for pdf in (report, handout):
+        text = " ".join(_pages(pdf))
+        assert not NEGATIVE_ZERO.findall(text), [
+            text[max(0, m.start() - 40) : m.end() + 10] for m in NEGATIVE_ZERO.finditer(text)
+        ]
+    page1 = _pages(report)[0]
+    assert "L 0.0 ● No real change" in page1, page1.split("Since first visit", 1)[1][:300]
