@@ -57,3 +57,14 @@ def signed(value: float | None, digits: int = 1, *, missing: str = "—", minus:
     shown = _rounded(value, digits)
     text = f"{shown:+.{digits}f}" if shown != 0 else f"{shown:.{digits}f}"
     return text.replace("-", minus)
+
+
+def counted(n: int, thing: str, things: str | None = None) -> str:
+    """``"1 trial"``, ``"2 trials"``: a count with the right word, never ``"trial(s)"``.
+
+    Examples
+    --------
+    >>> counted(1, "trial"), counted(0, "trial"), counted(3, "Bluetooth inclinometer")
+    ('1 trial', '0 trials', '3 Bluetooth inclinometers')
+    """
+    return f"{n} {thing if n == 1 else things or thing + 's'}"
