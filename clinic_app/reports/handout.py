@@ -29,7 +29,7 @@ from clinic_app.paths import resource
 from clinic_app.plan import load_library
 from clinic_app.plan.library import Exercise
 from clinic_app.plan.model import PlanItem
-from clinic_app.plan.text import patient_summary
+from clinic_app.plan.text import edited_dose, patient_summary
 from clinic_app.reports.common import para, write_document
 from clinic_app.reports.data import ReportData
 from clinic_app.reports.fonts import rich
@@ -104,7 +104,8 @@ def illustration(exercise: Exercise, size: float) -> Drawing:
 
 def _dose_line(item: PlanItem) -> str:
     side = f" · {item.side} leg" if item.side else ""
-    return item.dose.describe() + side
+    mine = " · set for you by your clinician" if edited_dose(item) else ""
+    return item.dose.describe() + side + mine
 
 
 def _next_step(item: PlanItem, exercise: Exercise) -> str:

@@ -124,18 +124,22 @@ class PlanEditor(QWidget):
         self.state.setWordWrap(True)
         self.clinician_notes.setMaximumHeight(56)
         # The tree and the selected exercise's form side by side: stacked, they needed
-        # 790 px of height, more than a 1366×768 laptop has below the toolbars.
-        work = QSplitter(Qt.Orientation.Horizontal)
-        work.setChildrenCollapsible(False)
-        work.addWidget(self.tree)
-        work.addWidget(self.form)
-        work.setStretchFactor(0, 1)
-        work.setStretchFactor(1, 0)
+        # 790 px of height, more than a 1366×768 laptop has below the toolbars. The form
+        # keeps its own width; the tree takes the rest and wraps its texts to it.
+        adding = QHBoxLayout()
+        adding.addWidget(QLabel("Add exercise"))
+        adding.addWidget(self.add_choice, 1)
+        adding.addWidget(self.add_button)
+        listed = QVBoxLayout()
+        listed.addWidget(self.tree, 1)
+        listed.addLayout(adding)
+        work = QHBoxLayout()
+        work.addLayout(listed, 1)
+        work.addWidget(self.form, 0, Qt.AlignmentFlag.AlignTop)
         self.form.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
-        work.setSizes([600, 400])  # the tree takes what the form does not need
         centre = QVBoxLayout()
         centre.addWidget(self.summary)
-        centre.addWidget(work, 1)
+        centre.addLayout(work, 1)
         centre.addWidget(self.clinician_notes)
         centre.addWidget(self.state)
         buttons = QHBoxLayout()
