@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     probe.check("patient", window)
     for key in ("plan", "history", "report", "devices", "patient"):
         window.show_page(key)
-        probe.check(key, window, allow_scrolled=key == "devices")
+        probe.check(key, window)
     sessions = [s for s in db.list_sessions(patient_id) if s.status == "complete"]
     if sessions:
         window.open_session(sessions[-1].id)
