@@ -10,7 +10,9 @@ import io
 import re
 from collections.abc import Iterator
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -245,3 +247,45 @@ def test_a_change_that_rounds_to_zero_never_prints_as_minus_zero(tmp_path: Path)
         ]
     page1 = _pages(report)[0]
     assert "L 0.0 ● No real change" in page1, page1.split("Since first visit", 1)[1][:300]
+
+
+def _laid_out(monkeypatch: pytest.MonkeyPatch, build: Any, data: Any) -> list[tuple[int, str]]:
+    """Every flowable as drawn: (page, its style or class name)."""
+    from reportlab.platypus.doctemplate import BaseDocTemplate
+
+    seen: list[tuple[int, str]] = []
+
+    def after(doc: BaseDocTemplate, flowable: Any) -> None:
+        style = getattr(getattr(flowable, "style", None), "name", type(flowable).__name__)
+        seen.append((doc.page, str(style)))
+
+    monkeypatch.setattr(BaseDocTemplate, "afterFlowable", after)
+    build(data, io.BytesIO())
+    return seen
+
+
+@pytest.mark.parametrize("paper", ["A4", "Letter"])
+def test_no_heading_is_left_alone_at_the_foot_of_a_page(
+    demo: tuple[Path, int], monkeypatch: pytest.MonkeyPatch, paper: str
+) -> None:
+    """Issue 14 §7: a heading is always on the page of what it heads."""
+    import dataclasses
+
+    path, pid = demo
+    with Database.open(path, backup_on_start=False) as db:
+        data = dataclasses.replace(load_report_data(db, pid), paper=paper)
+    # Notes of growing length move every later heading down the page, so that some land
+    # at a page's foot: each must then move to the next page with what follows it.
+    notes = ["", *("Check the left heel at the next visit. " * (6 * k) for k in range(1, 5))]
+    layouts = [
+        (build, dataclasses.replace(data, plan=dataclasses.replace(data.plan, clinician_notes=n)))
+        for build in (build_clinician_report, build_handout)
+        for n in notes
+    ]
+    for build, data in layouts:
+        drawn = _laid_out(monkeypatch, build, data)
+        assert len({page for page, _ in drawn}) >= 3
+        assert sum(style in ("h1", "h2") for _, style in drawn) >= 5
+        for (page, style), (next_page, _) in pairwise(drawn):
+            if style in ("h1", "h2", "title"):
+                assert next_page == page, f"{build.__name__}: '{style}' alone on page {page}"
