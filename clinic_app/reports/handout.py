@@ -212,8 +212,10 @@ def _log_tables(data: ReportData, width: float, names: list[str]) -> list[Flowab
                     ("FONT", (1, 0), (-1, 0), "DorsiSans-Bold", 8),
                     ("ALIGN", (1, 0), (-1, 0), "CENTER"),
                     ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                    ("TOPPADDING", (0, 1), (-1, -1), 5),
-                    ("BOTTOMPADDING", (0, 1), (-1, -1), 5),
+                    # Rows still tall enough to tick (≈ 6 mm); four weeks fit one page
+                    # rather than leaving the last week alone on a page of its own.
+                    ("TOPPADDING", (0, 1), (-1, -1), 2.5),
+                    ("BOTTOMPADDING", (0, 1), (-1, -1), 2.5),
                 ]
             )
         )
