@@ -200,3 +200,30 @@ def test_the_tree_wraps_long_names_and_never_widens_the_editor(qtbot, db) -> Non
     assert needed > width  # at this size the name is longer than its column…
     assert lines >= 2, (name, width, needed)  # …so its row is two lines or more, not elided
     assert tree.isFirstColumnSpanned(0, tree.rootIndex())  # "Phase 1 · Mobility — current"
+
+
+def test_ctrl_s_saves_the_plan_or_on_the_preview_the_pdf(  # type: ignore[no-untyped-def]
+    qtbot, db, monkeypatch
+) -> None:
+    """Both tabs say Ctrl+S; it used to be ambiguous on the preview, and did nothing."""
+    from PySide6.QtCore import Qt
+
+    from clinic_app.ui.plan_editor.report_preview import ReportPreview
+
+    saved_pdf: list[bool] = []
+    monkeypatch.setattr(ReportPreview, "_on_save", lambda self: saved_pdf.append(True))
+    editor = PlanEditor(db, 1, user="Dr. Ünal", preview=True)
+    qtbot.addWidget(editor)
+    editor.show()
+    editor.activateWindow()
+    qtbot.waitActive(editor)  # window shortcuts need the active window
+    editor.tabs.setCurrentWidget(editor.preview)
+    qtbot.wait(50)
+    qtbot.keyClick(editor, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert saved_pdf == [True] and db.latest_plan(editor.ctx.session_id) is None
+    editor.tabs.setCurrentIndex(0)
+    with qtbot.waitSignal(editor.plan_saved):
+        qtbot.keyClick(
+            editor.tabs.currentWidget(), Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier
+        )
+    assert saved_pdf == [True]

@@ -107,6 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     for key in ("plan", "history", "report", "devices", "patient"):
         window.show_page(key)
         probe.check(key, window)
+        editor = getattr(window.page(key), "editor", None) if key == "plan" else None
+        if editor is not None and editor.preview is not None:
+            editor.tabs.setCurrentWidget(editor.preview)  # Print… and Save as PDF…
+            QTest.qWait(1500)  # the handout is rendered for the preview
+            probe.check("plan_preview", window)
+            editor.tabs.setCurrentIndex(0)
     sessions = [s for s in db.list_sessions(patient_id) if s.status == "complete"]
     if sessions:
         window.open_session(sessions[-1].id)

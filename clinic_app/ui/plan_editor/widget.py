@@ -183,7 +183,14 @@ class PlanEditor(QWidget):
         self.regenerate.clicked.connect(self._on_regenerate)
         self.save.clicked.connect(self.save_plan)
         self.clinician_notes.textChanged.connect(self._on_clinician_notes)
-        QShortcut(QKeySequence.StandardKey.Save, self, self.save_plan)
+        # Ctrl+S saves the plan on the "Edit plan" tab and the PDF on the preview tab (its
+        # button says so): both live, the two shortcuts were ambiguous and neither fired.
+        self.save_shortcut = QShortcut(QKeySequence.StandardKey.Save, self, self.save_plan)
+        self.tabs.currentChanged.connect(
+            lambda index: self.save_shortcut.setEnabled(
+                self.tabs.widget(index) is not self.preview
+            )
+        )
 
     # ------------------------------------------------------------------ display
     def _load_plan_fields(self) -> None:
