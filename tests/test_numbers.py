@@ -33,3 +33,12 @@ def test_verdict_texts_use_it() -> None:
 
 def test_the_examples_in_the_docstrings_hold() -> None:
     assert doctest.testmod(numbers).failed == 0
+
+
+def test_the_live_trial_list_never_shows_minus_zero() -> None:
+    from clinic_app.protocols.events import TrialOutcome
+    from clinic_app.protocols.status import _trial_numbers
+
+    lunge = TrialOutcome("lunge", "left", None, False, "valid",
+                         {"angle_deg": -0.04, "distance_cm": -0.03}, None)  # fmt: skip
+    assert _trial_numbers(lunge) == "0.0° · 0.0 cm"
