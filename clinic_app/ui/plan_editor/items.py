@@ -121,6 +121,8 @@ class PlanTree(QTreeWidget):
                 causes,
             ]
         )
+        for column in range(3):  # a wrapped dose beside a one-line name: read from the top
+            row.setTextAlignment(column, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         reasons = plan.causes_of(item)
         if item.progression:
             reasons.append(f"Level: {item.progression}.")
