@@ -1,7 +1,7 @@
 """Open every page and dialog of the real demo app on the display it is given; report fit.
 
-Run by :mod:`tests.ui.test_fit_x11` under Xvfb + openbox (and by
-``docs/screenshots/make_screenshots.py fit`` for the screenshots)::
+Run by :mod:`tests.ui.test_fit_x11` under Xvfb + openbox; with ``--shots DIR`` it also
+saves a screenshot of every screen (``<name>_<tag>.png``)::
 
     DISPLAY=:14 DORSILAB_HOME=/tmp/x python -m tests.ui.fit_child [--shots DIR] [--tag T]
 
