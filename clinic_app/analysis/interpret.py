@@ -22,6 +22,7 @@ from clinic_app.analysis.verdicts import (
     short_citation,
     site_words,
 )
+from clinic_app.numbers import counted
 
 # Rounding guard: 11.6 − 10.1 is 1.4999999999999982 in binary floating point; values are
 # recorded to 0.1, so a tolerance of 1e-9 never changes a genuine comparison.
@@ -254,7 +255,7 @@ def _velocity_asymmetry(
         verdict = Verdict(
             "asymmetry", "balance_mean_velocity_cm_s", None, condition, "not_judged", "grey",
             f"{what}: not judged, the {sides} side held this condition in only "
-            f"{min(n_valid)} valid trial(s); the failed trials are the finding.",
+            f"{counted(min(n_valid), 'valid trial')}; the failed trials are the finding.",
             diff, None, "cm/s", "", "",
         )  # fmt: skip
     elif condition.startswith("ec_"):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from clinic_app.analysis.norms import NormEntry
+from clinic_app.numbers import fixed
 
 Level = Literal["green", "amber", "red", "grey"]
 
@@ -163,5 +164,5 @@ def failure_words(reason: str | None) -> str:
 def fmt(value: float, units: str) -> str:
     """A value with its units for verdict texts (1 decimal; ``°`` for degrees)."""
     if units == "deg":
-        return f"{value:.1f}°"
-    return f"{value:.1f} {units}"
+        return f"{fixed(value)}°"
+    return f"{fixed(value)} {units}"

@@ -7,7 +7,7 @@ removed in the editor is no longer named; an added one is).
 from __future__ import annotations
 
 from clinic_app.plan.library import Library
-from clinic_app.plan.model import Finding, Plan
+from clinic_app.plan.model import CLINICIAN_DOSE, Finding, Plan, PlanItem
 
 _KIND_ORDER = {
     "red_flag": 0,
@@ -142,3 +142,31 @@ def patient_summary(plan: Plan) -> str:
         return found + " The exercises below bring your ankle range into your running."
     why = "; ".join(reasons)
     return f"{found} Why it matters: {why}. The exercises below work on what we found."
+
+
+def edited_dose(item: PlanItem) -> bool:
+    """True when the clinician typed this item's dose (it is then theirs, not a default)."""
+    return item.dose_source == CLINICIAN_DOSE
+
+
+def dose_basis(item: PlanItem, *, long: bool = False) -> str:
+    """Where an item's dose comes from, in words: edited, clinic default, or its evidence.
+
+    A dose the clinician edited is "set by clinician", never "clinic default" (issue 14
+    §5), even though both carry the [U] tag (neither is research-based).
+
+    Parameters
+    ----------
+    item : PlanItem
+    long : bool
+        The report's wording ("set by the clinician for this patient (not research-based)").
+    """
+    if edited_dose(item):
+        return (
+            "set by the clinician for this patient (not research-based)"
+            if long
+            else "set by clinician"
+        )
+    if item.dose_evidence == "U":
+        return "clinic default (not research-based)" if long else "clinic default"
+    return f"[{item.dose_evidence}] {item.dose_source}"

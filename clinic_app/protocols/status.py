@@ -14,6 +14,7 @@ import numpy as np
 
 from clinic_app.analysis.heel_lift import HeelLiftState
 from clinic_app.analysis.lunge import HoldSettings, HoldState
+from clinic_app.numbers import fixed
 from clinic_app.protocols.events import CONDITION_WORDS, LiveStatus, TrialOutcome
 
 # The state machines call these functions with themselves; the views below name only what
@@ -151,7 +152,7 @@ def lunge_status(p: LungeView) -> LiveStatus:
     else:
         n = min(p.valid_done + 1, s.measured_trials)
         title = f"Lunge · {side} · trial {n} of {s.measured_trials}"
-    angle = "—" if not math.isfinite(p.angle_deg) else f"{p.angle_deg:.1f}°"
+    angle = "—" if not math.isfinite(p.angle_deg) else f"{fixed(p.angle_deg)}°"
     hold = p.hold_state
     last = _last_angle(p)
     if p.phase == "ready":
@@ -159,7 +160,7 @@ def lunge_status(p: LungeView) -> LiveStatus:
         return LiveStatus(
             "ready",
             title,
-            angle if last is None else f"{last:.1f}°",
+            angle if last is None else f"{fixed(last)}°",
             "tibial angle" if last is None else "last trial (captured)",
             f"Put your {side} foot on the plate, toes to the tape.\n"
             "Lunge your knee towards the wall, heel down.",
@@ -183,7 +184,7 @@ def lunge_status(p: LungeView) -> LiveStatus:
         )
     if p.phase == "entry":
         c = p.capture_info
-        shown = f"{c.angle_deg:.1f}°" if c else angle
+        shown = f"{fixed(c.angle_deg)}°" if c else angle
         heel = " · HEEL LIFTED: trial will be invalid" if p.heel_state.lifted else ""
         return LiveStatus(
             "entry",
@@ -197,7 +198,7 @@ def lunge_status(p: LungeView) -> LiveStatus:
     return LiveStatus(
         "done",
         f"Lunge · {side} · done",
-        angle if last is None else f"{last:.1f}°",
+        angle if last is None else f"{fixed(last)}°",
         "tibial angle" if last is None else "last trial (captured)",
         "Done on this side. Thank you!",
         "Space: next test",
@@ -317,12 +318,12 @@ def _trial_numbers(outcome: TrialOutcome) -> str:
     if outcome.protocol == "lunge":
         angle, distance = result.get("angle_deg"), result.get("distance_cm")
         bits = [
-            f"{angle:.1f}°" if angle is not None else "",
-            f"{distance:.1f} cm" if distance is not None else "",
+            f"{fixed(angle)}°" if angle is not None else "",
+            f"{fixed(distance)} cm" if distance is not None else "",
         ]
         return " · ".join(b for b in bits if b)
     velocity = (result.get("metrics") or {}).get("mean_velocity_cm_s")
-    return f"{velocity:.2f} cm/s" if velocity is not None else ""
+    return f"{fixed(velocity, 2)} cm/s" if velocity is not None else ""
 
 
 def _mean(values: list[float]) -> float:
@@ -338,8 +339,8 @@ def _summary(kept: list[TrialOutcome], side: str) -> str:
             float(o.result["distance_cm"]) for o in kept if o.result.get("distance_cm") is not None
         ]
         bits = [
-            f"{_mean(angles):.1f}°" if angles else "",
-            f"{_mean(distances):.1f} cm" if distances else "",
+            f"{fixed(_mean(angles))}°" if angles else "",
+            f"{fixed(_mean(distances))} cm" if distances else "",
         ]
         return f"{side.capitalize()}: mean {' · '.join(b for b in bits if b)} ({trials})"
     speeds = [
@@ -347,5 +348,5 @@ def _summary(kept: list[TrialOutcome], side: str) -> str:
         for o in kept
         if (v := (o.result.get("metrics") or {}).get("mean_velocity_cm_s")) is not None
     ]
-    mean = f"mean {_mean(speeds):.2f} cm/s " if speeds else ""
+    mean = f"mean {fixed(_mean(speeds), 2)} cm/s " if speeds else ""
     return f"{side.capitalize()}: {mean}({trials})"

@@ -14,6 +14,7 @@ from reportlab.platypus import Flowable, KeepTogether, Spacer, Table
 
 from clinic_app.analysis.summary import CONDITIONS, BalanceConditionSummary
 from clinic_app.analysis.verdicts import Verdict, condition_words, failure_words
+from clinic_app.numbers import fixed
 from clinic_app.reports.charts import stabilogram
 from clinic_app.reports.common import para
 from clinic_app.reports.data import ReportData
@@ -60,7 +61,7 @@ def _summary_rows(data: ReportData) -> list[list[Any]]:
                 [
                     para(condition_words(cond), "cell") if side == "left" else "",
                     side_head(side),
-                    num(s.metrics_mean.get("mean_velocity_cm_s"), "{:.2f}"),
+                    num(s.metrics_mean.get("mean_velocity_cm_s"), 2),
                     num(s.metrics_mean.get("ellipse_area_95_cm2")),
                     num(s.metrics_mean.get("path_length_cm")),
                     para(_counts(s), "cell"),
@@ -85,13 +86,13 @@ def _trial_rows(data: ReportData) -> list[list[Any]]:
                 m = t.metrics or {}
                 note = failure_words(t.failure_reason) if t.status == "failed" else ""
                 if t.time_to_failure_s is not None and t.status == "failed":
-                    note += f" after {t.time_to_failure_s:.1f} s"
+                    note += f" after {fixed(t.time_to_failure_s)} s"
                 rows.append(
                     [
                         para(condition_words(cond), "small"),
                         side_head(side),
                         label,
-                        num(m.get("mean_velocity_cm_s"), "{:.2f}"),
+                        num(m.get("mean_velocity_cm_s"), 2),
                         num(m.get("ellipse_area_95_cm2")),
                         num(m.get("path_length_cm")),
                         para(note or (t.invalid_reason or ""), "small"),

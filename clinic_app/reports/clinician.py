@@ -21,6 +21,7 @@ from reportlab.platypus import Flowable, PageBreak, Paragraph, Spacer, Table
 from clinic_app.analysis.change import Change
 from clinic_app.analysis.norms import load_norms
 from clinic_app.analysis.verdicts import Verdict
+from clinic_app.numbers import fixed, signed
 from clinic_app.plan import load_library
 from clinic_app.plan.text import plan_summary, top_findings
 from clinic_app.reports.balance_report import balance_section
@@ -48,10 +49,10 @@ SECTION_HEADINGS = (
 """Headings every clinician report has (trends appear only with history)."""
 
 SUMMARY_MEASURES = (
-    ("lunge_distance_cm", "Knee-to-wall distance", "cm", None, "{:.1f}"),
-    ("lunge_angle_deg", "Tibial angle", "°", None, "{:.1f}"),
-    ("balance_mean_velocity_cm_s", "Balance, eyes closed", "cm/s", "ec_firm", "{:.2f}"),
-    ("balance_mean_velocity_cm_s", "Balance, eyes open", "cm/s", "eo_firm", "{:.2f}"),
+    ("lunge_distance_cm", "Knee-to-wall distance", "cm", None, 1),
+    ("lunge_angle_deg", "Tibial angle", "°", None, 1),
+    ("balance_mean_velocity_cm_s", "Balance, eyes closed", "cm/s", "ec_firm", 2),
+    ("balance_mean_velocity_cm_s", "Balance, eyes open", "cm/s", "eo_firm", 2),
 )
 
 
@@ -113,7 +114,7 @@ def _change_cell(changes: tuple[Change, ...], measure: str, cond: str | None) ->
         c = find_change(changes, measure, side, cond)
         if c is None:
             continue
-        delta = "–" if c.delta is None else f"{c.delta:+.1f}"
+        delta = signed(c.delta, missing="–")
         status = STATUS_WORDS.get(c.verdict.status, c.verdict.status)
         words.append(f"{side[0].upper()} {delta} " + light(c.verdict.level, status))
     return Paragraph("<br/>".join(words) or "first visit", styles()["cell"])
@@ -129,21 +130,21 @@ def _summary_table(data: ReportData, width: float) -> Table:
     head += [para(h, "cell_bold") for h in ("Left–right (LSI)", "Since last visit",
                                             "Since first visit")]  # fmt: skip
     rows: list[list[Any]] = [head]
-    for measure, label, units, cond, fmt in SUMMARY_MEASURES:
+    for measure, label, units, cond, digits in SUMMARY_MEASURES:
         values = [measure_value(interp.summary, measure, s, cond) for s in ("left", "right")]
         if all(v is None for v in values) and cond != "ec_firm":
             continue  # eyes closed is always listed: "not tested" is said, never left out
         cells: list[Any] = [para(f"{label} ({units})", "cell")]
         for side, value in zip(("left", "right"), values):
-            shown = "not tested" if value is None else fmt.format(value)
+            shown = "not tested" if value is None else fixed(value, digits)
             cells.append(_cell(shown, _side_verdict(data, measure, side, cond)))
         asym = next(
             (a for a in interp.asymmetry if a.measure == measure and a.condition == cond), None
         )
         diff = "–"
         if asym is not None:
-            lsi = "" if asym.lsi_percent is None else f" ({asym.lsi_percent:.0f} %)"
-            diff = f"{asym.abs_difference:{fmt[2:-1]}}{lsi}"
+            lsi = "" if asym.lsi_percent is None else f" ({fixed(asym.lsi_percent, 0)} %)"
+            diff = f"{fixed(asym.abs_difference, digits)}{lsi}"
         cells.append(_cell(diff, asym.verdict if asym else None))
         cells.append(_change_cell(interp.changes, measure, cond))
         cells.append(_change_cell(interp.changes_since_first, measure, cond))

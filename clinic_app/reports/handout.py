@@ -29,7 +29,7 @@ from clinic_app.paths import resource
 from clinic_app.plan import load_library
 from clinic_app.plan.library import Exercise
 from clinic_app.plan.model import PlanItem
-from clinic_app.plan.text import patient_summary
+from clinic_app.plan.text import edited_dose, patient_summary
 from clinic_app.reports.common import para, write_document
 from clinic_app.reports.data import ReportData
 from clinic_app.reports.fonts import rich
@@ -104,7 +104,8 @@ def illustration(exercise: Exercise, size: float) -> Drawing:
 
 def _dose_line(item: PlanItem) -> str:
     side = f" · {item.side} leg" if item.side else ""
-    return item.dose.describe() + side
+    mine = " · set for you by your clinician" if edited_dose(item) else ""
+    return item.dose.describe() + side + mine
 
 
 def _next_step(item: PlanItem, exercise: Exercise) -> str:
@@ -211,8 +212,10 @@ def _log_tables(data: ReportData, width: float, names: list[str]) -> list[Flowab
                     ("FONT", (1, 0), (-1, 0), "DorsiSans-Bold", 8),
                     ("ALIGN", (1, 0), (-1, 0), "CENTER"),
                     ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                    ("TOPPADDING", (0, 1), (-1, -1), 5),
-                    ("BOTTOMPADDING", (0, 1), (-1, -1), 5),
+                    # Rows still tall enough to tick (≈ 6 mm); four weeks fit one page
+                    # rather than leaving the last week alone on a page of its own.
+                    ("TOPPADDING", (0, 1), (-1, -1), 2.5),
+                    ("BOTTOMPADDING", (0, 1), (-1, -1), 2.5),
                 ]
             )
         )

@@ -8,6 +8,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table
 
 from clinic_app.analysis.change import Change
+from clinic_app.numbers import fixed
 from clinic_app.reports.charts import trace_chart
 from clinic_app.reports.common import para
 from clinic_app.reports.data import ReportData
@@ -93,7 +94,7 @@ def lunge_section(data: ReportData, width: float) -> list[Flowable]:
         )
     for a in interp.asymmetry:
         if a.measure in MEASURE_WORDS:
-            lsi = "" if a.lsi_percent is None else f" · LSI {a.lsi_percent:.0f} %"
+            lsi = "" if a.lsi_percent is None else f" · LSI {fixed(a.lsi_percent, 0)} %"
             basis = f" ({a.lsi_basis})" if lsi else ""
             judged.append(
                 [

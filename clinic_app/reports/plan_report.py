@@ -9,6 +9,7 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer
 
 from clinic_app.plan import load_library
 from clinic_app.plan.model import Plan, PlanItem
+from clinic_app.plan.text import dose_basis
 from clinic_app.reports.common import light, para
 from clinic_app.reports.data import ReportData
 from clinic_app.reports.fonts import rich
@@ -17,11 +18,7 @@ from clinic_app.reports.styles import styles
 
 
 def _basis(item: PlanItem) -> str:
-    if item.dose_evidence == "U":
-        return "clinic default (not research-based)" + (
-            f": {item.dose_source}" if "clinician" in item.dose_source else ""
-        )
-    return f"[{item.dose_evidence}] {item.dose_source}"
+    return dose_basis(item, long=True)
 
 
 def findings_table(plan: Plan, width: float) -> list[Flowable]:

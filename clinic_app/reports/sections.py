@@ -16,6 +16,7 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table,
 from clinic_app.analysis.change import Change
 from clinic_app.analysis.norms import NormEntry
 from clinic_app.analysis.verdicts import Verdict, site_words
+from clinic_app.numbers import fixed
 from clinic_app.reports.common import light, para
 from clinic_app.reports.data import ReportData
 from clinic_app.reports.fonts import rich
@@ -49,9 +50,9 @@ def grid(rows: list[list[Any]], widths: Sequence[float], header_rows: int = 1) -
     return table
 
 
-def num(value: float | None, fmt: str = "{:.1f}") -> str:
-    """A number for a table cell ("–" when missing)."""
-    return "–" if value is None else fmt.format(value)
+def num(value: float | None, digits: int = 1) -> str:
+    """A number for a table cell with ``digits`` decimals ("–" when missing, never "-0.0")."""
+    return fixed(value, digits, missing="–")
 
 
 def side_head(side: str) -> Paragraph:

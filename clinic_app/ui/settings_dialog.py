@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QImage, QImageReader, QPixmap
+from PySide6.QtGui import QImage, QImageReader, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -76,9 +76,9 @@ class SettingsDialog(QDialog):
         self._logo = QImage(stored_logo) if stored_logo else QImage()
         self._logo_changed = False
 
-        heading = QLabel("Clinic settings")
-        theme.set_font(heading, theme.TITLE_PT, bold=True)
-        note = QLabel("These appear on every report and handout.")
+        # No heading inside: the title bar says it, and a 768-px screen needs the height
+        # (with it, the form was squeezed: the logo overlapped the address box).
+        note = QLabel("Clinic settings appear on every report and handout.")
         note.setObjectName("muted")
         self.clinic_name = QLineEdit(str(db.get_setting(CLINIC_NAME, "") or ""))
         self.clinic_name.setObjectName("clinicName")
@@ -115,17 +115,17 @@ class SettingsDialog(QDialog):
         self.logo_error.setVisible(False)
         logo_row = QHBoxLayout()
         logo_row.addWidget(self.logo_preview, 1)
-        logo_buttons = QVBoxLayout()
-        logo_buttons.addWidget(self.choose_logo)
-        logo_buttons.addWidget(self.remove_logo)
-        logo_buttons.addStretch(1)
-        logo_row.addLayout(logo_buttons)
+        # Side by side, top-aligned: stacked, the two buttons needed more height than the
+        # preview and were squashed unreadable on a 768-px screen.
+        logo_row.addWidget(self.choose_logo, 0, Qt.AlignmentFlag.AlignTop)
+        logo_row.addWidget(self.remove_logo, 0, Qt.AlignmentFlag.AlignTop)
         logo_box = QVBoxLayout()
         logo_box.addLayout(logo_row)
         logo_box.addWidget(self.logo_error)
 
         form = QFormLayout()
         form.setHorizontalSpacing(theme.GAP)
+        form.setVerticalSpacing(theme.GAP // 2)  # the style's own spacing let rows overlap
         form.addRow("Clinic name", self.clinic_name)
         form.addRow("Address", self.clinic_address)
         form.addRow("Logo", logo_box)
@@ -145,7 +145,6 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.setSpacing(theme.GAP)
-        layout.addWidget(heading)
         layout.addWidget(note)
         layout.addLayout(form)
         self.exchange = ExchangeSettingsBox(db)
@@ -154,6 +153,18 @@ class SettingsDialog(QDialog):
         layout.addWidget(buttons)
         self.setMinimumWidth(620)
         self._show_logo()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Never shorter than the styled form needs (as far as the screen allows).
+
+        At its computed minimum the form squeezed its rows below their own minimum
+        heights (the logo overlapped the address box), so the dialog asks for its size
+        hint once the application's style has set the fonts.
+        """
+        super().showEvent(event)
+        screen = self.screen()
+        room = screen.availableGeometry().height() - 40 if screen is not None else 10_000
+        self.setMinimumHeight(min(self.sizeHint().height(), room))
 
     @Slot()
     def edit_thresholds(self) -> int:

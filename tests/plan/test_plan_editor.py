@@ -148,3 +148,82 @@ def test_header_follows_the_clinicians_edits(qtbot, db) -> None:  # type: ignore
     assert "single-leg mini squat" in editor.summary.text()
     assert "single-leg mini squat" in editor.plan.summary  # saved with the plan too
     assert "§" not in editor.flags_box.title()
+
+
+def test_an_edited_dose_reads_set_by_clinician_never_clinic_default(  # type: ignore[no-untyped-def]
+    qtbot, db
+) -> None:
+    """Issue 14 §5: the tree, the report and the handout say who set an edited dose."""
+    from clinic_app.reports import build_clinician_report, build_handout
+    from clinic_app.reports.source import load_report_data
+
+    editor = PlanEditor(db, 1, user="Dr. Ünal", preview=False)
+    qtbot.addWidget(editor)
+    untouched = editor.tree.topLevelItem(0).child(1).text(1)
+    editor.set_item_dose("mobility", 0, Dose(sets=2, hold_s=45.0, days_per_week=5))
+    edited = editor.tree.topLevelItem(0).child(0).text(1)
+    assert edited.endswith("set by clinician") and "clinic default" not in edited
+    assert "set by clinician" not in untouched
+    data = load_report_data(db, 1, plan=editor.plan)
+    report, handout = io.BytesIO(), io.BytesIO()
+    build_clinician_report(data, report)
+    build_handout(data, handout)
+    text = " ".join(
+        p.extract_text().replace("\n", " ") for p in PdfReader(io.BytesIO(report.getvalue())).pages
+    )
+    assert "set by the clinician for this patient" in text
+    assert "clinic default (not research-based): Set by the clinician" not in text
+    card = " ".join(
+        p.extract_text().replace("\n", " ")
+        for p in PdfReader(io.BytesIO(handout.getvalue())).pages
+    )
+    assert "set for you by your clinician" in card
+
+
+def test_the_tree_wraps_long_names_and_never_widens_the_editor(qtbot, db) -> None:  # type: ignore[no-untyped-def]
+    """At 1366 px the exercise tree shares its width; every name is shown whole, wrapped."""
+    editor = PlanEditor(db, 1, user="Dr. Ünal", preview=False)
+    qtbot.addWidget(editor)
+    editor.resize(1300, 560)
+    editor.show()
+    qtbot.waitExposed(editor)
+    assert editor.minimumSizeHint().width() <= 1300
+    tree = editor.tree
+    assert not tree.horizontalScrollBar().isVisible()
+    phase = tree.topLevelItem(0)
+    row = phase.child(0)
+    name = row.text(0)
+    one_line = tree.fontMetrics().height()
+    width = tree.columnWidth(0) - tree.indentation() * 2
+    needed = tree.fontMetrics().horizontalAdvance(name)
+    lines = tree.visualItemRect(row).height() // one_line
+    assert needed > width  # at this size the name is longer than its column…
+    assert lines >= 2, (name, width, needed)  # …so its row is two lines or more, not elided
+    assert tree.isFirstColumnSpanned(0, tree.rootIndex())  # "Phase 1 · Mobility — current"
+
+
+def test_ctrl_s_saves_the_plan_or_on_the_preview_the_pdf(  # type: ignore[no-untyped-def]
+    qtbot, db, monkeypatch
+) -> None:
+    """Both tabs say Ctrl+S; it used to be ambiguous on the preview, and did nothing."""
+    from PySide6.QtCore import Qt
+
+    from clinic_app.ui.plan_editor.report_preview import ReportPreview
+
+    saved_pdf: list[bool] = []
+    monkeypatch.setattr(ReportPreview, "_on_save", lambda self: saved_pdf.append(True))
+    editor = PlanEditor(db, 1, user="Dr. Ünal", preview=True)
+    qtbot.addWidget(editor)
+    editor.show()
+    editor.activateWindow()
+    qtbot.waitActive(editor)  # window shortcuts need the active window
+    editor.tabs.setCurrentWidget(editor.preview)
+    qtbot.wait(50)
+    qtbot.keyClick(editor, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert saved_pdf == [True] and db.latest_plan(editor.ctx.session_id) is None
+    editor.tabs.setCurrentIndex(0)
+    with qtbot.waitSignal(editor.plan_saved):
+        qtbot.keyClick(
+            editor.tabs.currentWidget(), Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier
+        )
+    assert saved_pdf == [True]

@@ -10,7 +10,9 @@ import io
 import re
 from collections.abc import Iterator
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -213,3 +215,77 @@ def test_stabilogram_label_equals_the_trial_table(demo: tuple[Path, int]) -> Non
             t for t in summary.trials if not t.practice and t.status == "valid" and t.metrics
         )
         assert f"{trial.metrics['ellipse_area_95_cm2']:.1f}" == f"{path.area_cm2:.1f}"
+
+
+NEGATIVE_ZERO = re.compile(r"(?<![\d.])[-−]0(?:\.0+)?(?![\d.]*[1-9])")
+"""A number printed as "-0", "-0.0" or "−0.00": a loss that rounds to nothing."""
+
+
+def test_a_change_that_rounds_to_zero_never_prints_as_minus_zero(tmp_path: Path) -> None:
+    """Issue 14 §4: the report said "L -0.0" for a left side that had not changed."""
+    path = tmp_path / "zero.sqlite3"
+    run_clinic(
+        path,
+        [
+            Visit(
+                0,
+                {"left": Lunge(9.0, 38.0), "right": Lunge(9.0, 38.0)},
+                {(side, "ec_firm"): ([1.50, 1.50, 1.50], 0) for side in ("left", "right")},
+            ),
+            Visit(
+                4,
+                {"left": Lunge(9.0, 38.0), "right": Lunge(9.0, 38.0)},
+                {(side, "ec_firm"): ([1.47, 1.47, 1.47], 0) for side in ("left", "right")},
+            ),
+        ],
+    )
+    report, handout = _pdfs(path, 1)
+    for pdf in (report, handout):
+        text = " ".join(_pages(pdf))
+        assert not NEGATIVE_ZERO.findall(text), [
+            text[max(0, m.start() - 40) : m.end() + 10] for m in NEGATIVE_ZERO.finditer(text)
+        ]
+    page1 = _pages(report)[0]
+    assert "L 0.0 ● No real change" in page1, page1.split("Since first visit", 1)[1][:300]
+
+
+def _laid_out(monkeypatch: pytest.MonkeyPatch, build: Any, data: Any) -> list[tuple[int, str]]:
+    """Every flowable as drawn: (page, its style or class name)."""
+    from reportlab.platypus.doctemplate import BaseDocTemplate
+
+    seen: list[tuple[int, str]] = []
+
+    def after(doc: BaseDocTemplate, flowable: Any) -> None:
+        style = getattr(getattr(flowable, "style", None), "name", type(flowable).__name__)
+        seen.append((doc.page, str(style)))
+
+    monkeypatch.setattr(BaseDocTemplate, "afterFlowable", after)
+    build(data, io.BytesIO())
+    return seen
+
+
+@pytest.mark.parametrize("paper", ["A4", "Letter"])
+def test_no_heading_is_left_alone_at_the_foot_of_a_page(
+    demo: tuple[Path, int], monkeypatch: pytest.MonkeyPatch, paper: str
+) -> None:
+    """Issue 14 §7: a heading is always on the page of what it heads."""
+    import dataclasses
+
+    path, pid = demo
+    with Database.open(path, backup_on_start=False) as db:
+        data = dataclasses.replace(load_report_data(db, pid), paper=paper)
+    # Notes of growing length move every later heading down the page, so that some land
+    # at a page's foot: each must then move to the next page with what follows it.
+    notes = ["", *("Check the left heel at the next visit. " * (6 * k) for k in range(1, 5))]
+    layouts = [
+        (build, dataclasses.replace(data, plan=dataclasses.replace(data.plan, clinician_notes=n)))
+        for build in (build_clinician_report, build_handout)
+        for n in notes
+    ]
+    for build, data in layouts:
+        drawn = _laid_out(monkeypatch, build, data)
+        assert len({page for page, _ in drawn}) >= 3
+        assert sum(style in ("h1", "h2") for _, style in drawn) >= 5
+        for (page, style), (next_page, _) in pairwise(drawn):
+            if style in ("h1", "h2", "title"):
+                assert next_page == page, f"{build.__name__}: '{style}' alone on page {page}"

@@ -1,7 +1,7 @@
 """Open every page and dialog of the real demo app on the display it is given; report fit.
 
-Run by :mod:`tests.ui.test_fit_x11` under Xvfb + openbox (and by
-``docs/screenshots/make_screenshots.py fit`` for the screenshots)::
+Run by :mod:`tests.ui.test_fit_x11` under Xvfb + openbox; with ``--shots DIR`` it also
+saves a screenshot of every screen (``<name>_<tag>.png``)::
 
     DISPLAY=:14 DORSILAB_HOME=/tmp/x python -m tests.ui.fit_child [--shots DIR] [--tag T]
 
@@ -106,7 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     probe.check("patient", window)
     for key in ("plan", "history", "report", "devices", "patient"):
         window.show_page(key)
-        probe.check(key, window, allow_scrolled=key == "devices")
+        probe.check(key, window)
+        editor = getattr(window.page(key), "editor", None) if key == "plan" else None
+        if editor is not None and editor.preview is not None:
+            editor.tabs.setCurrentWidget(editor.preview)  # Print… and Save as PDF…
+            QTest.qWait(1500)  # the handout is rendered for the preview
+            probe.check("plan_preview", window)
+            editor.tabs.setCurrentIndex(0)
     sessions = [s for s in db.list_sessions(patient_id) if s.status == "complete"]
     if sessions:
         window.open_session(sessions[-1].id)

@@ -1,12 +1,16 @@
 """Close and reopen the main window on a real X display; print where it came back (JSON).
 
-DISPLAY=:N DORSILAB_HOME=… python -m tests.ui.geometry_child maximised|normal
+DISPLAY=:N DORSILAB_HOME=… python -m tests.ui.geometry_child maximised|normal|reopen
+
+``reopen`` only opens the window as the saved state leaves it and prints where it is,
+its frame and the screen's free area (for a smaller screen than the one it was left on).
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 from PySide6.QtTest import QTest
 
@@ -22,6 +26,8 @@ def main(mode: str) -> int:
     assert db is not None
     first = create_main_window(ctx, db)
     first.show()
+    if mode == "reopen":
+        return _report_reopened(first, db, app)
     QTest.qWaitForWindowExposed(first)
     QTest.qWait(300)
     if mode == "maximised":
@@ -44,6 +50,21 @@ def main(mode: str) -> int:
         "maximised": again.isMaximized(),
     }))  # fmt: skip
     again.close()
+    db.close()
+    app.quit()
+    return 0
+
+
+def _report_reopened(window: Any, db: Any, app: Any) -> int:
+    QTest.qWaitForWindowExposed(window)
+    QTest.qWait(500)
+    frame, area = window.frameGeometry(), window.screen().availableGeometry()
+    print(json.dumps({
+        "frame": [frame.x(), frame.y(), frame.width(), frame.height()],
+        "area": [area.x(), area.y(), area.width(), area.height()],
+        "inside": area.contains(frame),
+    }))  # fmt: skip
+    window.close()
     db.close()
     app.quit()
     return 0

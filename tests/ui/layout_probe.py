@@ -2,14 +2,17 @@
 
 :func:`layout_problems` walks a top-level window and names, in words, every visible
 button that lies outside the window or is clipped by a parent (a scroll area, a splitter,
-the window's edge), every button whose text does not fit, and every word-wrapped label
+the window's edge), every button whose text does not fit (too narrow, or squeezed too low to read),
+form rows drawn over each other, and every word-wrapped label
 cut short ("…Lunge your knee towards"). The screenshot script uses the same checks.
 """
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from PySide6.QtCore import QPoint, QRect
-from PySide6.QtWidgets import QAbstractButton, QLabel, QScrollArea, QWidget
+from PySide6.QtWidgets import QAbstractButton, QFormLayout, QLabel, QScrollArea, QWidget
 
 TEXT_SLACK_PX = 2
 """Rounding the style may leave between a button's size hint and its width (px)."""
@@ -70,6 +73,9 @@ def layout_problems(top: QWidget, *, allow_scrolled: bool = False) -> list[str]:
         hint = button.sizeHint().width()
         if button.text() and button.width() + TEXT_SLACK_PX < hint:
             problems.append(f"{_name(button)} text clipped: {button.width()} < {hint} px")
+        tall = button.sizeHint().height()
+        if button.text() and button.height() + TEXT_SLACK_PX < tall:  # squeezed by its layout
+            problems.append(f"{_name(button)} squashed: {button.height()} px high, needs {tall}")
     for label in top.findChildren(QLabel):
         if not _shown(label) or label.window() is not top or not label.text():
             continue
@@ -83,6 +89,7 @@ def layout_problems(top: QWidget, *, allow_scrolled: bool = False) -> list[str]:
         need = label.heightForWidth(label.width())
         if need > label.height() + TEXT_SLACK_PX:
             problems.append(f"{_name(label)} cut: needs {need} px high, has {label.height()}")
+    problems += _overlapping_form_rows(top)
     for area in top.findChildren(QScrollArea):
         page = getattr(area, "page", None)
         if not _shown(area) or page is None or not area.objectName().startswith("frame_"):
@@ -94,6 +101,24 @@ def layout_problems(top: QWidget, *, allow_scrolled: bool = False) -> list[str]:
                 f"page {page.objectName()} scrolls: needs {need.width()}×{need.height()} px, "
                 f"has {area.viewport().width()}×{area.viewport().height()}"
             )
+    return problems
+
+
+def _overlapping_form_rows(top: QWidget) -> list[str]:
+    """Form rows drawn over each other (a form squeezed below its rows' own heights)."""
+    problems = []
+    for form in top.findChildren(QFormLayout):
+        parent = form.parentWidget()
+        if parent is None or not _shown(parent) or parent.window() is not top:
+            continue
+        rows = [form.itemAt(r, QFormLayout.ItemRole.FieldRole) for r in range(form.rowCount())]
+        shown = [i.geometry() for i in rows if i is not None and not i.isEmpty()]
+        for above, below in pairwise(shown):
+            if below.top() <= above.bottom():
+                problems.append(
+                    f"form rows overlap in {parent.objectName() or type(parent).__name__}: "
+                    f"a row ends at y={above.bottom()}, the next starts at y={below.top()}"
+                )
     return problems
 
 

@@ -44,7 +44,7 @@ def test_connect_dialog_scans_and_connects_the_shin_sensor(
     rows = {dialog.table.item(i, 0).text(): i for i in range(dialog.table.rowCount())}
     assert set(rows) == {shin.address, other.address}
     assert dialog.table.item(rows[other.address], 3).text().startswith("not usable")
-    assert "1 Bluetooth inclinometer(s) found" in dialog.status.text()
+    assert "1 Bluetooth inclinometer found" in dialog.status.text()
     dialog.table.selectRow(rows[other.address])
     dialog.connect_selected()
     assert "vibration sensor" in dialog.status.text()

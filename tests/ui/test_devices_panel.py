@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from PySide6.QtWidgets import QDialog
 
 from clinic_app.ui import theme
 from clinic_app.ui.devices.calibration import MEASURE_S, SETTLE_S, CalibrationProcedure
-from clinic_app.ui.devices.panel import DevicesDialog, DevicesPanel
+from clinic_app.ui.devices.panel import DevicesDialog, DevicesPanel, zero_words
 from clinic_app.ui.devices.wizard import CalibrationWizard
 from drivers.base import DeviceError, DeviceState
 from drivers.calibration import STANDARD_GRAVITY, CalibrationStore
@@ -118,10 +119,33 @@ def test_zero_button_removes_the_inclinometer_bias(panel, sim) -> None:
     assert card.action_buttons["zero"].isEnabled()
     card.action_buttons["zero"].click()
     panel.wait_for_actions()
-    assert card.message.text().startswith("Zeroed:")
     clock.advance(1.0)
     assert before == pytest.approx(inc.bias_deg, abs=0.02)
-    assert abs(error_deg()) < 0.02
+    after = error_deg()
+    assert abs(after) < 0.02
+    # The message states the change the clinician sees, in the direction it went.
+    said = card.message.text()
+    assert said.startswith("Zeroed: the inclinometer now reads 0.0° here; every reading is now")
+    stated = float(re.search(r"now ([0-9.]+)° (lower|higher)", said).group(1))
+    moved = after - before
+    assert ("lower" if moved < 0 else "higher") in said
+    assert stated == pytest.approx(abs(moved), abs=0.03)
+    # Zeroing again on the same surface changes nothing, and says so.
+    card.action_buttons["zero"].click()
+    panel.wait_for_actions()
+    assert card.message.text().endswith("as before: readings unchanged."), card.message.text()
+
+
+def test_the_zero_message_never_claims_a_change_it_did_not_make() -> None:
+    assert zero_words(1.224, 0.0) == (
+        "Zeroed: the inclinometer now reads 0.0° here; every reading is now 1.22° lower "
+        "than before."
+    )
+    assert zero_words(-0.5, 90.0).endswith(
+        "now reads 90.0° here; every reading is now 0.50° higher than before."
+    )
+    assert zero_words(-0.001, 0.0).endswith("as before: readings unchanged.")
+    assert "−0" not in zero_words(-0.001, -0.01)
 
 
 def test_tare_button_zeroes_the_empty_plate(panel, sim) -> None:
@@ -137,7 +161,7 @@ def test_tare_button_zeroes_the_empty_plate(panel, sim) -> None:
     clock.advance(0.5)
     panel.refresh()
     assert abs(plate.buffer.latest(200)["fz_n"].mean()) < 0.5
-    assert card.live.text().startswith(("0 N", "1 N", "−0 N", "−1 N"))
+    assert card.live.text().startswith(("0 N", "1 N", "−1 N"))
 
 
 def test_every_action_has_its_own_alt_key_and_works_from_the_keyboard(panel, sim, qtbot) -> None:

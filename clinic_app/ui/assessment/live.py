@@ -36,6 +36,7 @@ from clinic_app.analysis.lunge import InputError, parse_distance_cm
 from clinic_app.protocols.events import LiveStatus
 from clinic_app.protocols.runner import StepProgress
 from clinic_app.ui import theme
+from clinic_app.ui.assessment.step_words import step_line
 from clinic_app.ui.fit_label import FitLabel
 from clinic_app.ui.plots.live_plots import AnglePlot, ForcePlot, Stabilogram, side_colour
 
@@ -390,8 +391,7 @@ class LiveView(QWidget):
         """Refill the step list (✓ done, ● current); only the current step is selected."""
         self.steps.clear()
         for p in progress:
-            mark = {"done": "✓", "current": "●"}.get(p.state, "  ")
-            item = QListWidgetItem(f"{mark} {p.step.label}  {p.valid}/{p.wanted}")
+            item = QListWidgetItem(step_line(p))  # "✗ Balance L EC  1/3", "2 not valid"
             extra = (
                 f" · {p.not_valid} not valid (failed, invalid or stopped)" if p.not_valid else ""
             )

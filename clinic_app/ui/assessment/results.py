@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from clinic_app.analysis.session import SessionInterpretation
 from clinic_app.analysis.verdicts import LEVEL_WORDS, Verdict, failure_words
 from clinic_app.errors import UserError
+from clinic_app.numbers import fixed, signed
 from clinic_app.plan import Finding, load_library
 from clinic_app.plan.pain import PainState, pain_findings, pain_state
 from clinic_app.protocols.events import CONDITION_SHORT, CONDITION_WORDS
@@ -53,7 +54,7 @@ LEVELS = {
 
 
 def _fmt(value: float | None, digits: int = 1, unit: str = "") -> str:
-    return "—" if value is None else f"{value:.{digits}f}{unit}"
+    return "—" if value is None else f"{fixed(value, digits)}{unit}"
 
 
 def dot(level: str) -> str:
@@ -390,9 +391,9 @@ class ResultsPage(QWidget):
             if c.delta is None:
                 delta = ""
             elif c.verdict.level == "grey":  # within MDC, no MDC, not comparable: say so
-                delta = f" ({c.delta:+.1f}, {_status(c.verdict)})"
+                delta = f" ({signed(c.delta)}, {_status(c.verdict)})"
             else:  # a real change: its traffic light (the reason is in the tooltip)
-                delta = f" ({c.delta:+.1f}) {dot(c.verdict.level)}"
-            lines.append(f"{SIDE_LETTER[side]} {c.previous:.1f}{delta}")
+                delta = f" ({signed(c.delta)}) {dot(c.verdict.level)}"
+            lines.append(f"{SIDE_LETTER[side]} {fixed(c.previous)}{delta}")
             tips.append(c.verdict.text)
         self._cell("<br>".join(lines) or "—", row, 5, tip="\n".join(tips))

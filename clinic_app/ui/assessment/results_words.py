@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from clinic_app.analysis.session import SessionInterpretation
 from clinic_app.analysis.verdicts import Verdict
+from clinic_app.numbers import signed
 from clinic_app.plan import Finding
 from clinic_app.protocols.events import CONDITION_SHORT
 
@@ -50,7 +51,7 @@ def meaning_lines(
         changes = ", ".join(
             f"{c.side} {MEASURE_WORDS.get(c.measure, c.measure)}"
             + (f" ({CONDITION_SHORT.get(c.condition, '')})" if c.condition else "")
-            + f" {c.delta:+.1f}"
+            + f" {signed(c.delta)}"
             for c in steady
             if c.delta is not None
         )

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from clinic_app.ui import theme
 from clinic_app.ui.devices.status import DeviceView
 from drivers.base import Device, DeviceState
+
+
+class QuietLabel(QLabel):
+    """A label that takes no room while it has nothing to say (the page fits 1366×740)."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setVisible(bool(text))
+
+    def setText(self, text: str) -> None:
+        """Show the text, or hide the label when the text is empty."""
+        super().setText(text)
+        self.setVisible(bool(text))
 
 
 class CardHost(Protocol):
@@ -49,17 +62,17 @@ class DeviceCard(QFrame):
         self.identity = QLabel(empty_text)
         self.identity.setObjectName("muted")
         self.identity.setWordWrap(True)
-        self.settings = QLabel("")
+        self.settings = QuietLabel("")
         self.settings.setObjectName("muted")
         self.settings.setWordWrap(True)
         self.settings.setAccessibleName(f"{title} settings")
         self.live = QLabel("—")
         theme.set_font(self.live, theme.HEADLINE_PT, bold=True)
         self.live.setAccessibleName(f"{title} live value")
-        self.detail = QLabel("")
+        self.detail = QuietLabel("")
         self.detail.setObjectName("muted")
-        self.stats = QLabel("")
-        self.message = QLabel("")
+        self.stats = QuietLabel("")
+        self.message = QuietLabel("")
         self.message.setWordWrap(True)
         self.message.setAccessibleName(f"{title} message")
         grid.addWidget(self.title, 0, 0)

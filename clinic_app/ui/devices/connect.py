@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clinic_app.numbers import counted
 from clinic_app.ui import theme
 from drivers import ble_scan
 from drivers.base import Device, DeviceError
@@ -175,7 +176,7 @@ class ConnectDialog(QDialog):
                 self.table.setItem(i, j, QTableWidgetItem(text))
         if ports:
             self.table.selectRow(0)
-            self._say(f"{len(ports)} serial port(s). Select one and press Connect.")
+            self._say(f"{counted(len(ports), 'serial port')}. Select one and press Connect.")
         else:
             self._say("No serial ports found. Plug the device in (and pair it, for Bluetooth).")
 
@@ -256,7 +257,9 @@ class ConnectDialog(QDialog):
                 self.table.selectRow(row)
         usable = sum(1 for s in sensors if s.supported)
         if usable:
-            self._say(f"{usable} Bluetooth inclinometer(s) found. Select one and press Connect.")
+            self._say(
+                f"{counted(usable, 'Bluetooth inclinometer')} found. Select one and press Connect."
+            )
         else:
             self._say(
                 "No Bluetooth inclinometer found. Switch it on (its light blinks), keep it "
@@ -333,7 +336,7 @@ class ConnectDialog(QDialog):
             item.setToolTip(result.detail)
             self.table.setItem(i, 3, item)
         found = sum(1 for r in results if r.protocol)
-        self._say(f"{found} of {len(results)} port(s) answered a known protocol.")
+        self._say(f"{found} of {counted(len(results), 'port')} answered a known protocol.")
 
     def _say(self, text: str, error: bool = False) -> None:
         self.status.setStyleSheet(f"color:{theme.BAD if error else theme.INK};")

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clinic_app.numbers import MINUS, fixed
 from clinic_app.ui import theme
 from clinic_app.ui.devices import idle
 from clinic_app.ui.devices.calibration import check_empty
@@ -34,6 +35,7 @@ from clinic_app.ui.devices.card import DeviceCard
 from clinic_app.ui.devices.status import describe
 from drivers.base import Device, DeviceError
 from drivers.calibration import CalibrationStore
+from drivers.inclinometer_zero import LEVEL_TIBIA_DEG, ZeroOffsets
 from drivers.registry import DeviceRegistry, default_registry
 from drivers.transport import PortLister
 
@@ -322,10 +324,41 @@ def _disconnect(device: Device) -> str:
 
 
 def _zero(device: Any) -> str:
-    result = device.zero()
-    if isinstance(result, float):
-        return f"Zeroed: {result:+.2f}° removed."
-    return "Zeroed on the level surface."
+    before = _tibia_offset(device)
+    device.zero()
+    after = _tibia_offset(device)
+    if before is None or after is None:  # zeroed inside the sensor (Rion): no offset to tell
+        return "Zeroed on the level surface."
+    level = LEVEL_TIBIA_DEG if hasattr(device, "zero_offsets") else 0.0
+    return zero_words(after - before, level)
+
+
+def _tibia_offset(device: Any) -> float | None:
+    """The software offset subtracted from the tibial angle (°), None if the sensor zeroes."""
+    offsets = getattr(device, "zero_offsets", None)
+    if isinstance(offsets, ZeroOffsets):
+        return offsets.tibia_deg
+    offset = getattr(device, "zero_offset_deg", None)
+    return float(offset) if isinstance(offset, int | float) else None
+
+
+def zero_words(added_deg: float, level_reads_deg: float) -> str:
+    """What zeroing did, in the words of the reading on screen.
+
+    Parameters
+    ----------
+    added_deg : float
+        How much more is now subtracted from every tibial angle (°): the shown reading
+        moved by ``-added_deg``.
+    level_reads_deg : float
+        What the sensor now reads lying on the level surface (°).
+    """
+    here = f"Zeroed: the inclinometer now reads {fixed(level_reads_deg, minus=MINUS)}° here"
+    size = fixed(abs(added_deg), 2)
+    if size == fixed(0.0, 2):
+        return f"{here}, as before: readings unchanged."
+    way = "lower" if added_deg > 0 else "higher"
+    return f"{here}; every reading is now {size}° {way} than before."
 
 
 def _tare(device: Any) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from clinic_app.numbers import MINUS, fixed, signed
 from drivers.base import Device, DeviceKind, DeviceState
 from drivers.calibration import STANDARD_GRAVITY
 
@@ -104,7 +105,7 @@ def _recent(device: Device) -> np.ndarray[Any, Any]:
 
 def _signed(value: float, unit: str) -> str:
     """``+12 mm`` / ``−3 mm`` with a true minus sign (easier to read from a distance)."""
-    return f"{value:+.0f} {unit}".replace("-", "\u2212")
+    return f"{signed(value, 0, minus=MINUS)} {unit}"
 
 
 def live_text(kind: DeviceKind, samples: np.ndarray[Any, Any]) -> tuple[str, str]:
@@ -122,9 +123,9 @@ def live_text(kind: DeviceKind, samples: np.ndarray[Any, Any]) -> tuple[str, str
     last = samples[t >= t[-1] - LIVE_WINDOW_S]
     if kind is DeviceKind.INCLINOMETER:
         angle = float(np.mean(last["tibia_deg"]))
-        return f"{angle:.1f}°".replace("-", "\u2212"), "tibial angle from vertical"
+        return f"{fixed(angle, minus=MINUS)}°", "tibial angle from vertical"
     fz = float(np.mean(last["fz_n"]))
-    value = f"{fz:.0f} N · {fz / STANDARD_GRAVITY:.1f} kg".replace("-", "\u2212")
+    value = f"{fixed(fz, 0, minus=MINUS)} N · {fixed(fz / STANDARD_GRAVITY, minus=MINUS)} kg"
     x = last["cop_x_mm"]
     if np.all(np.isnan(x)):
         return value, "no centre of pressure: the plate is unloaded"

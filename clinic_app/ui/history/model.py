@@ -31,6 +31,7 @@ from clinic_app.analysis.session import (
     summarize_session,
 )
 from clinic_app.analysis.verdicts import fmt
+from clinic_app.numbers import fixed
 
 CONDITION_WORDS = {
     "eo_firm": "Eyes open, firm",
@@ -384,7 +385,7 @@ def _fmt(value: float, units: str) -> str:
     if units == "°":
         return fmt(value, "deg")
     if units == "cm²":
-        return f"{value:.1f} cm²"
+        return f"{fixed(value)} cm²"
     return fmt(value, units)
 
 

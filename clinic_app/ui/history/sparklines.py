@@ -15,6 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QWidget
 
+from clinic_app.numbers import fixed
 from clinic_app.ui import theme
 from clinic_app.ui.history.chart import SIDE_COLOURS
 from clinic_app.ui.history.model import (
@@ -38,7 +39,7 @@ def _words(measure: Measure, series: Series) -> str:
         return f"{series.side.capitalize()[0]} —"
     first, last = values[0], values[-1]
     units = measure.units if measure.units == "°" else f" {measure.units}"
-    text = f"{series.side.capitalize()[0]} {first.value:.1f} → {last.value:.1f}{units}"
+    text = f"{series.side.capitalize()[0]} {fixed(first.value)} → {fixed(last.value)}{units}"
     if last.real:
         text += " (real change)"
     return text

@@ -11,39 +11,81 @@ from __future__ import annotations
 
 import dataclasses
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtSvgWidgets import QSvgWidget
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLineEdit,
     QPushButton,
     QSpinBox,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTreeWidget,
     QTreeWidgetItem,
     QWidget,
 )
 
 from clinic_app.plan import Dose, Library, Plan, PlanItem
+from clinic_app.plan.text import dose_basis
 from clinic_app.ui.plan_editor.review import finding_numbers
 
 ItemKey = tuple[str, int]
 """An exercise's place in the plan: ``(phase_id, position within the phase)``."""
 
 
+class WrappingDelegate(QStyledItemDelegate):
+    """Rows as tall as their text wrapped to the column's width (Qt sizes them one line).
+
+    A phase row spans the whole width (``setFirstColumnSpanned``); the first column loses
+    the tree's indentation.
+    """
+
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        view = self.parent()
+        assert isinstance(view, QTreeWidget)
+        depth, parent = 0, index.parent()
+        while parent.isValid():
+            depth, parent = depth + 1, parent.parent()
+        if view.isFirstColumnSpanned(index.row(), index.parent()):
+            width = view.viewport().width()
+        else:
+            width = view.header().sectionSize(index.column())
+        if index.column() == 0:
+            width -= view.indentation() * (depth + 1)
+        sized = QStyleOptionViewItem(option)
+        sized.rect = QRect(0, 0, max(20, width), 1)  # the style wraps to a valid rect's width
+        return super().sizeHint(sized, index)
+
+
 class PlanTree(QTreeWidget):
-    """The plan's phases (top level) and exercises (children), one column per fact."""
+    """The plan's phases (top level, one line across) and exercises (children).
+
+    Columns share the tree's width and long texts wrap at word boundaries: the tree never
+    scrolls sideways, never elides, and never asks for more width than it is given (on a
+    1366-px screen the checklist and the form take the rest).
+    """
 
     def __init__(self, library: Library, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.library = library
-        self.setHeaderLabels(["Exercise", "Dose", "Dose basis", "Because"])
-        self.setColumnWidth(0, 250)
-        self.setColumnWidth(1, 200)
-        self.setColumnWidth(2, 120)
-        self.setMinimumHeight(240)
+        self.setHeaderLabels(["Exercise", "Dose", "Because"])
+        header = self.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        self.setItemDelegate(WrappingDelegate(self))
+        header.sectionResized.connect(lambda *_: self.scheduleDelayedItemsLayout())
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.setUniformRowHeights(False)
         self.setWordWrap(True)
+        self.setMinimumSize(260, 200)
 
     def show_plan(self, plan: Plan, select: ItemKey | None = None) -> None:
         """Rebuild the tree from ``plan`` and make the ``select`` exercise current, if any."""
@@ -51,9 +93,11 @@ class PlanTree(QTreeWidget):
         self.clear()
         target = None
         for phase in plan.phases:
-            top = QTreeWidgetItem([f"{phase.title} — {phase.status}", "", "", phase.entry])
+            top = QTreeWidgetItem([f"{phase.title} — {phase.status}", "", ""])
             top.setData(0, Qt.ItemDataRole.UserRole, (phase.id, -1))
+            top.setToolTip(0, phase.entry)
             self.addTopLevelItem(top)
+            top.setFirstColumnSpanned(True)  # the phase's whole name, across the row
             for n, item in enumerate(phase.items):
                 child = self._item_row(plan, item, number)
                 child.setData(0, Qt.ItemDataRole.UserRole, (phase.id, n))
@@ -66,28 +110,24 @@ class PlanTree(QTreeWidget):
 
     def _item_row(self, plan: Plan, item: PlanItem, number: dict[str, int]) -> QTreeWidgetItem:
         ex = self.library.exercises.get(item.exercise_id)
-        basis = (
-            "clinic default"
-            if item.dose_evidence == "U"
-            else f"[{item.dose_evidence}] {item.dose_source}"
-        )
+        basis = dose_basis(item)
         causes = ", ".join(
             f"F{number[c]}" if c in number else "added by you" for c in item.because
         )
         row = QTreeWidgetItem(
             [
                 (ex.name if ex else item.exercise_id) + (f" ({item.side})" if item.side else ""),
-                f"{item.dose.describe()} (level {item.level})",
-                basis,
+                f"{item.dose.describe()} (level {item.level}) · {basis}",
                 causes,
             ]
         )
+        for column in range(3):  # a wrapped dose beside a one-line name: read from the top
+            row.setTextAlignment(column, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         reasons = plan.causes_of(item)
         if item.progression:
             reasons.append(f"Level: {item.progression}.")
-        row.setToolTip(3, "\n".join(reasons))
-        row.setToolTip(2, item.dose_source)
-        row.setToolTip(1, item.dose.describe())
+        row.setToolTip(2, "\n".join(reasons))
+        row.setToolTip(1, item.dose_source or basis)
         return row
 
     def selected(self) -> ItemKey | None:
@@ -119,9 +159,10 @@ class ItemForm(QWidget):
         self.apply_level = QPushButton("Use this level")
         self.apply_dose = QPushButton("Use this dose")
         self.apply_notes = QPushButton("Save note")
-        self.up, self.down, self.remove = (
-            QPushButton(t) for t in ("Move up", "Move down", "Remove")
-        )
+        self.up, self.down, self.remove = (QPushButton(t) for t in ("Up", "Down", "Remove"))
+        self.up.setToolTip("Move the exercise up in its phase (the handout's order)")
+        self.down.setToolTip("Move the exercise down in its phase (the handout's order)")
+        self.remove.setToolTip("Take the exercise out of the plan")
         self.add_choice = QComboBox()
         for ex in library.exercises.values():
             self.add_choice.addItem(f"{ex.name} ({ex.phase})", ex.id)
@@ -131,23 +172,24 @@ class ItemForm(QWidget):
         self.add_choice.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
-        self.add_choice.setMinimumContentsLength(28)
         self.add_button = QPushButton("Add to plan")
         # Long exercise names must not set the form's width (1366-px screens).
         self.add_choice.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
-        self.add_choice.setMinimumContentsLength(18)
+        self.add_choice.setMinimumContentsLength(12)
         form = QFormLayout()
         form.setVerticalSpacing(4)
+        # Short rows: the form sits beside the tree, which takes the width it leaves.
         form.addRow("Dose level", _row(self.level, self.apply_level))
-        form.addRow("Sets / reps", _row(self.sets, self.reps))
-        form.addRow("Hold (s) / days a week", _row(self.hold, self.days, self.apply_dose))
+        form.addRow("Sets × reps", _row(self.sets, self.reps))
+        form.addRow("Hold, seconds", _row(self.hold))
+        form.addRow("Days a week", _row(self.days, self.apply_dose))
         form.addRow("Note", _row(self.notes, self.apply_notes))
-        form.addRow("", _row(self.up, self.down, self.remove))
-        form.addRow("Add exercise", _row(self.add_choice, self.add_button))
+        form.addRow("Order", _row(self.up, self.down, self.remove))
+        # "Add exercise" (add_choice, add_button) is placed by the editor, under the tree.
         self.picture = QSvgWidget()
-        self.picture.setFixedSize(96, 96)
+        self.picture.setFixedSize(80, 80)
         for spin in (self.level, self.sets, self.reps, self.hold, self.days):
             spin.setMaximumWidth(90)  # numbers of two or three digits; labels keep their room
         self.picture.setToolTip("The drawing printed on the patient's card")
@@ -198,4 +240,5 @@ def _row(*widgets: QWidget) -> QWidget:
     layout.setContentsMargins(0, 0, 0, 0)
     for w in widgets:
         layout.addWidget(w)
+    layout.addStretch(1)
     return box

@@ -6,9 +6,16 @@ The findings are numbered ``F1``, ``F2``… in plan order; the item tree cites t
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSignalBlocker, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QCheckBox, QGroupBox, QListWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGroupBox,
+    QListView,
+    QListWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from clinic_app.analysis.verdicts import LEVEL_WORDS
 from clinic_app.plan import Library, Plan
@@ -32,7 +39,12 @@ class FindingsList(QListWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # Whole findings, wrapped at words: never a sideways scroll or an elided line.
         self.setWordWrap(True)
+        self.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setUniformItemSizes(False)
 
     def show_findings(self, plan: Plan) -> None:
         """Replace the list with the findings of ``plan``."""

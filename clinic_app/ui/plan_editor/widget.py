@@ -124,18 +124,22 @@ class PlanEditor(QWidget):
         self.state.setWordWrap(True)
         self.clinician_notes.setMaximumHeight(56)
         # The tree and the selected exercise's form side by side: stacked, they needed
-        # 790 px of height, more than a 1366×768 laptop has below the toolbars.
-        work = QSplitter(Qt.Orientation.Horizontal)
-        work.setChildrenCollapsible(False)
-        work.addWidget(self.tree)
-        work.addWidget(self.form)
-        work.setStretchFactor(0, 1)
-        work.setStretchFactor(1, 0)
+        # 790 px of height, more than a 1366×768 laptop has below the toolbars. The form
+        # keeps its own width; the tree takes the rest and wraps its texts to it.
+        adding = QHBoxLayout()
+        adding.addWidget(QLabel("Add exercise"))
+        adding.addWidget(self.add_choice, 1)
+        adding.addWidget(self.add_button)
+        listed = QVBoxLayout()
+        listed.addWidget(self.tree, 1)
+        listed.addLayout(adding)
+        work = QHBoxLayout()
+        work.addLayout(listed, 1)
+        work.addWidget(self.form, 0, Qt.AlignmentFlag.AlignTop)
         self.form.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
-        work.setSizes([600, 400])  # the tree takes what the form does not need
         centre = QVBoxLayout()
         centre.addWidget(self.summary)
-        centre.addWidget(work, 1)
+        centre.addLayout(work, 1)
         centre.addWidget(self.clinician_notes)
         centre.addWidget(self.state)
         buttons = QHBoxLayout()
@@ -179,7 +183,14 @@ class PlanEditor(QWidget):
         self.regenerate.clicked.connect(self._on_regenerate)
         self.save.clicked.connect(self.save_plan)
         self.clinician_notes.textChanged.connect(self._on_clinician_notes)
-        QShortcut(QKeySequence.StandardKey.Save, self, self.save_plan)
+        # Ctrl+S saves the plan on the "Edit plan" tab and the PDF on the preview tab (its
+        # button says so): both live, the two shortcuts were ambiguous and neither fired.
+        self.save_shortcut = QShortcut(QKeySequence.StandardKey.Save, self, self.save_plan)
+        self.tabs.currentChanged.connect(
+            lambda index: self.save_shortcut.setEnabled(
+                self.tabs.widget(index) is not self.preview
+            )
+        )
 
     # ------------------------------------------------------------------ display
     def _load_plan_fields(self) -> None:
