@@ -73,7 +73,7 @@ def test_light_rows_are_kept_and_noted(tmp_path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     rec = read_recording(path)
     assert rec.n == 6000
-    assert any("1 row(s) carry less than 20 N (first at line 51)" in n for n in rec.notes)
+    assert any("1 row carries less than 20 N (first at line 51)" in n for n in rec.notes)
 
 
 def test_wrong_header_and_missing_file(tmp_path: Path) -> None:

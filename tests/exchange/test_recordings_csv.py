@@ -128,9 +128,7 @@ def test_stepping_on_and_off_rows_are_left_out_with_a_note(tmp_path: Path) -> No
     rec = read_recording(path)
     assert rec.n == t.size - 50 and rec.t_s[0] == 0.0
     np.testing.assert_allclose(rec.cop_ap_cm, ap[30:-20], atol=1e-6)
-    assert any(
-        "left out 30 unloaded row(s) at the start and 20 at the end" in n for n in rec.notes
-    )
+    assert any("left out 30 unloaded rows at the start and 20 at the end" in n for n in rec.notes)
 
 
 def test_unloaded_or_missing_rows_in_the_middle_are_errors(tmp_path: Path) -> None:
@@ -162,7 +160,7 @@ def test_dorsilab_raw_export_with_empty_cells(tmp_path: Path) -> None:
     rec = read_recording(path)
     assert rec.n == 295 and rec.fs_hz == 100.0  # host clock, since t_dev_s is empty
     np.testing.assert_allclose(rec.cop_ml_cm, ml[5:], atol=1e-4)
-    assert any("left out 5 unloaded row(s)" in n for n in rec.notes)
+    assert any("left out 5 unloaded rows" in n for n in rec.notes)
 
 
 def test_device_clock_is_preferred_when_complete(tmp_path: Path) -> None:

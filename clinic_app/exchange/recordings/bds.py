@@ -21,6 +21,7 @@ from clinic_app.exchange.recordings.base import (
     is_uniform,
 )
 from clinic_app.exchange.recordings.table import parse_table, read_text
+from clinic_app.numbers import counted
 
 REQUIRED = ("Time[s]", "Fz[N]", "COPx[cm]", "COPy[cm]")
 HEADER_PREFIX = "Time[s]\tFx[N]"
@@ -52,7 +53,9 @@ def read_bds(path: Path, min_load_n: float = DEFAULT_MIN_LOAD_N) -> ForceRecordi
     if missing:
         raise RecordingError(
             name,
-            "is not a balance data set file: missing column(s) " + ", ".join(missing),
+            "is not a balance data set file: missing "
+            + ("column " if len(missing) == 1 else "columns ")
+            + ", ".join(missing),
             line=1,
         )
     idx = {c: table.header.index(c) for c in REQUIRED}
@@ -67,7 +70,8 @@ def read_bds(path: Path, min_load_n: float = DEFAULT_MIN_LOAD_N) -> ForceRecordi
         # The data set publishes its metrics over the whole recording from these COP
         # columns, so light rows are kept (and said) rather than refused.
         notes.append(
-            f"{low.size} row(s) carry less than {min_load_n:g} N (first at line "
+            f"{counted(int(low.size), 'row')} {'carries' if low.size == 1 else 'carry'} "
+            f"less than {min_load_n:g} N (first at line "
             f"{table.lines[int(low[0])]}); their COP is used as published"
         )
     fs = round(1.0 / float(np.median(np.diff(t))), 6) if t.size > 1 else 0.0

@@ -27,6 +27,7 @@ from clinic_app.exchange.recordings.base import (
     is_uniform,
 )
 from clinic_app.exchange.recordings.table import Table, parse_table, read_text
+from clinic_app.numbers import counted
 
 _UNIT_RE = re.compile(r"^(?P<base>.*?)\s*(?:\[(?P<b>[^\]]*)\]|\((?P<p>[^)]*)\))\s*$")
 _SUFFIX_UNITS = ("mm", "cm", "m", "ms", "s", "n", "kg")
@@ -209,7 +210,7 @@ def _stance_rows(
     after = data.shape[0] - 1 - last
     if first or after:
         notes.append(
-            f"left out {first} unloaded row(s) at the start and {after} at the end "
+            f"left out {counted(first, 'unloaded row')} at the start and {after} at the end "
             f"(analysed lines {table.lines[first]}–{table.lines[last]})"
         )
         return Table(table.header, data[first : last + 1], table.lines[first : last + 1])
