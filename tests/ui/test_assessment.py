@@ -14,36 +14,18 @@ from clinic_app.protocols.journal import SyncJournal
 from clinic_app.protocols.plan import SessionPlan
 from clinic_app.protocols.runner import AssessmentRun
 from clinic_app.storage import Database
-from clinic_app.ui.assessment.script import ScriptedVisit, simulated_patient
 from clinic_app.ui.selftest_support import run_modal
 from drivers.registry import default_registry
-from drivers.simulated import ManualClock
+from tests.ui.assessment_rig import open_assessment
 from tests.ui.conftest import PATIENT
 
 
 @pytest.fixture
 def rig(make_window: Any, db: Database) -> Iterator[dict[str, Any]]:
     """The window on the assessment page for a patient, simulated devices on a manual clock."""
-    patient_id = db.create_patient(PATIENT).id
-    clock = ManualClock(start_s=100.0)
-    patient = simulated_patient(clock, 61.5)
-    window = make_window(demo=True)
-    window.demo_patient = patient
-    window.select_patient(patient_id)
-    assert window.show_page("assessment")
-    page = window.page("assessment")
-    page.beep = False
-    page.setup.practice.setChecked(False)
-    for condition, box in page.setup.conditions.items():
-        box.setChecked(condition == "eo_firm")
-    yield {
-        "window": window,
-        "page": page,
-        "patient": patient,
-        "clock": clock,
-        "patient_id": patient_id,
-        "visit": ScriptedVisit(page, patient, clock),
-    }
+    rig = open_assessment(make_window, db, begin=False)
+    page = rig["page"]
+    yield rig
     if page.run is not None:  # no trial left running: closing would ask the clinician
         page.key_abort()
     default_registry().close_all()

@@ -19,13 +19,10 @@ from PySide6.QtTest import QTest
 
 from clinic_app.storage import Database
 from clinic_app.ui.assessment.page import cue_for
-from clinic_app.ui.assessment.script import ScriptedVisit, simulated_patient
 from clinic_app.ui.settings_dialog import SettingsDialog
 from clinic_app.ui.sounds import CUES, SOUNDS_DIR, CuePlayer, load_cue
-from drivers.registry import default_registry
-from drivers.simulated import ManualClock
 from tests.conftest import REPO_ROOT
-from tests.ui.conftest import PATIENT
+from tests.ui.assessment_rig import close_assessment, open_assessment
 
 
 class Speaker:
@@ -109,26 +106,10 @@ def test_the_settings_keep_volume_and_mute(qtbot: Any, db: Database) -> None:
 
 @pytest.fixture
 def balance_rig(make_window: Any, db: Database) -> Iterator[dict[str, Any]]:
-    patient_id = db.create_patient(PATIENT).id
-    clock = ManualClock(start_s=100.0)
-    simulated = simulated_patient(clock, 61.5)
-    window = make_window(demo=True)
-    window.demo_patient = simulated
-    window.select_patient(patient_id)
-    assert window.show_page("assessment")
-    page = window.page("assessment")
-    page.setup.practice.setChecked(False)
-    page.setup.lunge.setChecked(False)
-    for condition, box in page.setup.conditions.items():
-        box.setChecked(condition == "eo_firm")
-    page.start_new()
-    page.bridge.stop()
-    speaker = Speaker()
-    page.sounds = CuePlayer(speaker)
-    yield {"page": page, "visit": ScriptedVisit(page, simulated, clock), "patient": simulated}
-    page._stop_run()
-    default_registry().close_all()
-    default_registry().clear()
+    rig = open_assessment(make_window, db, lunge=False, beep=True)
+    rig["page"].sounds = CuePlayer(Speaker())
+    yield rig
+    close_assessment(rig)
 
 
 def test_a_balance_trial_ticks_starts_and_ends_and_a_touchdown_sounds_a_failure(

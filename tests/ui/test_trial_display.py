@@ -11,34 +11,15 @@ from PySide6.QtTest import QTest
 
 from clinic_app.protocols.status import newtons
 from clinic_app.storage import Database
-from clinic_app.ui.assessment.script import ScriptedVisit, simulated_patient
 from clinic_app.ui.plots.live_plots import side_colour
-from drivers.registry import default_registry
-from drivers.simulated import ManualClock
-from tests.ui.conftest import PATIENT
+from tests.ui.assessment_rig import close_assessment, open_assessment
 
 
 @pytest.fixture
 def rig(make_window: Any, db: Database) -> Iterator[dict[str, Any]]:
-    patient_id = db.create_patient(PATIENT).id
-    clock = ManualClock(start_s=100.0)
-    simulated = simulated_patient(clock, 61.5)
-    window = make_window(demo=True)
-    window.resize(1366, 740)
-    window.demo_patient = simulated
-    window.select_patient(patient_id)
-    assert window.show_page("assessment")
-    page = window.page("assessment")
-    page.beep = False
-    page.setup.practice.setChecked(False)
-    for condition, box in page.setup.conditions.items():
-        box.setChecked(condition == "eo_firm")
-    page.start_new()
-    page.bridge.stop()
-    yield {"page": page, "visit": ScriptedVisit(page, simulated, clock), "patient": simulated}
-    page._stop_run()
-    default_registry().close_all()
-    default_registry().clear()
+    opened = open_assessment(make_window, db, size=(1366, 740))
+    yield opened
+    close_assessment(opened)
 
 
 def _one_lunge(rig: dict[str, Any], distance: str) -> None:

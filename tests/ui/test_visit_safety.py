@@ -20,40 +20,17 @@ from PySide6.QtWidgets import QDialog, QMessageBox
 from clinic_app.storage import Database
 from clinic_app.ui.history.model import PatientHistory
 from clinic_app.ui.selftest_support import run_modal, type_into
-from drivers.registry import default_registry
-from drivers.simulated import ManualClock
 from tests.exchange.conftest import add_visit
+from tests.ui.assessment_rig import close_assessment, open_assessment
 from tests.ui.conftest import PATIENT
 from tests.ui.dialogs import answer
 
 
 @pytest.fixture
 def on_page(make_window: Any, db: Database) -> Iterator[dict[str, Any]]:
-    from clinic_app.ui.assessment.script import ScriptedVisit, simulated_patient
-
-    patient_id = db.create_patient(PATIENT).id
-    clock = ManualClock(start_s=100.0)
-    simulated = simulated_patient(clock, 61.5)
-    window = make_window(demo=True)
-    window.demo_patient = simulated
-    window.select_patient(patient_id)
-    assert window.show_page("assessment")
-    page = window.page("assessment")
-    page.beep = False
-    page.setup.practice.setChecked(False)
-    for condition, box in page.setup.conditions.items():
-        box.setChecked(condition == "eo_firm")
-    page.start_new()
-    page.bridge.stop()
-    yield {
-        "window": window,
-        "page": page,
-        "patient_id": patient_id,
-        "visit": ScriptedVisit(page, simulated, clock),
-    }
-    page._stop_run()
-    default_registry().close_all()
-    default_registry().clear()
+    rig = open_assessment(make_window, db)
+    yield rig
+    close_assessment(rig)
 
 
 def test_finish_with_nothing_measured_asks_and_keeps_an_empty_visit_out_of_history(
