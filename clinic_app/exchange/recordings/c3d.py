@@ -29,6 +29,8 @@ from clinic_app.exchange.recordings.c3d_platforms import (
     platform_data,
     read_platforms,
 )
+from clinic_app.exchange.recordings.c3d_probe import probe
+from clinic_app.exchange.recordings.c3d_size import check_whole
 from clinic_app.exchange.recordings.stance import SETTLE_S, runs
 
 LENGTH_TO_CM = {"mm": 0.1, "cm": 1.0, "m": 100.0}
@@ -40,6 +42,8 @@ def open_c3d(path: Path) -> Any:
 
     if not path.is_file():
         raise RecordingError(str(path), "no such file")
+    check_whole(path)
+    probe(path)
     try:
         return ezc3d.c3d(str(path))
     except (RuntimeError, ValueError, IndexError, TypeError, OSError, MemoryError) as exc:
