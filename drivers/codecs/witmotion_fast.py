@@ -24,7 +24,7 @@ import math
 import re
 import struct
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, overload
 
 import numpy as np
 
@@ -61,12 +61,37 @@ _EMPTY.flags.writeable = False
 _EMPTY_BATCH = WitBatch(_EMPTY)
 """Shared by the calls that complete no sample (nothing in it can be changed)."""
 _DEG_PER_COUNT: Final = wire.ANGLE_RANGE_DEG / wire.FULL_SCALE
+_DEFER_BYTES: Final = DEFER_FRAMES * FRAME
+_ANGLE_HEAD: Final = bytes((wire.HEADER, ANGLE))
+T = TypeVar("T")
 _LOW_T, _HIGH_T = checks.TEMPERATURE_RANGE_C
+
+
+class Setting(Generic[T]):
+    """A codec setting whose change forgets the constants cached by :func:`constants`
+    (so the small-batch path reads one attribute per call, not ten)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> Setting[T]: ...
+    @overload
+    def __get__(self, obj: object, owner: type) -> T: ...
+    def __get__(self, obj: object, owner: type) -> T | Setting[T]:
+        if obj is None:
+            return self
+        value: T = obj.__dict__[self._name]
+        return value
+
+    def __set__(self, obj: object, value: T) -> None:
+        obj.__dict__[self._name] = value
+        obj.__dict__["_fast_constants"] = None
 
 
 def usable(codec: WitMotionCodec) -> bool:
     """Whether the codec's settings allow the small-batch path at all."""
-    return (
+    return bool(
         codec.small_batch
         and codec.check_plausibility
         and codec.tibia_source == "accel"
@@ -74,7 +99,22 @@ def usable(codec: WitMotionCodec) -> bool:
     )
 
 
-def feed(codec: WitMotionCodec, data: bytes, t_host_s: float) -> WitBatch | None:
+def sync(codec: WitMotionCodec) -> None:
+    """Hand the tracks' last values kept in Python by :func:`feed` back to the tracks
+    (before the vectorised path or a resynchronisation reads them)."""
+    if codec._fast_temp is not None:
+        assert codec._temperature._last is not None  # mirrored only while locked
+        codec._temperature._last[0, 0] = codec._fast_temp
+        codec._fast_temp = None
+    if codec._fast_angle is not None:
+        assert codec._angle._last is not None
+        codec._angle._last[0] = codec._fast_angle
+        codec._fast_angle = None
+
+
+def feed(
+    codec: WitMotionCodec, data: bytes, t_host_s: float, constants: tuple[Any, ...]
+) -> WitBatch | None:
     """The batch the vectorised path would return, or None when it must decide itself.
 
     One function on purpose: at a few frames per call, Python's function calls and
@@ -82,7 +122,11 @@ def feed(codec: WitMotionCodec, data: bytes, t_host_s: float) -> WitBatch | None
     """
     buf = codec._residual + data
     size = len(buf)
-    if size < FRAME:  # part of a frame: kept for the next call, as the framing rule says
+    if size < _DEFER_BYTES and codec._fast_angle is not None and _ANGLE_HEAD not in buf:
+        # Steady state (the last call took this path) and no angle frame can end in these
+        # bytes, so no sample: they are judged with the next call's, which gives the same
+        # result (framing is byte by byte, the tracks see the frames in the same order) for
+        # a fraction of the cost; only their counters wait for that call (or flush()).
         codec._residual = buf
         return _EMPTY_BATCH
     count = size // FRAME
@@ -104,13 +148,14 @@ def feed(codec: WitMotionCodec, data: bytes, t_host_s: float) -> WitBatch | None
         codec._fast_checked = end
         return _EMPTY_BATCH
     w = _UNPACK[count](buf)  # four words per frame, flat
-    (angle_limit, accel_limit, legacy, check_version, low, high, index, sign,
-     first, second, plus, agreement) = _constants(codec)  # fmt: skip
+    (_, angle_limit, accel_limit, legacy, check_version, low, high, index, sign,
+     first, second, plus, agreement) = constants  # fmt: skip
     temp_track, angle_track = codec._temperature, codec._angle
     cycle = codec._cycle
     carried = cycle._py if cycle._py is not None else cycle.carried()
-    temp_last: float | None = None
-    angle_last: Sequence[float] | None = None
+    # The tracks' last values, kept in Python between calls (see sync()).
+    temp_last: float | None = codec._fast_temp
+    angle_last: Sequence[float] | None = codec._fast_angle
     packed: list[bytes] = []
     # One pass: the locked tracks' steady-state tests, and a sample per angle frame.
     for k, j in enumerate(range(0, 4 * count, 4)):
@@ -174,13 +219,11 @@ def feed(codec: WitMotionCodec, data: bytes, t_host_s: float) -> WitBatch | None
     )
     keys_c, words_c, accepted_c = carried
     # -- every decision is made: leave the state exactly as the vectorised path would
-    if temp_last is not None:
-        assert temp_track._last is not None  # checked above: the track is locked
-        temp_track._last[0, 0] = temp_last
+    if temp_last is not None:  # the track is locked (checked above, or mirrored)
+        codec._fast_temp = temp_last
         temp_track._misses = 0
     if angle_last is not None:
-        assert angle_track._last is not None
-        angle_track._last[0] = angle_last
+        codec._fast_angle = angle_last
         angle_track._misses = 0
     if count == 1:
         first_key = max(keys_c[1] - FRAME * 256, _FAR_KEY)
@@ -222,24 +265,13 @@ def _carried_acc(
     return None, False
 
 
-def _constants(codec: WitMotionCodec) -> tuple[Any, ...]:
-    """The codec's limits in the units the small-batch path compares (cached per setting)."""
-    key = (
-        codec.output_rate_hz,
-        codec.max_angular_rate_dps,
-        codec.accel_max_g,
-        codec.legacy_wt61,
-        codec.check_version,
-        codec.mounting_axis,
-        codec.accel_agreement_deg,
-        codec._static_sq,
-    )
-    cached = codec.__dict__.get("_fast_constants")
-    if cached is not None and cached[0] == key:
-        return cached[1]  # type: ignore[no-any-return]
+def constants(codec: WitMotionCodec) -> tuple[Any, ...]:
+    """Whether the path is usable, and the codec's limits in the units the small-batch
+    path compares; cached on the codec until a :class:`Setting` changes."""
     index, sign, (first, second) = _AXIS_PARTS[codec.mounting_axis]
     low, high = codec._static_sq
     values = (
+        usable(codec),
         min(codec._max_angle_step(), 180.0) * _COUNTS_PER_DEG,
         (codec.accel_max_g * checks.COUNTS_PER_G) ** 2,
         codec.legacy_wt61,
@@ -253,5 +285,5 @@ def _constants(codec: WitMotionCodec) -> tuple[Any, ...]:
         codec.mounting_axis == "x",
         codec.accel_agreement_deg,
     )
-    codec.__dict__["_fast_constants"] = (key, values)
+    codec._fast_constants = values
     return values
