@@ -1,7 +1,8 @@
 """Bench figures of the 'codecs' group: decoding throughput of the three serial codecs.
 
 Small reads (issue 18 §3): a reader thread gets a few frames per ``read()``, so the two
-streaming codecs are also fed 1, 5 and 10 frames (WitMotion) or lines (line plate) per call, next to a naive pure-Python parser measured in the same run
+streaming codecs are also fed 1, 5 and 10 frames (WitMotion) or lines (line plate) per
+call, next to a naive pure-Python parser measured in the same run
 (:mod:`clinic_app.bench.naive`): ``…_vs_naive_<n>`` is the codec's throughput divided by the
 naive parser's (above 1: the codec is faster). ``…_numpy_only`` is the codec with its
 small-batch path switched off, i.e. every call on the vectorised path as before.
