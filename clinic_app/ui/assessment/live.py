@@ -440,12 +440,7 @@ class LiveView(QWidget):
             self._shown = shown
         value = int(status.progress * 1000)
         if value != self.progress.value():
-            # QProgressBar.setValue repaints at once, outside the frame's paint (10 % of the
-            # GUI thread in the live-view profile); with updates off it only schedules a
-            # repaint, which Qt merges into the frame's.
-            self.progress.setUpdatesEnabled(False)
             self.progress.setValue(value)
-            self.progress.setUpdatesEnabled(True)
         band = status.band if status.phase == "live" else None
         if band != self._band:
             self._band = band

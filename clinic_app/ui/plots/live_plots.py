@@ -83,17 +83,14 @@ class _Trace(pg.PlotCurveItem):  # type: ignore[misc]
     def boundingRect(self) -> QRectF:
         if self._clipped is not None:  # Qt asks several times per frame
             return self._clipped
+        rect: QRectF = super().boundingRect()
         view = self.getViewBox()
         if view is None:
-            rect: QRectF = super().boundingRect()
             return rect
-        # The view's inner rect, not the data's bounds intersected with it: pyqtgraph's
-        # bounds scan the whole window with nanmin/nanmax after every setData (a fifth of
-        # the GUI thread's work in the live-view profile), and a trace that scrolls
-        # across its plot repaints that rect anyway. Autorange uses dataBounds(), not this.
         px, py = view.viewPixelSize()
         margin_x, margin_y = self.MARGIN_PX * px, self.MARGIN_PX * py
-        self._clipped = view.viewRect().adjusted(margin_x, margin_y, -margin_x, -margin_y)
+        inner = view.viewRect().adjusted(margin_x, margin_y, -margin_x, -margin_y)
+        self._clipped = rect.intersected(inner)
         return self._clipped
 
 
