@@ -17,6 +17,12 @@ acq_latency_p99_ms, acq_plate_latency_p99_ms, acq_wit_latency_p99_ms, acq_latenc
     the time the emulator's ``write()`` of that sample returned (same monotonic clock).
 acq_plate_samples, acq_wit_samples
     Samples received.
+acq_reader_cpu_percent, acq_reader_runq_percent, acq_reader_runq_per_wakeup_ms
+    Where the readers' time goes (Linux, from ``/proc/<pid>/task/<tid>/schedstat``): the
+    two reader threads' CPU time, and their time spent *runnable but waiting for a CPU*,
+    in % of the wall time; and that wait per time the threads were scheduled (ms). On a
+    busy machine the latency tail is this wait - the operating system's scheduling, not
+    the decoding (a few µs per line or frame) nor the interpreter lock.
 """
 
 from __future__ import annotations
@@ -108,7 +114,10 @@ def _run(folder: Path, seconds: float) -> dict[str, float]:
             wit.open()
             plate.start()
             wit.start()
+            threads = [d._worker for d in (plate, wit)]
+            sched0, wall0 = _schedstat(threads), time.monotonic()
             time.sleep(seconds)
+            sched1, wall1 = _schedstat(threads), time.monotonic()
             conn.send("mute")
             conn.recv()
             time.sleep(0.3)  # let the last written samples arrive
@@ -136,9 +145,29 @@ def _run(folder: Path, seconds: float) -> dict[str, float]:
         "acq_plate_samples": float(len(plate_got)),
         "acq_wit_samples": float(len(wit_got)),
     }
+    if sched0 is not None and sched1 is not None:
+        cpu, runq, slices = (b - a for a, b in zip(sched0, sched1, strict=True))
+        wall = (wall1 - wall0) * 1e9
+        figures["acq_reader_cpu_percent"] = round(100.0 * cpu / wall, 1)
+        figures["acq_reader_runq_percent"] = round(100.0 * runq / wall, 1)
+        figures["acq_reader_runq_per_wakeup_ms"] = round(runq / max(slices, 1) / 1e6, 3)
     if not streaming:
         figures["acq_lost_samples"] = float("nan")  # a device dropped out: no valid figure
     return figures
+
+
+def _schedstat(threads: list[Any]) -> tuple[int, int, int] | None:
+    """Summed (CPU ns, run-queue wait ns, times scheduled) of ``threads`` (None off Linux)."""
+    total = [0, 0, 0]
+    for thread in threads:
+        try:
+            with open(f"/proc/{os.getpid()}/task/{thread.native_id}/schedstat") as f:
+                fields = f.read().split()
+        except (OSError, AttributeError, TypeError):
+            return None
+        for i in range(3):
+            total[i] += int(fields[i])
+    return total[0], total[1], total[2]
 
 
 def _pct(values: npt.NDArray[np.float64], q: float) -> float:

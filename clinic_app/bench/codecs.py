@@ -1,8 +1,8 @@
 """Bench figures of the 'codecs' group: decoding throughput of the three serial codecs.
 
 Small reads (issue 18 §3): a reader thread gets a few frames per ``read()``, so the two
-streaming codecs are also fed 1 and 5 frames (WitMotion) or 1, 5 and 10 lines (line plate)
-per call, next to a naive pure-Python parser measured in the same run
+streaming codecs are also fed 1, 5 and 10 frames (WitMotion) or lines (line plate) per
+call, next to a naive pure-Python parser measured in the same run
 (:mod:`clinic_app.bench.naive`): ``…_vs_naive_<n>`` is the codec's throughput divided by the
 naive parser's (above 1: the codec is faster). ``…_numpy_only`` is the codec with its
 small-batch path switched off, i.e. every call on the vectorised path as before.
@@ -160,7 +160,7 @@ def _small_reads(quick: bool) -> dict[str, float]:
     wit = wit_stream(count)
     line_stream = lineplate_stream(count)
     line_len = len(line_stream) / count
-    for frames, chunk in ((1, 11), (5, 55), (0, CHUNK_BYTES)):
+    for frames, chunk in ((1, 11), (5, 55), (10, 110), (0, CHUNK_BYTES)):
         label = f"{frames}frame" if frames else "4k"
         codec = _rates(_wit_codec, wit, lambda c: c.frames, chunk)[0]
         naive = _rates(lambda: _Naive(NaiveWitParser()), wit, lambda c: c.items, chunk)[0]

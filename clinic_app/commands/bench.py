@@ -1,4 +1,4 @@
-"""``clinic-app bench [--quick] [--json]``: measured performance figures."""
+"""``clinic-app bench [--quick] [--json] [--load N]``: measured performance figures."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from clinic_app.bench import run_all
+from clinic_app.bench.load import busy_processes, load_average
 from clinic_app.commands import AppContext
 
 
@@ -26,7 +27,25 @@ def register(subparsers: Any) -> None:
         choices=_groups(),
         help="run only this figure group (repeatable): " + ", ".join(_groups()),
     )
+    parser.add_argument(
+        "--load",
+        metavar="N",
+        type=_count,
+        default=0,
+        help="run N busy processes (one core each) beside the bench, to see the margins "
+        "left under load",
+    )
     parser.set_defaults(func=run)
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of processes (0 or more): {text!r}")
+    return value
 
 
 def _groups() -> list[str]:
@@ -37,7 +56,13 @@ def _groups() -> list[str]:
 
 def run(args: argparse.Namespace, ctx: AppContext) -> int:
     """Measure every figure group and print the figures."""
-    figures = run_all(quick=args.quick, only=args.only, progress=None if args.json else sys.stderr)
+    with busy_processes(args.load):
+        figures = run_all(
+            quick=args.quick, only=args.only, progress=None if args.json else sys.stderr
+        )
+        # The 1-minute average trails the load; read while the busy processes still run.
+        figures["bench_loadavg_1min"] = round(load_average(), 2)
+    figures["bench_load_processes"] = float(args.load)
     if args.json:
         print(json.dumps(figures, indent=2, sort_keys=True))
     else:

@@ -28,7 +28,9 @@ Framing (the reference rule, byte by byte)
 Other lines
     ``$INFO``, ``$ERR``, ``$OK`` and unknown types come back as :class:`LineMessage`.
 
-Speed: lines are found with one compiled regular expression, and the checks, the XOR
+Speed: reads of up to :data:`~.lineplate_fast.MAX_LINES` lines in the steady state take
+the small-batch path (:mod:`.lineplate_fast`, plain Python, same decisions); otherwise lines
+are found with one compiled regular expression, and the checks, the XOR
 (``np.bitwise_xor.reduceat``) and the number parsing run on numpy arrays over all lines of
 a call at once; a batch with an odd line falls back to a per-line check for that batch.
 """
@@ -77,6 +79,8 @@ _FP_FIELDS_RE: Final = re.compile(_FP_FIELDS)
 """The fields of an FP line: two unsigned and four signed decimals of ≤ 10 digits."""
 _ALL_FP_LINES_RE: Final = re.compile(rb"(?:FP," + _FP_FIELDS + rb"\*[0-9A-Fa-f]{2}\n)+")
 _CLEAN_FP_RE: Final = re.compile(rb"(?:\$FP," + _FP_FIELDS + rb"\*[0-9A-Fa-f]{2}\n)+")
+_CLEAN_CRLF_RE: Final = re.compile(rb"(?:\$FP," + _FP_FIELDS + rb"\*[0-9A-Fa-f]{2}\r?\n)+")
+"""Nothing but well-formed FP lines, ended by CR LF or LF (the small-batch path)."""
 _NUMBERS_ONLY: Final = bytes.maketrans(b"*\nABCDEFabcdef", b",," + b"1" * 12)
 _ALL_FP_FIELDS_RE: Final = re.compile(_FP_FIELDS + rb"(?:;" + _FP_FIELDS + rb")*")
 
@@ -116,7 +120,7 @@ def _empty_samples() -> npt.NDArray[np.void]:
     return np.zeros(0, dtype=LINE_SAMPLE_DTYPE)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LineBatch:
     """What one :meth:`LinePlateCodec.feed` call produced."""
 
@@ -167,14 +171,52 @@ class LinePlateCodec:
     ) -> None:
         self._residual = b""
         self._last_seq: int | None = None
+        self._fast_constants: tuple[Any, ...] | None = None
+        """The limits as :func:`.lineplate_fast.feed` compares them (None: to be computed)."""
+        self._fast_last: list[Any] | None = None
+        """The track's last row while the small-batch path keeps it (:func:`~.fast.sync`)."""
+        self._block = bytearray()
+        self._block_rows: npt.NDArray[np.void] = _empty_samples()
+        self._block_next = fast.BLOCK_ROWS
+        """Where the small-batch path writes its samples (:func:`.lineplate_fast.new_block`)."""
         self.limits = limits or PlateLimits()
         self.check_plausibility = check_plausibility
         self.small_batch = True
-        """Decode small reads in plain Python (:mod:`.lineplate_fast`); False forces numpy."""
         self._track = ContinuityTrack(self._step_ok, LOCK_COUNT, RELOCK_AFTER)
         self.lines = self.dropped_bytes = self.checksum_failures = 0
         self.malformed = self.implausible = self.seq_gaps = self.seq_resets = 0
         self.unconfirmed = self.seq_resyncs = 0
+
+    # The small-batch path's cached constants follow these settings.
+    @property
+    def limits(self) -> PlateLimits:
+        """The plate's physical limits (class docstring)."""
+        return self._limits
+
+    @limits.setter
+    def limits(self, value: PlateLimits) -> None:
+        self._limits = value
+        self._fast_constants = None
+
+    @property
+    def check_plausibility(self) -> bool:
+        """False turns the continuity check off (class docstring)."""
+        return self._check_plausibility
+
+    @check_plausibility.setter
+    def check_plausibility(self, value: bool) -> None:
+        self._check_plausibility = value
+        self._fast_constants = None
+
+    @property
+    def small_batch(self) -> bool:
+        """Decode small reads in plain Python (:mod:`.lineplate_fast`); False forces numpy."""
+        return self._small_batch
+
+    @small_batch.setter
+    def small_batch(self, value: bool) -> None:
+        self._small_batch = value
+        self._fast_constants = None
 
     def _step_ok(self, previous: npt.NDArray[np.float64], rows: npt.NDArray[np.float64]) -> Any:
         return self.limits.step_ok(previous, rows)
@@ -189,14 +231,18 @@ class LinePlateCodec:
         self.dropped_bytes += len(self._residual)
         self._residual = b""
         self._last_seq = None
+        self._fast_last = None
         self._track.reset()
 
     def feed(self, data: bytes, t_host_s: float = math.nan) -> LineBatch:
         """Decode the bytes read from the transport (any amount, never raises)."""
-        if self.small_batch and len(data) <= fast.MAX_BYTES:
-            quick = fast.feed(self, bytes(data), t_host_s)
-            if quick is not None:
-                return quick
+        if len(data) <= fast.MAX_BYTES:
+            consts = self._fast_constants or fast.constants(self)
+            if consts[0]:
+                quick = fast.feed(self, bytes(data), consts, t_host_s)
+                if quick is not None:
+                    return quick  # type: ignore[no-any-return]
+        fast.sync(self)
         buf = self._residual + bytes(data)
         cut = max(buf.rfind(b"\n"), buf.rfind(b"\r")) + 1
         self._keep_tail(buf[cut:])
@@ -416,5 +462,7 @@ class LinePlateCodec:
         self._last_seq = int(seq[-1])
 
 
-fast.bind(LineBatch=LineBatch, dtype=LINE_SAMPLE_DTYPE, clean=_CLEAN_FP_RE.fullmatch,
-          numbers_only=_NUMBERS_ONLY)  # fmt: skip
+_EMPTY = _empty_samples()
+_EMPTY.flags.writeable = False
+fast.bind(LineBatch=LineBatch, dtype=LINE_SAMPLE_DTYPE, clean=_CLEAN_CRLF_RE.fullmatch,
+          empty=_EMPTY)  # fmt: skip

@@ -50,8 +50,8 @@ Tibial inclination (``tibia_deg``) - decision
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from typing import Final, Literal
+from collections.abc import Iterable, Sequence
+from typing import Any, Final, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -70,6 +70,7 @@ from drivers.codecs.witmotion_wire import *  # noqa: F403  (re-export the wire A
 
 SLICE_BYTES: Final = 1 << 20
 _FAST_LIMIT: Final = fast.MAX_FRAMES * wire.FRAME_LEN
+_DEFER_BYTES, _ANGLE_HEAD, _EMPTY_BATCH = fast.DEFER_BYTES, fast.ANGLE_HEAD, fast.EMPTY_BATCH
 _TEMPERATURE_TYPES = np.zeros(256, dtype=np.bool_)
 _TEMPERATURE_TYPES[[wire.ACC, wire.GYRO, wire.MAG]] = True
 _SINGLE_CHECKS: Final = ((wire.TIME, checks.time_ok), (wire.QUATERNION, checks.quaternion_ok))
@@ -114,6 +115,18 @@ class WitMotionCodec:
         Frames rejected by the plausibility checks; frames withheld while a track locks.
     """
 
+    mounting_axis = fast.Setting[str]()
+    tibia_source = fast.Setting[str]()
+    output_rate_hz = fast.Setting[float]()
+    max_angular_rate_dps = fast.Setting[float]()
+    check_version = fast.Setting[bool]()
+    legacy_wt61 = fast.Setting[bool]()
+    check_plausibility = fast.Setting[bool]()
+    small_batch = fast.Setting[bool]()
+    """Decode small reads in plain Python (:mod:`.witmotion_fast`); False forces numpy."""
+    accel_max_g = fast.Setting[float]()
+    accel_agreement_deg = fast.Setting[float]()
+
     def __init__(
         self,
         *,
@@ -142,7 +155,6 @@ class WitMotionCodec:
         self.legacy_wt61 = legacy_wt61
         self.check_plausibility = check_plausibility
         self.small_batch = True
-        """Decode small reads in plain Python (:mod:`.witmotion_fast`); False forces numpy."""
         self.accel_max_g = accel_max_g
         self.static_band_g = static_band_g
         self.accel_agreement_deg = accel_agreement_deg
@@ -158,6 +170,13 @@ class WitMotionCodec:
         self._residual = b""
         self._fast_checked = 0
         """Bytes at the start of ``_residual`` that the small-batch path already checked."""
+        self._fast_constants: tuple[Any, ...] | None = None
+        self._steady = False
+        """The last call took the small-batch path (and no setting changed since)."""
+        self._block = bytearray()
+        self._block_rows: SampleArray = np.zeros(0, dtype=INCLINOMETER_DTYPE)
+        self._block_next = fast.BLOCK_ROWS
+        """Where the small-batch path writes its samples (:func:`.witmotion_fast.new_block`)."""
         self._cycle = CyclePairing()
         self._euler_flipped = False
         self.frames = self.dropped_bytes = self.checksum_failures = 0
@@ -180,6 +199,11 @@ class WitMotionCodec:
         self._cycle.reset()
 
     def _build_tracks(self) -> None:
+        self._steady = False
+        self._fast_temp: float | None = None
+        """The temperature track's last value while the small-batch path keeps it."""
+        self._fast_angle: Sequence[float] | None = None
+        """The angle track's last row while the small-batch path keeps it."""
         angle_step = checks.angle_step(self._max_angle_step, self.check_version)
         lock, relock = self._lock_count, self._relock_after
         self._temperature = ContinuityTrack(checks.temperature_step, lock, relock)
@@ -193,12 +217,15 @@ class WitMotionCodec:
         self._residual = b""
         self._fast_checked = 0
         self._cycle.reset()
+        fast.sync(self)
         self._angle.allow_jump()
 
     def reset(self) -> None:
         """Drop buffered bytes and plausibility history (counters are kept)."""
         self._residual = b""
         self._fast_checked = 0
+        self._fast_temp = self._fast_angle = None
+        self._steady = False
         self._temperature.reset()
         self._angle.reset()
         self._cycle.reset()
@@ -213,10 +240,21 @@ class WitMotionCodec:
         t_host_s : float
             Host time stamp written into every sample produced by this call.
         """
-        if len(data) <= _FAST_LIMIT and fast.usable(self):
-            quick = fast.feed(self, bytes(data), t_host_s)
-            if quick is not None:
-                return quick
+        if len(data) <= _FAST_LIMIT:
+            buf = self._residual + data
+            if self._steady and len(buf) < _DEFER_BYTES and _ANGLE_HEAD not in buf:
+                # The last call took the small-batch path and no angle frame can end in
+                # these bytes, so no sample: they are judged with the next call's, which
+                # gives the same result (framing is byte by byte, the tracks see the frames
+                # in the same order) for a fraction of the cost; only their counters wait
+                # for that call (or flush()).
+                self._residual = buf
+                return _EMPTY_BATCH
+            constants = self._fast_constants or fast.constants(self)
+            if constants[0]:
+                quick = fast.feed(self, buf, t_host_s, constants)
+                if quick is not None:
+                    return quick
         return self._feed_all(data, t_host_s)
 
     def flush(self, t_host_s: float = math.nan) -> WitBatch:
@@ -227,6 +265,7 @@ class WitMotionCodec:
     def _feed_all(self, data: bytes, t_host_s: float) -> WitBatch:
         """The vectorised path: frames, plausibility and samples with numpy."""
         self._fast_checked = 0  # the whole buffer is judged again
+        fast.sync(self)
         if len(data) > SLICE_BYTES:
             parts = [
                 self.feed(data[i : i + SLICE_BYTES], t_host_s)

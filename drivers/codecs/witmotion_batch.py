@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -38,6 +37,8 @@ class WitBatch:
     pays for them.
     """
 
+    __slots__ = ("_frames", "_raw", "_types", "_words", "samples")
+
     def __init__(
         self,
         samples: SampleArray | None = None,
@@ -52,6 +53,17 @@ class WitBatch:
         self._types = types
         self._words = words
         self._raw = raw
+        self._frames: npt.NDArray[np.void] | None = None
+
+    @classmethod
+    def of_raw(cls, samples: SampleArray, raw: bytes) -> WitBatch:
+        """The small-batch path's batch: samples and the accepted frames as bytes (the
+        constructor's checks and defaults skipped: this is made a few hundred times a
+        second)."""
+        batch = cls.__new__(cls)
+        batch.samples, batch._raw, batch._frames = samples, raw, None
+        batch._types = batch._words = None
+        return batch
 
     @property
     def count(self) -> int:
@@ -91,10 +103,12 @@ class WitBatch:
         self._types = rows[:, 1].copy()
         self._words = np.ascontiguousarray(rows[:, 2:10]).view("<i2")
 
-    @cached_property
+    @property
     def frames(self) -> npt.NDArray[np.void]:
         """The accepted frames as one :data:`WIT_FRAME_DTYPE` array."""
-        return wire.frames_array(self.types, self.words)
+        if self._frames is None:
+            self._frames = wire.frames_array(self.types, self.words)
+        return self._frames
 
     def of_type(self, frame_type: int) -> Words:
         """Raw words ``(n, 4)`` of the accepted frames of one type."""

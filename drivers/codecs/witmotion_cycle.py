@@ -25,6 +25,7 @@ it would take a transport that loses whole, frame-aligned blocks of 44 bytes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 import numpy as np
@@ -67,18 +68,21 @@ class CyclePairing:
         self._keys = np.full(CARRIED, _FAR * 256, dtype=np.intp)  # type 0: no frame
         self._words = np.zeros((CARRIED, 4), dtype=np.int16)
         self._accepted = np.zeros(CARRIED, dtype=np.bool_)
-        self._py: tuple[list[int], list[list[int]], list[bool]] | None = None
+        self._py: tuple[list[int], list[Sequence[int]], list[bool]] | None = None
         self._arrays_stale = False
 
     # The small-batch path of the codec (:mod:`.witmotion_fast`) keeps the carried frames as
     # Python lists; the vectorised methods turn them back into arrays when they need them.
-    def carried(self) -> tuple[list[int], list[list[int]], list[bool]]:
+    def carried(self) -> tuple[list[int], list[Sequence[int]], list[bool]]:
         """The carried frames as Python lists: keys, words, accepted (oldest first)."""
         if self._py is None:
-            self._py = (self._keys.tolist(), self._words.tolist(), self._accepted.tolist())
+            words: list[Sequence[int]] = list(self._words.tolist())
+            self._py = (self._keys.tolist(), words, self._accepted.tolist())
         return self._py
 
-    def set_carried(self, keys: list[int], words: list[list[int]], accepted: list[bool]) -> None:
+    def set_carried(
+        self, keys: list[int], words: list[Sequence[int]], accepted: list[bool]
+    ) -> None:
         """Replace the carried frames (keys relative to the next call's buffer start)."""
         self._py = ([max(k, _FAR * 256) for k in keys], words, accepted)
         self._arrays_stale = True

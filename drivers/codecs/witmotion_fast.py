@@ -24,7 +24,7 @@ import math
 import re
 import struct
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, overload
 
 import numpy as np
 
@@ -45,6 +45,9 @@ DEFER_FRAMES: Final = 4
 cycle of the default content) and judged together with the next call's frames."""
 _WORDS: Final = struct.Struct("<hhhh")
 _SAMPLE = struct.Struct("<dqddddd")
+_SAMPLE_SIZE: Final = _SAMPLE.size
+BLOCK_ROWS: Final = 1024
+"""Samples per block of :func:`new_block` (56 KiB; a new block every 5 s at 200 Hz)."""
 _TEMPERATURE_TYPES: Final = frozenset((wire.ACC, wire.GYRO, wire.MAG))
 FRAME: Final = wire.FRAME_LEN
 ACC, GYRO, ANGLE = wire.ACC, wire.GYRO, wire.ANGLE
@@ -58,15 +61,41 @@ _TYPES_OK: Final = re.compile(rb"[\x51-\x54]*").fullmatch
 """Every type byte is one of 0x51-0x54 (one C call instead of a loop)."""
 _EMPTY = np.zeros(0, dtype=INCLINOMETER_DTYPE)
 _EMPTY.flags.writeable = False
-_EMPTY_BATCH = WitBatch(_EMPTY)
+EMPTY_BATCH: Final = WitBatch(_EMPTY)
 """Shared by the calls that complete no sample (nothing in it can be changed)."""
 _DEG_PER_COUNT: Final = wire.ANGLE_RANGE_DEG / wire.FULL_SCALE
+DEFER_BYTES: Final = DEFER_FRAMES * FRAME
+ANGLE_HEAD: Final = bytes((wire.HEADER, ANGLE))
+T = TypeVar("T")
 _LOW_T, _HIGH_T = checks.TEMPERATURE_RANGE_C
+
+
+class Setting(Generic[T]):
+    """A codec setting whose change forgets the constants cached by :func:`constants`
+    (so the small-batch path reads one attribute per call, not ten)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> Setting[T]: ...
+    @overload
+    def __get__(self, obj: object, owner: type) -> T: ...
+    def __get__(self, obj: object, owner: type) -> T | Setting[T]:
+        if obj is None:
+            return self
+        value: T = obj.__dict__[self._name]
+        return value
+
+    def __set__(self, obj: object, value: T) -> None:
+        obj.__dict__[self._name] = value
+        obj.__dict__["_fast_constants"] = None
+        obj.__dict__["_steady"] = False
 
 
 def usable(codec: WitMotionCodec) -> bool:
     """Whether the codec's settings allow the small-batch path at all."""
-    return (
+    return bool(
         codec.small_batch
         and codec.check_plausibility
         and codec.tibia_source == "accel"
@@ -74,17 +103,42 @@ def usable(codec: WitMotionCodec) -> bool:
     )
 
 
-def feed(codec: WitMotionCodec, data: bytes, t_host_s: float) -> WitBatch | None:
-    """The batch the vectorised path would return, or None when it must decide itself.
+def new_block(codec: WitMotionCodec) -> None:
+    """Give the codec a new block of :data:`BLOCK_ROWS` samples.
+
+    Each call's samples are a slice of the block, never handed out twice and never written
+    again, so every batch owns its rows like a fresh array would, for a third of the cost
+    of allocating one (the block is freed once no batch refers to it).
+    """
+    codec._block = bytearray(BLOCK_ROWS * _SAMPLE_SIZE)
+    codec._block_rows = np.frombuffer(codec._block, dtype=INCLINOMETER_DTYPE)
+    codec._block_next = 0
+
+
+def sync(codec: WitMotionCodec) -> None:
+    """Hand the tracks' last values kept in Python by :func:`feed` back to the tracks
+    (before the vectorised path or a resynchronisation reads them)."""
+    codec._steady = False
+    if codec._fast_temp is not None:
+        assert codec._temperature._last is not None  # mirrored only while locked
+        codec._temperature._last[0, 0] = codec._fast_temp
+        codec._fast_temp = None
+    if codec._fast_angle is not None:
+        assert codec._angle._last is not None
+        codec._angle._last[0] = codec._fast_angle
+        codec._fast_angle = None
+
+
+def feed(
+    codec: WitMotionCodec, buf: bytes, t_host_s: float, constants: tuple[Any, ...]
+) -> WitBatch | None:
+    """The batch the vectorised path would return for ``buf`` (the buffered bytes and the
+    new ones), or None when it must decide itself.
 
     One function on purpose: at a few frames per call, Python's function calls and
     attribute look-ups are the cost, so the steps below are written out once, in order.
     """
-    buf = codec._residual + data
     size = len(buf)
-    if size < FRAME:  # part of a frame: kept for the next call, as the framing rule says
-        codec._residual = buf
-        return _EMPTY_BATCH
     count = size // FRAME
     end = count * FRAME
     # Frames left buffered by an earlier call were checked then; check the new ones.
@@ -102,16 +156,22 @@ def feed(codec: WitMotionCodec, data: bytes, t_host_s: float) -> WitBatch | None
         # frame (the next call), which gives the same result for a fraction of the cost.
         codec._residual = buf
         codec._fast_checked = end
-        return _EMPTY_BATCH
+        return EMPTY_BATCH
     w = _UNPACK[count](buf)  # four words per frame, flat
-    (angle_limit, accel_limit, legacy, check_version, low, high, index, sign,
-     first, second, plus, agreement) = _constants(codec)  # fmt: skip
+    (_, angle_limit, accel_limit, legacy, check_version, low, high, index, sign,
+     first, second, plus, agreement) = constants  # fmt: skip
     temp_track, angle_track = codec._temperature, codec._angle
     cycle = codec._cycle
     carried = cycle._py if cycle._py is not None else cycle.carried()
-    temp_last: float | None = None
-    angle_last: Sequence[float] | None = None
-    packed: list[bytes] = []
+    # The tracks' last values, kept in Python between calls (see sync()).
+    temp_last: float | None = codec._fast_temp
+    angle_last: Sequence[float] | None = codec._fast_angle
+    # Samples are written into the codec's current block (see new_block()).
+    start = codec._block_next
+    if start + count > BLOCK_ROWS:
+        new_block(codec)
+        start = 0
+    block, at = codec._block, start
     # One pass: the locked tracks' steady-state tests, and a sample per angle frame.
     for k, j in enumerate(range(0, 4 * count, 4)):
         frame_type = types[k]
@@ -163,52 +223,49 @@ def feed(codec: WitMotionCodec, data: bytes, t_host_s: float) -> WitBatch | None
                 if abs(from_gravity - tibia) > agreement:
                     return None  # the vectorised path may learn the sign convention
                 tibia = from_gravity
-        packed.append(
-            _SAMPLE.pack(
-                t_host_s, -1, math.nan, w[j] * _DEG_PER_COUNT, pitch_deg,
-                w[j + 2] * _DEG_PER_COUNT, tibia,
-            )
+        _SAMPLE.pack_into(
+            block, at * _SAMPLE_SIZE, t_host_s, -1, math.nan, w[j] * _DEG_PER_COUNT,
+            pitch_deg, w[j + 2] * _DEG_PER_COUNT, tibia,
         )  # fmt: skip
-    samples = (
-        np.frombuffer(bytearray(b"".join(packed)), dtype=INCLINOMETER_DTYPE) if packed else _EMPTY
-    )
+        at += 1
+    samples = codec._block_rows[start:at] if at > start else _EMPTY
     keys_c, words_c, accepted_c = carried
     # -- every decision is made: leave the state exactly as the vectorised path would
-    if temp_last is not None:
-        assert temp_track._last is not None  # checked above: the track is locked
-        temp_track._last[0, 0] = temp_last
+    if temp_last is not None:  # the track is locked (checked above, or mirrored)
+        codec._fast_temp = temp_last
         temp_track._misses = 0
     if angle_last is not None:
-        assert angle_track._last is not None
-        angle_track._last[0] = angle_last
+        codec._fast_angle = angle_last
         angle_track._misses = 0
     if count == 1:
         first_key = max(keys_c[1] - FRAME * 256, _FAR_KEY)
         cycle._py = (
             [first_key, types[0] - FRAME * 256],
-            [words_c[1], list(w[0:4])],
+            [words_c[1], w[0:4]],
             [accepted_c[1], True],
         )
     else:
         cycle._py = (
             [types[-2] - 2 * FRAME * 256, types[-1] - FRAME * 256],
-            [list(w[-8:-4]), list(w[-4:])],
+            [w[-8:-4], w[-4:]],
             [True, True],
         )
     cycle._arrays_stale = True
+    codec._block_next = at
+    codec._steady = True
     codec.frames += count
     codec._residual = buf[end:]
     codec._fast_checked = 0
-    return WitBatch(samples, raw=buf[:end])
+    return WitBatch.of_raw(samples, buf[:end])
 
 
 def _carried_acc(
     k: int,
     types: bytes,
     keys: list[int],
-    words: list[list[int]],
+    words: list[Sequence[int]],
     accepted: list[bool],
-) -> tuple[list[int] | None, bool]:
+) -> tuple[Sequence[int] | None, bool]:
     """The same-cycle 0x51 frame of angle frame ``k`` (0 or 1) among the carried frames."""
     # Positions relative to this buffer: the carried frames end where it begins.
     if k == 0:
@@ -222,24 +279,13 @@ def _carried_acc(
     return None, False
 
 
-def _constants(codec: WitMotionCodec) -> tuple[Any, ...]:
-    """The codec's limits in the units the small-batch path compares (cached per setting)."""
-    key = (
-        codec.output_rate_hz,
-        codec.max_angular_rate_dps,
-        codec.accel_max_g,
-        codec.legacy_wt61,
-        codec.check_version,
-        codec.mounting_axis,
-        codec.accel_agreement_deg,
-        codec._static_sq,
-    )
-    cached = codec.__dict__.get("_fast_constants")
-    if cached is not None and cached[0] == key:
-        return cached[1]  # type: ignore[no-any-return]
+def constants(codec: WitMotionCodec) -> tuple[Any, ...]:
+    """Whether the path is usable, and the codec's limits in the units the small-batch
+    path compares; cached on the codec until a :class:`Setting` changes."""
     index, sign, (first, second) = _AXIS_PARTS[codec.mounting_axis]
     low, high = codec._static_sq
     values = (
+        usable(codec),
         min(codec._max_angle_step(), 180.0) * _COUNTS_PER_DEG,
         (codec.accel_max_g * checks.COUNTS_PER_G) ** 2,
         codec.legacy_wt61,
@@ -253,5 +299,5 @@ def _constants(codec: WitMotionCodec) -> tuple[Any, ...]:
         codec.mounting_axis == "x",
         codec.accel_agreement_deg,
     )
-    codec.__dict__["_fast_constants"] = (key, values)
+    codec._fast_constants = values
     return values

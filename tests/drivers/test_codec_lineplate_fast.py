@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from drivers.calibration import STANDARD_GRAVITY
 from drivers.codecs import lineplate as lp
@@ -100,3 +102,52 @@ def test_small_batch_path_equals_the_vectorised_path(
     assert fast[1] == slow[1]
     assert len(fast[0]) == len(slow[0]) > 0
     assert fast[0].tobytes() == slow[0].tobytes()  # every field, bit for bit
+
+
+@st.composite
+def _noisy_stream(draw: st.DrawFn) -> tuple[bytes, list[int], str]:
+    """A clean plate stream with random bit flips, dropped, inserted and repeated bytes,
+    cut into random read sizes."""
+    seed = draw(st.integers(0, 2**31))
+    rng = np.random.default_rng(seed)
+    steps = rng.integers(-60, 61, (300, 4))
+    cells = 17_500 + np.cumsum(steps, axis=0)
+    data = bytearray(_stream(np.arange(300), cells))
+    for _ in range(draw(st.integers(0, 12))):
+        at = int(rng.integers(len(data)))
+        kind = draw(st.sampled_from(["flip", "drop", "insert", "repeat"]))
+        if kind == "flip":
+            data[at] ^= 1 << int(rng.integers(8))
+        elif kind == "drop":
+            del data[at : at + int(rng.integers(1, 60))]
+        elif kind == "insert":
+            data[at:at] = draw(st.binary(min_size=1, max_size=12))
+        else:
+            data[at:at] = data[max(0, at - 50) : at]
+    sizes = draw(st.lists(st.integers(1, 500), min_size=1, max_size=6))
+    return bytes(data), sizes, draw(st.sampled_from(list(LIMIT_SETS)))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_noisy_stream())
+def test_small_batch_and_bulk_paths_agree_on_random_streams(
+    case: tuple[bytes, list[int], str],
+) -> None:
+    stream, sizes, limits = case
+    fast = _decode(stream, sizes, True, LIMIT_SETS[limits])
+    slow = _decode(stream, sizes, False, LIMIT_SETS[limits])
+    assert fast[2] == slow[2]
+    assert fast[1] == slow[1]
+    assert fast[0].tobytes() == slow[0].tobytes()
+
+
+def test_samples_of_different_calls_do_not_share_rows() -> None:
+    """Batches are slices of one block: writing into one must not change another."""
+    codec = lp.LinePlateCodec(GRAMS)
+    stream = STREAMS["clean"]
+    batches = [codec.feed(stream[i : i + 45], float(i)) for i in range(0, 45 * 400, 45)]
+    with_samples = [b.samples for b in batches if len(b.samples)]
+    before = with_samples[-2]["tr"].copy()
+    with_samples[-1]["tr"] = -1
+    np.testing.assert_array_equal(with_samples[-2]["tr"], before)
+    assert len({s["t_host_s"][0] for s in with_samples}) == len(with_samples)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from drivers.codecs import witmotion as wit
 from drivers.codecs import witmotion_legacy as legacy
@@ -141,3 +143,48 @@ def test_the_small_batch_path_is_taken_on_a_clean_stream() -> None:
     finally:
         wit.WitMotionCodec._feed_all = original  # type: ignore[method-assign]
     assert calls == []
+
+
+@st.composite
+def _noisy_stream(draw: st.DrawFn) -> tuple[bytes, list[int]]:
+    """A clean lunge stream with random cuts, bit flips, dropped and inserted bytes."""
+    cycles = draw(st.integers(20, 120))
+    start = draw(st.integers(0, len(TIBIA) - cycles))
+    data = bytearray(lunge_stream(TIBIA[start : start + cycles]))
+    for _ in range(draw(st.integers(0, 6))):
+        at = draw(st.integers(0, len(data) - 1))
+        action = draw(st.sampled_from(["flip", "drop", "insert"]))
+        if action == "flip":
+            data[at] ^= 1 << draw(st.integers(0, 7))
+        elif action == "drop":
+            del data[at : at + draw(st.integers(1, 15))]
+        else:
+            data[at:at] = draw(st.binary(min_size=1, max_size=15))
+    sizes = draw(st.lists(st.integers(1, 70), min_size=1, max_size=6))
+    return bytes(data), sizes
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_noisy_stream())
+def test_small_batch_and_bulk_paths_agree_on_random_streams(case: tuple[bytes, list[int]]) -> None:
+    stream, sizes = case
+    fast_samples, fast_frames, fast_counters = _decode(stream, sizes, True)
+    slow_samples, slow_frames, slow_counters = _decode(stream, sizes, False)
+    assert fast_counters == slow_counters
+    assert fast_frames == slow_frames
+    assert len(fast_samples) == len(slow_samples)
+    for field in ("t_host_s", "seq", "angle_x_deg", "angle_y_deg", "angle_z_deg"):
+        np.testing.assert_array_equal(fast_samples[field], slow_samples[field])
+    np.testing.assert_allclose(fast_samples["tibia_deg"], slow_samples["tibia_deg"], atol=1e-9)
+
+
+def test_samples_of_different_calls_do_not_share_rows() -> None:
+    """Batches are slices of one block: writing into one must not change another."""
+    codec = wit.WitMotionCodec(output_rate_hz=100)
+    stream = STREAMS["clean"]
+    batches = [codec.feed(stream[i : i + 44], float(i)) for i in range(0, 44 * 200, 44)]
+    with_samples = [b.samples for b in batches if len(b.samples)]
+    before = with_samples[-2]["tibia_deg"].copy()
+    with_samples[-1]["tibia_deg"] = -1.0
+    np.testing.assert_array_equal(with_samples[-2]["tibia_deg"], before)
+    assert len({s["t_host_s"][0] for s in with_samples}) == len(with_samples)

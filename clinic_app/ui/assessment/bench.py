@@ -17,6 +17,15 @@ view_cpu_percent
     CPU time of the GUI thread (the acquisition bridge's pulls, the plots' updates and all
     painting) / wall time × 100: what the live view costs. DESIGN.md's "≤ 25 % of one
     core" is this figure.
+view_frame_p95_ms, view_lost_frames
+    The time between two painted frames, 95th percentile; and the stutters a clinician can
+    see: intervals between two painted frames longer than two periods of a 60 Hz display
+    (33.3 ms), each counted once however long. Samples that never reach the screen are
+    ``view_acq_lost_samples`` (every sample in the buffer goes into the plots' data).
+view_acq_latency_p99_ms, view_acq_lost_samples
+    The acquisition while the view draws: the host's read time stamp of each plate sample
+    minus the time its ``write()`` returned, 99th percentile, and the plate samples written
+    during the phase that never reached the buffer.
 view_process_cpu_percent, view_reader_cpu_percent
     The whole process (GUI and the two device reader threads with their codecs) over the
     same window, and the readers' share (process − GUI). The readers cost the same with
@@ -139,8 +148,9 @@ def _run(folder: Path, seconds: float) -> dict[str, float]:
     child.start()
     if not conn.poll(60) or conn.recv() != "ready":
         raise RuntimeError("the emulator process did not start")
-    plate = LinePlateDevice(str(folder / "ttyPLATE"), rate_hz=PLATE_RATE_HZ, capacity_s=60)
-    wit = WitMotionDevice(str(folder / "ttyWIT"), capacity_s=60)
+    capacity = 2 * seconds + 30  # every sample of the run stays in the buffer
+    plate = LinePlateDevice(str(folder / "ttyPLATE"), rate_hz=PLATE_RATE_HZ, capacity_s=capacity)
+    wit = WitMotionDevice(str(folder / "ttyWIT"), capacity_s=capacity)
     registry = DeviceRegistry()
     phases = {
         "view": _balance_screen(),
@@ -189,9 +199,12 @@ def _run(folder: Path, seconds: float) -> dict[str, float]:
     child.join(10)
     if child.is_alive():
         child.kill()
+    got = plate.buffer.latest(plate.buffer.total)
     figures: dict[str, float] = {}
     for name, m in marks.items():
-        for key, value in _figures(frames[name], log, m["wall"], m["cpu"], m["gui"]).items():
+        phase = _figures(frames[name], log, m["wall"], m["cpu"], m["gui"])
+        phase.update(_acquisition(got, log, m["start"], m["start"] + m["wall"]))
+        for key, value in phase.items():
             figures[key.replace("view", name, 1)] = value
     figures["view_idle_reader_cpu_percent"] = round(100.0 * idle, 1)
     return figures
@@ -211,9 +224,32 @@ def _measure(app: Any, seconds: float) -> dict[str, float]:
     wall, cpu, gui = time.monotonic(), time.process_time(), time.thread_time()
     _wait(app, seconds)  # the real event loop, as in the application
     return {
+        "start": wall,
         "gui": time.thread_time() - gui,  # this (the GUI) thread only
         "cpu": time.process_time() - cpu,
         "wall": time.monotonic() - wall,
+    }
+
+
+def _acquisition(got: Any, log: dict[str, Any], start: float, end: float) -> dict[str, float]:
+    """Plate acquisition figures of one phase (see the module docstring)."""
+    sent = np.asarray(log["plate_seq"], dtype=np.int64)
+    written = np.asarray(log["plate_times"], dtype=np.float64)
+    n = min(len(sent), len(written))
+    sent, written = sent[:n], written[:n]
+    t_host = got["t_host_s"]
+    seq = got["seq"] % (1 << 32)
+    inside = (t_host >= start) & (t_host <= end)
+    index = np.clip(np.searchsorted(sent, seq[inside]), 0, max(n - 1, 0))
+    found = sent[index] == seq[inside] if n else np.zeros(0, bool)
+    latency_ms = (t_host[inside][found] - written[index[found]]) * 1000.0
+    # Samples written during the phase (but not in its last 0.2 s: still on their way).
+    due = sent[(written >= start) & (written <= end - 0.2)]
+    return {
+        "view_acq_latency_p99_ms": (
+            round(float(np.percentile(latency_ms, 99)), 2) if latency_ms.size else float("nan")
+        ),
+        "view_acq_lost_samples": float(np.count_nonzero(~np.isin(due, seq))),
     }
 
 
@@ -229,7 +265,12 @@ def _figures(
     inside = (seq > drawn[0]) & (seq <= drawn[-1]) if len(drawn) else np.zeros(n, bool)
     first = np.searchsorted(drawn, seq[inside], side="left")
     latency_ms = (paint_t[first] - written[inside]) * 1000.0
+    intervals_ms = np.diff(paint_t) * 1000.0
     return {
+        "view_frame_p95_ms": (
+            round(float(np.percentile(intervals_ms, 95)), 2) if intervals_ms.size else float("nan")
+        ),
+        "view_lost_frames": float(np.count_nonzero(intervals_ms > 2 * 1000.0 / 60.0)),
         "view_fps": round(len(frames) / wall, 1) if wall else float("nan"),
         "view_latency_p95_ms": (
             round(float(np.percentile(latency_ms, 95)), 2) if latency_ms.size else float("nan")
