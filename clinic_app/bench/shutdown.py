@@ -31,6 +31,8 @@ import threading
 import time
 from pathlib import Path
 
+from clinic_app.bench.child_env import probe_env
+
 PROBE = "clinic_app.ui.shutdown_probe"
 RUNS = 3
 ALIVE_LIMIT_S = 10.0
@@ -64,21 +66,6 @@ def measure(quick: bool) -> dict[str, float]:
         "shutdown_sigterm_max_ms": round(max(times), 1),
         "shutdown_not_exited": 0.0,
     }
-
-
-def probe_env(home: Path) -> dict[str, str]:
-    """The child's environment: its own data folder, offscreen Qt without a display."""
-    env = dict(os.environ)
-    env["DORSILAB_HOME"] = str(home)
-    if (
-        sys.platform.startswith("linux")
-        and not env.get("DISPLAY")
-        and not env.get("WAYLAND_DISPLAY")
-    ):
-        env.setdefault("QT_QPA_PLATFORM", "offscreen")
-    repo_root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (repo_root, env.get("PYTHONPATH", "")) if p)
-    return env
 
 
 def sigterm_mid_visit(folder: Path) -> float | None:

@@ -10,7 +10,6 @@ warms the operating system's file cache, is not counted.
 
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
 import sys
@@ -18,22 +17,16 @@ import tempfile
 import time
 from pathlib import Path
 
+from clinic_app.bench.child_env import probe_env
+
 PROBE = "clinic_app.ui.startup_probe"
+
 ENV_T0 = "DORSILAB_PROBE_T0_NS"
 _TIMEOUT_S = 60
 
 
 def _one_run(db_path: Path, home: Path) -> float:
-    env = dict(os.environ)
-    env["DORSILAB_HOME"] = str(home)
-    if (
-        sys.platform.startswith("linux")
-        and not env.get("DISPLAY")
-        and not env.get("WAYLAND_DISPLAY")
-    ):
-        env.setdefault("QT_QPA_PLATFORM", "offscreen")
-    repo_root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (repo_root, env.get("PYTHONPATH", "")) if p)
+    env = probe_env(home)
     env[ENV_T0] = str(time.time_ns())
     done = subprocess.run(
         [sys.executable, "-m", PROBE, "--db", str(db_path)],
