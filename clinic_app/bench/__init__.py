@@ -13,7 +13,7 @@ from typing import TextIO
 
 FIGURE_MODULES = (
     "startup", "db", "codecs", "acquisition", "idle", "sway", "view", "report", "export",
-    "scale", "shutdown",
+    "scale", "shutdown", "table",
 )  # fmt: skip
 
 

@@ -108,13 +108,14 @@ def _header(text: str) -> tuple[int, str, int]:
     return 0, "", len(text)
 
 
-def parse_table(name: str, text: str, delimiter: str | None = None) -> Table:
+def parse_table(name: str, text: str, delimiter: str | None = None, *, fast: bool = True) -> Table:
     """Parse a delimited table: comment lines (``#``) and blank lines skipped, one header line.
 
     A semicolon- or tab-separated file may use decimal commas. Every cell must be a number;
     ``nan`` and empty cells (missing values) are accepted here, and readers check the
     columns they use with :meth:`Table.finite_column`. The first bad cell is reported with
-    its line and column.
+    its line and column. ``fast=False`` parses row by row only (the reference semantics,
+    what a bundle without pandas runs; the bench compares the two).
 
     Raises
     ------
@@ -148,7 +149,7 @@ def parse_table(name: str, text: str, delimiter: str | None = None) -> Table:
         raw = body.encode("utf-8")
     else:
         lines = range(header_line_no + 1, header_line_no + 2 + breaks.size)
-    data = _fast(raw, delimiter, len(header), len(lines))
+    data = _fast(raw, delimiter, len(header), len(lines)) if fast else None
     if data is None:
         data = _slow(name, header, body, delimiter, lines)
     return Table(header=header, data=data, lines=lines)
