@@ -93,7 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             gui = importlib.import_module("clinic_app.ui.app")
             return int(gui.run_gui(ctx))
-        return int(args.func(args, ctx))
+        status = int(args.func(args, ctx))
+        # Flushed here, not at exit, so that a reader gone away is caught below rather
+        # than reported by the interpreter's final flush ("Exception ignored …").
+        sys.stdout.flush()
+        return status
     except UserError as exc:
         message = " ".join(str(exc).split())  # always one line, whatever the paths hold
         sys.stderr.write(f"{PROG}: error: {message}\n")
