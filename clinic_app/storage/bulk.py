@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
-import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -29,10 +28,10 @@ import numpy as np
 import numpy.typing as npt
 
 from clinic_app.storage._base import StoreBase, is_damage
-from clinic_app.storage.errors import NotFoundError, StorageError
+from clinic_app.storage.errors import NotFoundError
 from clinic_app.storage.patients import Patient
 from clinic_app.storage.plans import StoredPlan
-from clinic_app.storage.recordings import decode_dtype
+from clinic_app.storage.recordings import decode_dtype, join_chunks
 from clinic_app.storage.sessions import Session, Trial
 
 BATCH_PATIENTS = 500
@@ -240,21 +239,6 @@ def _dtype(descr_json: str) -> np.dtype[Any]:
 
 
 def _join_chunks(rows: Sequence[tuple[Any, ...]], trial_id: int, device: str) -> npt.NDArray[Any]:
-    """The chunks' raw bytes copied into one array of the first chunk's dtype, each chunk
-    checked against its declared size (as ``load_recording`` does)."""
-    dtype = _dtype(rows[0][3])
-    out = np.empty(sum(int(row[4]) for row in rows), dtype=dtype)
-    buffer = out.view(np.uint8)
-    position = 0
-    for _, _, chunk, _, n_samples, data in rows:
-        try:
-            raw = zlib.decompress(data)
-        except zlib.error:
-            raw = b""  # fails the size check below and is reported as damage
-        if len(raw) != n_samples * dtype.itemsize:
-            raise StorageError(
-                f"Recording chunk {chunk} of trial {trial_id} ({device}) is damaged."
-            )
-        buffer[position : position + len(raw)] = np.frombuffer(raw, dtype=np.uint8)
-        position += len(raw)
-    return out
+    """A recording from its rows ``(trial_id, device, chunk, dtype, n_samples, data)``."""
+    chunks = [(chunk, int(n_samples), data) for _, _, chunk, _, n_samples, data in rows]
+    return join_chunks(chunks, _dtype(rows[0][3]), trial_id, device)

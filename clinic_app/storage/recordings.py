@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import zlib
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,36 @@ def encode_samples(samples: npt.NDArray[Any]) -> tuple[str, int, bytes]:
         raise ValueError("samples cannot hold Python objects")
     descr = json.dumps(dtype_to_descr(array.dtype))
     return descr, int(array.shape[0]), zlib.compress(array.tobytes(), _ZLIB_LEVEL)
+
+
+def join_chunks(
+    chunks: Sequence[tuple[int, int, bytes]], dtype: np.dtype[Any], trial_id: int, device: str
+) -> npt.NDArray[Any]:
+    """One array of ``dtype`` from a recording's ``(chunk number, samples, zlib bytes)``.
+
+    The raw bytes are copied in order: ``np.concatenate`` would promote structured dtypes
+    (e.g. to native byte order) and the copy would no longer be bit-exact.
+
+    Raises
+    ------
+    StorageError
+        If a chunk does not decompress to its declared size (damaged data).
+    """
+    out = np.empty(sum(n_samples for _, n_samples, _ in chunks), dtype=dtype)
+    buffer = out.view(np.uint8)
+    position = 0
+    for chunk, n_samples, data in chunks:
+        try:
+            raw = zlib.decompress(data)
+        except zlib.error:
+            raw = b""  # fails the size check below and is reported as damage
+        if len(raw) != n_samples * dtype.itemsize:
+            raise StorageError(
+                f"Recording chunk {chunk} of trial {trial_id} ({device}) is damaged."
+            )
+        buffer[position : position + len(raw)] = np.frombuffer(raw, dtype=np.uint8)
+        position += len(raw)
+    return out
 
 
 def decode_dtype(descr_json: str) -> np.dtype[Any]:
@@ -102,25 +133,8 @@ class RecordingStore(StoreBase):
         )
         if not rows:
             return np.empty(0, dtype=DEVICES[device])
-        dtype = decode_dtype(rows[0]["dtype"])
-        # Copy the raw bytes into one array of the stored dtype: np.concatenate would
-        # promote structured dtypes (e.g. to native byte order) and the copy is no longer
-        # bit-exact.
-        out = np.empty(sum(int(row["n_samples"]) for row in rows), dtype=dtype)
-        buffer = out.view(np.uint8)
-        position = 0
-        for row in rows:
-            try:
-                raw = zlib.decompress(row["data"])
-            except zlib.error:
-                raw = b""  # fails the size check below and is reported as damage
-            if len(raw) != row["n_samples"] * dtype.itemsize:
-                raise StorageError(
-                    f"Recording chunk {row['chunk']} of trial {trial_id} ({device}) is damaged."
-                )
-            buffer[position : position + len(raw)] = np.frombuffer(raw, dtype=np.uint8)
-            position += len(raw)
-        return out
+        chunks = [(row["chunk"], int(row["n_samples"]), row["data"]) for row in rows]
+        return join_chunks(chunks, decode_dtype(rows[0]["dtype"]), trial_id, device)
 
     def recording_devices(self, trial_id: int) -> list[str]:
         """Devices with samples recorded in this trial."""
