@@ -143,15 +143,21 @@ def _last_angle(p: LungeView) -> float | None:
     return None
 
 
+def nth(word: str, n: int, total: int) -> str:
+    """``"trial 2 of 3"`` held together by no-break spaces, so a narrow screen wraps the
+    title at its `` · `` separators and never as "trial 2 of / 3"."""
+    return f"{word}\u00a0{n}\u00a0of\u00a0{total}"
+
+
 def lunge_status(p: LungeView) -> LiveStatus:
     """What the live screen shows now."""
     s = p.settings
     side = p.side
     if p.practice:
-        title = f"Lunge · {side} · practice {p.practice_done + 1} of {s.practice_trials}"
+        title = f"Lunge · {side} · {nth('practice', p.practice_done + 1, s.practice_trials)}"
     else:
         n = min(p.valid_done + 1, s.measured_trials)
-        title = f"Lunge · {side} · trial {n} of {s.measured_trials}"
+        title = f"Lunge · {side} · {nth('trial', n, s.measured_trials)}"
     angle = "—" if not math.isfinite(p.angle_deg) else f"{fixed(p.angle_deg)}°"
     hold = p.hold_state
     last = _last_angle(p)
@@ -213,7 +219,7 @@ def balance_status(p: BalanceView) -> LiveStatus:
         title = f"Balance · {p.side} · {cond} · practice"
     else:
         n = min(p.valid_done + 1, s.trials)
-        title = f"Balance · {p.side} · {cond} · trial {n} of {s.trials}"
+        title = f"Balance · {p.side} · {cond} · {nth('trial', n, s.trials)}"
         if p.failed_done:
             title += f" ({p.failed_done} failed)"
     eyes = "close your eyes" if p.condition.startswith("ec") else "look at the mark"

@@ -46,6 +46,8 @@ def test_each_trial_is_listed_the_big_number_keeps_the_capture_and_a_side_is_sum
     assert page.live.big.text() == f"{captured:.1f}°"  # not the live angle again
     assert page.live.caption.text() == "last trial (captured)"
     assert page.live.trials.item(0).text() == f"Trial 1: {captured:.1f}° · 9.4 cm ✓"
+    # "trial 2 of 3" never wraps inside itself at 1366 px ("trial 2 of / 3").
+    assert "trial\u00a02\u00a0of\u00a03" in page.live.title.text()
     _one_lunge(rig, "9.6")
     _one_lunge(rig, "9.8")
     texts = [page.live.trials.item(i).text() for i in range(page.live.trials.count())]
