@@ -85,11 +85,16 @@ def sigterm_mid_visit(folder: Path) -> float | None:
             wait_for_line(child, "question", READY_LIMIT_S, folder / "stderr.txt")
             return ms_to_exit(child, signal.SIGTERM, ALIVE_LIMIT_S)
         finally:
-            if child.poll() is None:
-                child.kill()
-            child.wait()
-            if child.stdout is not None:
-                child.stdout.close()
+            reap(child)
+
+
+def reap(child: subprocess.Popen[str]) -> None:
+    """Kill ``child`` if it still runs, wait for it and close its output pipe."""
+    if child.poll() is None:
+        child.kill()
+    child.wait()
+    if child.stdout is not None:
+        child.stdout.close()
 
 
 def wait_for_line(

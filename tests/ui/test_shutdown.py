@@ -24,7 +24,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from clinic_app.bench.shutdown import ms_to_exit, wait_for_line
+from clinic_app.bench.shutdown import ms_to_exit, reap, wait_for_line
 from clinic_app.commands import AppContext
 from clinic_app.storage import Database
 from clinic_app.ui import shutdown
@@ -69,11 +69,7 @@ def _visit_then_signal(
             elapsed = ms_to_exit(child, signum, EXIT_LIMIT_S)
             assert elapsed is not None, f"still running {EXIT_LIMIT_S:g} s after the signal"
         finally:
-            if child.poll() is None:
-                child.kill()
-            child.wait()
-            if child.stdout is not None:
-                child.stdout.close()
+            reap(child)
     facts: dict[str, list[int]] = {}
     for line in lines:
         word, *numbers = line.split()
@@ -313,9 +309,5 @@ def test_a_hung_stop_is_ended_by_the_watchdog_with_the_signals_status(tmp_path: 
         wait_for_line(child, "ready", 60)
         assert ms_to_exit(child, signal.SIGTERM, EXIT_LIMIT_S) is not None
     finally:
-        if child.poll() is None:
-            child.kill()
-        child.wait()
-        if child.stdout is not None:
-            child.stdout.close()
+        reap(child)
     assert child.returncode == 143
