@@ -39,7 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"DorsiLab {__version__}")
     parser.add_argument(
-        "--db", type=Path, metavar="PATH", help="database file (default: the user data folder)"
+        "--db",
+        metavar="PATH|URL",
+        help="database file (default: the user data folder), or a clinic server's "
+        "postgresql:// URL",
     )
     parser.add_argument(
         "--demo", action="store_true", help="simulated devices and a seeded demo database"
@@ -51,11 +54,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def is_server_url(value: str) -> bool:
+    """True if ``--db`` names a PostgreSQL server (a libpq URL) rather than a file."""
+    return value.startswith(("postgresql://", "postgres://"))
+
+
 def _context(args: argparse.Namespace) -> AppContext:
     from clinic_app.output_files import os_reason, shown
 
+    if args.db is not None and is_server_url(args.db):
+        if args.demo:
+            raise UserError("--demo uses its own database file; leave out --db with a server URL")
+        return AppContext(db_path=paths.default_db_path(), demo=False, db_url=args.db)
     try:
-        db_path: Path = args.db if args.db is not None else paths.default_db_path(demo=args.demo)
+        db_path = Path(args.db) if args.db is not None else paths.default_db_path(demo=args.demo)
         if db_path.exists() and db_path.is_dir():
             raise UserError(f"--db {shown(db_path)} is a folder; give the path of a database file")
         if not db_path.parent.is_dir():
@@ -91,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ctx = _context(args)
         _log_to_file()
         if args.command is None:
+            if ctx.db_url is not None:
+                raise UserError("the window opens a database file for now; give --db PATH")
             gui = importlib.import_module("clinic_app.ui.app")
             return int(gui.run_gui(ctx))
         status = int(args.func(args, ctx))

@@ -32,10 +32,14 @@ class AppContext:
         The database to use (``--db``, else the default or the demo database).
     demo : bool
         ``--demo`` was given: simulated devices and the seeded demo database.
+    db_url : str or None
+        ``--db postgresql://…``: the clinic server (libpq connection URL) instead of a
+        file; ``db_path`` is then the default file, unused by commands that take a server.
     """
 
     db_path: Path
     demo: bool
+    db_url: str | None = None
 
 
 Subparsers = "argparse._SubParsersAction[argparse.ArgumentParser]"

@@ -41,6 +41,8 @@ def open_database(ctx: AppContext, *, create: bool = False, backup: bool = False
     """
     from clinic_app.storage import Database, StorageError
 
+    if ctx.db_url is not None:
+        raise UserError("this command works on a database file; give --db PATH")
     if not (ctx.demo or create) and not ctx.db_path.exists():
         raise UserError(
             f"there is no DorsiLab database at {shown(ctx.db_path)} "
