@@ -9,6 +9,7 @@ from clinic_app.storage.backups import BackupInfo, list_backups, newest_backup, 
 from clinic_app.storage.database import Database
 from clinic_app.storage.errors import (
     BackupCheckError,
+    ConcurrentChangeError,
     DatabaseBusyError,
     DatabaseCorruptError,
     DatabaseOpenError,
@@ -17,6 +18,8 @@ from clinic_app.storage.errors import (
     ForeignDatabaseError,
     NotADatabaseError,
     NotFoundError,
+    PermissionDeniedError,
+    ServerUnavailableError,
     StorageError,
     ValidationError,
 )
@@ -55,6 +58,7 @@ __all__ = [
     "AuditEntry",
     "BackupCheckError",
     "BackupInfo",
+    "ConcurrentChangeError",
     "Database",
     "DatabaseBusyError",
     "DatabaseCorruptError",
@@ -67,6 +71,8 @@ __all__ = [
     "NotFoundError",
     "Patient",
     "PatientInput",
+    "PermissionDeniedError",
+    "ServerUnavailableError",
     "Session",
     "SessionHistory",
     "StorageError",

@@ -12,12 +12,12 @@ import contextlib
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clinic_app.storage._sqlite_utils import sqlite_utils
+from clinic_app.storage._sql import Params, Row, SqlConnection, insert_sql
 from clinic_app.storage._util import from_json, to_json, utc_now
 from clinic_app.storage.backups import newest_backup
 from clinic_app.storage.errors import DatabaseBusyError, DatabaseCorruptError, NotFoundError
@@ -54,11 +54,15 @@ def is_damage(exc: sqlite3.DatabaseError) -> bool:
 
 
 class StoreBase:
-    """Connection holder with transactions, row helpers and the audit log."""
+    """Connection holder with transactions, row helpers and the audit log.
+
+    ``sql`` runs the stores' queries on either backend (:mod:`clinic_app.storage._sql`);
+    ``conn`` is the SQLite connection itself, for what only a file has (pragmas, backups).
+    """
 
     path: Path
     conn: sqlite3.Connection
-    su: sqlite_utils.Database
+    sql: SqlConnection
     user: str
     _lock: threading.RLock
 
@@ -67,9 +71,9 @@ class StoreBase:
     def transaction(self) -> Iterator[None]:
         """Run the block as one atomic, durable transaction (nested blocks: savepoints).
 
-        ``BEGIN IMMEDIATE`` takes the write lock up front, so two writers wait for each
-        other (up to the busy timeout) instead of failing half-way. On any exception the
-        whole block is rolled back and the exception propagates.
+        On SQLite ``BEGIN IMMEDIATE`` takes the write lock up front, so two writers wait
+        for each other (up to the busy timeout) instead of failing half-way. On any
+        exception the whole block is rolled back and the exception propagates.
 
         Raises
         ------
@@ -77,40 +81,49 @@ class StoreBase:
             If another program holds the write lock for longer than the busy timeout.
         """
         with self._lock:
-            if self.conn.in_transaction:
-                with self.su.atomic():  # savepoint
+            try:
+                with self.sql.transaction():
                     yield
-                return
-            try:
-                self.conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                if "locked" in str(exc) or "busy" in str(exc):
-                    raise DatabaseBusyError(
-                        "The patient database is busy: another DorsiLab window or program "
-                        "is writing to it. Try again in a moment."
-                    ) from exc
-                raise
-            try:
-                yield
-                self.conn.execute("COMMIT")
-            except BaseException as exc:
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.DatabaseError) and is_damage(exc):
-                    raise self._damaged() from exc
+            except Exception as exc:
+                better = self._storage_error(exc)
+                if better is not None:
+                    raise better from exc
                 raise
 
+    def _storage_error(self, exc: BaseException) -> Exception | None:
+        """The error in words for a driver error of this backend (None: not one)."""
+        if not isinstance(exc, sqlite3.DatabaseError):
+            return None
+        if is_damage(exc):
+            return self._damaged()
+        text = str(exc).lower()
+        if isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
+            return DatabaseBusyError(
+                "The patient database is busy: another DorsiLab window or program "
+                "is writing to it. Try again in a moment."
+            )
+        return None
+
     # ------------------------------------------------------------------ row helpers
-    def _rows(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[sqlite3.Row]:
+    def _rows(self, sql: str, params: Params | None = None) -> list[Row]:
         with self._lock:
-            cursor = self.conn.cursor()
-            cursor.row_factory = sqlite3.Row
             try:
-                return cursor.execute(sql, params).fetchall()
-            except sqlite3.DatabaseError as exc:
-                if is_damage(exc):
-                    raise self._damaged() from exc
+                return self.sql.rows(sql, params)
+            except Exception as exc:
+                better = self._storage_error(exc)
+                if better is not None:
+                    raise better from exc
                 raise
+
+    def _execute(self, sql: str, params: Params | None = None) -> int:
+        """Run one statement (inside the caller's transaction); rows changed."""
+        with self._lock:
+            return self.sql.execute(sql, params)
+
+    def _insert(self, table: str, record: Mapping[str, Any]) -> int:
+        """Insert one row (inside the caller's transaction); return its id."""
+        with self._lock:
+            return self.sql.insert(insert_sql(table, list(record)), record)
 
     def _damaged(self) -> DatabaseCorruptError:
         """The error for damage found while working (not at open), in words."""
@@ -128,13 +141,13 @@ class StoreBase:
             newest,
         )
 
-    def _row(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> sqlite3.Row | None:
+    def _row(self, sql: str, params: Params | None = None) -> Row | None:
         rows = self._rows(sql, params)
         return rows[0] if rows else None
 
-    def _require_row(self, table: str, record_id: int, what: str) -> sqlite3.Row:
+    def _require_row(self, table: str, record_id: int, what: str) -> Row:
         """The row of ``table`` with ``id = record_id``, or :class:`NotFoundError` in words."""
-        row = self._row(f"SELECT * FROM {table} WHERE id = ?", (int(record_id),))
+        row = self._row(f"SELECT * FROM {table} WHERE id = :id", {"id": int(record_id)})
         if row is None:
             raise NotFoundError(f"There is no {what} with id {record_id}.")
         return row
@@ -164,12 +177,16 @@ class StoreBase:
             raise ValueError(f"unknown audit action {action!r}; use one of {AUDIT_ACTIONS}")
         if entity not in AUDIT_ENTITIES:
             raise ValueError(f"unknown audit entity {entity!r}; use one of {AUDIT_ENTITIES}")
+        record = {
+            "at": utc_now(),
+            "action": action,
+            "entity": entity,
+            "entity_id": entity_id,
+            "details": to_json(dict(details or {})),
+            "user": self.user,
+        }
         with self.transaction():
-            self.conn.execute(
-                "INSERT INTO audit_log (at, action, entity, entity_id, details, user) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (utc_now(), action, entity, entity_id, to_json(dict(details or {})), self.user),
-            )
+            self._insert("audit_log", record)
 
     def audit_entries(
         self,
@@ -180,13 +197,13 @@ class StoreBase:
     ) -> list[AuditEntry]:
         """Audit-log rows, newest first, optionally for one entity type and id."""
         where: list[str] = []
-        params: list[Any] = []
+        params: dict[str, Any] = {}
         if entity is not None:
-            where.append("entity = ?")
-            params.append(entity)
+            where.append("entity = :entity")
+            params["entity"] = entity
         if entity_id is not None:
-            where.append("entity_id = ?")
-            params.append(entity_id)
+            where.append("entity_id = :entity_id")
+            params["entity_id"] = entity_id
         sql = "SELECT * FROM audit_log"
         if where:
             sql += " WHERE " + " AND ".join(where)

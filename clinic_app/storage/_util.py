@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +12,12 @@ from typing import Any
 def utc_now() -> str:
     """The current time as ISO 8601 UTC with a ``Z`` suffix, to the second."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def new_uid() -> str:
+    """A random (version 4) UUID for a new row's ``uid``: stable across backups, exports
+    and workstations, unlike the integer ids."""
+    return str(uuid.uuid4())
 
 
 def to_json(value: Any) -> str:

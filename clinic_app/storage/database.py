@@ -30,6 +30,7 @@ from types import TracebackType
 
 from clinic_app.storage import backups, integrity
 from clinic_app.storage._files import make_private, private_umask
+from clinic_app.storage._sql import SqliteSql
 from clinic_app.storage._sqlite_utils import sqlite_utils
 from clinic_app.storage.errors import (
     BackupCheckError,
@@ -79,6 +80,7 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore, ImportStore
         self.path = path
         self.user = user
         self.su = sqlite_utils.Database(conn, execute_plugins=False)
+        self.sql = SqliteSql(conn)
         self._lock = threading.RLock()
         self._closed = False
         self._backup_before_write = False

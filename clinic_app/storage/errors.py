@@ -105,3 +105,28 @@ class DuplicateRecordNumberError(ValidationError):
                 )
             }
         )
+
+
+class ConcurrentChangeError(StorageError):
+    """A save found the record changed since it was read (another workstation saved first).
+
+    Nothing was written. ``changed_by`` and ``changed_at`` (ISO UTC) say who changed it and
+    when, for a message that offers to reload.
+    """
+
+    def __init__(self, what: str, changed_by: str, changed_at: str) -> None:
+        self.changed_by = changed_by
+        self.changed_at = changed_at
+        who = changed_by or "someone else"
+        super().__init__(
+            f"{what} was changed by {who} at {changed_at} after you opened it; nothing was "
+            "saved. Reload to see the changes, then make yours again."
+        )
+
+
+class PermissionDeniedError(StorageError):
+    """The server refused the action for the signed-in user's role."""
+
+
+class ServerUnavailableError(StorageError):
+    """The clinic server cannot be reached (network, server stopped) or refused sign-in."""

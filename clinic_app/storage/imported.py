@@ -15,11 +15,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import numpy.typing as npt
 
-from clinic_app.storage._util import to_json, utc_now
+from clinic_app.storage._sql import in_clause
+from clinic_app.storage._util import new_uid, to_json, utc_now
 from clinic_app.storage.patients import Patient, PatientInput
 from clinic_app.storage.recordings import RecordingStore
 from clinic_app.storage.search import search_columns
@@ -71,7 +72,7 @@ class ImportStore(RecordingStore):
 
     def patient_by_uid(self, uid: str) -> Patient | None:
         """The patient with this uid (deleted ones too), or None."""
-        row = self._row("SELECT * FROM patients WHERE uid = ?", (uid,))
+        row = self._row("SELECT * FROM patients WHERE uid = :uid", {"uid": uid})
         return Patient.from_row(row) if row else None
 
     def known_uids(self, table: str, uids: list[str]) -> set[str]:
@@ -82,14 +83,14 @@ class ImportStore(RecordingStore):
         found: set[str] = set()
         for start in range(0, len(uids), 500):
             part = uids[start : start + 500]
-            marks = ", ".join("?" * len(part))
-            rows = self._rows(f"SELECT uid FROM {table} WHERE uid IN ({marks})", part)
+            clause, params = in_clause("uid", part)
+            rows = self._rows(f"SELECT uid FROM {table} WHERE {clause}", params)
             found.update(row["uid"] for row in rows)
         return found
 
     def session_id_of_uid(self, uid: str) -> int | None:
         """The id of the visit with this uid, or None when there is none."""
-        rows = self._rows("SELECT id FROM sessions WHERE uid = ?", (uid,))
+        rows = self._rows("SELECT id FROM sessions WHERE uid = :uid", {"uid": uid})
         return int(rows[0]["id"]) if rows else None
 
     def insert_imported_patient(
@@ -111,13 +112,13 @@ class ImportStore(RecordingStore):
         record = {**values, "birth_date": values["birth_date"].isoformat()}
         record.update(
             search_columns(values),
-            uid=uid,
+            uid=uid or new_uid(),
             created_at=created_at or now,
             updated_at=updated_at or created_at or now,
             deleted_at=deleted_at,
         )
         with self.transaction():
-            patient_id = int(cast(int, self.su.table("patients").insert(record).last_pk))
+            patient_id = self._insert("patients", record)
             self.record_audit("import", "patient", patient_id, {"fields": sorted(values)})
         log.info("patient %d imported", patient_id)
         return patient_id
@@ -128,18 +129,18 @@ class ImportStore(RecordingStore):
         """Insert a visit with its trials and recordings as exported; return its id."""
         with self.transaction():
             self._require_row("patients", patient_id, "patient")
-            cursor = self.conn.execute(
-                "INSERT INTO sessions (patient_id, uid, started_at, ended_at, examiner, status,"
-                " inclinometer_site, notes, created_at, updated_at, test_plan, mass_kg,"
-                " height_cm, voided_at, void_reason)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (patient_id, session.uid or None, session.started_at, session.ended_at,
-                 session.examiner, session.status, session.inclinometer_site, session.notes,
-                 session.created_at, session.updated_at,
-                 None if session.test_plan is None else to_json(clean_json(session.test_plan)),
-                 session.mass_kg, session.height_cm, session.voided_at, session.void_reason),
+            session_id = self._insert(
+                "sessions",
+                {"patient_id": patient_id, "uid": session.uid or new_uid(),
+                 "started_at": session.started_at, "ended_at": session.ended_at,
+                 "examiner": session.examiner, "status": session.status,
+                 "inclinometer_site": session.inclinometer_site, "notes": session.notes,
+                 "created_at": session.created_at, "updated_at": session.updated_at,
+                 "test_plan": None if session.test_plan is None
+                 else to_json(clean_json(session.test_plan)),
+                 "mass_kg": session.mass_kg, "height_cm": session.height_cm,
+                 "voided_at": session.voided_at, "void_reason": session.void_reason},
             )  # fmt: skip
-            session_id = int(cursor.lastrowid or 0)
             for trial in trials:
                 self._insert_imported_trial(session_id, trial)
             self.record_audit(
@@ -160,32 +161,33 @@ class ImportStore(RecordingStore):
     ) -> None:
         """Insert one plan version with its number and time as exported."""
         with self.transaction():
-            cursor = self.conn.execute(
-                "INSERT INTO plans (session_id, version, plan, edited_by, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (session_id, version, to_json(clean_json(plan)), edited_by, created_at),
-            )
+            plan_id = self._insert(
+                "plans",
+                {"session_id": session_id, "version": version,
+                 "plan": to_json(clean_json(plan)), "edited_by": edited_by,
+                 "created_at": created_at},
+            )  # fmt: skip
             self.record_audit(
-                "import", "plan", int(cursor.lastrowid or 0),
+                "import", "plan", plan_id,
                 {"session_id": session_id, "version": version},
             )  # fmt: skip
 
     def _insert_imported_trial(self, session_id: int, trial: ImportedTrial) -> int:
-        cursor = self.conn.execute(
-            "INSERT INTO trials (session_id, uid, protocol, side, condition, attempt, practice,"
-            " status, invalid_reason, result, started_at, ended_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-            (session_id, trial.uid or None, trial.protocol, trial.side, trial.condition,
-             trial.attempt, int(trial.practice), trial.status, trial.invalid_reason,
-             None if trial.result is None else to_json(clean_json(trial.result)),
-             trial.started_at),
+        trial_id = self._insert(
+            "trials",
+            {"session_id": session_id, "uid": trial.uid or new_uid(),
+             "protocol": trial.protocol, "side": trial.side, "condition": trial.condition,
+             "attempt": trial.attempt, "practice": int(trial.practice), "status": trial.status,
+             "invalid_reason": trial.invalid_reason,
+             "result": None if trial.result is None else to_json(clean_json(trial.result)),
+             "started_at": trial.started_at, "ended_at": None},
         )  # fmt: skip
-        trial_id = int(cursor.lastrowid or 0)
         # Samples are journaled while ended_at is NULL (a finished trial cannot grow).
         for device, samples in trial.recordings.items():
             self._append_chunk(trial_id, device, samples)
         if trial.ended_at is not None:
-            self.conn.execute(
-                "UPDATE trials SET ended_at = ? WHERE id = ?", (trial.ended_at, trial_id)
+            self._execute(
+                "UPDATE trials SET ended_at = :ended WHERE id = :id",
+                {"ended": trial.ended_at, "id": trial_id},
             )
         return trial_id

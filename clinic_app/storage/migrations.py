@@ -260,6 +260,15 @@ def _v3(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+def _v4(db: sqlite_utils.Database) -> None:
+    # Optimistic concurrency between workstations: a save names the version it was read
+    # at, and one that finds a newer version says who changed the record and when. On a
+    # clinic server a trigger keeps these columns; here the record stores do.
+    for table in ("patients", "sessions"):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN row_version INTEGER NOT NULL DEFAULT 1")
+        db.execute(f"ALTER TABLE {table} ADD COLUMN updated_by TEXT NOT NULL DEFAULT ''")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "patients, sessions, trials, recordings, plans, settings, audit log", _v1),
     Migration(2, "sessions.test_plan: the tests and settings chosen for the visit", _v2),
@@ -269,6 +278,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "audit actions 'disclose' and 'void'; search columns refolded",
         _v3,
     ),
+    Migration(4, "row_version and updated_by of patients and sessions", _v4),
 )
 """The migrations of this DorsiLab version, in order."""
 

@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
 from clinic_app.storage._base import StoreBase
-from clinic_app.storage._util import fold, utc_now
-from clinic_app.storage.errors import DuplicateRecordNumberError, StorageError, ValidationError
+from clinic_app.storage._sql import Row, set_clause
+from clinic_app.storage._util import fold, new_uid, utc_now
+from clinic_app.storage.errors import (
+    ConcurrentChangeError,
+    DuplicateRecordNumberError,
+    StorageError,
+    ValidationError,
+)
 from clinic_app.storage.search import search_columns
 from clinic_app.storage.validation import PATIENT_FIELDS, parse_patient_fields
 
@@ -85,6 +90,10 @@ class Patient:
     deleted_at: str | None
     uid: str = ""
     """Stable identity (a UUID) that survives backups, export/import and other workstations."""
+    row_version: int = 1
+    """1 when created, one more at every change: a save names the version it started from."""
+    updated_by: str = ""
+    """Who made the last change (the signed-in user on a clinic server)."""
 
     @property
     def display_name(self) -> str:
@@ -112,7 +121,7 @@ class Patient:
         return {name: getattr(self, name) for name in PATIENT_FIELDS}
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Patient:
+    def from_row(cls, row: Row) -> Patient:
         """Build from a ``patients`` row."""
         return cls(
             **{
@@ -164,7 +173,7 @@ class PatientStore(StoreBase):
         record.update(search_columns(values), created_at=now, updated_at=now, deleted_at=None)
         with self.transaction():
             self._check_record_number(values["record_number"], exclude_id=None)
-            patient_id = int(cast(int, self.su.table("patients").insert(record).last_pk))
+            patient_id = self._insert("patients", {**record, "uid": new_uid()})
             self.record_audit("create", "patient", patient_id, {"fields": sorted(PATIENT_FIELDS)})
         log.info("patient %d created", patient_id)
         return self.get_patient(patient_id)
@@ -179,22 +188,40 @@ class PatientStore(StoreBase):
         """
         return Patient.from_row(self._require_row("patients", patient_id, "patient"))
 
-    def update_patient(self, patient_id: int, changes: Mapping[str, object]) -> Patient:
+    def update_patient(
+        self,
+        patient_id: int,
+        changes: Mapping[str, object],
+        *,
+        expected_version: int | None = None,
+    ) -> Patient:
         """Change some fields of a patient; return the updated record.
 
         ``changes`` holds only the fields to change (any of :data:`PATIENT_FIELDS`); the
         merged record is validated as a whole. Nothing is written, and no audit row
         added, when no value actually changes.
 
+        Parameters
+        ----------
+        expected_version : int, optional
+            The ``row_version`` the caller read (a form passes the version it opened):
+            if the record has changed since, nothing is written.
+
         Raises
         ------
         ValidationError, DuplicateRecordNumberError
             As for :meth:`create_patient`.
+        ConcurrentChangeError
+            If ``expected_version`` is given and another save came first.
         StorageError
             If the patient is deleted (restore them first).
         """
         with self.transaction():
             current = self.get_patient(patient_id)
+            if expected_version is not None and current.row_version != expected_version:
+                raise ConcurrentChangeError(
+                    "This patient's record", current.updated_by, current.updated_at
+                )
             if current.is_deleted:
                 raise StorageError(
                     f"Patient {patient_id} is in the deleted list; restore the patient "
@@ -211,11 +238,17 @@ class PatientStore(StoreBase):
             update: dict[str, Any] = {name: values[name] for name in changed}
             if "birth_date" in update:
                 update["birth_date"] = update["birth_date"].isoformat()
-            update.update(search_columns(values), updated_at=utc_now())
-            self.conn.execute(
-                f"UPDATE patients SET {', '.join(f'{k} = ?' for k in update)} WHERE id = ?",
-                (*update.values(), patient_id),
+            update.update(search_columns(values), updated_at=utc_now(), updated_by=self.user)
+            written = self._execute(
+                f"UPDATE patients SET {set_clause(list(update))}, "
+                "row_version = row_version + 1 WHERE id = :id AND row_version = :seen",
+                {**update, "id": patient_id, "seen": current.row_version},
             )
+            if written != 1:  # another server session saved between our read and write
+                latest = self.get_patient(patient_id)
+                raise ConcurrentChangeError(
+                    "This patient's record", latest.updated_by, latest.updated_at
+                )
             self.record_audit("update", "patient", patient_id, {"fields": changed})
         log.info("patient %d updated (%d fields)", patient_id, len(changed))
         return self.get_patient(patient_id)
@@ -229,9 +262,10 @@ class PatientStore(StoreBase):
             if self.get_patient(patient_id).is_deleted:
                 return
             now = utc_now()
-            self.conn.execute(
-                "UPDATE patients SET deleted_at = ?, updated_at = ? WHERE id = ?",
-                (now, now, patient_id),
+            self._execute(
+                "UPDATE patients SET deleted_at = :now, updated_at = :now, updated_by = :user, "
+                "row_version = row_version + 1 WHERE id = :id",
+                {"now": now, "id": patient_id, "user": self.user},
             )
             self.record_audit("delete", "patient", patient_id, {"fields": ["deleted_at"]})
         log.info("patient %d moved to the deleted list", patient_id)
@@ -241,9 +275,10 @@ class PatientStore(StoreBase):
         with self.transaction():
             if not self.get_patient(patient_id).is_deleted:
                 return self.get_patient(patient_id)
-            self.conn.execute(
-                "UPDATE patients SET deleted_at = NULL, updated_at = ? WHERE id = ?",
-                (utc_now(), patient_id),
+            self._execute(
+                "UPDATE patients SET deleted_at = NULL, updated_at = :now, updated_by = :user, "
+                "row_version = row_version + 1 WHERE id = :id",
+                {"now": utc_now(), "id": patient_id, "user": self.user},
             )
             self.record_audit("restore", "patient", patient_id, {"fields": ["deleted_at"]})
         log.info("patient %d restored", patient_id)
@@ -270,9 +305,9 @@ class PatientStore(StoreBase):
         include_deleted : bool
             Also search the deleted list.
         """
-        patterns = _query_terms(query)
+        patterns = {f"p{i}": pattern for i, pattern in enumerate(_query_terms(query))}
         where = [] if include_deleted else ["deleted_at IS NULL"]
-        where += ["search_text LIKE ? ESCAPE '\\'"] * len(patterns)
+        where += [f"search_text LIKE :{name} ESCAPE '\\'" for name in patterns]
         sql = "SELECT * FROM patients"
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -290,11 +325,11 @@ class PatientStore(StoreBase):
 
     def count_patients(self, *, include_deleted: bool = False) -> int:
         """How many patients there are (active only unless ``include_deleted``)."""
-        sql = "SELECT COUNT(*) FROM patients"
+        sql = "SELECT COUNT(*) AS n FROM patients"
         if not include_deleted:
             sql += " WHERE deleted_at IS NULL"
-        with self._lock:
-            return int(self.conn.execute(sql).fetchone()[0])
+        row = self._row(sql)
+        return int(row["n"]) if row else 0
 
     def record_number_owner(
         self, record_number: str | None, *, exclude_id: int | None = None
@@ -306,10 +341,10 @@ class PatientStore(StoreBase):
         number = (record_number or "").strip()
         if not number:
             return None
-        row = self._row(
-            "SELECT id FROM patients WHERE record_number = ? AND id IS NOT ?",
-            (number, exclude_id),
-        )
+        sql = "SELECT id FROM patients WHERE record_number = :number"
+        if exclude_id is not None:
+            sql += " AND id <> :exclude"
+        row = self._row(sql, {"number": number, "exclude": exclude_id})
         return int(row["id"]) if row else None
 
     def possible_duplicates(
@@ -322,10 +357,12 @@ class PatientStore(StoreBase):
         key = search_columns(
             {"first_name": first_name, "last_name": last_name, "birth_date": birth_date}
         )["sort_name"]
+        sql = "SELECT * FROM patients WHERE birth_date = :birth AND sort_name = :key"
+        if exclude_id is not None:
+            sql += " AND id <> :exclude"
         rows = self._rows(
-            "SELECT * FROM patients WHERE birth_date = ? AND sort_name = ? AND id IS NOT ? "
-            "ORDER BY id",
-            (birth_date.isoformat(), key, exclude_id),
+            sql + " ORDER BY id",
+            {"birth": birth_date.isoformat(), "key": key, "exclude": exclude_id},
         )
         return [Patient.from_row(row) for row in rows]
 

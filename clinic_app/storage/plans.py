@@ -7,12 +7,12 @@ the next number, so a report can always show exactly the plan that was handed ou
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from clinic_app.storage._base import StoreBase
+from clinic_app.storage._sql import Row
 from clinic_app.storage._util import from_json, to_json, utc_now
 from clinic_app.storage.sessions import clean_json
 
@@ -31,7 +31,7 @@ class StoredPlan:
     created_at: str
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> StoredPlan:
+    def from_row(cls, row: Row) -> StoredPlan:
         """Build from a ``plans`` row."""
         return cls(
             id=row["id"],
@@ -54,18 +54,19 @@ class PlanStore(StoreBase):
         text = to_json(clean_json(plan))
         with self.transaction():
             self._require_row("sessions", session_id, "session")
-            row = self.conn.execute(
-                "SELECT COALESCE(MAX(version), 0) + 1 FROM plans WHERE session_id = ?",
-                (session_id,),
-            ).fetchone()
-            version = int(row[0])
-            cursor = self.conn.execute(
-                "INSERT INTO plans (session_id, version, plan, edited_by, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (session_id, version, text, edited_by, utc_now()),
+            row = self._row(
+                "SELECT COALESCE(MAX(version), 0) + 1 AS next FROM plans "
+                "WHERE session_id = :session",
+                {"session": session_id},
             )
+            version = int(row["next"]) if row else 1
+            plan_id = self._insert(
+                "plans",
+                {"session_id": session_id, "version": version, "plan": text,
+                 "edited_by": edited_by, "created_at": utc_now()},
+            )  # fmt: skip
             self.record_audit(
-                "create", "plan", int(cursor.lastrowid or 0),
+                "create", "plan", plan_id,
                 {"session_id": session_id, "version": version},
             )  # fmt: skip
         log.info("plan v%d saved for session %d", version, session_id)
@@ -74,14 +75,15 @@ class PlanStore(StoreBase):
     def latest_plan(self, session_id: int) -> StoredPlan | None:
         """The newest version of a session's plan, or None if none was saved."""
         row = self._row(
-            "SELECT * FROM plans WHERE session_id = ? ORDER BY version DESC LIMIT 1",
-            (session_id,),
+            "SELECT * FROM plans WHERE session_id = :session ORDER BY version DESC LIMIT 1",
+            {"session": session_id},
         )
         return StoredPlan.from_row(row) if row else None
 
     def plan_versions(self, session_id: int) -> list[StoredPlan]:
         """Every saved version of a session's plan, oldest first."""
         rows = self._rows(
-            "SELECT * FROM plans WHERE session_id = ? ORDER BY version", (session_id,)
+            "SELECT * FROM plans WHERE session_id = :session ORDER BY version",
+            {"session": session_id},
         )
         return [StoredPlan.from_row(row) for row in rows]

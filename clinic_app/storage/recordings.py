@@ -128,8 +128,8 @@ class RecordingStore(StoreBase):
             raise ValueError(f"device must be one of {tuple(DEVICES)}, not {device!r}")
         rows = self._rows(
             "SELECT chunk, dtype, n_samples, data FROM recordings "
-            "WHERE trial_id = ? AND device = ? ORDER BY chunk",
-            (trial_id, device),
+            "WHERE trial_id = :trial AND device = :device ORDER BY chunk",
+            {"trial": trial_id, "device": device},
         )
         if not rows:
             return np.empty(0, dtype=DEVICES[device])
@@ -139,8 +139,8 @@ class RecordingStore(StoreBase):
     def recording_devices(self, trial_id: int) -> list[str]:
         """Devices with samples recorded in this trial."""
         rows = self._rows(
-            "SELECT DISTINCT device FROM recordings WHERE trial_id = ? ORDER BY device",
-            (trial_id,),
+            "SELECT DISTINCT device FROM recordings WHERE trial_id = :trial ORDER BY device",
+            {"trial": trial_id},
         )
         return [row["device"] for row in rows]
 
@@ -148,8 +148,8 @@ class RecordingStore(StoreBase):
         """How many samples of ``device`` are journaled for this trial."""
         row = self._row(
             "SELECT COALESCE(SUM(n_samples), 0) AS n FROM recordings "
-            "WHERE trial_id = ? AND device = ?",
-            (trial_id, device),
+            "WHERE trial_id = :trial AND device = :device",
+            {"trial": trial_id, "device": device},
         )
         return int(row["n"]) if row else 0
 
@@ -164,17 +164,17 @@ class RecordingStore(StoreBase):
         if count == 0:
             return None
         last = self._row(
-            "SELECT chunk, dtype FROM recordings WHERE trial_id = ? AND device = ? "
+            "SELECT chunk, dtype FROM recordings WHERE trial_id = :trial AND device = :device "
             "ORDER BY chunk DESC LIMIT 1",
-            (trial_id, device),
+            {"trial": trial_id, "device": device},
         )
         if last is not None and last["dtype"] != descr:
             raise ValueError(f"samples for {device} changed dtype within trial {trial_id}")
         chunk = 0 if last is None else int(last["chunk"]) + 1
-        self.conn.execute(
-            "INSERT INTO recordings (trial_id, device, chunk, dtype, n_samples, data, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (trial_id, device, chunk, descr, count, data, utc_now()),
-        )
+        self._insert(
+            "recordings",
+            {"trial_id": trial_id, "device": device, "chunk": chunk, "dtype": descr,
+             "n_samples": count, "data": data, "created_at": utc_now()},
+        )  # fmt: skip
         log.debug("trial %d: %s chunk %d (%d samples)", trial_id, device, chunk, count)
         return chunk

@@ -18,15 +18,15 @@ from __future__ import annotations
 
 import logging
 import math
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from clinic_app.storage._util import from_json, to_json, utc_now
+from clinic_app.storage._sql import Row
+from clinic_app.storage._util import from_json, new_uid, to_json, utc_now
 from clinic_app.storage.errors import StorageError
 from clinic_app.storage.recordings import RecordingStore
 
@@ -70,6 +70,8 @@ class Session:
     height_cm: float | None = None
     voided_at: str | None = None
     void_reason: str = ""
+    row_version: int = 1
+    updated_by: str = ""
 
     @property
     def is_voided(self) -> bool:
@@ -77,7 +79,7 @@ class Session:
         return self.voided_at is not None
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Session:
+    def from_row(cls, row: Row) -> Session:
         """Build from a ``sessions`` row."""
         values = {name: row[name] for name in cls.__dataclass_fields__}
         values["test_plan"] = from_json(values["test_plan"])
@@ -108,7 +110,7 @@ class Trial:
     """Stable identity (a UUID) that survives export/import and other workstations."""
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Trial:
+    def from_row(cls, row: Row) -> Trial:
         """Build from a ``trials`` row."""
         values = {name: row[name] for name in cls.__dataclass_fields__}
         values["practice"] = bool(values["practice"])
@@ -185,26 +187,23 @@ class SessionStore(RecordingStore):
                     f"Patient {patient_id} is in the deleted list; restore the patient "
                     "before starting an assessment."
                 )
-            session_id = cast(
-                int,
-                self.su.table("sessions")
-                .insert(
-                    {
-                        "patient_id": patient_id,
-                        "started_at": started_at or now,
-                        "ended_at": None,
-                        "examiner": examiner.strip(),
-                        "status": "in_progress",
-                        "inclinometer_site": inclinometer_site,
-                        "notes": notes,
-                        "created_at": now,
-                        "updated_at": now,
-                        "test_plan": plan_json,
-                        "mass_kg": row["mass_kg"],
-                        "height_cm": row["height_cm"],
-                    }
-                )
-                .last_pk,
+            session_id = self._insert(
+                "sessions",
+                {
+                    "patient_id": patient_id,
+                    "uid": new_uid(),
+                    "started_at": started_at or now,
+                    "ended_at": None,
+                    "examiner": examiner.strip(),
+                    "status": "in_progress",
+                    "inclinometer_site": inclinometer_site,
+                    "notes": notes,
+                    "created_at": now,
+                    "updated_at": now,
+                    "test_plan": plan_json,
+                    "mass_kg": row["mass_kg"],
+                    "height_cm": row["height_cm"],
+                },
             )
             self.record_audit("create", "session", session_id, {"patient_id": patient_id})
         log.info("session %d started for patient %d", session_id, patient_id)
@@ -231,9 +230,16 @@ class SessionStore(RecordingStore):
             if session.status != "in_progress":
                 raise StorageError(f"Session {session_id} is already {session.status}.")
             now = utc_now()
-            self.conn.execute(
-                "UPDATE sessions SET status = ?, ended_at = ?, updated_at = ? WHERE id = ?",
-                (status, ended_at or now, now, session_id),
+            self._execute(
+                "UPDATE sessions SET status = :status, ended_at = :ended, updated_at = :now"
+                f"{_CHANGED} WHERE id = :id",
+                {
+                    "status": status,
+                    "ended": ended_at or now,
+                    "now": now,
+                    "id": session_id,
+                    "user": self.user,
+                },
             )
             self.record_audit("update", "session", session_id, {"fields": ["ended_at", "status"]})
         log.info("session %d finished as %s", session_id, status)
@@ -253,9 +259,10 @@ class SessionStore(RecordingStore):
             if session.is_voided:
                 return
             now = utc_now()
-            self.conn.execute(
-                "UPDATE sessions SET voided_at = ?, void_reason = ?, updated_at = ? WHERE id = ?",
-                (now, reason, now, session_id),
+            self._execute(
+                "UPDATE sessions SET voided_at = :now, void_reason = :reason, updated_at = :now"
+                f"{_CHANGED} WHERE id = :id",
+                {"now": now, "reason": reason, "id": session_id, "user": self.user},
             )
             self.record_audit("void", "session", session_id, {"patient_id": session.patient_id})
         log.info("session %d voided", session_id)
@@ -266,10 +273,10 @@ class SessionStore(RecordingStore):
             session = self.get_session(session_id)
             if not session.is_voided:
                 return
-            self.conn.execute(
-                "UPDATE sessions SET voided_at = NULL, void_reason = '', updated_at = ? "
-                "WHERE id = ?",
-                (utc_now(), session_id),
+            self._execute(
+                "UPDATE sessions SET voided_at = NULL, void_reason = '', updated_at = :now"
+                f"{_CHANGED} WHERE id = :id",
+                {"now": utc_now(), "id": session_id, "user": self.user},
             )
             self.record_audit("restore", "session", session_id, {"fields": ["voided_at"]})
         log.info("session %d restored", session_id)
@@ -278,17 +285,19 @@ class SessionStore(RecordingStore):
         """Replace the free-text notes of a visit."""
         with self.transaction():
             self.get_session(session_id)
-            self.conn.execute(
-                "UPDATE sessions SET notes = ?, updated_at = ? WHERE id = ?",
-                (notes, utc_now(), session_id),
+            self._execute(
+                "UPDATE sessions SET notes = :notes, updated_at = :now "
+                + _CHANGED
+                + " WHERE id = :id",
+                {"notes": notes, "now": utc_now(), "id": session_id, "user": self.user},
             )
             self.record_audit("update", "session", session_id, {"fields": ["notes"]})
 
     def list_sessions(self, patient_id: int) -> list[Session]:
         """A patient's visits, newest first."""
         rows = self._rows(
-            "SELECT * FROM sessions WHERE patient_id = ? ORDER BY started_at DESC, id DESC",
-            (patient_id,),
+            "SELECT * FROM sessions WHERE patient_id = :patient ORDER BY started_at DESC, id DESC",
+            {"patient": patient_id},
         )
         return [Session.from_row(row) for row in rows]
 
@@ -310,13 +319,13 @@ class SessionStore(RecordingStore):
         """
         with self._lock:
             sessions = self._rows(
-                "SELECT * FROM sessions WHERE patient_id = ? ORDER BY started_at, id",
-                (patient_id,),
+                "SELECT * FROM sessions WHERE patient_id = :patient ORDER BY started_at, id",
+                {"patient": patient_id},
             )
             trials = self._rows(
                 "SELECT t.* FROM sessions s JOIN trials t ON t.session_id = s.id "
-                "WHERE s.patient_id = ? ORDER BY t.id",
-                (patient_id,),
+                "WHERE s.patient_id = :patient ORDER BY t.id",
+                {"patient": patient_id},
             )
         by_session: dict[int, list[Trial]] = {int(row["id"]): [] for row in sessions}
         for row in trials:
@@ -362,13 +371,12 @@ class SessionStore(RecordingStore):
                     f"Session {session_id} is {session.status}; start a new assessment to "
                     "record more trials."
                 )
-            cursor = self.conn.execute(
-                "INSERT INTO trials (session_id, protocol, side, condition, attempt, practice,"
-                " status, started_at) VALUES (?, ?, ?, ?, ?, ?, 'incomplete', ?)",
-                (session_id, protocol, side, condition, attempt, int(practice),
-                 started_at or utc_now()),
+            trial_id = self._insert(
+                "trials",
+                {"session_id": session_id, "uid": new_uid(), "protocol": protocol, "side": side,
+                 "condition": condition, "attempt": attempt, "practice": int(practice),
+                 "status": "incomplete", "started_at": started_at or utc_now()},
             )  # fmt: skip
-            trial_id = int(cursor.lastrowid or 0)
             self.record_audit("create", "trial", trial_id, {"session_id": session_id})
         log.info("trial %d begun in session %d (%s %s)", trial_id, session_id, protocol, side)
         return trial_id
@@ -413,11 +421,12 @@ class SessionStore(RecordingStore):
                 raise StorageError(f"Trial {trial_id} is already finished ({trial.status}).")
             for device, samples in (final_samples or {}).items():
                 self._append_chunk(trial_id, device, samples)
-            self.conn.execute(
-                "UPDATE trials SET status = ?, result = ?, invalid_reason = ?, ended_at = ? "
-                "WHERE id = ?",
-                (status, result_json, invalid_reason, ended_at or utc_now(), trial_id),
-            )
+            self._execute(
+                "UPDATE trials SET status = :status, result = :result, "
+                "invalid_reason = :reason, ended_at = :ended WHERE id = :id",
+                {"status": status, "result": result_json, "reason": invalid_reason,
+                 "ended": ended_at or utc_now(), "id": trial_id},
+            )  # fmt: skip
             self.record_audit(
                 "update", "trial", trial_id,
                 {"fields": ["ended_at", "invalid_reason", "result", "status"]},
@@ -430,19 +439,26 @@ class SessionStore(RecordingStore):
 
     def trials_for_session(self, session_id: int) -> list[Trial]:
         """A visit's trials in recording order."""
-        rows = self._rows("SELECT * FROM trials WHERE session_id = ? ORDER BY id", (session_id,))
+        rows = self._rows(
+            "SELECT * FROM trials WHERE session_id = :session ORDER BY id", {"session": session_id}
+        )
         return [Trial.from_row(row) for row in rows]
 
     def next_attempt(
         self, session_id: int, protocol: str, side: str, condition: str | None = None
     ) -> int:
         """The attempt number the next trial of this kind in this visit should have."""
+        same_condition = "condition IS NULL" if condition is None else "condition = :condition"
         row = self._row(
-            "SELECT MAX(attempt) AS n FROM trials WHERE session_id = ? AND protocol = ? "
-            "AND side = ? AND condition IS ?",
-            (session_id, protocol, side, condition),
+            "SELECT MAX(attempt) AS n FROM trials WHERE session_id = :session "
+            f"AND protocol = :protocol AND side = :side AND {same_condition}",
+            {"session": session_id, "protocol": protocol, "side": side, "condition": condition},
         )
         return int(row["n"] or 0) + 1 if row else 1
+
+
+_CHANGED = ", updated_by = :user, row_version = row_version + 1"
+"""What every UPDATE of a visit also sets (the server's trigger sets the same)."""
 
 
 def _check_trial_kind(protocol: str, side: str, condition: str | None) -> None:

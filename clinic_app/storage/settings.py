@@ -55,7 +55,7 @@ class SettingsStore(StoreBase):
 
     def get_setting(self, key: str, default: Any = None) -> Any:
         """The stored value of ``key``; else ``default``; else the built-in default."""
-        row = self._row("SELECT value FROM settings WHERE key = ?", (key,))
+        row = self._row("SELECT value FROM settings WHERE key = :key", {"key": key})
         if row is not None:
             return from_json(row["value"])
         if default is not None:
@@ -73,13 +73,13 @@ class SettingsStore(StoreBase):
         check_setting(key, value)
         text = to_json(value)
         with self.transaction():
-            old = self._row("SELECT value FROM settings WHERE key = ?", (key,))
+            old = self._row("SELECT value FROM settings WHERE key = :key", {"key": key})
             if old is not None and old["value"] == text:
                 return
-            self.conn.execute(
-                "INSERT INTO settings (key, value) VALUES (?, ?) "
+            self._execute(
+                "INSERT INTO settings (key, value) VALUES (:key, :value) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (key, text),
+                {"key": key, "value": text},
             )
             action = "create" if old is None else "update"
             self.record_audit(action, "settings", None, {"fields": [key]})
