@@ -42,7 +42,12 @@ def open_database(ctx: AppContext, *, create: bool = False, backup: bool = False
     from clinic_app.storage import Database, StorageError
 
     if ctx.db_url is not None:
-        raise UserError("this command works on a database file; give --db PATH")
+        from clinic_app.storage.server_database import ServerDatabase
+
+        try:
+            return ServerDatabase.connect(ctx.db_url)
+        except StorageError as exc:
+            raise UserError(str(exc)) from exc
     if not (ctx.demo or create) and not ctx.db_path.exists():
         raise UserError(
             f"there is no DorsiLab database at {shown(ctx.db_path)} "

@@ -165,12 +165,18 @@ class ThreadJournal(_Journal):
 
     Parameters
     ----------
-    db_path : Path
-        The visit's database file (opened again by the worker, without a backup).
+    source : Path or callable
+        The visit's database file (opened again by the worker, without a backup), or a
+        callable that opens a second connection to it (``db.reopen``, e.g. a clinic
+        server's).
     """
 
-    def __init__(self, db_path: Path) -> None:
-        self.db_path = Path(db_path)
+    def __init__(self, source: Path | Callable[[], Database]) -> None:
+        if callable(source):
+            self._open: Callable[[], Database] = source
+        else:
+            path = Path(source)
+            self._open = lambda: Database.open(path, backup_on_start=False)
         self.written = 0
         self._failures = _Failures()
         self._queue: queue.Queue[_Queued | None] = queue.Queue()
@@ -217,7 +223,7 @@ class ThreadJournal(_Journal):
 
     def _run(self) -> None:
         try:
-            db = Database.open(self.db_path, backup_on_start=False)
+            db = self._open()
         except Exception as exc:  # every queued write becomes a failure shown on screen
             reason = f"the database could not be opened for recording ({exc})"
             log.error("journal: the database could not be opened (%s)", type(exc).__name__)

@@ -41,6 +41,10 @@ class SqlConnection(Protocol):
         """Every row of a query."""
         ...
 
+    def tuples(self, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]:
+        """Every row of a query as a plain tuple (bulk reads: no per-row mapping)."""
+        ...
+
     def execute(self, sql: str, params: Params | None = None) -> int:
         """Run a statement; return how many rows it changed."""
         ...
@@ -51,6 +55,10 @@ class SqlConnection(Protocol):
 
     def transaction(self) -> contextlib.AbstractContextManager[None]:
         """Group statements atomically (a nested block is a savepoint)."""
+        ...
+
+    def snapshot(self) -> contextlib.AbstractContextManager[None]:
+        """Read several queries from one consistent state, taking no write lock."""
         ...
 
 
@@ -104,6 +112,9 @@ class SqliteSql:
         cursor.row_factory = sqlite3.Row
         return cursor.execute(sql, params or {}).fetchall()
 
+    def tuples(self, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]:
+        return self.conn.execute(sql, params or {}).fetchall()
+
     def execute(self, sql: str, params: Params | None = None) -> int:
         return self.conn.execute(sql, params or {}).rowcount
 
@@ -136,3 +147,15 @@ class SqliteSql:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             raise
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        if self.conn.in_transaction:  # already one consistent state
+            yield
+            return
+        self.conn.execute("BEGIN")  # deferred: a read snapshot under WAL, no write lock
+        try:
+            yield
+        finally:
+            if self.conn.in_transaction:
+                self.conn.execute("COMMIT")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import json
-import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -27,7 +26,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from clinic_app.storage._base import StoreBase, is_damage
+from clinic_app.storage._base import StoreBase
+from clinic_app.storage._sql import Params, in_clause
 from clinic_app.storage.errors import NotFoundError
 from clinic_app.storage.patients import Patient
 from clinic_app.storage.plans import StoredPlan
@@ -111,8 +111,8 @@ def patient_recordings(db: StoreBase, patient_id: int) -> dict[int, dict[str, np
         db,
         "SELECT trial_id, device, chunk, dtype, n_samples, data FROM recordings "
         "WHERE trial_id IN (SELECT t.id FROM sessions s JOIN trials t ON t.session_id = s.id "
-        "WHERE s.patient_id = ?) ORDER BY trial_id, device, chunk",  # the unique index's order
-        (int(patient_id),),
+        "WHERE s.patient_id = :patient) ORDER BY trial_id, device, chunk",  # the index's order
+        {"patient": int(patient_id)},
     )
     out: dict[int, dict[str, npt.NDArray[Any]]] = {}
     start = 0
@@ -128,43 +128,39 @@ def patient_recordings(db: StoreBase, patient_id: int) -> dict[int, dict[str, np
 
 # ---------------------------------------------------------------------------- internals
 def _read_batch(db: StoreBase, ids: list[int], *, plans: bool) -> Iterator[PatientRecords]:
-    wanted = json.dumps(ids)
-    in_batch = "IN (SELECT value FROM json_each(?))"
-    visits = f"SELECT id FROM sessions WHERE patient_id {in_batch}"
+    in_batch, wanted = in_clause("patient_id", ids, "p")
+    visits = f"SELECT id FROM sessions WHERE {in_batch}"
     # Every ORDER BY below follows an index (a trial's rowid orders it within its visit's
     # index entries), so SQLite never sorts rows, which could spill to a temporary file.
-    with db._lock:
-        own_snapshot = not db.conn.in_transaction
-        if own_snapshot:
-            db.conn.execute("BEGIN")  # deferred: a read snapshot, no write lock
-        try:
-            patients = _fetch(db, f"SELECT {_columns(_PATIENT_FIELDS)} FROM patients "
-                                  f"WHERE id {in_batch}", (wanted,))  # fmt: skip
-            sessions = _fetch(
+    with db._lock, db.sql.snapshot():
+        patients = _fetch(
+            db,
+            f"SELECT {_columns(_PATIENT_FIELDS)} FROM patients "
+            f"WHERE {in_batch.replace('patient_id', 'id', 1)}",
+            wanted,
+        )
+        sessions = _fetch(
+            db,
+            f"SELECT {_columns(_SESSION_FIELDS)} FROM sessions WHERE {in_batch} "
+            "ORDER BY patient_id, started_at, id",
+            wanted,
+        )
+        trials = _fetch(
+            db,
+            f"SELECT {_columns(_TRIAL_FIELDS)} FROM trials "
+            f"WHERE session_id IN ({visits}) ORDER BY session_id, id",
+            wanted,
+        )
+        plan_rows = (
+            _fetch(
                 db,
-                f"SELECT {_columns(_SESSION_FIELDS)} FROM sessions WHERE patient_id {in_batch} "
-                "ORDER BY patient_id, started_at, id",
-                (wanted,),
+                f"SELECT {_columns(_PLAN_FIELDS)} FROM plans "
+                f"WHERE session_id IN ({visits}) ORDER BY session_id, version",
+                wanted,
             )
-            trials = _fetch(
-                db,
-                f"SELECT {_columns(_TRIAL_FIELDS)} FROM trials "
-                f"WHERE session_id IN ({visits}) ORDER BY session_id, id",
-                (wanted,),
-            )
-            plan_rows = (
-                _fetch(
-                    db,
-                    f"SELECT {_columns(_PLAN_FIELDS)} FROM plans "
-                    f"WHERE session_id IN ({visits}) ORDER BY session_id, version",
-                    (wanted,),
-                )
-                if plans
-                else []
-            )
-        finally:
-            if own_snapshot and db.conn.in_transaction:
-                db.conn.execute("COMMIT")
+            if plans
+            else []
+        )
     by_id = {row[0]: row for row in patients}
     missing = [i for i in ids if i not in by_id]
     if missing:
@@ -193,14 +189,15 @@ def _columns(fields: Sequence[str]) -> str:
     return ", ".join(fields)
 
 
-def _fetch(db: StoreBase, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+def _fetch(db: StoreBase, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]:
     """Plain tuples (a row factory per row costs more than the query here)."""
     with db._lock:
         try:
-            return db.conn.execute(sql, params).fetchall()
-        except sqlite3.DatabaseError as exc:
-            if is_damage(exc):
-                raise db._damaged() from exc
+            return db.sql.tuples(sql, params)
+        except Exception as exc:
+            better = db._storage_error(exc)
+            if better is not None:
+                raise better from exc
             raise
 
 

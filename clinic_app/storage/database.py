@@ -233,6 +233,10 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore, ImportStore
         # The audit row for this backup is part of the migration's own audit row.
         return backups.create_backup(self.conn, self.path, reason)
 
+    def reopen(self) -> Database:
+        """A second connection to the same database (the journal's worker writes on it)."""
+        return Database.open(self.path, backup_on_start=False)
+
     def close(self) -> None:
         """Checkpoint the WAL and close the connection (safe to call twice)."""
         with self._lock:

@@ -132,3 +132,35 @@ def test_edit_loads_and_updates(qtbot: Any, db: Database) -> None:
     _type(qtbot, dialog, "mass_kg", "63")
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     assert db.get_patient(patient.id).mass_kg == 63.0
+
+
+@pytest.mark.parametrize("answer", ["Reload", "Cancel"])
+def test_a_save_after_another_workstation_saved_says_who_and_offers_to_reload(
+    qtbot: Any, db: Database, db_path: Any, answer: str
+) -> None:
+    patient = db.create_patient(PATIENT)
+    dialog = PatientFormDialog(db, patient.id)
+    qtbot.addWidget(dialog)
+    # A second workstation (its own connection, its own user) saves first.
+    with Database.open(db_path, backup_on_start=False, user="dr.lopez") as other:
+        other.update_patient(patient.id, {"mass_kg": 70})
+    _type(qtbot, dialog, "mass_kg", "63")
+    seen: list[str] = []
+
+    def reply(box: QDialog) -> None:
+        assert isinstance(box, QMessageBox)
+        seen.append(box.text())
+        next(b for b in box.findChildren(QPushButton) if b.text() == answer).click()
+
+    run_modal(dialog.save, reply, QMessageBox)
+    assert "changed by dr.lopez at" in seen[0] and "nothing was saved" in seen[0]
+    stored = db.get_patient(patient.id)
+    assert stored.mass_kg == 70.0 and stored.row_version == 2  # their save stands
+    assert dialog.saved_id is None
+    shown = dialog.fields["mass_kg"].editor.text()
+    assert shown == ("70" if answer == "Reload" else "63")
+    if answer == "Reload":  # saving again now goes through, from the version just loaded
+        _type(qtbot, dialog, "mass_kg", "64")
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+        assert db.get_patient(patient.id).mass_kg == 64.0
+        assert db.get_patient(patient.id).row_version == 3

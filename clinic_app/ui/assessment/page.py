@@ -302,7 +302,7 @@ class AssessmentPage(QWidget):
 
     def _begin(self, make: Any) -> None:
         self.sounds.reload()  # the volume may have changed in the settings
-        self.journal = ThreadJournal(self.db.path)
+        self.journal = ThreadJournal(self.db.reopen)
         self.run = make(self.journal)
         run = self.run
         assert run is not None

@@ -31,7 +31,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clinic_app.storage.errors import DuplicateRecordNumberError, ValidationError
+from clinic_app.storage.errors import (
+    ConcurrentChangeError,
+    DuplicateRecordNumberError,
+    StorageError,
+    ValidationError,
+)
 from clinic_app.storage.validation import CHOICES, DEFAULTS, parse_patient_fields
 from clinic_app.storage.validation import LABELS as STORAGE_LABELS
 from clinic_app.ui import theme
@@ -88,6 +93,7 @@ class PatientFormDialog(QDialog):
         super().__init__(parent)
         self.db = db
         self.patient_id = patient_id
+        self.loaded_version: int | None = None
         self.saved_id: int | None = None
         self.setObjectName("patientForm")
         self.setWindowTitle("Edit patient" if patient_id else "New patient")
@@ -237,6 +243,8 @@ class PatientFormDialog(QDialog):
 
     def _load(self, patient_id: int) -> None:
         patient = self.db.get_patient(patient_id)
+        # The version this form shows: a save from it must not overwrite a newer one.
+        self.loaded_version = patient.row_version
         for name, field in self.fields.items():
             value = getattr(patient, name)
             editor = field.editor
@@ -307,7 +315,9 @@ class PatientFormDialog(QDialog):
                 self.saved_id = int(self.db.create_patient(values).id)
                 log.info("patient created: patient_id=%s", self.saved_id)
             else:
-                self.db.update_patient(self.patient_id, values)
+                self.db.update_patient(
+                    self.patient_id, values, expected_version=self.loaded_version
+                )
                 self.saved_id = self.patient_id
                 log.info("patient updated: patient_id=%s", self.saved_id)
         except ValidationError as exc:
@@ -319,7 +329,41 @@ class PatientFormDialog(QDialog):
                     failed.editor.setFocus()
             self.summary.setText(str(exc))
             return
+        except ConcurrentChangeError as exc:
+            self._offer_reload(exc)
+            return
+        except StorageError as exc:  # e.g. the server refused it for this role, or is down
+            message_box(
+                self,
+                QMessageBox.Icon.Warning,
+                "Not saved",
+                str(exc),
+                QMessageBox.StandardButton.Ok,
+            ).exec()
+            return
         self.accept()
+
+    def _offer_reload(self, exc: ConcurrentChangeError) -> None:
+        """Another workstation saved this patient first: say who and when, offer to reload."""
+        box = message_box(
+            self,
+            QMessageBox.Icon.Warning,
+            "Changed on another workstation",
+            str(exc),
+            QMessageBox.StandardButton.Cancel,
+        )
+        box.setObjectName("concurrentChange")
+        box.setInformativeText(
+            "Reload shows their version (your changes in this form are discarded); Cancel "
+            "keeps your changes on screen so you can copy them first."
+        )
+        reload = box.addButton("Reload", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(reload)
+        box.exec()
+        if box.clickedButton() is reload and self.patient_id is not None:
+            self._load(self.patient_id)
+            self._revalidate()
+            self.summary.setText("Reloaded the latest version of this record.")
 
     def _confirm_not_duplicate(self, values: dict[str, Any]) -> bool:
         """Ask before saving a second record for what may be the same person."""
