@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "export",
     "importdata",
     "importrecording",
+    "migrate",
 )
 
 

@@ -42,12 +42,9 @@ def open_database(ctx: AppContext, *, create: bool = False, backup: bool = False
     from clinic_app.storage import Database, StorageError
 
     if ctx.db_url is not None:
-        from clinic_app.storage.server_database import ServerDatabase
+        from clinic_app.commands.signin import connect_server
 
-        try:
-            return ServerDatabase.connect(ctx.db_url)
-        except StorageError as exc:
-            raise UserError(str(exc)) from exc
+        return connect_server(ctx.db_url)
     if not (ctx.demo or create) and not ctx.db_path.exists():
         raise UserError(
             f"there is no DorsiLab database at {shown(ctx.db_path)} "

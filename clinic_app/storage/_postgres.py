@@ -52,8 +52,10 @@ def where(conninfo: str) -> str:
     return f"{user}{host}{port}/{parts.get('dbname') or ''}"
 
 
-def connect(conninfo: str) -> psycopg.Connection[Any]:
+def connect(conninfo: str, password: str | None = None) -> psycopg.Connection[Any]:
     """Open an autocommit connection (libpq reads ``PGPASSWORD``, ``.pgpass``, ``sslmode``).
+
+    ``password``, when given (typed at a sign-in prompt), is passed to libpq only.
 
     Raises
     ------
@@ -62,6 +64,10 @@ def connect(conninfo: str) -> psycopg.Connection[Any]:
     """
     import psycopg
 
+    from psycopg.conninfo import make_conninfo
+
+    if password is not None:
+        conninfo = make_conninfo(conninfo, password=password)
     return psycopg.connect(
         conninfo,
         autocommit=True,
@@ -80,9 +86,12 @@ class PostgresSql:
 
     dialect = "postgresql"
 
-    def __init__(self, conn: psycopg.Connection[Any], conninfo: str) -> None:
+    def __init__(
+        self, conn: psycopg.Connection[Any], conninfo: str, password: str | None = None
+    ) -> None:
         self.conn = conn
         self.conninfo = conninfo
+        self._password = password  # kept in memory only, to reconnect after a restart
         self._depth = 0
 
     @property
@@ -96,7 +105,7 @@ class PostgresSql:
 
                 raise psycopg.OperationalError("the connection to the server was lost")
             log.info("reconnecting to the clinic server")
-            self.conn = connect(self.conninfo)
+            self.conn = connect(self.conninfo, self._password)
         return self.conn
 
     def rows(self, sql: str, params: Params | None = None) -> list[Row]:

@@ -129,4 +129,10 @@ class PermissionDeniedError(StorageError):
 
 
 class ServerUnavailableError(StorageError):
-    """The clinic server cannot be reached (network, server stopped) or refused sign-in."""
+    """The clinic server cannot be reached (network, server stopped) or refused sign-in.
+
+    ``needs_password`` is True when the server asked for a password that none of libpq's
+    sources held: a sign-in prompt should ask for it.
+    """
+
+    needs_password = False

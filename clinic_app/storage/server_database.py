@@ -64,8 +64,13 @@ class ServerDatabase(Database):
         self.role: str | None = None
 
     @classmethod
-    def connect(cls, conninfo: str, *, local_dir: Path | None = None) -> ServerDatabase:
+    def connect(
+        cls, conninfo: str, *, password: str | None = None, local_dir: Path | None = None
+    ) -> ServerDatabase:
         """Sign in to the clinic server at ``conninfo`` (a libpq URL or key=value string).
+
+        ``password`` is one typed at a sign-in prompt; without it libpq's own sources
+        apply (``PGPASSWORD``, ``.pgpass``, the URL). It is never logged or stored.
 
         Raises
         ------
@@ -80,10 +85,11 @@ class ServerDatabase(Database):
 
         where = _postgres.where(conninfo)
         try:
-            conn = _postgres.connect(conninfo)
+            conn = _postgres.connect(conninfo, password)
         except Exception as exc:
             raise unavailable(where, exc) from None
-        db = cls(_postgres.PostgresSql(conn, conninfo), where, local_dir or paths.data_dir())
+        sql = _postgres.PostgresSql(conn, conninfo, password)
+        db = cls(sql, where, local_dir or paths.data_dir())
         try:
             db._check_schema()
             row = db._row("SELECT session_user AS login")
@@ -97,7 +103,9 @@ class ServerDatabase(Database):
 
     def reopen(self) -> ServerDatabase:
         """A second connection as the same login (the journal writes on its own)."""
-        return ServerDatabase.connect(self._pg.conninfo, local_dir=self.path.parent)
+        return ServerDatabase.connect(
+            self._pg.conninfo, password=self._pg._password, local_dir=self.path.parent
+        )
 
     def _check_schema(self) -> None:
         found = self.schema_version
@@ -193,7 +201,10 @@ class ServerDatabase(Database):
 def unavailable(where: str, exc: BaseException) -> ServerUnavailableError:
     """The error in words for a failed connection or a lost one (never the password)."""
     text = str(exc).lower()
-    if "password authentication failed" in text or "no password supplied" in text:
+    asked = "no password supplied" in text
+    if asked:
+        why = "it asks for a password"
+    elif "password authentication failed" in text:
         why = "the login name or password was not accepted"
     elif "does not exist" in text and "database" in text:
         why = "that database does not exist on the server"
@@ -203,4 +214,6 @@ def unavailable(where: str, exc: BaseException) -> ServerUnavailableError:
         why = "the connection was lost"
     else:
         why = "it is not reachable (is the server running and the network up?)"
-    return ServerUnavailableError(f"The clinic server {where} cannot be used: {why}.")
+    error = ServerUnavailableError(f"The clinic server {where} cannot be used: {why}.")
+    error.needs_password = asked
+    return error
