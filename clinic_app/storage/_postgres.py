@@ -63,7 +63,6 @@ def connect(conninfo: str, password: str | None = None) -> psycopg.Connection[An
         The server cannot be reached or refused the sign-in.
     """
     import psycopg
-
     from psycopg.conninfo import make_conninfo
 
     if password is not None:
