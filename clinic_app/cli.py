@@ -103,8 +103,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         ctx = _context(args)
         _log_to_file()
         if args.command is None:
-            if ctx.db_url is not None:
-                raise UserError("the window opens a database file for now; give --db PATH")
             gui = importlib.import_module("clinic_app.ui.app")
             return int(gui.run_gui(ctx))
         status = int(args.func(args, ctx))

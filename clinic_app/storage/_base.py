@@ -65,6 +65,10 @@ class StoreBase:
     sql: SqlConnection
     user: str
     _lock: threading.RLock
+    signed_in: str | None = None
+    """Who signed in (a clinic server's login), or None when nobody did (a file)."""
+    role: str | None = None
+    """The signed-in user's role (``admin``, ``clinician``, ``assistant``), or None."""
 
     # ------------------------------------------------------------------ transactions
     @contextlib.contextmanager

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from clinic_app.storage import _postgres
@@ -25,6 +25,7 @@ from clinic_app.storage.errors import (
     StorageError,
 )
 from clinic_app.storage.migrations import SCHEMA_VERSION
+from clinic_app.storage.server_changes import Change, ChangeListener
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,6 @@ class ServerDatabase(Database):
         self._marker = None
         self.checked_because = ""
         self.user = ""
-        self.role: str | None = None
 
     @classmethod
     def connect(
@@ -94,6 +94,7 @@ class ServerDatabase(Database):
             db._check_schema()
             row = db._row("SELECT session_user AS login")
             db.user = str(row["login"]) if row else ""
+            db.signed_in = db.user or None
             db.role = db._role()
         except BaseException:
             db.close()
@@ -106,6 +107,10 @@ class ServerDatabase(Database):
         return ServerDatabase.connect(
             self._pg.conninfo, password=self._pg._password, local_dir=self.path.parent
         )
+
+    def change_listener(self, on_change: Callable[[Change], None]) -> ChangeListener:
+        """A listener (not yet started) for other connections' changes, signed in as we are."""
+        return ChangeListener(self._pg.conninfo, self._pg._password, on_change)
 
     def _check_schema(self) -> None:
         found = self.schema_version

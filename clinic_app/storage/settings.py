@@ -85,6 +85,11 @@ class SettingsStore(StoreBase):
             self.record_audit(action, "settings", None, {"fields": [key]})
         log.info("setting %s saved", key)
 
+    @property
+    def examiner_default(self) -> str:
+        """The examiner a new visit starts with: who signed in, else the clinic's setting."""
+        return self.signed_in or str(self.get_setting("examiner_name", "") or "")
+
     def all_settings(self) -> dict[str, Any]:
         """Every setting: the built-in defaults overlaid with the stored values."""
         values = copy.deepcopy(DEFAULT_SETTINGS)

@@ -91,6 +91,8 @@ def open_database(
     ``interactive=False`` (selftest, startup probe: nobody may be there to click) storage
     errors are raised instead of shown.
     """
+    if ctx.db_url is not None:
+        return _sign_in(ctx, parent, interactive=interactive)
     while True:
         try:
             db = Database.open(ctx.db_path, backup_on_start=False)  # backed up in the background
@@ -110,6 +112,21 @@ def open_database(
         if ctx.demo:
             _seed_demo(db)
         return db
+
+
+def _sign_in(ctx: AppContext, parent: QWidget | None, *, interactive: bool) -> Database | None:
+    """Sign in to the clinic server: the dialog, or (not interactive) libpq's own password."""
+    from clinic_app.storage.server_database import ServerDatabase
+    from clinic_app.ui.signin.dialog import SignInDialog
+
+    assert ctx.db_url is not None
+    if not interactive:
+        return ServerDatabase.connect(ctx.db_url)
+    dialog = SignInDialog(ctx.db_url, parent)
+    if dialog.exec() != SignInDialog.DialogCode.Accepted or dialog.db is None:
+        return None
+    log.info("signed in to the clinic server as role %s", dialog.db.role)
+    return dialog.db
 
 
 def _show_open_error(exc: StorageError, ctx: AppContext, parent: QWidget | None) -> None:
@@ -217,10 +234,12 @@ def run_gui(ctx: AppContext) -> int:
             if ctx.demo:
                 start_demo_devices(window)
             window.show()
-            backup = start_daily_backup(window, ctx.db_path)  # the window does not wait for it
+            # The window does not wait for the daily backup; a server's are its own (pg_dump).
+            backup = None if ctx.db_url else start_daily_backup(window, ctx.db_path)
             # A signal handled before the loop ran (in a start-up dialog) already stopped it.
             status = app.exec() if guard.status is None else guard.status
-            backup.wait(guard.backup_wait_s)
+            if backup is not None:
+                backup.wait(guard.backup_wait_s)
         finally:
             default_registry().close_all()
             db.close()

@@ -180,8 +180,8 @@ class AssessmentPage(QWidget):
             return
         patient = self.db.get_patient(patient_id)
         self.setup.heading.setText(f"New assessment — {patient.full_name}")
-        if not self.setup.examiner.text().strip():  # the clinic's default examiner
-            self.setup.examiner.setText(str(self.db.get_setting("examiner_name", "") or ""))
+        if not self.setup.examiner.text().strip():  # who signed in, else the clinic's default
+            self.setup.examiner.setText(self.db.examiner_default)
         self._offer_unfinished()
 
     def can_leave(self) -> bool:

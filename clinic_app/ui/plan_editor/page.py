@@ -68,7 +68,7 @@ class PlanEditorPage(QWidget):
             self.message.show()
             return
         try:
-            examiner = str(self.host.db.get_setting("examiner_name") or "clinician")
+            examiner = self.host.db.examiner_default or "clinician"
             self.editor = PlanEditor(self.host.db, patient_id, parent=self, user=examiner)
         except UserError as exc:
             self.message.setText(str(exc))
