@@ -19,14 +19,20 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from clinic_app.storage import Database
+from clinic_app.storage.errors import ServerUnavailableError
 
 log = logging.getLogger(__name__)
+
+RETRY_FIRST_S = 0.5
+RETRY_MAX_S = 5.0
+"""How often a write waiting for the clinic server is tried again (doubling up to this)."""
 
 Write = Callable[[Database], Any]
 
@@ -83,12 +89,16 @@ class _Failures:
         self.written = 0
 
     def run(self, db: Database, item: _Queued) -> None:
+        """Run one write; a failure is kept, except that the clinic server being out of
+        reach raises :class:`ServerUnavailableError` (the caller waits and tries again)."""
         if item.trial_id is not None and item.trial_id in self._broken:
             self.refuse(item, "an earlier part of this trial could not be written")
             return
         try:
             item.write(db)
             self.written += 1
+        except ServerUnavailableError:
+            raise
         except Exception as exc:
             log.exception("journal write failed%s", " (best effort)" if item.quiet else "")
             self.refuse(item, describe_write_error(exc))
@@ -148,7 +158,10 @@ class SyncJournal(_Journal):
         ``trial_id`` and ``what`` say what the write carries, for the "not saved" message;
         a ``quiet`` write (best effort) is only logged if it fails.
         """
-        self._failures.run(self.db, _Queued(write, trial_id, what, quiet))
+        try:
+            self._failures.run(self.db, _Queued(write, trial_id, what, quiet))
+        except ServerUnavailableError as exc:  # nobody to wait here: it is not saved
+            self._failures.refuse(_Queued(write, trial_id, what, quiet), str(exc))
         self.written = self._failures.written
 
     def flush(self, timeout_s: float = 10.0) -> bool:
@@ -185,6 +198,9 @@ class ThreadJournal(_Journal):
         self._pending = 0
         self._lock = threading.Lock()
         self._opened = threading.Event()
+        self._closing = threading.Event()
+        self.waiting_for_server = False
+        """True while writes wait for the clinic server to be reachable again."""
         self._thread = threading.Thread(target=self._run, name="journal", daemon=True)
         self._thread.start()
         self._opened.wait(10.0)
@@ -215,9 +231,13 @@ class ThreadJournal(_Journal):
         """Finish the queued writes, then stop the worker and close its connection.
 
         Returns False if the worker did not stop within 30 s (writes may still be pending).
+        While the clinic server is out of reach it does not wait: the worker goes on
+        trying, writes everything in order once the server is back, then stops.
         """
         if self._thread.is_alive():
             self._queue.put(None)
+            if self.waiting_for_server:
+                return False
             self._thread.join(timeout=30.0)
         return not self._thread.is_alive()
 
@@ -245,10 +265,32 @@ class ThreadJournal(_Journal):
                 if db is None:
                     self._failures.refuse(item, reason)
                 else:
-                    self._failures.run(db, item)
+                    self._run_until_stored(db, item)
                     self.written = self._failures.written
             finally:
                 self._done()
+
+    def _run_until_stored(self, db: Database, item: _Queued) -> None:
+        """Run ``item``; while the clinic server is out of reach, wait and try again.
+
+        Writes stay in order: nothing after this one runs before it is stored, so a
+        visit's end is written only after all of its trials.
+        """
+        pause = RETRY_FIRST_S
+        while True:
+            try:
+                self._failures.run(db, item)
+            except ServerUnavailableError:
+                if not self.waiting_for_server:
+                    log.warning("journal: clinic server out of reach; writes wait for it")
+                self.waiting_for_server = True
+                time.sleep(pause)
+                pause = min(pause * 2, RETRY_MAX_S)
+                continue
+            if self.waiting_for_server:
+                log.info("journal: clinic server back; waiting writes go on")
+            self.waiting_for_server = False
+            return
 
     def _done(self) -> None:
         with self._lock:

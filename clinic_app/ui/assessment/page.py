@@ -47,6 +47,11 @@ from clinic_app.ui.sounds import CuePlayer
 
 log = logging.getLogger(__name__)
 
+WAITING_FOR_SERVER = (
+    "Not yet on the clinic server: it cannot be reached. {n} recording writes are kept and "
+    "are written, in order, as soon as it is back. Keep DorsiLab open."
+)
+
 SampleArray = Any
 
 
@@ -456,6 +461,8 @@ class AssessmentPage(QWidget):
                 self.live.show_heel(*heel_words(protocol))
         if self.journal is not None and self.journal.error:
             self.live.show_alert(f"Recording problem: {self.journal.error}")
+        elif self.journal is not None and self.journal.waiting_for_server:
+            self.live.show_alert(WAITING_FOR_SERVER.format(n=self.journal.pending))
 
     def _on_lost(self, device: str, reason: str, now: float) -> None:
         if self.run is None or self.run.finished:

@@ -121,6 +121,13 @@ class StorageAlert:
         """
         if journal is None:
             return "Assessment saved."
+        if getattr(journal, "waiting_for_server", False):
+            journal.close()  # returns at once; the worker writes everything when it is back
+            return (
+                "The assessment is NOT yet on the clinic server (it cannot be reached): its "
+                "trials and its end are written, in order, when the server is back. Keep "
+                "DorsiLab open until then."
+            )
         drained = journal.flush(FLUSH_LIMIT_S)
         stopped = journal.close()
         events = [e for e in run.check_storage(0.0) if e.kind == "not_saved"]
