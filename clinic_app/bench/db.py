@@ -111,18 +111,17 @@ def _patients(rng: random.Random) -> list[tuple[Any, ...]]:
     return rows
 
 
-def _seed(path: Path, rng: random.Random) -> list[int]:
-    """Fill the database; return the ids of the regulars."""
-    Database.open(path, backup_on_start=False).close()  # the real schema
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA synchronous = OFF")  # a throw-away file: seed fast
-    conn.execute("BEGIN")
-    conn.executemany(
-        "INSERT INTO patients (id, record_number, first_name, last_name, birth_date, sex,"
-        " height_cm, mass_kg, search_text, sort_name, created_at, updated_at, deleted_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        _patients(rng),
-    )
+def bench_rows(
+    rng: random.Random,
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]], list[int]]:
+    """The fictional clinic: patients, sessions and trials rows, and the regulars' ids.
+
+    Patients ``(id, record_number, first_name, last_name, birth_date, sex, height_cm,
+    mass_kg, search_text, sort_name, created_at, updated_at, deleted_at)``; sessions
+    ``(id, patient_id, started_at, ended_at, examiner, status, created_at, updated_at)``;
+    trials ``(session_id, protocol, side, condition, result, started_at, ended_at)``.
+    """
+    patients = _patients(rng)
     regulars = list(range(1, N_REGULARS + 1))
     owners = [p for p in regulars for _ in range(REGULAR_VISITS)]
     owners += [rng.randint(N_REGULARS + 1, N_PATIENTS) for _ in range(N_SESSIONS - len(owners))]
@@ -148,10 +147,26 @@ def _seed(path: Path, rng: random.Random) -> list[int]:
         )
         sessions.append((session_id, patient_id, day, day, "Examiner", "complete", day, day))
         trials += [
-            (session_id, "lunge", "left", None, lunge_json, day),
-            (session_id, "lunge", "right", None, lunge_json, day),
-            (session_id, "balance", "left", "eo_firm", balance_json, day),
+            (session_id, "lunge", "left", None, lunge_json, day, day),
+            (session_id, "lunge", "right", None, lunge_json, day, day),
+            (session_id, "balance", "left", "eo_firm", balance_json, day, day),
         ]
+    return patients, sessions, trials, regulars
+
+
+def _seed(path: Path, rng: random.Random) -> list[int]:
+    """Fill the database; return the ids of the regulars."""
+    Database.open(path, backup_on_start=False).close()  # the real schema
+    patients, sessions, trials, regulars = bench_rows(rng)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA synchronous = OFF")  # a throw-away file: seed fast
+    conn.execute("BEGIN")
+    conn.executemany(
+        "INSERT INTO patients (id, record_number, first_name, last_name, birth_date, sex,"
+        " height_cm, mass_kg, search_text, sort_name, created_at, updated_at, deleted_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        patients,
+    )
     conn.executemany(
         "INSERT INTO sessions (id, patient_id, started_at, ended_at, examiner, status,"
         " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -160,7 +175,7 @@ def _seed(path: Path, rng: random.Random) -> list[int]:
     conn.executemany(
         "INSERT INTO trials (session_id, protocol, side, condition, attempt, practice, status,"
         " result, started_at, ended_at) VALUES (?, ?, ?, ?, 1, 0, 'valid', ?, ?, ?)",
-        [(*t, t[-1]) for t in trials],
+        trials,
     )
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
@@ -195,18 +210,26 @@ def measure(quick: bool) -> dict[str, float]:
         path = Path(folder) / "bench.sqlite3"
         regulars = _seed(path, rng)
         with Database.open(path, backup_on_start=False) as db:
-            searches = _queries(rng, 60 if quick else 300)
-            for query in searches[:10]:  # warm the page cache as a running app has it
-                db.search_patients(query)
-            search_times = []
-            for query in searches:
-                start = time.perf_counter()
-                db.search_patients(query, limit=50)
-                search_times.append(time.perf_counter() - start)
-            history_times = []
-            for patient_id in regulars[: 20 if quick else N_REGULARS]:
-                start = time.perf_counter()
-                history = db.patient_history(patient_id)
-                history_times.append(time.perf_counter() - start)
-                assert len(history) == REGULAR_VISITS
-    return {"db_search_ms": _median_ms(search_times), "db_history_ms": _median_ms(history_times)}
+            search_ms, history_ms = time_search_and_history(db, rng, regulars, quick)
+    return {"db_search_ms": search_ms, "db_history_ms": history_ms}
+
+
+def time_search_and_history(
+    db: Database, rng: random.Random, regulars: list[int], quick: bool
+) -> tuple[float, float]:
+    """Median ms of ``search_patients`` over typed queries and of ``patient_history``."""
+    searches = _queries(rng, 60 if quick else 300)
+    for query in searches[:10]:  # warm the caches as a running app has them
+        db.search_patients(query)
+    search_times = []
+    for query in searches:
+        start = time.perf_counter()
+        db.search_patients(query, limit=50)
+        search_times.append(time.perf_counter() - start)
+    history_times = []
+    for patient_id in regulars[: 20 if quick else N_REGULARS]:
+        start = time.perf_counter()
+        history = db.patient_history(patient_id)
+        history_times.append(time.perf_counter() - start)
+        assert len(history) == REGULAR_VISITS
+    return _median_ms(search_times), _median_ms(history_times)

@@ -55,11 +55,19 @@ def _groups() -> list[str]:
 
 
 def run(args: argparse.Namespace, ctx: AppContext) -> int:
-    """Measure every figure group and print the figures."""
+    """Measure every figure group and print the figures.
+
+    With ``--db postgresql://…`` the 'db' group is also measured on that clinic server (an
+    empty bench database), beside the file's figures.
+    """
     with busy_processes(args.load):
         figures = run_all(
             quick=args.quick, only=args.only, progress=None if args.json else sys.stderr
         )
+        if ctx.db_url is not None and (not args.only or "db" in args.only):
+            from clinic_app.bench.db_server import measure_server
+
+            figures.update(measure_server(ctx.db_url, args.quick))
         # The 1-minute average trails the load; read while the busy processes still run.
         figures["bench_loadavg_1min"] = round(load_average(), 2)
     figures["bench_load_processes"] = float(args.load)
