@@ -53,6 +53,10 @@ def is_damage(exc: sqlite3.DatabaseError) -> bool:
     return "malformed" in text or "not a database" in text or "corrupt" in text
 
 
+_ROLE_CHECKED = ("export", "import", "delete", "restore", "void")
+"""Audited actions that some roles may not take (:mod:`clinic_app.storage.local_users`)."""
+
+
 class StoreBase:
     """Connection holder with transactions, row helpers and the audit log.
 
@@ -69,6 +73,9 @@ class StoreBase:
     """Who signed in (a clinic server's login), or None when nobody did (a file)."""
     role: str | None = None
     """The signed-in user's role (``admin``, ``clinician``, ``assistant``), or None."""
+
+    def require(self, action: str) -> None:
+        """Refuse ``action`` if the signed-in role may not take it (see LocalUserStore)."""
 
     # ------------------------------------------------------------------ transactions
     @contextlib.contextmanager
@@ -181,6 +188,8 @@ class StoreBase:
             raise ValueError(f"unknown audit action {action!r}; use one of {AUDIT_ACTIONS}")
         if entity not in AUDIT_ENTITIES:
             raise ValueError(f"unknown audit entity {entity!r}; use one of {AUDIT_ENTITIES}")
+        if action in _ROLE_CHECKED:  # the role's refusal in words, before the server's
+            self.require(action)
         record = {
             "at": utc_now(),
             "action": action,

@@ -42,6 +42,7 @@ from clinic_app.storage.errors import (
     StorageError,
 )
 from clinic_app.storage.imported import ImportStore
+from clinic_app.storage.local_users import LocalUserStore
 from clinic_app.storage.migrations import (
     MIGRATIONS,
     Migration,
@@ -60,7 +61,7 @@ DEFAULT_BUSY_TIMEOUT_S = 5.0
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 
 
-class Database(PatientStore, SessionStore, PlanStore, SettingsStore, ImportStore):
+class Database(PatientStore, SessionStore, PlanStore, SettingsStore, ImportStore, LocalUserStore):
     """The open patient database. Use :meth:`open`; close with :meth:`close` or ``with``.
 
     Attributes

@@ -269,6 +269,20 @@ def _v4(db: sqlite_utils.Database) -> None:
         db.execute(f"ALTER TABLE {table} ADD COLUMN updated_by TEXT NOT NULL DEFAULT ''")
 
 
+def _v5(db: sqlite_utils.Database) -> None:
+    # Optional sign-in for a file used by several people: each login with a role and an
+    # Argon2id hash (never the password). A clinic server signs in with its own logins.
+    db.execute(
+        """CREATE TABLE local_users (
+        login TEXT PRIMARY KEY CHECK (length(login) BETWEEN 1 AND 63),
+        role TEXT NOT NULL CHECK (role IN ('admin', 'clinician', 'assistant')),
+        password_hash TEXT NOT NULL CHECK (password_hash LIKE '$argon2id$%'),
+        created_at TEXT NOT NULL,
+        disabled_at TEXT
+    )"""
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "patients, sessions, trials, recordings, plans, settings, audit log", _v1),
     Migration(2, "sessions.test_plan: the tests and settings chosen for the visit", _v2),
@@ -279,6 +293,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _v3,
     ),
     Migration(4, "row_version and updated_by of patients and sessions", _v4),
+    Migration(5, "local_users: optional sign-in to a database file", _v5),
 )
 """The migrations of this DorsiLab version, in order."""
 

@@ -258,6 +258,7 @@ class PatientStore(StoreBase):
 
         Deleting an already deleted patient does nothing.
         """
+        self.require("delete")
         with self.transaction():
             if self.get_patient(patient_id).is_deleted:
                 return
@@ -272,6 +273,7 @@ class PatientStore(StoreBase):
 
     def restore_patient(self, patient_id: int) -> Patient:
         """Bring a patient back from the deleted list; return the record."""
+        self.require("restore")
         with self.transaction():
             if not self.get_patient(patient_id).is_deleted:
                 return self.get_patient(patient_id)

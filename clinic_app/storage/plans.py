@@ -60,6 +60,8 @@ class PlanStore(StoreBase):
                 {"session": session_id},
             )
             version = int(row["next"]) if row else 1
+            if version > 1:  # the generated plan is version 1; later ones are edits
+                self.require("edit_plan")
             plan_id = self._insert(
                 "plans",
                 {"session_id": session_id, "version": version, "plan": text,

@@ -108,6 +108,18 @@ class ServerDatabase(Database):
             self._pg.conninfo, password=self._pg._password, local_dir=self.path.parent
         )
 
+    def reopen_as_self(self, password: str) -> ServerDatabase:
+        """A new connection as the signed-in login with ``password`` (proves it: unlock).
+
+        Raises
+        ------
+        ServerUnavailableError
+            The password was not accepted (or the server is out of reach).
+        """
+        return ServerDatabase.connect(
+            self._pg.conninfo, password=password, local_dir=self.path.parent
+        )
+
     def change_listener(self, on_change: Callable[[Change], None]) -> ChangeListener:
         """A listener (not yet started) for other connections' changes, signed in as we are."""
         return ChangeListener(self._pg.conninfo, self._pg._password, on_change)

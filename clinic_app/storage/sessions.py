@@ -254,6 +254,7 @@ class SessionStore(RecordingStore):
         reason = reason.strip()
         if not reason:
             raise ValueError("say why the visit is voided")
+        self.require("void")
         with self.transaction():
             session = self.get_session(session_id)
             if session.is_voided:
@@ -269,6 +270,7 @@ class SessionStore(RecordingStore):
 
     def restore_session(self, session_id: int) -> None:
         """Undo :meth:`void_session`: the visit counts again."""
+        self.require("restore")
         with self.transaction():
             session = self.get_session(session_id)
             if not session.is_voided:

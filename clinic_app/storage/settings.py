@@ -2,7 +2,8 @@
 
 Known keys (:data:`DEFAULT_SETTINGS`): ``clinic_name``, ``clinic_address``,
 ``logo_path``, ``report_header``, ``units`` (``"metric"`` or ``"imperial"``),
-``examiner_name``, ``paper_size`` (``"A4"`` or ``"Letter"``) and ``thresholds``
+``examiner_name``, ``paper_size`` (``"A4"`` or ``"Letter"``), ``idle_lock_minutes`` (a
+signed-in window locks after this long without use; 0 never) and ``thresholds``
 (``{threshold_id: value}`` overrides of the editable [U] clinic defaults of
 ``reference/clinical.md``). Other keys may be stored too (any JSON value).
 """
@@ -27,8 +28,12 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "examiner_name": "",
     "paper_size": "A4",
     "thresholds": {},
+    "idle_lock_minutes": 10,
 }
 """Value of each known setting until the clinic sets it."""
+
+MAX_IDLE_LOCK = 240
+"""Longest idle lock, in minutes (a workstation left four hours is left)."""
 
 _ALLOWED = {"units": ("metric", "imperial"), "paper_size": ("A4", "Letter")}
 _TEXT_KEYS = ("clinic_name", "clinic_address", "logo_path", "report_header", "examiner_name")
@@ -47,6 +52,12 @@ def check_setting(key: str, value: Any) -> None:
         and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value.values())
     ):
         raise ValueError("Setting 'thresholds' must map threshold names to numbers.")
+    if key == "idle_lock_minutes" and not (
+        isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_IDLE_LOCK
+    ):
+        raise ValueError(
+            f"Setting 'idle_lock_minutes' must be a whole number of minutes, 0 to {MAX_IDLE_LOCK}."
+        )
     to_json(value)  # raises ValueError/TypeError for values JSON cannot hold
 
 
@@ -71,6 +82,7 @@ class SettingsStore(StoreBase):
             If the value is not acceptable for a known key or is not JSON.
         """
         check_setting(key, value)
+        self.require("settings")
         text = to_json(value)
         with self.transaction():
             old = self._row("SELECT value FROM settings WHERE key = :key", {"key": key})

@@ -111,22 +111,27 @@ def open_database(
             return None
         if ctx.demo:
             _seed_demo(db)
+        if interactive and db.sign_in_required():  # the file has logins: who is working?
+            from clinic_app.ui.signin.dialog import file_sign_in
+
+            if not file_sign_in(db, parent):
+                db.close()
+                return None
         return db
 
 
 def _sign_in(ctx: AppContext, parent: QWidget | None, *, interactive: bool) -> Database | None:
     """Sign in to the clinic server: the dialog, or (not interactive) libpq's own password."""
     from clinic_app.storage.server_database import ServerDatabase
-    from clinic_app.ui.signin.dialog import SignInDialog
+    from clinic_app.ui.signin.dialog import server_sign_in
 
     assert ctx.db_url is not None
     if not interactive:
         return ServerDatabase.connect(ctx.db_url)
-    dialog = SignInDialog(ctx.db_url, parent)
-    if dialog.exec() != SignInDialog.DialogCode.Accepted or dialog.db is None:
-        return None
-    log.info("signed in to the clinic server as role %s", dialog.db.role)
-    return dialog.db
+    db = server_sign_in(ctx.db_url, parent)
+    if db is not None:
+        log.info("signed in to the clinic server as role %s", db.role)
+    return db
 
 
 def _show_open_error(exc: StorageError, ctx: AppContext, parent: QWidget | None) -> None:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -53,6 +52,7 @@ from clinic_app.ui.patients.page import PatientPage
 from clinic_app.ui.patients.patient_list import PatientList
 from clinic_app.ui.patients.recovery_bar import RecoveryBar
 from clinic_app.ui.plain_text import plain
+from clinic_app.ui.signin import window as signin_window
 
 log = logging.getLogger(__name__)
 
@@ -159,26 +159,11 @@ class MainWindow(QMainWindow):
         self.actions_ = patient_actions.PatientActions(self)
         self._build_toolbar_and_menus()
         self.device_strip.open_devices.connect(lambda: self.show_page("devices"))
-        if db.signed_in:  # on a clinic server: who is working, always in view
-            where = getattr(db, "where", "the clinic server").split("@")[-1]
-            self.signed_in_label = QLabel(f"Signed in as {db.signed_in} ({db.role or 'no role'})")
-            self.signed_in_label.setObjectName("signedIn")
-            self.signed_in_label.setToolTip(f"Clinic server: {where}")
-            self.statusBar().addPermanentWidget(self.signed_in_label)
-            self.statusBar().showMessage(f"Clinic server: {where}", 8000)
-        else:
-            self.statusBar().showMessage(f"Database: {ctx.db_path}", 8000)
+        self.signed_in = signin_window.SignedIn(self, db)  # chip, idle lock, others' changes
         idle.attach(self)  # pause idle devices (quiet when idle, issue 16 §3)
         idle.page_shown(self, "patient")
         self._restore_state()
         self.patient_list.refresh()
-        self.server_changes: Any = None
-        if db.signed_in:  # a clinic server: refresh on other workstations' changes
-            from clinic_app.storage.server_database import ServerDatabase
-            from clinic_app.ui.signin.changes import ServerChanges
-
-            if isinstance(db, ServerDatabase):
-                self.server_changes = ServerChanges(self, db)
 
     # ------------------------------------------------------------ PageHost API
     @property
@@ -479,8 +464,7 @@ class MainWindow(QMainWindow):
 
     def _stop_timers(self) -> None:
         """No more queries or device polling: the database may close next."""
-        if self.server_changes is not None:
-            self.server_changes.stop()
+        self.signed_in.stop()
         self.patient_list.stop()
         self.device_strip.stop()
         idle.detach(self)

@@ -50,14 +50,14 @@ def test_a_real_v1_file_migrates_to_the_current_schema_keeping_every_row(db_path
     assert len(before["sessions"]) == 2 and len(before["recordings"]) == 4
 
     with Database.open(db_path, user="tester") as db:
-        assert db.schema_version == SCHEMA_VERSION == 4
+        assert db.schema_version == SCHEMA_VERSION == 5
         assert "test_plan" in db.su["sessions"].columns_dict
         steps = sorted(
             (e.details["from_version"], e.details["to_version"])
             for e in db.audit_entries("database")
             if e.action == "migrate"
         )
-        assert steps == [(0, 1), (1, 2), (2, 3), (3, 4)]  # the v1 file's own creation too
+        assert steps == [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5)]  # the v1 file's own creation too
         # Everything the v1 file held is still there and reads through the current API.
         ana, zoe = db.search_patients("")  # sorted by last name
         assert (ana.last_name, zoe.first_name) == ("García", "Zoë")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import getpass
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clinic_app.storage import Database
 from clinic_app.storage.errors import StorageError
 from clinic_app.storage.server_database import ServerDatabase
 
@@ -30,12 +32,14 @@ log = logging.getLogger(__name__)
 
 def login_in(url: str) -> str:
     """The login name the URL gives, else the operating-system user's."""
-    from psycopg.conninfo import conninfo_to_dict
+    user = None
+    if url:
+        from psycopg.conninfo import conninfo_to_dict
 
-    try:
-        user = conninfo_to_dict(url).get("user")
-    except Exception:  # a malformed URL: the connection attempt says what is wrong
-        user = None
+        try:
+            user = conninfo_to_dict(url).get("user")
+        except Exception:  # a malformed URL: the connection attempt says what is wrong
+            user = None
     if user:
         return str(user)
     try:
@@ -44,21 +48,35 @@ def login_in(url: str) -> str:
         return ""
 
 
+Attempt = Callable[[str, str | None], None]
+"""Sign in as (login, password or None); raises StorageError in words when refused."""
+
+
 class SignInDialog(QDialog):
-    """Ask for a login and password and sign in; ``db`` holds the connection after accept."""
+    """Ask for a login and password and sign in with ``attempt``; accepted once it worked.
 
-    def __init__(self, url: str, parent: QWidget | None = None) -> None:
-        from clinic_app.storage._postgres import where
+    Parameters
+    ----------
+    where : str
+        What is being signed in to, shown at the top (a server, or the database file).
+    login : str
+        The login name offered.
+    attempt : callable
+        ``attempt(login, password)``; raises :class:`StorageError` when refused.
+    """
 
+    def __init__(
+        self, where: str, login: str, attempt: Attempt, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
-        self.url = url
-        self.db: ServerDatabase | None = None
+        self.attempt = attempt
+        self.signed_in = ""
         self.setObjectName("signInDialog")
-        self.setWindowTitle("Sign in to the clinic server")
-        server = where(url).split("@")[-1]
-        intro = QLabel(f"Clinic server: {server}")
+        self.setWindowTitle("Sign in to DorsiLab")
+        intro = QLabel(where)
         intro.setTextFormat(Qt.TextFormat.PlainText)
-        self.login = QLineEdit(login_in(url))
+        intro.setWordWrap(True)
+        self.login = QLineEdit(login)
         self.login.setObjectName("login")
         self.password = QLineEdit()
         self.password.setObjectName("password")
@@ -74,7 +92,7 @@ class SignInDialog(QDialog):
         buttons = QDialogButtonBox()
         self.sign_in = buttons.addButton("Sign in", QDialogButtonBox.ButtonRole.AcceptRole)
         self.sign_in.setObjectName("signIn")
-        buttons.addButton("Quit", QDialogButtonBox.ButtonRole.RejectRole)
+        self.quit = buttons.addButton("Quit", QDialogButtonBox.ButtonRole.RejectRole)
         buttons.accepted.connect(self.try_sign_in)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -87,26 +105,53 @@ class SignInDialog(QDialog):
 
     @Slot()
     def try_sign_in(self) -> None:
-        """Connect as the typed login; on failure say why in words and stay open."""
-        from psycopg.conninfo import make_conninfo
-
+        """Sign in as the typed login; on failure say why in words and stay open."""
         login = self.login.text().strip()
         if not login:
             self._show("Type your login name.")
             return
         password = self.password.text() or None
-        conninfo = make_conninfo(self.url, user=login)
         try:
-            self.db = ServerDatabase.connect(conninfo, password=password)
+            self.attempt(login, password)
         except StorageError as exc:
-            log.info("sign-in to the clinic server refused")
+            log.info("sign-in refused")
             self._show(str(exc))
             self.password.setFocus()
             return
         finally:
             self.password.clear()  # not kept in the widget once used
+        self.signed_in = login
         self.accept()
 
     def _show(self, message: str) -> None:
         self.error.setText(f"⚠ {message}")
         self.error.setVisible(True)
+
+
+def server_sign_in(url: str, parent: QWidget | None = None) -> ServerDatabase | None:
+    """Ask who is working and sign in to the clinic server at ``url`` (None: quit)."""
+    from psycopg.conninfo import make_conninfo
+
+    from clinic_app.storage._postgres import where
+
+    opened: list[ServerDatabase] = []
+
+    def attempt(login: str, password: str | None) -> None:
+        conninfo = make_conninfo(url, user=login)
+        opened.append(ServerDatabase.connect(conninfo, password=password))
+
+    server = where(url).split("@")[-1]
+    dialog = SignInDialog(f"Clinic server: {server}", login_in(url), attempt, parent)
+    if dialog.exec() != QDialog.DialogCode.Accepted or not opened:
+        return None
+    return opened[-1]
+
+
+def file_sign_in(db: Database, parent: QWidget | None = None) -> bool:
+    """Ask who is working on this database file (it has logins); False: quit."""
+
+    def attempt(login: str, password: str | None) -> None:
+        db.sign_in_local(login, password or "")
+
+    dialog = SignInDialog(f"Database: {db.path.name}", login_in(""), attempt, parent)
+    return dialog.exec() == QDialog.DialogCode.Accepted
