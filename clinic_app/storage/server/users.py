@@ -90,9 +90,7 @@ class DisableResult:
 def check_login(login: str) -> None:
     """Raise UserError unless ``login`` is a name ``users add`` accepts."""
     if not login or not LOGIN_PATTERN.fullmatch(login):
-        raise UserError(
-            f"{login!r} is not a login name: use letters, digits, '_', '.' and '-' only"
-        )
+        raise UserError(f"{login!r} is not a login name: use only a-z, A-Z, 0-9, '_', '.' and '-'")
     if len(login.encode()) > MAX_LOGIN_BYTES:
         raise UserError(f"the login name is too long (at most {MAX_LOGIN_BYTES} characters)")
     if login.lower().startswith(("pg_", "dorsilab_")):
