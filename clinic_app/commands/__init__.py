@@ -19,6 +19,8 @@ COMMAND_MODULES = (
     "export",
     "importdata",
     "importrecording",
+    "server",
+    "users",
 )
 
 

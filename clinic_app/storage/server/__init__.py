@@ -131,7 +131,8 @@ def connection_error(exc: psycopg.Error, params: dict[str, Any]) -> ServerConnec
             "(its administrator allows it in pg_hba.conf)"
         )
     if 'database "' in low and "does not exist" in low:
-        return DatabaseMissingError(f"{target}: there is no database {database} on that server")
+        server = describe_target({k: v for k, v in params.items() if k != "dbname"})
+        return DatabaseMissingError(f"{server} has no database {database}")
     if "permission denied for database" in low:
         return AuthenticationFailedError(
             f"the login {login} may not use {target} (is it a DorsiLab login of this database?)"
