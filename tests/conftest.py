@@ -10,6 +10,8 @@ import pytest
 
 from tests.modal_watchdog import CALL_LIMIT_S, TEARDOWN_LIMIT_S, modal_watchdog
 
+pytest_plugins = ["tests.pg_cluster"]
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 

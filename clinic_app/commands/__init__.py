@@ -20,6 +20,8 @@ COMMAND_MODULES = (
     "importdata",
     "importrecording",
     "migrate",
+    "server",
+    "users",
 )
 
 
