@@ -10,7 +10,7 @@ import pytest
 
 from tests.modal_watchdog import CALL_LIMIT_S, TEARDOWN_LIMIT_S, modal_watchdog
 
-pytest_plugins = ["tests.pg_cluster"]
+pytest_plugins = ["tests.pg_cluster", "tests.backends"]
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")

@@ -103,21 +103,48 @@ class PostgresSql:
                 import psycopg
 
                 raise psycopg.OperationalError("the connection to the server was lost")
-            log.info("reconnecting to the clinic server")
-            self.conn = connect(self.conninfo, self._password)
+            self._reconnect()
         return self.conn
+
+    def _reconnect(self) -> psycopg.Connection[Any]:
+        log.info("reconnecting to the clinic server")
+        self.conn = connect(self.conninfo, self._password)
+        return self.conn
+
+    def _found_dead(self, exc: BaseException) -> bool:
+        """True if ``exc`` only showed that the connection had died (server restarted):
+        nothing was done, so the statement may be sent again on a new connection."""
+        import psycopg
+
+        return isinstance(exc, psycopg.OperationalError) and self.conn.broken and not self._depth
 
     def rows(self, sql: str, params: Params | None = None) -> list[Row]:
         from psycopg.rows import dict_row
 
-        with self._live().cursor(row_factory=dict_row) as cursor:
-            cursor.execute(compiled(sql), params or {})
-            return list(cursor.fetchall())
+        def read(conn: psycopg.Connection[Any]) -> list[Row]:
+            with conn.cursor(row_factory=dict_row) as cursor:
+                cursor.execute(compiled(sql), params or {})
+                return list(cursor.fetchall())
+
+        try:
+            return read(self._live())
+        except Exception as exc:
+            if not self._found_dead(exc):
+                raise
+            return read(self._reconnect())
 
     def tuples(self, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]:
-        with self._live().cursor() as cursor:
-            cursor.execute(compiled(sql), params or {})
-            return list(cursor.fetchall())
+        def read(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
+            with conn.cursor() as cursor:
+                cursor.execute(compiled(sql), params or {})
+                return list(cursor.fetchall())
+
+        try:
+            return read(self._live())
+        except Exception as exc:
+            if not self._found_dead(exc):
+                raise
+            return read(self._reconnect())
 
     def execute(self, sql: str, params: Params | None = None) -> int:
         with self._live().cursor() as cursor:
@@ -134,27 +161,27 @@ class PostgresSql:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        conn = self._live()
-        self._depth += 1
-        try:
-            with conn.transaction():
+        with contextlib.ExitStack() as stack:
+            try:
+                stack.enter_context(self._live().transaction())  # sends BEGIN
+            except Exception as exc:
+                if not self._found_dead(exc):  # a BEGIN that found the connection dead
+                    raise
+                stack.enter_context(self._reconnect().transaction())
+            self._depth += 1
+            try:
                 yield
-        finally:
-            self._depth -= 1
+            finally:
+                self._depth -= 1
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[None]:
         if self._depth:
             yield
             return
-        conn = self._live()
-        self._depth += 1
-        try:
-            with conn.transaction():
-                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                yield
-        finally:
-            self._depth -= 1
+        with self.transaction():
+            self.conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield
 
     def close(self) -> None:
         self.conn.close()

@@ -85,9 +85,10 @@ class LocalUserStore(StoreBase):
         """
         if self.role is None or action not in FORBIDDEN.get(self.role, frozenset()):
             return
+        article = "an" if self.role[0] in "aeiou" else "a"
         raise PermissionDeniedError(
-            f"{self.signed_in or 'This login'} is signed in as {self.role}; an {self.role} may "
-            f"not {_WORDS[action]}. Ask a clinician or the administrator."
+            f"{self.signed_in or 'This login'} is signed in as {self.role}; {article} "
+            f"{self.role} may not {_WORDS[action]}. Ask a clinician or the administrator."
         )
 
     def local_users(self) -> list[LocalUser]:

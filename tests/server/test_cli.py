@@ -20,6 +20,7 @@ from tests.server.conftest import PASSWORD, ServerDb
 pytest.importorskip("psycopg")
 
 from clinic_app.cli import main
+from clinic_app.storage.server.schema import SERVER_SCHEMA_VERSION
 
 
 def _cli(
@@ -41,13 +42,13 @@ def test_server_init_then_again(fresh_db: ServerDb) -> None:
     lines = first.stdout.splitlines()
     assert lines[0].startswith("server: PostgreSQL ")
     assert lines[0].endswith(f", database {fresh_db.name}, signed in as postgres")
-    assert "schema: version 4 created" in lines
+    assert f"schema: version {SERVER_SCHEMA_VERSION} created" in lines
     assert "privileges: grants and row-level security policies set" in lines
     assert lines[-1].startswith("next: add the first admin")
     assert first.stderr == ""
     again = _cli("--db", fresh_db.url, "server", "init")
     assert again.returncode == 0, again.stderr
-    assert "schema: version 4, up to date" in again.stdout.splitlines()
+    assert f"schema: version {SERVER_SCHEMA_VERSION}, up to date" in again.stdout.splitlines()
     assert again.stdout.splitlines()[-1] == "nothing changed: the server was already set up"
 
 

@@ -18,6 +18,9 @@ psycopg = pytest.importorskip("psycopg")
 from clinic_app.storage.server import init_server, schema  # noqa: E402
 from clinic_app.storage.server.errors import NotAllowedError, SchemaError  # noqa: E402
 
+ALL = [m.version for m in schema.SERVER_MIGRATIONS]
+LATEST = schema.SERVER_SCHEMA_VERSION
+
 
 def _columns(conn: object, table: str) -> list[str]:
     rows = conn.execute(  # type: ignore[attr-defined]
@@ -32,15 +35,15 @@ def test_fresh_init_creates_schema_roles_and_privileges(fresh_db: ServerDb) -> N
     conn = fresh_db.connect()
     result = init_server(conn)
     assert result.version_before == 0
-    assert result.applied == [4] and result.version_after == 4
+    assert result.applied == ALL and result.version_after == LATEST
     assert result.privileges_changed and result.changed
     for table in schema.TABLES:
         assert _columns(conn, table), table
     rows = conn.execute("SELECT version FROM schema_version").fetchall()
-    assert rows == [(4,)]
+    assert rows == [(v,) for v in ALL]
     audit = conn.execute('SELECT action, entity, "user", details FROM audit_log').fetchall()
-    assert [(a, e, u) for a, e, u, _ in audit] == [("migrate", "database", "postgres")]
-    assert json.loads(audit[0][3])["to_version"] == 4
+    assert [(a, e, u) for a, e, u, _ in audit] == [("migrate", "database", "postgres")] * len(ALL)
+    assert [json.loads(row[3])["to_version"] for row in audit] == ALL
     groups = conn.execute(
         "SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname LIKE 'dorsilab\\_%' ORDER BY 1"
     ).fetchall()
@@ -63,7 +66,7 @@ def test_init_on_an_up_to_date_server_changes_nothing(server_db: ServerDb) -> No
     result = init_server(conn)
     assert not result.changed
     assert result.applied == [] and result.roles_created == [] and not result.privileges_changed
-    assert result.version_before == result.version_after == 4
+    assert result.version_before == result.version_after == LATEST
     assert _catalog_state(conn) == state
 
 
@@ -122,12 +125,14 @@ def test_two_inits_at_once_migrate_once(fresh_db: ServerDb) -> None:
     for thread in threads:
         thread.join(120)
     assert not errors, errors
-    assert sorted(r.applied for r in results) == [[], [4]]  # type: ignore[attr-defined]
-    assert all(r.version_after == 4 for r in results)  # type: ignore[attr-defined]
+    applied = sorted(v for r in results for v in r.applied)  # type: ignore[attr-defined]
+    assert applied == ALL  # each step once, whichever init took it
+    assert all(r.version_after == LATEST for r in results)  # type: ignore[attr-defined]
     conn = fresh_db.connect()
-    assert conn.execute("SELECT version FROM schema_version").fetchall() == [(4,)]
+    versions = conn.execute("SELECT version FROM schema_version ORDER BY 1").fetchall()
+    assert versions == [(v,) for v in ALL]
     migrations = conn.execute("SELECT count(*) FROM audit_log WHERE action = 'migrate'")
-    assert migrations.fetchone() == (1,)
+    assert migrations.fetchone() == (len(ALL),)
 
 
 def test_a_database_with_foreign_tables_is_refused(fresh_db: ServerDb) -> None:
@@ -152,9 +157,9 @@ def test_check_server_schema_says_what_to_do(fresh_db: ServerDb) -> None:
     with pytest.raises(SchemaError, match="server init"):
         schema.check_server_schema(conn)
     init_server(conn)
-    assert schema.check_server_schema(conn) == 4
+    assert schema.check_server_schema(conn) == LATEST
     with pytest.raises(SchemaError, match="older than this"):
-        schema.check_server_schema(conn, expected=5)
+        schema.check_server_schema(conn, expected=LATEST + 1)
 
 
 def test_a_database_owner_without_superuser_sets_up_and_is_held_to_rls(
@@ -165,7 +170,7 @@ def test_a_database_owner_without_superuser_sets_up_and_is_held_to_rls(
     su.execute(f"CREATE ROLE {dba} LOGIN CREATEROLE PASSWORD '{PASSWORD}'")
     su.execute(f'ALTER DATABASE "{fresh_db.name}" OWNER TO {dba}')
     conn = fresh_db.connect(fresh_db.url_for(dba))
-    assert init_server(conn).applied == [4]
+    assert init_server(conn).applied == ALL
     assert not init_server(conn).changed
     owner = conn.execute("SELECT relowner::regrole::text FROM pg_class WHERE relname = 'patients'")
     assert owner.fetchone() == (dba,)
@@ -295,7 +300,7 @@ def test_the_audit_log_is_append_only_even_for_its_owner(server_db: ServerDb) ->
                       "TRUNCATE audit_log"):  # fmt: skip
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
             conn.execute(statement)
-    assert conn.execute("SELECT count(*) FROM audit_log").fetchone() == (1,)
+    assert conn.execute("SELECT count(*) FROM audit_log").fetchone() == (len(ALL),)
 
 
 def test_notifications_carry_ids_only(server_db: ServerDb) -> None:

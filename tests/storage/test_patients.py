@@ -70,6 +70,12 @@ def test_each_bad_field_gets_a_message_in_words(field: str, value: object, words
     assert words in errors[field]
 
 
+@pytest.fixture
+def db(any_db: Database) -> Database:
+    """These record-store tests run on a SQLite file and on a clinic server."""
+    return any_db
+
+
 def test_limits_are_inclusive_and_dates_accept_date_objects() -> None:
     form = {
         **VALID, "birth_date": date(1900, 1, 1), "height_cm": 50, "mass_kg": 300,
@@ -108,7 +114,7 @@ def test_create_get_and_audit(db: Database) -> None:
     assert patient.age_years(date(2026, 4, 16)) == 35
     assert db.get_patient(patient.id) == patient
     [entry] = db.audit_entries("patient", patient.id)
-    assert entry.action == "create" and entry.user == "tester"
+    assert entry.action == "create" and entry.user == db.user
     assert "first_name" in entry.details["fields"]
 
 
@@ -180,7 +186,7 @@ def test_soft_delete_and_restore(db: Database) -> None:
     actions = [e.action for e in reversed(db.audit_entries("patient", patient.id))]
     assert actions == ["create", "delete", "restore"]
     # The row is still there: nothing is ever hard-deleted.
-    assert db.conn.execute("SELECT COUNT(*) FROM patients").fetchone()[0] == 1
+    assert db._rows("SELECT COUNT(*) AS n FROM patients")[0]["n"] == 1  # a soft delete
 
 
 def test_unknown_ids_raise_not_found_in_words(db: Database) -> None:

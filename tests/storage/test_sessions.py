@@ -25,6 +25,12 @@ def session_id(db: Database, make_patient: PatientFactory) -> int:
     return db.create_session(make_patient().id, "Dr Example")
 
 
+@pytest.fixture
+def db(any_db: Database) -> Database:
+    """These record-store tests run on a SQLite file and on a clinic server."""
+    return any_db
+
+
 def test_a_session_keeps_its_test_plan_exactly(db: Database, make_patient: PatientFactory) -> None:
     patient = make_patient()
     plan = {
@@ -205,12 +211,12 @@ def test_settings_have_defaults_validation_and_audit(db: Database) -> None:
 
 def test_the_audit_log_is_append_only(db: Database, make_patient: PatientFactory) -> None:
     make_patient()
-    import sqlite3
-
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        db.conn.execute("DELETE FROM audit_log")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        db.conn.execute("UPDATE audit_log SET user = 'someone else'")
+    before = db.audit_entries()
+    # Past the record stores, straight to the connection: the database itself refuses.
+    for statement in ("DELETE FROM audit_log", "UPDATE audit_log SET \"user\" = 'someone'"):
+        with pytest.raises(Exception, match=r"append-only|may not"), db.transaction():
+            db.sql.execute(statement)
+    assert db.audit_entries() == before
     with pytest.raises(ValueError):
         db.record_audit("erase", "patient", 1)
     db.record_audit("export", "patient", 1, {"format": "csv", "files": 3})

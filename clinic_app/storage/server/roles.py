@@ -106,6 +106,12 @@ def _policies() -> tuple[Policy, ...]:
         Policy("settings", "manage_update", "UPDATE", ADMIN, "true", "true"),
         Policy("audit_log", "routine", "INSERT", ASSISTANT, check=f"action IN ({actions})"),
         Policy("audit_log", "clinical", "INSERT", CLINICIAN, check="action <> 'migrate'"),
+        # migrate-to-server: an administrator moving a clinic's file keeps its history,
+        # schema steps included, within the transaction that declares the move.
+        Policy(
+            "audit_log", "moved", "INSERT", ADMIN,
+            check="current_setting('dorsilab.migrating', true) = 'on'",
+        ),  # fmt: skip
     )
 
 

@@ -174,11 +174,18 @@ _V4_FUNCTIONS = (
     END
     $$""",
     # session_user is the login that connected: SET ROLE and SECURITY DEFINER functions
-    # change current_user, not this.
+    # change current_user, not this. One exception: an administrator moving a clinic's
+    # file onto the server (migrate-to-server sets dorsilab.migrating for its transaction)
+    # keeps the names its audit rows were written with; admins are trusted with users.
     """CREATE FUNCTION public.dorsilab_audit_user() RETURNS trigger
         LANGUAGE plpgsql SET search_path = pg_catalog
     AS $$
     BEGIN
+        IF current_setting('dorsilab.migrating', true) = 'on'
+                AND pg_has_role(session_user, 'dorsilab_admin', 'MEMBER')
+                AND coalesce(NEW."user", '') <> '' THEN
+            RETURN NEW;
+        END IF;
         NEW."user" := session_user;
         RETURN NEW;
     END
@@ -406,6 +413,12 @@ SERVER_MIGRATIONS: tuple[ServerMigration, ...] = (
         "patients, sessions, trials, recordings, plans, settings, audit log as SQLite v4: "
         "uid, row_version and updated_by, audit user from the server, change notifications",
         _v4,
+    ),
+    ServerMigration(
+        5,
+        "nothing on a server: SQLite's v5 adds logins to a database file; a server's logins "
+        "are its own roles",
+        lambda conn: None,
     ),
 )
 """The server's schema history, in order; later versions append."""
