@@ -48,7 +48,7 @@ class ServerClinic:
         login = self.server.unique_login(stem or role)
         with psycopg.connect(self.url, autocommit=True) as conn:
             add_user(conn, login, role, PASSWORD)
-        return login
+        return str(login)
 
     def url_for(self, login: str, password: str | None = PASSWORD) -> str:
         """``login``'s URL of this database."""
