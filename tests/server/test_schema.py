@@ -377,3 +377,33 @@ def test_clinic_app_storage_does_not_import_psycopg() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_a_pg_dump_restored_into_a_new_database_is_set_up_again(server_db: ServerDb) -> None:
+    su = server_db.connect()
+    patient = insert_patient(su, "Restored", "Record")
+    dump = server_db.server.root / f"{server_db.name}.dump"
+    bin_dir = server_db.server.bin_dir
+    # Run as this process's user: root may write the cluster's folder, nobody need not.
+    subprocess.run(
+        [str(bin_dir / "pg_dump"), "-Fc", "-f", str(dump), "-d", server_db.url],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    target = ServerDb(server_db.server, server_db.server.new_database())
+    try:
+        subprocess.run(
+            [str(bin_dir / "pg_restore"), "-d", target.url, str(dump)],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+        conn = target.connect()
+        # A dump holds no database-level grants: init puts them back, and nothing else.
+        result = init_server(conn)
+        assert result.applied == [] and result.privileges_changed
+        assert not init_server(conn).changed
+        clinician = target.add_login("clinician")
+        with target.connect(target.url_for(clinician)) as as_clinician:
+            row = as_clinician.execute("SELECT last_name FROM patients WHERE id = %s", (patient,))
+            assert row.fetchone() == ("Record",)
+    finally:
+        target.close()
+        dump.unlink(missing_ok=True)

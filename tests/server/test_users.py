@@ -22,6 +22,7 @@ from clinic_app.storage.server.errors import (  # noqa: E402
     NotAllowedError,
     PasswordRequiredError,
     SchemaError,
+    ServerConnectionError,
     ServerUnreachableError,
     mask_url,
 )
@@ -223,3 +224,34 @@ def test_a_stopped_server_is_unreachable_then_back(server_db: ServerDb) -> None:
 )  # fmt: skip
 def test_mask_url(url: str, masked: str) -> None:
     assert mask_url(url) == masked
+
+
+@pytest.mark.parametrize(
+    ("message", "kind", "words"),
+    [
+        ('connection to server at "db.clinic" (10.0.0.5), port 5432 failed: FATAL:  no '
+         'pg_hba.conf entry for host "10.0.0.9", user "skim", database "dorsilab", no encryption',
+         AuthenticationFailedError, "pg_hba.conf"),
+        ('connection to server at "db.clinic" (10.0.0.5), port 5432 failed: FATAL:  '
+         'permission denied for database "dorsilab"\nDETAIL:  User does not have CONNECT '
+         "privilege.", AuthenticationFailedError, "may not use"),
+        ('connection to server at "db.clinic" (10.0.0.5), port 5432 failed: FATAL:  the '
+         "database system is starting up", ServerUnreachableError, "try again in a moment"),
+        ('connection to server at "db.clinic" (10.0.0.5), port 5432 failed: FATAL:  sorry, '
+         "too many clients already", ServerUnreachableError, "no free connection"),
+        ('connection to server at "db.clinic" (10.0.0.5), port 5432 failed: FATAL:  remaining '
+         "connection slots are reserved for superusers", ServerUnreachableError, "no free"),
+        ('connection to server at "ssl.clinic" (10.0.0.5), port 5432 failed: Connection '
+         "refused", ServerUnreachableError, "(Connection refused)"),
+        ('connection to server at "db.clinic" (10.0.0.5), port 5432 failed: SSL error: '
+         "certificate verify failed", ServerConnectionError, "secure connection"),
+    ],
+)  # fmt: skip
+def test_connection_errors_are_classified(message: str, kind: type, words: str) -> None:
+    from clinic_app.storage.server import connection_error
+
+    params = {"host": "db.clinic", "port": "5432", "dbname": "dorsilab", "user": "skim"}
+    error = connection_error(psycopg.OperationalError(message), params)
+    assert type(error) is kind
+    assert words in str(error)
+    assert "the server db.clinic:5432, database dorsilab" in str(error)

@@ -139,10 +139,8 @@ def connection_error(exc: psycopg.Error, params: dict[str, Any]) -> ServerConnec
         )
     if any(s in low for s in ("starting up", "shutting down", "in recovery mode")):
         return ServerUnreachableError(f"{target} is starting or stopping: try again in a moment")
-    if "too many connections" in low or "connection slots" in low:
+    if any(s in low for s in ("too many clients", "too many connections", "connection slots")):
         return ServerUnreachableError(f"{target} has no free connection left: try again later")
-    if "ssl" in low:
-        return ServerConnectionError(f"the secure connection to {target} failed: {reason}")
     unreachable = (
         "connection refused", "no such file or directory", "could not translate host name",
         "timeout expired", "network is unreachable", "no route to host",
@@ -151,6 +149,8 @@ def connection_error(exc: psycopg.Error, params: dict[str, Any]) -> ServerConnec
     )  # fmt: skip
     if any(s in low for s in unreachable):
         return ServerUnreachableError(f"{target} cannot be reached ({reason})")
+    if "ssl" in low or "certificate" in low:
+        return ServerConnectionError(f"the secure connection to {target} failed: {reason}")
     return ServerConnectionError(f"cannot connect to {target}: {reason}")
 
 
