@@ -1,4 +1,7 @@
-"""``clinic-app --db URL users add|list|disable``: the clinic server's logins.
+"""``clinic-app --db URL|FILE users add|list|disable``: the logins of a server or a file.
+
+With a file, :mod:`clinic_app.commands.file_users` keeps them in the file (Argon2id
+hashes); what follows is about a clinic server.
 
 ``users add LOGIN --role {admin,clinician,assistant} [--password-file F]`` creates a
 PostgreSQL login in that DorsiLab group. The password is asked twice at a prompt, or read
@@ -24,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clinic_app.commands import AppContext
-from clinic_app.commands.server import require_server, with_server
+from clinic_app.commands.server import with_server
 from clinic_app.errors import UserError
 
 if TYPE_CHECKING:
@@ -37,8 +40,9 @@ def register(subparsers: Any) -> None:
     """Add the ``users`` command and its ``add``, ``list`` and ``disable`` actions."""
     parser = subparsers.add_parser(
         "users",
-        help="the clinic server's logins (give --db postgresql://…)",
-        description="Add, list and disable the logins of the clinic server.",
+        help="logins of the clinic server (--db postgresql://…) or of a database file",
+        description="Add, list and disable the logins of the clinic server, or of a "
+        "database file (the file then asks who is working and locks when idle).",
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     add = actions.add_parser(
@@ -107,7 +111,10 @@ def run_add(args: Any, ctx: AppContext) -> int:
     """``users add``."""
     from clinic_app.storage.server.users import add_user, check_login, check_password
 
-    require_server(ctx)
+    if ctx.db_url is None:  # a database file's own logins
+        from clinic_app.commands import file_users
+
+        return file_users.run_add(args, ctx, read_password)
     check_login(args.login)  # before connecting or asking for anything
 
     def add(conn: Conn) -> int:
@@ -132,6 +139,11 @@ def run_list(args: Any, ctx: AppContext) -> int:
     """``users list``."""
     from clinic_app.storage.server.users import list_users
 
+    if ctx.db_url is None:
+        from clinic_app.commands import file_users
+
+        return file_users.run_list(args, ctx)
+
     def listing(conn: Conn) -> int:
         users = list_users(conn)
         if not users:
@@ -149,7 +161,10 @@ def run_disable(args: Any, ctx: AppContext) -> int:
     from clinic_app.numbers import counted
     from clinic_app.storage.server.users import disable_user
 
-    require_server(ctx)
+    if ctx.db_url is None:
+        from clinic_app.commands import file_users
+
+        return file_users.run_disable(args, ctx)
 
     def disable(conn: Conn) -> int:
         result = disable_user(conn, args.login)

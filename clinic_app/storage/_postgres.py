@@ -23,9 +23,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CONNECT_TIMEOUT_S = 5
-"""How long a workstation waits for the server before saying it cannot be reached."""
-
 
 @functools.lru_cache(maxsize=1024)
 def compiled(sql: str) -> str:
@@ -33,46 +30,33 @@ def compiled(sql: str) -> str:
     from sqlalchemy import text
     from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 
-    return str(text(sql).compile(dialect=psycopg_dialect.dialect()))  # type: ignore[no-untyped-call]
+    dialect = psycopg_dialect.dialect()  # type: ignore[no-untyped-call]
+    return str(text(sql).compile(dialect=dialect))
 
 
 def where(conninfo: str) -> str:
-    """``user@host:port/database`` of a connection string, never its password."""
-    from psycopg.conninfo import conninfo_to_dict
+    """Where a connection goes, in words, never its password."""
+    from clinic_app.storage.server import target_params
+    from clinic_app.storage.server.errors import ServerError, describe_target
 
     try:
-        parts = conninfo_to_dict(conninfo)
-    except Exception:  # a malformed URL is shown as "the clinic server"
+        return describe_target(target_params(conninfo))
+    except ServerError:
         return "the clinic server"
-    host = str(parts.get("host") or "local socket")
-    if host.startswith("/"):
-        host = "local socket"
-    port = f":{parts['port']}" if parts.get("port") else ""
-    user = f"{parts['user']}@" if parts.get("user") else ""
-    return f"{user}{host}{port}/{parts.get('dbname') or ''}"
 
 
 def connect(conninfo: str, password: str | None = None) -> psycopg.Connection[Any]:
-    """Open an autocommit connection (libpq reads ``PGPASSWORD``, ``.pgpass``, ``sslmode``).
-
-    ``password``, when given (typed at a sign-in prompt), is passed to libpq only.
+    """An autocommit connection following libpq's conventions (``PGPASSWORD``, ``.pgpass``,
+    ``sslmode``); ``password`` (typed at a sign-in) goes to libpq only.
 
     Raises
     ------
-    psycopg.OperationalError
-        The server cannot be reached or refused the sign-in.
+    clinic_app.storage.server.errors.ServerError
+        In words: unreachable, sign-in refused, no such database, a URL that is not one.
     """
-    import psycopg
-    from psycopg.conninfo import make_conninfo
+    from clinic_app.storage.server import connect as server_connect
 
-    if password is not None:
-        conninfo = make_conninfo(conninfo, password=password)
-    return psycopg.connect(
-        conninfo,
-        autocommit=True,
-        connect_timeout=CONNECT_TIMEOUT_S,
-        application_name="DorsiLab",
-    )
+    return server_connect(conninfo, password=password)
 
 
 class PostgresSql:

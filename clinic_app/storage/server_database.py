@@ -82,12 +82,15 @@ class ServerDatabase(Database):
             The server's schema is newer than this DorsiLab.
         """
         from clinic_app import paths
+        from clinic_app.storage.server.errors import PasswordRequiredError, ServerError
 
         where = _postgres.where(conninfo)
         try:
             conn = _postgres.connect(conninfo, password)
-        except Exception as exc:
-            raise unavailable(where, exc) from None
+        except ServerError as exc:
+            error = ServerUnavailableError(f"The clinic server cannot be used: {exc}.")
+            error.needs_password = isinstance(exc, PasswordRequiredError)
+            raise error from None
         sql = _postgres.PostgresSql(conn, conninfo, password)
         db = cls(sql, where, local_dir or paths.data_dir())
         try:
@@ -125,26 +128,16 @@ class ServerDatabase(Database):
         return ChangeListener(self._pg.conninfo, self._pg._password, on_change)
 
     def _check_schema(self) -> None:
-        found = self.schema_version
-        if found == 0:
-            raise StorageError(
-                f"The clinic server {self.where} has no DorsiLab database yet. Ask its "
-                "administrator to run 'clinic-app --db URL server init'."
-            )
-        if found > SCHEMA_VERSION:
-            raise DatabaseTooNewError(
-                f"The clinic server {self.where} holds a newer DorsiLab schema ({found}; "
-                f"this version knows up to {SCHEMA_VERSION}). Install the newer DorsiLab on "
-                "this workstation.",
-                self.path,
-                None,
-            )
-        if found < SCHEMA_VERSION:
-            raise StorageError(
-                f"The clinic server {self.where} holds an older DorsiLab schema ({found}; "
-                f"this version needs {SCHEMA_VERSION}). Ask its administrator to run "
-                "'clinic-app --db URL server init' to upgrade it."
-            )
+        from clinic_app.storage.server import schema
+        from clinic_app.storage.server.errors import SchemaError
+
+        try:
+            with self._lock:
+                schema.check_server_schema(self._pg._live(), expected=SCHEMA_VERSION)
+        except SchemaError as exc:
+            if "newer" in str(exc):
+                raise DatabaseTooNewError(f"{exc}.", self.path, None) from None
+            raise StorageError(f"{exc}.") from None
 
     def _role(self) -> str | None:
         for role in ROLES:
@@ -167,7 +160,9 @@ class ServerDatabase(Database):
                 f"(role {self.role or 'none'}): your role may not do it. Ask a clinician or "
                 "the administrator."
             )
-        if isinstance(exc, psycopg.OperationalError):
+        from clinic_app.storage.server.errors import ServerError
+
+        if isinstance(exc, psycopg.OperationalError | ServerError):
             return unavailable(self.where, exc)
         return None
 
@@ -190,13 +185,10 @@ class ServerDatabase(Database):
     @property
     def schema_version(self) -> int:
         """The schema version of the server (0 if it has no DorsiLab schema)."""
-        row = self._row(
-            "SELECT to_regclass('schema_version') IS NOT NULL AS present",
-        )
-        if not row or not row["present"]:
-            return 0
-        latest = self._row("SELECT MAX(version) AS v FROM schema_version")
-        return int(latest["v"] or 0) if latest else 0
+        from clinic_app.storage.server import schema
+
+        with self._lock:
+            return schema.schema_version(self._pg._live())
 
     def backup_now(self, reason: str = "manual") -> Path:
         """Refused: a clinic server's backups are its administrator's (``pg_dump``)."""
@@ -216,21 +208,12 @@ class ServerDatabase(Database):
 
 
 def unavailable(where: str, exc: BaseException) -> ServerUnavailableError:
-    """The error in words for a failed connection or a lost one (never the password)."""
-    text = str(exc).lower()
-    asked = "no password supplied" in text
-    if asked:
-        why = "it asks for a password"
-    elif "password authentication failed" in text:
-        why = "the login name or password was not accepted"
-    elif "does not exist" in text and "database" in text:
-        why = "that database does not exist on the server"
-    elif "timeout" in text or "timed out" in text:
-        why = "it did not answer in time"
-    elif "lost" in text or "terminat" in text or "closed" in text:
-        why = "the connection was lost"
-    else:
-        why = "it is not reachable (is the server running and the network up?)"
-    error = ServerUnavailableError(f"The clinic server {where} cannot be used: {why}.")
-    error.needs_password = asked
-    return error
+    """The error in words for a connection lost while working (never the password)."""
+    from clinic_app.storage.server.errors import ServerError
+
+    if isinstance(exc, ServerError):  # reconnecting failed: its words say why
+        return ServerUnavailableError(f"The clinic server cannot be used: {exc}.")
+    return ServerUnavailableError(
+        f"The connection to {where} was lost (is the server running and the network up?); "
+        "what was being saved was not stored."
+    )

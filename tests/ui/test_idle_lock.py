@@ -97,3 +97,36 @@ def test_zero_minutes_never_locks(qtbot: Any, signed_in: Database) -> None:
     lock.check()
     assert not lock.is_locked
     lock.stop()
+
+
+def test_a_file_with_logins_asks_who_is_working_before_the_window(
+    qtbot: Any, db_path: Any
+) -> None:
+    from clinic_app.commands import AppContext
+    from clinic_app.ui.app import open_database
+
+    with Database.open(db_path) as setup:
+        setup.add_local_user("dr.lopez", "clinician", PASSWORD)
+    seen: list[str] = []
+
+    def sign_in(box: QDialog) -> None:
+        assert isinstance(box, SignInDialog)
+        box.login.setText("dr.lopez")
+        box.password.setText("wrong")
+        box.sign_in.click()
+        seen.append(box.error.text())
+        box.password.setText(PASSWORD)
+        box.sign_in.click()
+
+    ctx = AppContext(db_path=db_path, demo=False)
+    opened = run_modal(lambda: open_database(ctx), sign_in)
+    assert isinstance(opened, Database)
+    try:
+        assert "not accepted" in seen[0]
+        assert (opened.signed_in, opened.role, opened.user) == (
+            "dr.lopez",
+            "clinician",
+            "dr.lopez",
+        )
+    finally:
+        opened.close()

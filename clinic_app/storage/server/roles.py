@@ -109,9 +109,12 @@ def _policies() -> tuple[Policy, ...]:
         # migrate-to-server: an administrator moving a clinic's file keeps its history,
         # schema steps included, within the transaction that declares the move.
         Policy(
-            "audit_log", "moved", "INSERT", ADMIN,
+            "audit_log",
+            "moved",
+            "INSERT",
+            ADMIN,
             check="current_setting('dorsilab.migrating', true) = 'on'",
-        ),  # fmt: skip
+        ),
     )
 
 

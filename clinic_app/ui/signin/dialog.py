@@ -140,8 +140,7 @@ def server_sign_in(url: str, parent: QWidget | None = None) -> ServerDatabase | 
         conninfo = make_conninfo(url, user=login)
         opened.append(ServerDatabase.connect(conninfo, password=password))
 
-    server = where(url).split("@")[-1]
-    dialog = SignInDialog(f"Clinic server: {server}", login_in(url), attempt, parent)
+    dialog = SignInDialog(f"Sign in to {where(url)}.", login_in(url), attempt, parent)
     if dialog.exec() != QDialog.DialogCode.Accepted or not opened:
         return None
     return opened[-1]

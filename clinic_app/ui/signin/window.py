@@ -23,7 +23,7 @@ class SignedIn:
         self.lock: Any = None
         self.label: QLabel | None = None
         server = getattr(db, "where", None)
-        place = f"Clinic server: {server.split('@')[-1]}" if server else f"Database: {db.path}"
+        place = f"Records on {server}" if server else f"Database: {db.path}"
         window.statusBar().showMessage(place, 8000)
         if not db.signed_in:
             return
