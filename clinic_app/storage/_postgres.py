@@ -105,21 +105,18 @@ class PostgresSql:
     def rows(self, sql: str, params: Params | None = None) -> list[Row]:
         from psycopg.rows import dict_row
 
-        def read(conn: psycopg.Connection[Any]) -> list[Row]:
-            with conn.cursor(row_factory=dict_row) as cursor:
-                cursor.execute(compiled(sql), params or {})
-                return list(cursor.fetchall())
-
-        try:
-            return read(self._live())
-        except Exception as exc:
-            if not self._found_dead(exc):
-                raise
-            return read(self._reconnect())
+        return self._read(sql, params, dict_row)
 
     def tuples(self, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]:
-        def read(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
-            with conn.cursor() as cursor:
+        from psycopg.rows import tuple_row
+
+        return self._read(sql, params, tuple_row)
+
+    def _read(self, sql: str, params: Params | None, row_factory: Any) -> list[Any]:
+        """A query's rows; sent again once on a new connection if the old one had died."""
+
+        def read(conn: psycopg.Connection[Any]) -> list[Any]:
+            with conn.cursor(row_factory=row_factory) as cursor:
                 cursor.execute(compiled(sql), params or {})
                 return list(cursor.fetchall())
 
