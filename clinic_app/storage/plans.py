@@ -9,11 +9,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import EllipsisType
 from typing import Any
 
 from clinic_app.storage._base import StoreBase
 from clinic_app.storage._sql import Row
 from clinic_app.storage._util import from_json, to_json, utc_now
+from clinic_app.storage.errors import ConcurrentChangeError
 from clinic_app.storage.sessions import clean_json
 
 log = logging.getLogger(__name__)
@@ -46,27 +48,50 @@ class StoredPlan:
 class PlanStore(StoreBase):
     """Plan methods of :class:`~clinic_app.storage.Database`."""
 
-    def save_plan(self, session_id: int, plan: Mapping[str, Any], edited_by: str) -> int:
+    def save_plan(
+        self,
+        session_id: int,
+        plan: Mapping[str, Any],
+        edited_by: str,
+        *,
+        based_on: int | EllipsisType | None = ...,
+    ) -> int:
         """Save a new version of a session's plan; return its version number (1, 2, …).
 
         ``edited_by`` is who generated or edited it (``"generator"`` or the clinician).
+        ``based_on`` is the version an editor showed (None: it showed no stored plan);
+        if another workstation saved a version since, nothing is saved. Left out, the
+        plan is saved whatever came before (the generator's own first version).
+
+        Raises
+        ------
+        ConcurrentChangeError
+            Another version was saved after ``based_on`` (who and when are named).
         """
         text = to_json(clean_json(plan))
         with self.transaction():
             self._require_row("sessions", session_id, "session")
-            row = self._row(
-                "SELECT COALESCE(MAX(version), 0) + 1 AS next FROM plans "
-                "WHERE session_id = :session",
-                {"session": session_id},
-            )
-            version = int(row["next"]) if row else 1
+            latest = self.latest_plan(session_id)
+            if based_on is not ... and latest is not None and latest.version != based_on:
+                raise ConcurrentChangeError(
+                    "This visit's plan", latest.edited_by, latest.created_at
+                )
+            version = 1 if latest is None else latest.version + 1
             if version > 1:  # the generated plan is version 1; later ones are edits
                 self.require("edit_plan")
-            plan_id = self._insert(
-                "plans",
-                {"session_id": session_id, "version": version, "plan": text,
-                 "edited_by": edited_by, "created_at": utc_now()},
-            )  # fmt: skip
+            try:
+                plan_id = self._insert(
+                    "plans",
+                    {"session_id": session_id, "version": version, "plan": text,
+                     "edited_by": edited_by, "created_at": utc_now()},
+                )  # fmt: skip
+            except Exception as exc:
+                if "unique" not in str(exc).lower():
+                    raise
+                # Two server sessions numbered the same version at once: the later loses.
+                raise ConcurrentChangeError(
+                    "This visit's plan", "another workstation", utc_now()
+                ) from exc
             self.record_audit(
                 "create", "plan", plan_id,
                 {"session_id": session_id, "version": version},

@@ -233,3 +233,20 @@ def test_voided_and_empty_visits_do_not_count(db: Database) -> None:
     db.void_session(voided, "wrong patient")
     assert [v.session.id for v in db.patient_history(patient.id)] == [empty, measured, voided]
     assert [v.session.id for v in db.patient_history(patient.id, counted_only=True)] == [measured]
+
+
+def test_a_plan_saved_from_an_older_version_is_refused_with_who_and_when(
+    db: Database, make_patient: PatientFactory
+) -> None:
+    from clinic_app.storage import ConcurrentChangeError
+
+    session_id = db.create_session(make_patient().id, "X")
+    assert db.save_plan(session_id, {"items": []}, "generator") == 1
+    assert db.save_plan(session_id, {"items": [1]}, "dr.lopez", based_on=1) == 2
+    with pytest.raises(ConcurrentChangeError, match="changed by dr.lopez at .* nothing was saved"):
+        db.save_plan(session_id, {"items": [2]}, "dr.smith", based_on=1)  # opened before v2
+    assert [p.version for p in db.plan_versions(session_id)] == [1, 2]
+    fresh = db.create_session(make_patient(first_name="Bo").id, "X")
+    db.save_plan(fresh, {"items": []}, "generator")
+    with pytest.raises(ConcurrentChangeError):  # the editor showed no plan; one came since
+        db.save_plan(fresh, {"items": [3]}, "dr.smith", based_on=None)

@@ -322,7 +322,14 @@ class PlanEditor(QWidget):
     def save_plan(self) -> int | None:
         """Store the plan as a new version (audited by storage); return the version."""
         try:
-            version = int(self.db.save_plan(self.ctx.session_id, self.plan.to_dict(), self.user))
+            version = int(
+                self.db.save_plan(
+                    self.ctx.session_id,
+                    self.plan.to_dict(),
+                    self.user,
+                    based_on=self.stored_version,
+                )
+            )
         except UserError as exc:
             self.state.setText(f"Not saved: {exc}")
             return None
