@@ -66,6 +66,12 @@ def _context(args: argparse.Namespace) -> AppContext:
         if args.demo:
             raise UserError("--demo uses its own database file; leave out --db with a server URL")
         return AppContext(db_path=paths.default_db_path(), demo=False, db_url=args.db)
+    if args.db is None and not args.demo:
+        from clinic_app import workstation
+
+        chosen = workstation.server_url()  # Settings › Clinic server, for this computer
+        if chosen is not None:
+            return AppContext(db_path=paths.default_db_path(), demo=False, db_url=chosen)
     try:
         db_path = Path(args.db) if args.db is not None else paths.default_db_path(demo=args.demo)
         if db_path.exists() and db_path.is_dir():

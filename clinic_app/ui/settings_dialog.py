@@ -30,10 +30,13 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from clinic_app.storage.errors import StorageError
+from clinic_app.storage.settings import MAX_IDLE_LOCK
 from clinic_app.ui import theme
 from clinic_app.ui.exchange_settings import ExchangeSettingsBox
 from clinic_app.ui.sound_settings import SoundCueBox
@@ -45,6 +48,7 @@ CLINIC_ADDRESS = "clinic_address"
 LOGO_PATH = "logo_path"
 UNITS = "units"
 EXAMINER = "examiner_name"
+IDLE_LOCK = "idle_lock_minutes"
 LOGO_FILE = Path("branding") / "clinic-logo.png"
 UNIT_CHOICES = [("metric", "Metric (cm, kg, km)"), ("imperial", "Imperial (in, lb, mi)")]
 LOGO_MAX_PX = 600
@@ -136,6 +140,26 @@ class SettingsDialog(QDialog):
         self.thresholds.setToolTip("The editable clinic defaults the results and plans use")
         self.thresholds.clicked.connect(self.edit_thresholds)
         form.addRow("Thresholds", self.thresholds)
+        # Clinic-wide idle lock (for signed-in users) and this computer's clinic server.
+        self.idle_lock = QSpinBox()
+        self.idle_lock.setObjectName("idleLockMinutes")
+        self.idle_lock.setRange(0, MAX_IDLE_LOCK)
+        self.idle_lock.setSuffix(" min without use")
+        self.idle_lock.setSpecialValueText("never")
+        self.idle_lock.setValue(int(db.get_setting(IDLE_LOCK) or 0))
+        self.idle_lock.setToolTip("A signed-in window locks after this long without use")
+        self.server_button = QPushButton("Clinic server…")
+        self.server_button.setObjectName("serverButton")
+        self.server_button.clicked.connect(self.choose_server)
+        sign_in_row = QHBoxLayout()
+        sign_in_row.addWidget(QLabel("Lock after"))
+        sign_in_row.addWidget(self.idle_lock, 1)
+        sign_in_row.addWidget(self.server_button)
+        form.addRow("Sign-in", sign_in_row)
+        self.problem = QLabel("")
+        self.problem.setObjectName("fieldError")
+        self.problem.setWordWrap(True)
+        self.problem.setVisible(False)
 
         self.sound_box = SoundCueBox()  # per user, not per clinic: saved with QSettings
         buttons = QDialogButtonBox(
@@ -150,6 +174,7 @@ class SettingsDialog(QDialog):
         self.exchange = ExchangeSettingsBox(db)
         layout.addWidget(self.exchange)
         layout.addWidget(self.sound_box)
+        layout.addWidget(self.problem)
         layout.addWidget(buttons)
         self.setMinimumWidth(620)
         self._show_logo()
@@ -232,6 +257,13 @@ class SettingsDialog(QDialog):
         }
 
     @Slot()
+    def choose_server(self) -> None:
+        """Where this computer finds the records (from the next start)."""
+        from clinic_app.ui.signin.server_choice import ServerChoiceDialog
+
+        ServerChoiceDialog(self).exec()
+
+    @Slot()
     def save(self) -> None:
         """Store every setting in one transaction and close."""
         if self.exchange.problem():
@@ -248,8 +280,14 @@ class SettingsDialog(QDialog):
             self.logo_error.setText(f"⚠ {exc}. Check that the data folder is writable.")
             self.logo_error.setVisible(True)
             return
-        with self.db.transaction():
-            for key, value in values.items():
-                self.db.set_setting(key, value)
+        try:
+            with self.db.transaction():
+                for key, value in values.items():
+                    self.db.set_setting(key, value)
+                self.db.set_setting(IDLE_LOCK, self.idle_lock.value())
+        except StorageError as exc:  # e.g. only an admin may change them: said, not lost
+            self.problem.setText(f"⚠ Not saved: {exc}")
+            self.problem.setVisible(True)
+            return
         log.info("clinic settings saved (%s)", ", ".join(sorted(values)))
         self.accept()
