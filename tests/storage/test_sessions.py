@@ -243,7 +243,9 @@ def test_a_plan_saved_from_an_older_version_is_refused_with_who_and_when(
     session_id = db.create_session(make_patient().id, "X")
     assert db.save_plan(session_id, {"items": []}, "generator") == 1
     assert db.save_plan(session_id, {"items": [1]}, "dr.lopez", based_on=1) == 2
-    with pytest.raises(ConcurrentChangeError, match="changed by dr.lopez at .* nothing was saved"):
+    with pytest.raises(
+        ConcurrentChangeError, match=r"changed by dr.lopez at .* nothing was saved"
+    ):
         db.save_plan(session_id, {"items": [2]}, "dr.smith", based_on=1)  # opened before v2
     assert [p.version for p in db.plan_versions(session_id)] == [1, 2]
     fresh = db.create_session(make_patient(first_name="Bo").id, "X")
