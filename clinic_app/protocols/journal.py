@@ -20,11 +20,14 @@ import queue
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from clinic_app.protocols.spool import LocalSpool
+from clinic_app.protocols.writes import AppendChunk, FinishSession, FinishTrial
 from clinic_app.storage import Database
 from clinic_app.storage.errors import ServerUnavailableError
 
@@ -182,9 +185,16 @@ class ThreadJournal(_Journal):
         The visit's database file (opened again by the worker, without a backup), or a
         callable that opens a second connection to it (``db.reopen``, e.g. a clinic
         server's).
+    spool : LocalSpool, optional
+        On a clinic server: the local crash journal. Each recording write is written
+        down there before it is sent and forgotten once stored, so writes waiting for an
+        unreachable server survive a crash (:func:`clinic_app.protocols.spool.replay`).
     """
 
-    def __init__(self, source: Path | Callable[[], Database]) -> None:
+    def __init__(
+        self, source: Path | Callable[[], Database], spool: LocalSpool | None = None
+    ) -> None:
+        self.spool = spool
         if callable(source):
             self._open: Callable[[], Database] = source
         else:
@@ -198,7 +208,7 @@ class ThreadJournal(_Journal):
         self._pending = 0
         self._lock = threading.Lock()
         self._opened = threading.Event()
-        self._closing = threading.Event()
+        self._stopping = False
         self.waiting_for_server = False
         """True while writes wait for the clinic server to be reachable again."""
         self._thread = threading.Thread(target=self._run, name="journal", daemon=True)
@@ -255,26 +265,54 @@ class ThreadJournal(_Journal):
             self._drain(db, "")
         finally:
             db.close()
+            if self.spool is not None:
+                self.spool.close()
 
     def _drain(self, db: Database | None, reason: str) -> None:
+        backlog: deque[tuple[_Queued, int | None]] = deque()
+        self._stopping = False
         while True:
-            item = self._queue.get()
-            if item is None:
+            if backlog:
+                item, seq = backlog.popleft()
+            elif self._stopping:
                 return
+            else:
+                queued = self._queue.get()
+                if queued is None:
+                    return
+                item, seq = queued, None if db is None else self._spooled(queued)
             try:
                 if db is None:
                     self._failures.refuse(item, reason)
                 else:
-                    self._run_until_stored(db, item)
+                    self._run_until_stored(db, item, backlog)
+                    if seq is not None and self.spool is not None:
+                        self.spool.remove(seq)
                     self.written = self._failures.written
             finally:
                 self._done()
 
-    def _run_until_stored(self, db: Database, item: _Queued) -> None:
+    def _spooled(self, item: _Queued) -> int | None:
+        """Write ``item`` down locally first (None: no spool, or not a recording write)."""
+        if self.spool is None or not isinstance(
+            item.write, AppendChunk | FinishTrial | FinishSession
+        ):
+            return None
+        try:
+            return self.spool.add(item.write)
+        except (OSError, sqlite3.Error):  # the local disk: the server write still goes on
+            log.exception("local journal: a write could not be written down")
+            return None
+
+    def _run_until_stored(
+        self, db: Database, item: _Queued, backlog: deque[tuple[_Queued, int | None]]
+    ) -> None:
         """Run ``item``; while the clinic server is out of reach, wait and try again.
 
         Writes stay in order: nothing after this one runs before it is stored, so a
-        visit's end is written only after all of its trials.
+        visit's end is written only after all of its trials. Meanwhile every write the
+        visit queues is taken into ``backlog`` and written down in the local spool, so
+        that a crash while waiting loses none of them.
         """
         pause = RETRY_FIRST_S
         while True:
@@ -284,6 +322,7 @@ class ThreadJournal(_Journal):
                 if not self.waiting_for_server:
                     log.warning("journal: clinic server out of reach; writes wait for it")
                 self.waiting_for_server = True
+                self._take_queued(backlog)
                 time.sleep(pause)
                 pause = min(pause * 2, RETRY_MAX_S)
                 continue
@@ -291,6 +330,18 @@ class ThreadJournal(_Journal):
                 log.info("journal: clinic server back; waiting writes go on")
             self.waiting_for_server = False
             return
+
+    def _take_queued(self, backlog: deque[tuple[_Queued, int | None]]) -> None:
+        """Move what waits in the queue to ``backlog``, writing each down locally."""
+        while True:
+            try:
+                queued = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if queued is None:  # close() asked: stop once the backlog is stored
+                self._stopping = True
+            else:
+                backlog.append((queued, self._spooled(queued)))
 
     def _done(self) -> None:
         with self._lock:

@@ -38,6 +38,7 @@ from clinic_app.protocols.journal import (
 )
 from clinic_app.protocols.plan import SessionPlan, Step, TrialProtocol
 from clinic_app.protocols.write_failures import WriteFailures, not_saved_writer, same_step
+from clinic_app.protocols.writes import AppendChunk, FinishSession, FinishTrial
 from clinic_app.storage import Database, StorageError
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,7 @@ class AssessmentRun(WriteFailures):
         self.visit_end_saved = True
         """False if the end of the visit (status ``complete``) could not be written."""
         self._pending: dict[str, list[SampleArray]] = {}
+        self._chunks: dict[str, int] = {}  # the next chunk number of each device
         self._last_chunk_t = 0.0
         self._rows = self._stored_rows()
         self.index = self._first_open_step()
@@ -298,7 +300,7 @@ class AssessmentRun(WriteFailures):
             sid = self.session_id
             for trial_id in sorted(self.not_saved):  # the disk may have recovered since
                 self.journal.submit(not_saved_writer(trial_id, "a write failed"), quiet=True)
-            self.journal.submit(lambda db: db.finish_session(sid, status), what="end of the visit")
+            self.journal.submit(FinishSession(sid, status), what="end of the visit")
             events.append(ProtocolEvent("step_done", now_s, "visit complete"))
             log.info("assessment ended: session_id=%d status=%s", sid, status)
         return events
@@ -344,8 +346,10 @@ class AssessmentRun(WriteFailures):
         if trial_id is None:
             return
         for name, parts in self._take_pending().items():
+            number = self._chunks.get(name, 0)
+            self._chunks[name] = number + 1
             self.journal.submit(
-                _chunk_writer(trial_id, name, parts), trial_id=trial_id, what="recording"
+                AppendChunk(trial_id, name, parts, number), trial_id=trial_id, what="recording"
             )
 
     def _take_pending(self) -> dict[str, SampleArray]:
@@ -379,6 +383,7 @@ class AssessmentRun(WriteFailures):
             self.session_id, p.protocol, p.side, p.condition, attempt, p.practice
         )
         self._pending = {}
+        self._chunks = {}
         self._last_chunk_t = now_s
 
     def _finish_trial(self, outcome: TrialOutcome, now_s: float) -> None:
@@ -389,12 +394,12 @@ class AssessmentRun(WriteFailures):
         if self._finish_reason is not None:
             outcome = dataclasses.replace(outcome, invalid_reason=self._finish_reason)
         self.journal.submit(
-            lambda db: db.finish_trial(
+            FinishTrial(
                 trial_id,
                 outcome.status,
-                outcome.result,
+                dict(outcome.result) if outcome.result is not None else None,
                 outcome.invalid_reason,
-                final_samples=final,
+                final,
             ),
             trial_id=trial_id,
             what="trial result",
@@ -431,10 +436,3 @@ class AssessmentRun(WriteFailures):
             if not self.plan.make_protocol(step, self._rows).finished:
                 return i
         return len(self.plan.steps) - 1
-
-
-def _chunk_writer(trial_id: int, device: str, samples: SampleArray) -> Callable[[Database], Any]:
-    def write(db: Database) -> Any:
-        return db.append_recording_chunk(trial_id, device, samples)
-
-    return write

@@ -93,7 +93,12 @@ class RecordingStore(StoreBase):
     """Recording methods of :class:`~clinic_app.storage.Database`."""
 
     def append_recording_chunk(
-        self, trial_id: int, device: str, samples: npt.NDArray[Any]
+        self,
+        trial_id: int,
+        device: str,
+        samples: npt.NDArray[Any],
+        *,
+        chunk: int | None = None,
     ) -> int | None:
         """Journal samples of a running trial and commit them (call at least once a second).
 
@@ -104,6 +109,9 @@ class RecordingStore(StoreBase):
         device : {"inclinometer", "plate"}
         samples : numpy structured array, 1-D
             New samples since the last call; every chunk of a device must have one dtype.
+        chunk : int, optional
+            The caller's number for this chunk (0, 1, … per trial and device): a chunk
+            sent again (after a crash or a lost connection) is then stored only once.
 
         Returns
         -------
@@ -111,8 +119,7 @@ class RecordingStore(StoreBase):
             The chunk number (0, 1, …), or None if ``samples`` was empty (nothing written).
         """
         with self.transaction():
-            chunk = self._append_chunk(trial_id, device, samples)
-        return chunk
+            return self._append_chunk(trial_id, device, samples, chunk)
 
     def load_recording(self, trial_id: int, device: str) -> npt.NDArray[Any]:
         """All journaled samples of one device in a trial, in order.
@@ -153,14 +160,19 @@ class RecordingStore(StoreBase):
         )
         return int(row["n"]) if row else 0
 
-    def _append_chunk(self, trial_id: int, device: str, samples: npt.NDArray[Any]) -> int | None:
-        """Insert one chunk inside the caller's transaction."""
+    def _append_chunk(
+        self, trial_id: int, device: str, samples: npt.NDArray[Any], number: int | None = None
+    ) -> int | None:
+        """Insert one chunk inside the caller's transaction.
+
+        ``number``, when the caller numbers its chunks, makes the write idempotent: a chunk
+        already stored under that number (a write sent again after a crash or a lost
+        connection) is not stored twice.
+        """
         if device not in DEVICES:
             raise ValueError(f"device must be one of {tuple(DEVICES)}, not {device!r}")
         descr, count, data = encode_samples(samples)
         trial = self._require_row("trials", trial_id, "trial")
-        if trial["ended_at"] is not None:
-            raise StorageError(f"Trial {trial_id} is finished; its recording cannot grow.")
         if count == 0:
             return None
         last = self._row(
@@ -168,9 +180,19 @@ class RecordingStore(StoreBase):
             "ORDER BY chunk DESC LIMIT 1",
             {"trial": trial_id, "device": device},
         )
+        chunk = 0 if last is None else int(last["chunk"]) + 1
+        if number is not None and number < chunk:
+            log.info("trial %d: %s chunk %d is stored already", trial_id, device, number)
+            return number
+        if trial["ended_at"] is not None:
+            raise StorageError(f"Trial {trial_id} is finished; its recording cannot grow.")
         if last is not None and last["dtype"] != descr:
             raise ValueError(f"samples for {device} changed dtype within trial {trial_id}")
-        chunk = 0 if last is None else int(last["chunk"]) + 1
+        if number is not None and number != chunk:
+            raise StorageError(
+                f"Trial {trial_id}: {device} samples arrived out of order (part {number} "
+                f"before part {chunk}); the recording is kept up to part {chunk - 1}."
+            )
         self._insert(
             "recordings",
             {"trial_id": trial_id, "device": device, "chunk": chunk, "dtype": descr,

@@ -131,7 +131,40 @@ def _sign_in(ctx: AppContext, parent: QWidget | None, *, interactive: bool) -> D
     db = server_sign_in(ctx.db_url, parent)
     if db is not None:
         log.info("signed in to the clinic server as role %s", db.role)
+        _store_waiting_writes(db, parent)
     return db
+
+
+def _store_waiting_writes(db: Database, parent: QWidget | None) -> None:
+    """Recording writes an earlier run kept on this computer go to the server first."""
+    from clinic_app.protocols.spool import replay, spool_for
+
+    spool = spool_for(db)
+    if spool is None:
+        return
+    try:
+        waiting = spool.count()
+        if not waiting:
+            return
+        try:
+            stored = replay(db, spool)
+        except StorageError as exc:
+            QMessageBox.warning(
+                parent,
+                "Recordings still on this computer",
+                f"{spool.count()} recording writes kept on this computer while the clinic "
+                f"server was out of reach could not be stored yet: {exc} They stay here and "
+                "are tried again at the next sign-in.",
+            )
+            return
+        QMessageBox.information(
+            parent,
+            "Recordings stored",
+            f"{stored} recording writes kept on this computer while the clinic server was "
+            "out of reach are now stored on the server.",
+        )
+    finally:
+        spool.close()
 
 
 def _show_open_error(exc: StorageError, ctx: AppContext, parent: QWidget | None) -> None:

@@ -209,3 +209,46 @@ def test_recording_goes_on_while_the_server_is_stopped_and_is_stored_when_it_is_
     assert np.array_equal(stored["seq"], np.arange(600))
     assert db.get_trial(trial_id).status == "valid"
     assert db.get_session(session_id).status == "complete"
+
+
+def test_a_workstation_killed_while_the_server_is_away_loses_no_trial(
+    server_clinic: ServerClinic, pg_server: Any, tmp_path: Path
+) -> None:
+    from clinic_app.protocols.spool import replay, spool_for
+
+    login = server_clinic.add_login("clinician", "room")
+    db = server_clinic.open(login=login)
+    session_id = db.create_session(_patient(db), "X")
+    trial_id = db.begin_trial(session_id, "balance", "left", "eo_firm")
+    local = tmp_path / "room-computer"
+    child = subprocess.Popen(
+        [*CHILD, "offline", server_clinic.url_for(login), str(local), str(trial_id),
+         str(session_id), str(tmp_path / "stopped")],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert child.stdout is not None
+    try:
+        assert child.stdout.readline().strip() == "stored 10"
+        pg_server.stop()  # the network goes away mid-trial
+        (tmp_path / "stopped").touch()
+        assert child.stdout.readline().strip() == "spooled 12"
+    finally:
+        os.kill(child.pid, signal.SIGKILL)  # and the workstation crashes meanwhile
+        child.wait(timeout=10)
+        child.stdout.close()
+        if not pg_server.is_running():
+            pg_server.start()
+    from clinic_app.storage.server_database import ServerDatabase
+
+    again = ServerDatabase.connect(server_clinic.url_for(login), local_dir=local)  # next start
+    try:
+        spool = spool_for(again)
+        assert spool is not None
+        assert replay(again, spool) == 12 and spool.count() == 0
+        spool.close()
+        stored = again.load_recording(trial_id, "plate")
+        assert np.array_equal(stored["seq"], np.arange(400))  # every sample, once, in order
+        assert again.get_trial(trial_id).status == "valid"
+        assert again.get_session(session_id).status == "complete"
+    finally:
+        again.close()

@@ -61,9 +61,45 @@ def record(where: str, session_id: int) -> None:
         time.sleep(0.02)
 
 
+def offline(where: str, local_dir: Path, trial_id: int, session_id: int, stopped: Path) -> None:
+    """Record while the server goes away; wait, killed, with writes kept only locally."""
+    from clinic_app.protocols.journal import ThreadJournal
+    from clinic_app.protocols.spool import spool_for
+    from clinic_app.protocols.writes import AppendChunk, FinishSession, FinishTrial
+    from clinic_app.storage.server_database import ServerDatabase
+    from drivers.base import PLATE_DTYPE
+
+    db = ServerDatabase.connect(where, local_dir=local_dir)
+    spool = spool_for(db)
+    journal = ThreadJournal(db.reopen, spool)
+
+    def chunk(n: int) -> AppendChunk:
+        samples = np.zeros(20, dtype=PLATE_DTYPE)
+        samples["seq"] = np.arange(20) + 20 * n
+        return AppendChunk(trial_id, "plate", samples, n)
+
+    for n in range(10):
+        journal.submit(chunk(n), trial_id=trial_id, what="recording")
+    journal.flush(30)
+    print("stored 10", flush=True)
+    while not stopped.exists():
+        time.sleep(0.01)
+    for n in range(10, 20):
+        journal.submit(chunk(n), trial_id=trial_id, what="recording")
+    journal.submit(FinishTrial(trial_id, "valid", {"x": 1.0}, None), trial_id=trial_id)
+    journal.submit(FinishSession(session_id, "complete"), what="end of the visit")
+    assert spool is not None
+    while not (journal.waiting_for_server and spool.count() == 12):
+        time.sleep(0.05)
+    print("spooled 12", flush=True)
+    time.sleep(600)  # killed here
+
+
 if __name__ == "__main__":
     kind, where, *rest = sys.argv[1:]
     if kind == "save":
         save(where, int(rest[0]), float(rest[1]), Path(rest[2]), Path(rest[3]))
+    elif kind == "offline":
+        offline(where, Path(rest[0]), int(rest[1]), int(rest[2]), Path(rest[3]))
     else:
         record(where, int(rest[0]))

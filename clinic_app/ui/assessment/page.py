@@ -35,6 +35,7 @@ from clinic_app.protocols.events import ProtocolEvent
 from clinic_app.protocols.journal import ThreadJournal
 from clinic_app.protocols.lunge import LungeProtocol
 from clinic_app.protocols.runner import AssessmentRun, StepProgress
+from clinic_app.protocols.spool import spool_for
 from clinic_app.protocols.status import heel_words, trial_lines
 from clinic_app.ui.assessment.acquisition import AcquisitionBridge
 from clinic_app.ui.assessment.live import NUMERIC_ENTRY, LiveView, demo_tape_reader
@@ -307,7 +308,7 @@ class AssessmentPage(QWidget):
 
     def _begin(self, make: Any) -> None:
         self.sounds.reload()  # the volume may have changed in the settings
-        self.journal = ThreadJournal(self.db.reopen)
+        self.journal = ThreadJournal(self.db.reopen, spool_for(self.db))
         self.run = make(self.journal)
         run = self.run
         assert run is not None
