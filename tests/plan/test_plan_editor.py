@@ -227,3 +227,25 @@ def test_ctrl_s_saves_the_plan_or_on_the_preview_the_pdf(  # type: ignore[no-unt
             editor.tabs.currentWidget(), Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier
         )
     assert saved_pdf == [True]
+
+
+def test_a_save_after_another_workstation_saved_the_plan_is_refused_and_says_who(
+    qtbot,
+    db,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    editor = PlanEditor(db, 1, user="Dr. Ünal", preview=False)
+    qtbot.addWidget(editor)
+    shown = editor.stored_version
+    other = Database.open(db.path, backup_on_start=False, user="dr.lopez")
+    try:  # a second workstation saves the same visit's plan first
+        other.save_plan(editor.ctx.session_id, editor.plan.to_dict(), "dr.lopez", based_on=shown)
+    finally:
+        other.close()
+    editor.notes.setText("Mine")
+    editor.apply_notes.click()
+    with qtbot.waitSignal(editor.conflict) as said:
+        assert editor.save_plan() is None
+    assert "changed by dr.lopez at" in said.args[0] and "nothing was saved" in said.args[0]
+    assert "Not saved" in editor.state.text()
+    assert [p.edited_by for p in db.plan_versions(editor.ctx.session_id)][-1] == "dr.lopez"

@@ -76,6 +76,29 @@ class PlanEditorPage(QWidget):
             return
         self.message.hide()
         self._layout.addWidget(self.editor)
+        self.editor.conflict.connect(self._offer_reload)
+
+    def _offer_reload(self, words: str) -> None:
+        """Another workstation saved this plan first: say who and when, offer theirs."""
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, "Changed on another workstation", words,
+            QMessageBox.StandardButton.Cancel, self,
+        )  # fmt: skip
+        box.setObjectName("planConflict")
+        box.setInformativeText(
+            "Reload shows their version (your edits here are discarded); Cancel keeps your "
+            "edits on screen so you can note them first."
+        )
+        reload = box.addButton("Reload", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(reload)
+        box.exec()
+        if box.clickedButton() is reload and self.editor is not None:
+            patient_id = self.editor.ctx.patient.id
+            self.editor.dirty = False  # discarded on purpose: no "unsaved plan" question
+            self.editor.setParent(None)
+            self.editor.deleteLater()
+            self.editor = None
+            self.show_patient(patient_id)
 
     def can_leave(self) -> bool:
         """Ask what to do with unsaved edits: save, discard, or stay on the page."""

@@ -43,6 +43,7 @@ from clinic_app.reports.source import (
     session_context,
     session_plan,
 )
+from clinic_app.storage.errors import ConcurrentChangeError
 from clinic_app.ui.plan_editor.items import ItemForm, ItemKey, PlanTree
 from clinic_app.ui.plan_editor.review import FindingsList, RedFlagChecklist
 
@@ -66,6 +67,8 @@ class PlanEditor(QWidget):
 
     plan_changed = Signal(object)
     plan_saved = Signal(int)
+    conflict = Signal(str)
+    """A save found a newer version saved by another workstation (the words say who)."""
 
     def __init__(
         self,
@@ -330,6 +333,10 @@ class PlanEditor(QWidget):
                     based_on=self.stored_version,
                 )
             )
+        except ConcurrentChangeError as exc:  # another workstation saved the plan first
+            self.state.setText(f"Not saved: {exc}")
+            self.conflict.emit(str(exc))
+            return None
         except UserError as exc:
             self.state.setText(f"Not saved: {exc}")
             return None
