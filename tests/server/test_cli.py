@@ -113,7 +113,8 @@ def test_refusals_are_one_line(
 ) -> None:
     monkeypatch.delenv("PGPASSWORD", raising=False)
     monkeypatch.setenv("PGPASSFILE", str(tmp_path / "none"))
-    assert "give --db postgresql://" in _one_line_error(capsys, "users", "list")
+    # Without --db, users means the logins of this computer's database file.
+    assert "no DorsiLab database" in _one_line_error(capsys, "users", "list")
     assert "give --db postgresql://" in _one_line_error(
         capsys, "--db", str(tmp_path / "x.sqlite3"), "server", "init"
     )
