@@ -20,6 +20,10 @@ from dataclasses import dataclass
 log = logging.getLogger(__name__)
 
 CHANNEL = "dorsilab_changes"
+"""The NOTIFY channel: ``LISTEN dorsilab_changes`` to hear other workstations' writes."""
+
+NOTIFYING_TABLES = ("patients", "sessions", "trials", "plans")
+"""Tables whose inserts and updates the server announces on :data:`CHANNEL`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,28 +34,27 @@ class Change:
     ----------
     table : str
         ``patients``, ``sessions``, ``trials``, ``plans``; ``*`` after a reconnection.
-    row_id : int or None
-        The changed row's id.
+    id : int or None
+        The changed row's id (None for ``*``).
     patient_id : int or None
         The patient the row belongs to.
     """
 
     table: str
-    row_id: int | None
+    id: int | None
     patient_id: int | None
 
 
-def parse(payload: str) -> Change | None:
-    """The change a notification payload describes (None if it is not one of ours)."""
+def parse_change(payload: str) -> Change | None:
+    """The :class:`Change` a notification carries, or None if it is not one of ours."""
     try:
         data = json.loads(payload)
-        return Change(
-            str(data["table"]),
-            None if data.get("id") is None else int(data["id"]),
-            None if data.get("patient_id") is None else int(data["patient_id"]),
-        )
-    except (ValueError, KeyError, TypeError):
+        table, row_id, patient = data["table"], data["id"], data["patient_id"]
+    except (ValueError, TypeError, KeyError):
         return None
+    if table not in NOTIFYING_TABLES or not isinstance(row_id, int):
+        return None
+    return Change(table, row_id, patient if isinstance(patient, int) else None)
 
 
 class ChangeListener:
@@ -109,7 +112,7 @@ class ChangeListener:
                 first = False
                 while not self._stop.is_set():
                     for note in conn.notifies(timeout=0.5):
-                        change = parse(note.payload)
+                        change = parse_change(note.payload)
                         if change is not None:
                             self._on_change(change)
             except Exception:  # connection lost: reconnect and say "refresh everything"

@@ -17,6 +17,7 @@ psycopg = pytest.importorskip("psycopg")
 
 from clinic_app.storage.server import init_server, schema  # noqa: E402
 from clinic_app.storage.server.errors import NotAllowedError, SchemaError  # noqa: E402
+from clinic_app.storage.server_changes import Change, parse_change  # noqa: E402
 
 ALL = [m.version for m in schema.SERVER_MIGRATIONS]
 LATEST = schema.SERVER_SCHEMA_VERSION
@@ -339,8 +340,8 @@ def test_notifications_carry_ids_only(server_db: ServerDb) -> None:
     for payload in got:
         for secret in ("Grace", "Hopper", "MRN", "1990", "knee"):
             assert secret not in payload
-    assert schema.parse_change(got[2]) == schema.Change("trials", trial, patient)
-    assert schema.parse_change("not ours") is None
+    assert parse_change(got[2]) == Change("trials", trial, patient)
+    assert parse_change("not ours") is None
 
 
 def test_bulk_load_keeps_history_and_resets_sequences(server_db: ServerDb) -> None:

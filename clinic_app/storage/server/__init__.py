@@ -17,8 +17,8 @@ call                              what it does
 ``schema.check_server_schema``    the app's check at sign-in (``SchemaError`` in words)
 ``users.add_user / list_users /   logins (:mod:`.users`)
 disable_user``
-``schema.CHANGES_CHANNEL``,       LISTEN/NOTIFY of other workstations' writes
-``schema.parse_change``
+``storage.server_changes.CHANNEL``,       LISTEN/NOTIFY of other workstations' writes
+``storage.server_changes.parse_change``
 ``schema.bulk_load``,             copying a SQLite database in (``migrate-to-server``)
 ``schema.reset_identity_sequences``
 ================================  ====================================================
