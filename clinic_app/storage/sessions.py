@@ -3,11 +3,10 @@
 A trial is written in three steps so that a crash or power cut loses at most the last
 second of the trial in progress and never a finished trial:
 
-1. :meth:`SessionStore.begin_trial` inserts it with status ``incomplete``;
+1. ``begin_trial`` (:mod:`clinic_app.storage.trials`) inserts it as ``incomplete``;
 2. ``append_recording_chunk`` (see :mod:`clinic_app.storage.recordings`) commits the
    samples at least once a second;
-3. :meth:`SessionStore.finish_trial` stores status, result and the last samples in one
-   transaction.
+3. ``finish_trial`` stores status, result and the last samples in one transaction.
 
 After a crash, :meth:`SessionStore.unfinished_sessions` lists the visits to offer for
 recovery; their trials that never finished keep status ``incomplete`` and ``ended_at``
@@ -17,138 +16,43 @@ NULL, with every journaled sample.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
-from clinic_app.storage._sql import Row
-from clinic_app.storage._util import from_json, new_uid, to_json, utc_now
+from clinic_app.storage._util import new_uid, to_json, utc_now
 from clinic_app.storage.errors import StorageError
-from clinic_app.storage.recordings import RecordingStore
+from clinic_app.storage.trials import TrialStore
+from clinic_app.storage.visit_records import (
+    BALANCE_CONDITIONS,
+    DEFAULT_INCLINOMETER_SITE,
+    PROTOCOLS,
+    SESSION_STATUSES,
+    SIDES,
+    TRIAL_STATUSES,
+    Session,
+    SessionHistory,
+    Trial,
+    clean_json,
+)
+
+__all__ = [
+    "BALANCE_CONDITIONS",
+    "DEFAULT_INCLINOMETER_SITE",
+    "PROTOCOLS",
+    "SESSION_STATUSES",
+    "SIDES",
+    "TRIAL_STATUSES",
+    "Session",
+    "SessionHistory",
+    "SessionStore",
+    "Trial",
+    "clean_json",
+]
 
 log = logging.getLogger(__name__)
 
-SESSION_STATUSES = ("in_progress", "complete", "abandoned")
-TRIAL_STATUSES = ("valid", "invalid", "failed", "incomplete")
-PROTOCOLS = ("lunge", "balance")
-SIDES = ("left", "right")
-BALANCE_CONDITIONS = ("eo_firm", "ec_firm", "eo_foam", "ec_foam")
-DEFAULT_INCLINOMETER_SITE = "tibial_crest_15cm"
 
-
-@dataclass(frozen=True, slots=True)
-class Session:
-    """One visit. Timestamps are ISO UTC (``…Z``); ``ended_at`` is None while in progress.
-
-    ``test_plan`` is the Test plan JSON of ``docs/data-model.md`` (the tests chosen for the
-    visit, in order, with their settings), or None for visits begun before schema v2 and
-    visits made without one (imports of recordings, demo history).
-
-    ``uid`` is the visit's stable identity (a UUID). ``mass_kg`` and ``height_cm`` are the
-    body measures at this visit (copied from the patient record when the visit starts, so
-    a later change of the record does not rewrite the past). A voided visit
-    (``voided_at`` set, with ``void_reason``) stays stored but counts nowhere.
-    """
-
-    id: int
-    patient_id: int
-    started_at: str
-    ended_at: str | None
-    examiner: str
-    status: str
-    inclinometer_site: str
-    notes: str
-    created_at: str
-    updated_at: str
-    test_plan: dict[str, Any] | None = None
-    uid: str = ""
-    mass_kg: float | None = None
-    height_cm: float | None = None
-    voided_at: str | None = None
-    void_reason: str = ""
-    row_version: int = 1
-    updated_by: str = ""
-
-    @property
-    def is_voided(self) -> bool:
-        """True if the visit was voided (kept, restorable, but counted nowhere)."""
-        return self.voided_at is not None
-
-    @classmethod
-    def from_row(cls, row: Row) -> Session:
-        """Build from a ``sessions`` row."""
-        values = {name: row[name] for name in cls.__dataclass_fields__}
-        values["test_plan"] = from_json(values["test_plan"])
-        return cls(**values)
-
-
-@dataclass(frozen=True, slots=True)
-class Trial:
-    """One attempt of one test; ``result`` is the JSON of ``docs/data-model.md``.
-
-    ``condition`` is None for lunge trials; ``practice`` trials are not scored.
-    ``ended_at`` is None for a trial interrupted by a crash.
-    """
-
-    id: int
-    session_id: int
-    protocol: str
-    side: str
-    condition: str | None
-    attempt: int
-    practice: bool
-    status: str
-    invalid_reason: str | None
-    result: dict[str, Any] | None
-    started_at: str
-    ended_at: str | None
-    uid: str = ""
-    """Stable identity (a UUID) that survives export/import and other workstations."""
-
-    @classmethod
-    def from_row(cls, row: Row) -> Trial:
-        """Build from a ``trials`` row."""
-        values = {name: row[name] for name in cls.__dataclass_fields__}
-        values["practice"] = bool(values["practice"])
-        values["result"] = from_json(values["result"])
-        return cls(**values)
-
-
-@dataclass(frozen=True, slots=True)
-class SessionHistory:
-    """A session with all its trials (in the order they were recorded)."""
-
-    session: Session
-    trials: tuple[Trial, ...]
-
-    @property
-    def counts(self) -> bool:
-        """True if the visit counts in histories and trends: not voided, and at least one
-        measured (non-practice) trial was recorded."""
-        return not self.session.is_voided and any(not t.practice for t in self.trials)
-
-
-def clean_json(value: Any) -> Any:
-    """``value`` made JSON-safe: NaN and ±inf become None (JSON has no NaN), numpy
-    scalars and arrays become Python numbers and lists, tuples become lists."""
-    if isinstance(value, Mapping):
-        return {str(k): clean_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [clean_json(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return clean_json(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-class SessionStore(RecordingStore):
+class SessionStore(TrialStore):
     """Session, trial and recording methods of :class:`~clinic_app.storage.Database`."""
 
     # ------------------------------------------------------------------ sessions
@@ -338,137 +242,6 @@ class SessionStore(RecordingStore):
         ]
         return [v for v in visits if v.counts] if counted_only else visits
 
-    # ------------------------------------------------------------------ trials
-    def begin_trial(
-        self,
-        session_id: int,
-        protocol: str,
-        side: str,
-        condition: str | None = None,
-        attempt: int = 1,
-        practice: bool = False,
-        *,
-        started_at: str | None = None,
-    ) -> int:
-        """Journal the start of a trial (status ``incomplete``); return its id.
-
-        Parameters
-        ----------
-        protocol : {"lunge", "balance"}
-        side : {"left", "right"}
-        condition : str or None
-            None for lunge; ``eo_firm``, ``ec_firm``, ``eo_foam`` or ``ec_foam`` for balance.
-        attempt : int
-            1, 2, … within side and condition (see :meth:`next_attempt`).
-        practice : bool
-            A familiarisation trial, not scored.
-        """
-        _check_trial_kind(protocol, side, condition)
-        if attempt < 1:
-            raise ValueError(f"attempt numbers start at 1, not {attempt}")
-        with self.transaction():
-            session = self.get_session(session_id)
-            if session.status != "in_progress":
-                raise StorageError(
-                    f"Session {session_id} is {session.status}; start a new assessment to "
-                    "record more trials."
-                )
-            trial_id = self._insert(
-                "trials",
-                {"session_id": session_id, "uid": new_uid(), "protocol": protocol, "side": side,
-                 "condition": condition, "attempt": attempt, "practice": int(practice),
-                 "status": "incomplete", "started_at": started_at or utc_now()},
-            )  # fmt: skip
-            self.record_audit("create", "trial", trial_id, {"session_id": session_id})
-        log.info("trial %d begun in session %d (%s %s)", trial_id, session_id, protocol, side)
-        return trial_id
-
-    def finish_trial(
-        self,
-        trial_id: int,
-        status: str,
-        result: Mapping[str, Any] | None,
-        invalid_reason: str | None = None,
-        *,
-        final_samples: Mapping[str, npt.NDArray[Any]] | None = None,
-        ended_at: str | None = None,
-    ) -> None:
-        """Store a trial's outcome atomically, with its last samples.
-
-        Parameters
-        ----------
-        status : {"valid", "invalid", "failed", "incomplete"}
-            ``incomplete`` for a trial cut short (e.g. a device unplugged): it is kept
-            with the samples so far.
-        result : mapping or None
-            The result JSON of ``docs/data-model.md``. NaN/inf become null.
-        invalid_reason : str, optional
-            Why the trial is invalid or failed (e.g. ``heel_lift``); None for valid ones.
-        final_samples : mapping, optional
-            ``{device: samples}`` not yet journaled, appended in the same transaction.
-
-        Raises
-        ------
-        StorageError
-            If the trial was already finished.
-        """
-        if status not in TRIAL_STATUSES:
-            raise ValueError(f"trial status must be one of {TRIAL_STATUSES}, not {status!r}")
-        if status == "valid" and invalid_reason:
-            raise ValueError("a valid trial has no invalid_reason")
-        result_json = None if result is None else to_json(clean_json(result))
-        with self.transaction():
-            trial = self.get_trial(trial_id)
-            if trial.ended_at is not None:
-                raise StorageError(f"Trial {trial_id} is already finished ({trial.status}).")
-            for device, samples in (final_samples or {}).items():
-                self._append_chunk(trial_id, device, samples)
-            self._execute(
-                "UPDATE trials SET status = :status, result = :result, "
-                "invalid_reason = :reason, ended_at = :ended WHERE id = :id",
-                {"status": status, "result": result_json, "reason": invalid_reason,
-                 "ended": ended_at or utc_now(), "id": trial_id},
-            )  # fmt: skip
-            self.record_audit(
-                "update", "trial", trial_id,
-                {"fields": ["ended_at", "invalid_reason", "result", "status"]},
-            )  # fmt: skip
-        log.info("trial %d finished as %s", trial_id, status)
-
-    def get_trial(self, trial_id: int) -> Trial:
-        """The trial with this id (NotFoundError if none)."""
-        return Trial.from_row(self._require_row("trials", trial_id, "trial"))
-
-    def trials_for_session(self, session_id: int) -> list[Trial]:
-        """A visit's trials in recording order."""
-        rows = self._rows(
-            "SELECT * FROM trials WHERE session_id = :session ORDER BY id", {"session": session_id}
-        )
-        return [Trial.from_row(row) for row in rows]
-
-    def next_attempt(
-        self, session_id: int, protocol: str, side: str, condition: str | None = None
-    ) -> int:
-        """The attempt number the next trial of this kind in this visit should have."""
-        same_condition = "condition IS NULL" if condition is None else "condition = :condition"
-        row = self._row(
-            "SELECT MAX(attempt) AS n FROM trials WHERE session_id = :session "
-            f"AND protocol = :protocol AND side = :side AND {same_condition}",
-            {"session": session_id, "protocol": protocol, "side": side, "condition": condition},
-        )
-        return int(row["n"] or 0) + 1 if row else 1
-
 
 _CHANGED = ", updated_by = :user, row_version = row_version + 1"
 """What every UPDATE of a visit also sets (the server's trigger sets the same)."""
-
-
-def _check_trial_kind(protocol: str, side: str, condition: str | None) -> None:
-    if protocol not in PROTOCOLS:
-        raise ValueError(f"protocol must be one of {PROTOCOLS}, not {protocol!r}")
-    if side not in SIDES:
-        raise ValueError(f"side must be one of {SIDES}, not {side!r}")
-    if protocol == "lunge" and condition is not None:
-        raise ValueError("a lunge trial has no condition (use None)")
-    if protocol == "balance" and condition not in BALANCE_CONDITIONS:
-        raise ValueError(f"a balance trial needs a condition from {BALANCE_CONDITIONS}")
