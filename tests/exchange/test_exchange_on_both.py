@@ -9,8 +9,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from clinic_app.demo_data import ensure_demo_data
 from clinic_app.storage import Database
 from tests.backends import ServerClinic
@@ -21,23 +19,6 @@ def _cli(db: str, *args: str) -> subprocess.CompletedProcess[str]:
         [sys.executable, "-m", "clinic_app", "--db", db, *args],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
-
-
-def _where(db: Database, clinic: ServerClinic | None) -> str:
-    if clinic is None:
-        return str(db.path)
-    return clinic.url_for(db.user)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Database, Any]:
-    """An empty database to import into, on each backend (a clinician's on a server)."""
-    if request.param == "sqlite":
-        db = Database.open(tmp_path / "target.sqlite3", user="room2")
-        request.addfinalizer(db.close)
-        return db, None
-    clinic: ServerClinic = request.getfixturevalue("server_clinic")
-    return clinic.open("clinician"), clinic
 
 
 def _portable(document: dict[str, Any]) -> Any:
@@ -54,31 +35,38 @@ def _portable(document: dict[str, Any]) -> Any:
     return strip(document)
 
 
-def test_records_move_between_a_file_and_a_server_unchanged(
-    any_db: Database, target: tuple[Database, Any], tmp_path: Path, request: Any
+def _export(db: str, folder: Path) -> dict[str, Any]:
+    done = _cli(db, "export", "--all", "--format", "json", "-o", str(folder))
+    assert done.returncode == 0, done.stderr
+    (path,) = folder.glob("*.json")
+    return dict(json.loads(path.read_text()))
+
+
+def _import(db: str, folder: Path) -> None:
+    (path,) = folder.glob("*.json")
+    done = _cli(db, "import", str(path))
+    assert done.returncode == 0, done.stderr
+
+
+def test_records_move_from_a_file_to_a_server_and_back_unchanged(
+    server_clinic: ServerClinic, tmp_path: Path
 ) -> None:
-    source_clinic = request.getfixturevalue("server_clinic") if any_db.signed_in else None
-    ensure_demo_data(any_db)
-    source = _where(any_db, source_clinic)
-    exported = _cli(source, "export", "--all", "--format", "json", "-o", str(tmp_path / "out"))
-    assert exported.returncode == 0, exported.stderr
-    (document_path,) = (tmp_path / "out").glob("*.json")
-    target_db, target_clinic = target
-    imported = _cli(_where(target_db, target_clinic), "import", str(document_path))
-    assert imported.returncode == 0, imported.stderr
-    again = _cli(
-        _where(target_db, target_clinic), "export", "--all", "--format", "json",
-        "-o", str(tmp_path / "back"),
-    )  # fmt: skip
-    assert again.returncode == 0, again.stderr
-    (back_path,) = (tmp_path / "back").glob("*.json")
-    first, second = (json.loads(p.read_text()) for p in (document_path, back_path))
-    assert _portable(second) == _portable(first)
-    assert target_db.count_patients() == any_db.count_patients() > 0
-    measured = next(
-        p for p in any_db.search_patients("", limit=None)
-        if any(v.counts for v in any_db.patient_history(p.id))
-    )  # fmt: skip
-    report = _cli(source, "report", "--patient", str(measured.id), "-o", str(tmp_path / "r.pdf"))
-    assert report.returncode == 0, report.stderr
-    assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
+    room = tmp_path / "room1.sqlite3"
+    with Database.open(room, backup_on_start=False) as db:
+        ensure_demo_data(db)
+        measured = db.search_patients("durand")[0].id
+    server = server_clinic.url_for(server_clinic.add_login("clinician", "dr"))
+    from_file = _export(str(room), tmp_path / "a")
+    _import(server, tmp_path / "a")  # file → server
+    from_server = _export(server, tmp_path / "b")
+    assert _portable(from_server) == _portable(from_file)
+    back = tmp_path / "room2.sqlite3"
+    _import(str(back), tmp_path / "b")  # server → a new file
+    assert _portable(_export(str(back), tmp_path / "c")) == _portable(from_file)
+    on_server = server_clinic.open("clinician")
+    server_id = on_server.search_patients("durand")[0].id
+    for db, patient_id in ((server, server_id), (str(room), measured)):
+        out = tmp_path / f"report-{patient_id}-{len(db)}.pdf"
+        report = _cli(db, "report", "--patient", str(patient_id), "-o", str(out))
+        assert report.returncode == 0, report.stderr
+        assert out.read_bytes().startswith(b"%PDF")
