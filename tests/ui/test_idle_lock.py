@@ -62,6 +62,10 @@ def test_input_keeps_it_open_and_idle_time_locks_it(qtbot: Any, signed_in: Datab
         assert isinstance(box, SignInDialog) and box.objectName() == "idleLockDialog"
         assert lock.cover is not None and lock.cover.isVisible()  # the records are covered
         assert lock.cover.geometry() == window.rect()
+        assert "after 10 minutes without use" in box.findChild(QLabel).text()
+        window.resize(900, 600)  # the cover follows: nothing shows past it
+        QApplication.processEvents()
+        assert lock.cover.geometry() == window.rect()
         box.password.setText("wrong one")
         box.sign_in.click()
         seen.append(box.error.text())

@@ -152,5 +152,9 @@ def file_sign_in(db: Database, parent: QWidget | None = None) -> bool:
     def attempt(login: str, password: str | None) -> None:
         db.sign_in_local(login, password or "")
 
-    dialog = SignInDialog(f"Database: {db.path.name}", login_in(""), attempt, parent)
+    logins = {user.login for user in db.local_users() if user.enabled}
+    offered = login_in("")  # the computer's user, when it is one of the file's logins
+    dialog = SignInDialog(
+        f"Database: {db.path.name}", offered if offered in logins else "", attempt, parent
+    )
     return dialog.exec() == QDialog.DialogCode.Accepted

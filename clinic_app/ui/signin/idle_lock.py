@@ -18,6 +18,7 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QWidget
 
+from clinic_app.numbers import counted
 from clinic_app.storage.errors import StorageError
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,8 @@ class IdleLock(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in _INPUT and not self.is_locked:
             self.last_input = self.clock()
+        elif event.type() == QEvent.Type.Resize and watched is self.window and self.cover:
+            self.cover.setGeometry(self.window.rect())  # nothing shows past a resized cover
         return False
 
     def stop(self) -> None:
@@ -139,7 +142,7 @@ class IdleLock(QObject):
             self.verify(password or "")
 
         words = (
-            f"DorsiLab locked after {self.minutes} minutes without use. {self.user} is "
+            f"DorsiLab locked after {counted(self.minutes, 'minute')} without use. {self.user} is "
             "signed in: type the password to go on, or sign out (DorsiLab closes; an "
             "unfinished visit is kept for resuming)."
         )
