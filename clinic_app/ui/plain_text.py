@@ -50,3 +50,27 @@ def ask(
     if default != QMessageBox.StandardButton.NoButton:
         box.setDefaultButton(default)
     return QMessageBox.StandardButton(box.exec())
+
+
+def offer_reload(parent: QWidget | None, words: str, name: str) -> bool:
+    """Another workstation saved first: show who and when (``words``); True for Reload.
+
+    Cancel keeps the user's own edits on screen (so they can note them); Reload is the
+    default, since their version is the one now stored.
+    """
+    box = message_box(
+        parent,
+        QMessageBox.Icon.Warning,
+        "Changed on another workstation",
+        words,
+        QMessageBox.StandardButton.Cancel,
+    )
+    box.setObjectName(name)
+    box.setInformativeText(
+        "Reload shows their version (your edits here are discarded); Cancel keeps your "
+        "edits on screen so you can note them first."
+    )
+    reload = box.addButton("Reload", QMessageBox.ButtonRole.AcceptRole)
+    box.setDefaultButton(reload)
+    box.exec()
+    return box.clickedButton() is reload

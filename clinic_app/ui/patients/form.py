@@ -40,7 +40,7 @@ from clinic_app.storage.errors import (
 from clinic_app.storage.validation import CHOICES, DEFAULTS, parse_patient_fields
 from clinic_app.storage.validation import LABELS as STORAGE_LABELS
 from clinic_app.ui import theme
-from clinic_app.ui.plain_text import message_box
+from clinic_app.ui.plain_text import message_box, offer_reload
 
 log = logging.getLogger(__name__)
 
@@ -345,22 +345,7 @@ class PatientFormDialog(QDialog):
 
     def _offer_reload(self, exc: ConcurrentChangeError) -> None:
         """Another workstation saved this patient first: say who and when, offer to reload."""
-        box = message_box(
-            self,
-            QMessageBox.Icon.Warning,
-            "Changed on another workstation",
-            str(exc),
-            QMessageBox.StandardButton.Cancel,
-        )
-        box.setObjectName("concurrentChange")
-        box.setInformativeText(
-            "Reload shows their version (your changes in this form are discarded); Cancel "
-            "keeps your changes on screen so you can copy them first."
-        )
-        reload = box.addButton("Reload", QMessageBox.ButtonRole.AcceptRole)
-        box.setDefaultButton(reload)
-        box.exec()
-        if box.clickedButton() is reload and self.patient_id is not None:
+        if offer_reload(self, str(exc), "concurrentChange") and self.patient_id is not None:
             self._load(self.patient_id)
             self._revalidate()
             self.summary.setText("Reloaded the latest version of this record.")

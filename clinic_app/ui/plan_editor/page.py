@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QLabel, QMessageBox, QVBoxLayout, QWidget
 from clinic_app.analysis.verdicts import LEVEL_WORDS
 from clinic_app.errors import UserError
 from clinic_app.reports.source import latest_session_with_results
+from clinic_app.ui.plain_text import offer_reload
 from clinic_app.ui.plan_editor.review import LEVEL_COLOURS
 from clinic_app.ui.plan_editor.widget import PlanEditor
 
@@ -80,19 +81,7 @@ class PlanEditorPage(QWidget):
 
     def _offer_reload(self, words: str) -> None:
         """Another workstation saved this plan first: say who and when, offer theirs."""
-        box = QMessageBox(
-            QMessageBox.Icon.Warning, "Changed on another workstation", words,
-            QMessageBox.StandardButton.Cancel, self,
-        )  # fmt: skip
-        box.setObjectName("planConflict")
-        box.setInformativeText(
-            "Reload shows their version (your edits here are discarded); Cancel keeps your "
-            "edits on screen so you can note them first."
-        )
-        reload = box.addButton("Reload", QMessageBox.ButtonRole.AcceptRole)
-        box.setDefaultButton(reload)
-        box.exec()
-        if box.clickedButton() is reload and self.editor is not None:
+        if offer_reload(self, words, "planConflict") and self.editor is not None:
             patient_id = self.editor.ctx.patient.id
             self.editor.dirty = False  # discarded on purpose: no "unsaved plan" question
             self.editor.setParent(None)
