@@ -44,6 +44,12 @@ def run(args: argparse.Namespace, ctx: AppContext) -> int:
     if not ctx.db_path.is_file():
         raise UserError(f"there is no DorsiLab database at {shown(ctx.db_path)}")
     server = connect_server(args.url)
+    if server.role not in ("admin", None):  # None: the DBA (a superuser), not a DorsiLab role
+        server.close()
+        raise UserError(
+            f"{server.user} is signed in as {server.role}; moving a clinic's file needs a "
+            "DorsiLab admin login (so that the audit history keeps its names)"
+        )
     try:
         with file_copy(ctx.db_path) as source:
             report = move_to_server(source, server, file_name=ctx.db_path.name)

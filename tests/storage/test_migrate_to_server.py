@@ -110,3 +110,6 @@ def test_a_url_or_a_file_that_is_not_one_is_refused_in_words(
     assert not_url.returncode == 2 and "not a clinic server URL" in not_url.stderr
     missing = _move(tmp_path / "none.sqlite3", server_clinic.url)
     assert missing.returncode == 2 and "no DorsiLab database" in missing.stderr
+    clinician = server_clinic.url_for(server_clinic.add_login("clinician"))
+    not_admin = _move(demo_file, clinician)
+    assert not_admin.returncode == 2 and "needs a DorsiLab admin login" in not_admin.stderr
