@@ -31,7 +31,6 @@ round trip is exact to the bit. De-identified exports follow
 from __future__ import annotations
 
 import base64
-import zlib
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,6 +54,7 @@ from clinic_app.exchange.files import atomic_binary
 from clinic_app.exchange.json_version import FORMAT_NAME, FORMAT_VERSION
 from clinic_app.exchange.pipeline import default_workers, ordered_map
 from clinic_app.storage import PATIENT_FIELDS
+from clinic_app.storage import _deflate as deflate
 
 _INDENT = orjson.OPT_INDENT_2
 
@@ -272,5 +272,5 @@ def encode_array(samples: npt.NDArray[Any]) -> dict[str, Any]:
         "dtype": [list(field) for field in data.dtype.descr],
         "n_samples": len(data),
         "encoding": "zlib+base64",
-        "data": base64.b64encode(zlib.compress(data.tobytes(), 1)).decode("ascii"),
+        "data": base64.b64encode(deflate.compress(data.tobytes(), 1)).decode("ascii"),
     }

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from numpy.lib.format import descr_to_dtype, dtype_to_descr
 
+from clinic_app.storage import _deflate as deflate
 from clinic_app.storage._base import StoreBase
 from clinic_app.storage._util import utc_now
 from clinic_app.storage.errors import StorageError
@@ -61,8 +62,8 @@ def join_chunks(
     position = 0
     for chunk, n_samples, data in chunks:
         try:
-            raw = zlib.decompress(data)
-        except zlib.error:
+            raw = deflate.decompress(data)
+        except deflate.error:
             raw = b""  # fails the size check below and is reported as damage
         if len(raw) != n_samples * dtype.itemsize:
             raise StorageError(
