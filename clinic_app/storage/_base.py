@@ -91,15 +91,19 @@ class StoreBase:
         DatabaseBusyError
             If another program holds the write lock for longer than the busy timeout.
         """
-        with self._lock:
-            try:
-                with self.sql.transaction():
-                    yield
-            except Exception as exc:
-                better = self._storage_error(exc)
-                if better is not None:
-                    raise better from exc
-                raise
+        with self._lock, self._in_words(), self.sql.transaction():
+            yield
+
+    @contextlib.contextmanager
+    def _in_words(self) -> Iterator[None]:
+        """Turn a driver error of this backend into the storage error in words."""
+        try:
+            yield
+        except Exception as exc:
+            better = self._storage_error(exc)
+            if better is not None:
+                raise better from exc
+            raise
 
     def _storage_error(self, exc: BaseException) -> Exception | None:
         """The error in words for a driver error of this backend (None: not one)."""
@@ -117,14 +121,13 @@ class StoreBase:
 
     # ------------------------------------------------------------------ row helpers
     def _rows(self, sql: str, params: Params | None = None) -> list[Row]:
-        with self._lock:
-            try:
-                return self.sql.rows(sql, params)
-            except Exception as exc:
-                better = self._storage_error(exc)
-                if better is not None:
-                    raise better from exc
-                raise
+        with self._lock, self._in_words():
+            return self.sql.rows(sql, params)
+
+    def _tuples(self, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]:
+        """Rows as plain tuples (bulk reads: no mapping per row)."""
+        with self._lock, self._in_words():
+            return self.sql.tuples(sql, params)
 
     def _execute(self, sql: str, params: Params | None = None) -> int:
         """Run one statement (inside the caller's transaction); rows changed."""

@@ -191,14 +191,7 @@ def _columns(fields: Sequence[str]) -> str:
 
 def _fetch(db: StoreBase, sql: str, params: Params | None = None) -> list[tuple[Any, ...]]:
     """Plain tuples (a row factory per row costs more than the query here)."""
-    with db._lock:
-        try:
-            return db.sql.tuples(sql, params)
-        except Exception as exc:
-            better = db._storage_error(exc)
-            if better is not None:
-                raise better from exc
-            raise
+    return db._tuples(sql, params)
 
 
 def _from_json(text: str | None) -> Any:
