@@ -7,10 +7,17 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from clinic_app.storage import Database
 from drivers.base import INCLINOMETER_DTYPE
 from tests.storage.conftest import PatientFactory
+
+
+@pytest.fixture
+def db(any_db: Database) -> Database:
+    """The thread test runs on a SQLite file and on a clinic server."""
+    return any_db
 
 
 def test_threads_share_one_database(db: Database, make_patient: PatientFactory) -> None:

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+
 from clinic_app.storage import Database
 from clinic_app.storage.demo_seed import demo_record_numbers, seed_demo_patients
+
+
+@pytest.fixture
+def db(any_db: Database) -> Database:
+    """Seeded on a SQLite file and on a clinic server (the non-ASCII names, the search)."""
+    return any_db
 
 
 def test_demo_patients_are_varied_non_ascii_and_seeded_once(db: Database) -> None:
