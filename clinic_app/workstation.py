@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 
 from clinic_app import paths
+from clinic_app.exchange.files import atomic_text
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +55,6 @@ def set_server_url(url: str | None) -> None:
             raise ValueError(
                 "leave the password out of the address: people sign in when DorsiLab starts"
             )
-    target = _path()
-    temporary = target.with_suffix(".tmp")
-    temporary.write_text(json.dumps({"server_url": url}), encoding="utf-8")
-    os.chmod(temporary, 0o600)
-    temporary.replace(target)
+    with atomic_text(_path()) as stream:  # owner-only from the start, whole or not at all
+        stream.write(json.dumps({"server_url": url}))
     log.info("workstation now uses %s", "a clinic server" if url else "the database file")

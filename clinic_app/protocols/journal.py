@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from clinic_app.protocols.spool import LocalSpool
-from clinic_app.protocols.writes import AppendChunk, FinishSession, FinishTrial
+from clinic_app.protocols.writes import Spoolable
 from clinic_app.storage import Database
 from clinic_app.storage.errors import ServerUnavailableError
 
@@ -294,9 +294,7 @@ class ThreadJournal(_Journal):
 
     def _spooled(self, item: _Queued) -> int | None:
         """Write ``item`` down locally first (None: no spool, or not a recording write)."""
-        if self.spool is None or not isinstance(
-            item.write, AppendChunk | FinishTrial | FinishSession
-        ):
+        if self.spool is None or not isinstance(item.write, Spoolable):
             return None
         try:
             return self.spool.add(item.write)
