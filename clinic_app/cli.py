@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import multiprocessing
 import os
 import sys
 from collections.abc import Sequence
@@ -103,6 +104,9 @@ def _log_to_file() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``clinic-app``; returns the process exit code."""
+    # In an installed (frozen) app an export's worker process is this executable started
+    # again with multiprocessing's own arguments: it must run the worker, not the CLI.
+    multiprocessing.freeze_support()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

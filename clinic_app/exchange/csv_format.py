@@ -16,6 +16,7 @@ pseudonym and the invalid reason as a code.
 from __future__ import annotations
 
 import dataclasses
+import io
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -160,6 +161,34 @@ def write_trials_csv(
             writer.rows(rows)
             count += len(rows)
     return count
+
+
+def encode_trial_rows(
+    bundles: Iterable[PatientBundle],
+    pseudonymizer: Pseudonymizer | None = None,
+    *,
+    excel: bool = False,
+) -> tuple[int, str]:
+    """The rows of ``bundles`` as ``trials.csv`` has them (no header, no byte-order mark),
+    and their number: an export worker's batch."""
+    text = io.StringIO(newline="")
+    writer = SafeCsvWriter(text, excel=excel, byte_order_mark=False)
+    count = 0
+    for bundle in bundles:
+        rows = list(trial_rows(bundle, pseudonymizer))
+        writer.rows(rows)
+        count += len(rows)
+    return count, text.getvalue()
+
+
+def write_trials_text(
+    path: Path, batches: Iterable[str], pseudonymizer: Pseudonymizer | None, *, excel: bool
+) -> None:
+    """``trials.csv`` from rows already encoded by :func:`encode_trial_rows`, atomically."""
+    with atomic_text(path) as out:
+        SafeCsvWriter(out, excel=excel).header(trial_columns(pseudonymizer))
+        for batch in batches:
+            out.write(batch)
 
 
 def write_recording_csv(path: Path, samples: npt.NDArray[Any], *, excel: bool = False) -> None:

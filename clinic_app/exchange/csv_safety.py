@@ -90,10 +90,15 @@ class SafeCsvWriter:
         Opened with ``newline=""`` (the writer chooses the line ends).
     excel : bool
         Start with a UTF-8 byte-order mark and end lines with CRLF (Excel on Windows).
+    byte_order_mark : bool, optional
+        Whether to start with the byte-order mark (default: as ``excel``); False for rows
+        that go after others.
     """
 
-    def __init__(self, stream: IO[str], *, excel: bool = False) -> None:
-        if excel:
+    def __init__(
+        self, stream: IO[str], *, excel: bool = False, byte_order_mark: bool | None = None
+    ) -> None:
+        if excel if byte_order_mark is None else byte_order_mark:
             stream.write(UTF8_BOM)
         self._writer = csv.writer(stream, lineterminator="\r\n" if excel else "\n")
 

@@ -218,7 +218,9 @@ def deidentified_plan(plan: Mapping[str, Any], session_pseudonym: str) -> dict[s
         "pain_safe_max_nrs": plan.get("pain_safe_max_nrs"),
         "pain_acceptable_max_nrs": plan.get("pain_acceptable_max_nrs"),
     }
-    kept = {"generated_at", "retest_date", "session_id"}  # already checked above
+    # Already checked above. A tuple, not a set: a set's order follows the process's hash
+    # seed, so the same plan came out with its keys in another order in another process.
+    kept = ("session_id", "generated_at", "retest_date")
     scrubbed = _scrub_keeping(
         {k: v for k, v in coded.items() if k not in kept}, {"evidence", "dose_evidence"}
     )

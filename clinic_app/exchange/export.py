@@ -41,6 +41,10 @@ class ExportRequest:
         JSON: include the raw samples (raw always has them; CSV and FHIR never).
     excel : bool
         CSV: UTF-8 with a byte-order mark and CRLF, for Excel on Windows.
+    workers : int, optional
+        CSV, JSON and FHIR from a database file: worker processes that encode the patients
+        (:mod:`clinic_app.exchange.export_workers`); None chooses by the number of
+        patients and processors, 0 encodes in this process.
     """
 
     fmt: str
@@ -49,6 +53,7 @@ class ExportRequest:
     deidentify: bool = False
     recordings: bool = True
     excel: bool = False
+    workers: int | None = None
 
 
 def export_stem(db: Database, request: ExportRequest, pseudo: Pseudonymizer | None) -> str:
@@ -81,6 +86,10 @@ def run_export(db: Database, request: ExportRequest) -> list[Path]:
     pseudo = Pseudonymizer.for_clinic(db) if request.deidentify else None
     stem = export_stem(db, request, pseudo)
     out = request.out_dir
+    if request.fmt in ("csv", "json", "fhir", "fhir-transaction"):
+        by_workers = _export_in_workers(db, request, pseudo, stem)
+        if by_workers is not None:
+            return by_workers
     if request.fmt == "csv":
         from clinic_app.exchange.csv_format import write_trials_csv
 
@@ -111,3 +120,50 @@ def run_export(db: Database, request: ExportRequest) -> list[Path]:
     for bundle in iter_bundles(db, request.patient_ids, recordings=True, plans=False):
         written += write_raw_recordings(out / stem, bundle, pseudo, excel=request.excel)
     return written
+
+
+def _export_in_workers(
+    db: Database, request: ExportRequest, pseudo: Pseudonymizer | None, stem: str
+) -> list[Path] | None:
+    """The export encoded by worker processes, or None when it is better done here."""
+    from clinic_app.exchange import export_workers as workers
+    from clinic_app.storage.bulk import export_patient_ids
+
+    ids = export_patient_ids(db) if request.patient_ids is None else list(request.patient_ids)
+    count = workers.workers_for(db, len(ids), request.workers)
+    if not count:
+        return None
+    out = request.out_dir
+    fhir = None
+    if request.fmt in ("fhir", "fhir-transaction"):
+        from clinic_app.exchange.fhir_bundle import FhirOptions
+
+        transaction = request.fmt == "fhir-transaction"
+        fhir = FhirOptions.from_settings(
+            db, bundle_type="transaction" if transaction else "collection"
+        )
+    fmt: workers.EncodedFormat = "fhir" if fhir is not None else request.fmt  # type: ignore[assignment]
+    job = workers.EncodeJob(
+        fmt, str(db.path), pseudo, recordings=request.recordings, excel=request.excel, fhir=fhir
+    )
+    batches = (encoded for _, encoded in workers.encoded_batches(job, ids, count))
+    if fmt == "csv":
+        from clinic_app.exchange.csv_format import write_trials_text
+
+        path = out / f"{stem}-trials.csv"
+        write_trials_text(path, batches, pseudo, excel=request.excel)
+    elif fmt == "json":
+        from clinic_app.exchange.json_export import write_json_encoded
+
+        path = out / f"{stem}.json"
+        write_json_encoded(
+            path, batches, deidentified=pseudo is not None, recordings=request.recordings
+        )
+    else:
+        from clinic_app.exchange.fhir_bundle import write_fhir_encoded
+
+        assert fhir is not None
+        suffix = "-transaction" if fhir.bundle_type == "transaction" else ""
+        path = out / f"{stem}-fhir{suffix}.json"
+        write_fhir_encoded(path, batches, fhir)
+    return [path]

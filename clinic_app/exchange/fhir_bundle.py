@@ -28,12 +28,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import orjson
+
 from clinic_app.exchange.collect import PatientBundle
 from clinic_app.exchange.deidentify import Pseudonymizer
 from clinic_app.exchange.fhir import patient_resources
 from clinic_app.exchange.fhir_codes import RECORD_NUMBER_SETTING
 from clinic_app.exchange.files import atomic_binary
-from clinic_app.exchange.json_export import write_array_document
+from clinic_app.exchange.json_export import write_array_document, write_encoded_array
 from clinic_app.storage import Database
 
 
@@ -117,6 +119,26 @@ def write_fhir_bundle(
         return write_array_document(
             out, bundle_header(options), "entry", bundle_entries(bundles, options, pseudo)
         )
+
+
+def encode_entries(
+    bundles: Iterable[PatientBundle],
+    options: FhirOptions,
+    pseudo: Pseudonymizer | None = None,
+) -> tuple[int, bytes]:
+    """The entries of ``bundles`` encoded as they stand in the ``entry`` array, joined by
+    ``b",\\n"`` (an export worker's batch), and their number."""
+    entries = [
+        orjson.dumps(e, option=orjson.OPT_INDENT_2)
+        for e in bundle_entries(bundles, options, pseudo)
+    ]
+    return len(entries), b",\n".join(entries)
+
+
+def write_fhir_encoded(path: Path, batches: Iterable[bytes], options: FhirOptions) -> None:
+    """The Bundle of entries already encoded by :func:`encode_entries`, written atomically."""
+    with atomic_binary(path) as out:
+        write_encoded_array(out, bundle_header(options), "entry", batches)
 
 
 def _entry(resource: dict[str, Any]) -> dict[str, Any]:

@@ -104,18 +104,34 @@ def write_json_export(
 
     The file appears only when complete (see :mod:`clinic_app.exchange.files`).
     """
-    header = export_header(deidentified=pseudonymizer is not None, recordings=recordings)
 
     def encode(bundle: PatientBundle) -> bytes:
-        return orjson.dumps(patient_record(bundle, pseudonymizer), option=_INDENT)
+        return encode_patient(bundle, pseudonymizer)
 
     # Recordings are compressed on worker threads (zlib releases the GIL) while the next
     # patients are read; without them there is nothing to gain from threads.
     workers = default_workers() if recordings else 1
+    return write_json_encoded(
+        path,
+        ordered_map(encode, bundles, workers=workers),
+        deidentified=pseudonymizer is not None,
+        recordings=recordings,
+    )
+
+
+def write_json_encoded(
+    path: Path, patients: Iterable[bytes], *, deidentified: bool, recordings: bool
+) -> int:
+    """The export document of patients already encoded (:func:`encode_patient`, or several
+    joined by ``b",\\n"``), written to ``path`` atomically; returns the number of pieces."""
+    header = export_header(deidentified=deidentified, recordings=recordings)
     with atomic_binary(path) as out:
-        return write_encoded_array(
-            out, header, "patients", ordered_map(encode, bundles, workers=workers)
-        )
+        return write_encoded_array(out, header, "patients", patients)
+
+
+def encode_patient(bundle: PatientBundle, pseudonymizer: Pseudonymizer | None) -> bytes:
+    """One patient's record as indented JSON, as it stands in the ``patients`` array."""
+    return orjson.dumps(patient_record(bundle, pseudonymizer), option=_INDENT)
 
 
 def write_array_document(
@@ -133,12 +149,18 @@ def write_array_document(
 def write_encoded_array(
     out: IO[bytes], header: dict[str, Any], key: str, encoded: Iterable[bytes]
 ) -> int:
-    """:func:`write_array_document` with the items already encoded (indented JSON)."""
+    """:func:`write_array_document` with the items already encoded (indented JSON).
+
+    An item may be several items joined by ``b",\\n"`` (a worker's batch); an empty one
+    (a batch without items) is skipped.
+    """
     head = orjson.dumps(header, option=_INDENT)  # b'{\n  "a": 1\n}'
     out.write(head[:-2])
     out.write(b",\n  " + orjson.dumps(key) + b": [\n")
     count = 0
     for item in encoded:
+        if not item:
+            continue
         if count:
             out.write(b",\n")
         out.write(item)

@@ -8,6 +8,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 
 def utc_now() -> str:
     """The current time as ISO 8601 UTC with a ``Z`` suffix, to the second."""
@@ -26,8 +28,19 @@ def to_json(value: Any) -> str:
 
 
 def from_json(text: str | None) -> Any:
-    """Parse a JSON column; None stays None."""
-    return None if text is None else json.loads(text)
+    """Parse a JSON column; None stays None.
+
+    orjson parses the columns :func:`to_json` wrote, 5-8x faster than the standard
+    library (a clinic-wide export parses hundreds of thousands); what it refuses but
+    Python's ``json`` reads (NaN from an older writer, integers beyond 64 bits) is parsed
+    by ``json`` with the same result as before.
+    """
+    if text is None:
+        return None
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def fold(text: str) -> str:

@@ -17,7 +17,6 @@ The records are the same objects, in the same order, as the per-patient calls gi
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -28,6 +27,7 @@ import numpy.typing as npt
 
 from clinic_app.storage._base import StoreBase
 from clinic_app.storage._sql import Params, in_clause
+from clinic_app.storage._util import from_json
 from clinic_app.storage.errors import NotFoundError
 from clinic_app.storage.patients import Patient
 from clinic_app.storage.plans import StoredPlan
@@ -194,10 +194,6 @@ def _fetch(db: StoreBase, sql: str, params: Params | None = None) -> list[tuple[
     return db._tuples(sql, params)
 
 
-def _from_json(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
-
-
 def _patient(row: tuple[Any, ...]) -> Patient:
     values = list(row)
     values[_BIRTH_DATE] = date.fromisoformat(values[_BIRTH_DATE])
@@ -206,20 +202,20 @@ def _patient(row: tuple[Any, ...]) -> Patient:
 
 def _session(row: tuple[Any, ...]) -> Session:
     values = list(row)
-    values[_TEST_PLAN] = _from_json(values[_TEST_PLAN])
+    values[_TEST_PLAN] = from_json(values[_TEST_PLAN])
     return Session(*values)
 
 
 def _trial(row: tuple[Any, ...]) -> Trial:
     values = list(row)
     values[_PRACTICE] = bool(values[_PRACTICE])
-    values[_RESULT] = _from_json(values[_RESULT])
+    values[_RESULT] = from_json(values[_RESULT])
     return Trial(*values)
 
 
 def _plan(row: tuple[Any, ...]) -> StoredPlan:
     values = list(row)
-    values[_PLAN] = _from_json(values[_PLAN])
+    values[_PLAN] = from_json(values[_PLAN])
     return StoredPlan(*values)
 
 

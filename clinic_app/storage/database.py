@@ -88,6 +88,7 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore, ImportStore
         self._marker: integrity.OpenMarker | None = None
         self.checked_because = ""
         """Why the whole file was checked at open ("" if it was not)."""
+        self._read_only = False
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -176,6 +177,40 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore, ImportStore
         log.info("database opened (schema v%d)", db.schema_version)
         return db
 
+    @classmethod
+    def open_reader(
+        cls, path: Path, *, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S
+    ) -> Database:
+        """A read-only connection to a database that a connection of this program opened
+        with :meth:`open` and still holds (an export's worker processes read through it).
+
+        Nothing is checked, migrated, backed up or marked, and nothing can be written: the
+        file was checked by that :meth:`open`, and writes fail (``mode=ro``). A reader never
+        removes the WAL when it closes, so it can never be the connection that does so
+        under another's locks.
+
+        Raises
+        ------
+        StorageError
+            The file cannot be opened.
+        """
+        path = Path(path).expanduser().absolute()
+        try:
+            conn = sqlite3.connect(
+                path.as_uri() + "?mode=ro",
+                uri=True,
+                timeout=busy_timeout_s,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+            conn.execute("PRAGMA schema_version").fetchone()
+        except sqlite3.Error as exc:
+            raise StorageError(f"The database file {path} cannot be read ({exc}).") from exc
+        reader = cls(conn, path, _os_user())
+        reader._read_only = True
+        return reader
+
     def _prepare(
         self,
         migrations: Sequence[Migration],
@@ -247,7 +282,8 @@ class Database(PatientStore, SessionStore, PlanStore, SettingsStore, ImportStore
             try:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
-                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                if not self._read_only:
+                    self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             except sqlite3.Error:
                 log.warning("WAL checkpoint at close failed; SQLite will recover it on open")
             finally:
