@@ -28,9 +28,10 @@ Framing (the reference rule, byte by byte)
 Other lines
     ``$INFO``, ``$ERR``, ``$OK`` and unknown types come back as :class:`LineMessage`.
 
-Speed: reads of up to :data:`~.lineplate_fast.MAX_LINES` lines in the steady state take
-the small-batch path (:mod:`.lineplate_fast`, plain Python, same decisions); otherwise lines
-are found with one compiled regular expression, and the checks, the XOR
+Speed: reads of clean lines in the steady state take the small-batch path
+(:mod:`.lineplate_fast`: compiled C where a compiler was found at install, up to 16 KiB a
+read; else plain Python, up to :data:`~.lineplate_fast.MAX_LINES` lines; same decisions);
+otherwise lines are found with one compiled regular expression, and the checks, the XOR
 (``np.bitwise_xor.reduceat``) and the number parsing run on numpy arrays over all lines of
 a call at once; a batch with an odd line falls back to a per-line check for that batch.
 """
@@ -172,9 +173,10 @@ class LinePlateCodec:
         self._residual = b""
         self._last_seq: int | None = None
         self._fast_constants: tuple[Any, ...] | None = None
-        """The limits as :func:`.lineplate_fast.feed` compares them (None: to be computed)."""
-        self._fast_last: list[Any] | None = None
-        """The track's last row while the small-batch path keeps it (:func:`~.fast.sync`)."""
+        """The limits as :data:`.lineplate_fast.feed` compares them (None: to be computed)."""
+        self._fast_last: list[Any] | bytes | None = None
+        """The track's last row while the small-batch path keeps it (:func:`~.fast.sync`): six
+        numbers, as a list (Python version) or packed int64 (compiled version)."""
         self._block = bytearray()
         self._block_rows: npt.NDArray[np.void] = _empty_samples()
         self._block_next = fast.BLOCK_ROWS
@@ -236,12 +238,11 @@ class LinePlateCodec:
 
     def feed(self, data: bytes, t_host_s: float = math.nan) -> LineBatch:
         """Decode the bytes read from the transport (any amount, never raises)."""
-        if len(data) <= fast.MAX_BYTES:
-            consts = self._fast_constants or fast.constants(self)
-            if consts[0]:
-                quick = fast.feed(self, bytes(data), consts, t_host_s)
-                if quick is not None:
-                    return quick  # type: ignore[no-any-return]
+        # One call decides small steady-state reads (both versions check their size limit
+        # and whether the path is on); every Python step here costs at one line per read.
+        quick = fast.feed(self, data, self._fast_constants or fast.constants(self), t_host_s)
+        if quick is not None:
+            return quick  # type: ignore[no-any-return]
         fast.sync(self)
         buf = self._residual + bytes(data)
         cut = max(buf.rfind(b"\n"), buf.rfind(b"\r")) + 1

@@ -4,30 +4,51 @@ A 1 kHz plate read every few milliseconds gives 1-10 ``$FP`` lines per call, and
 vectorised path pays some thirty numpy calls whatever the size. In the steady state - only
 well-formed ``$FP`` lines with correct checksums, the tail a clean partial line, the
 continuity track locked and every line a plausible step from the last - the outcome is
-known, so it is computed here in plain Python, in one function (at a few lines per call,
-Python's calls and look-ups are the cost):
+known, so it is computed here in one call, :data:`feed`, in one of two versions that make
+the same decisions:
 
-* structure: one compiled regular expression over the call's lines (cheaper than splitting
-  and checking each field: ~0.4 µs a line);
-* checksum: the XOR of a body folded as one big integer (:func:`xor_fold`, ~0.5 µs against
-  ~0.8 µs for a byte loop) against its two hex digits (a dict look-up);
-* numbers: ``int()`` of each field;
-* range and continuity: the limits of :class:`~.lineplate_checks.PlateLimits` as Python
-  numbers (:func:`constants`, cached until the codec's limits change), compared in the same
-  floating-point operations as the numpy code, so the decisions are bit-for-bit the same;
-* the track's last row is kept in Python between calls (``codec._fast_last``) and handed
-  back to the numpy track (:func:`sync`) before anything else reads it;
+``"c"`` (:data:`IMPLEMENTATION`): ``_lineplate_c``, compiled from ``_lineplate_c.c`` by
+    ``setup.py`` where a C compiler was found at install. At a few lines per read, Python's
+    own calls, look-ups and small objects are the cost (even the version below spends
+    ~7 µs on a one-line read, twice what a naive ``readline`` parser does), so the whole
+    decision - structure, checksum, numbers, checks, sequence counting, writing the
+    samples - runs in C, and only the codec's attribute updates and the batch remain
+    Python objects (~0.8 µs a one-line read). It also takes reads of up to
+    ``_lineplate_c.MAX_BYTES`` (a whole 4 KiB serial read), where it beats numpy's fixed
+    cost too.
+``"python"``: :func:`feed_python`, where the module was not built (pip warns then):
+
+    * structure: one compiled regular expression over the call's lines (cheaper than
+      splitting and checking each field: ~0.4 µs a line);
+    * checksum: the XOR of a body folded as one big integer (:func:`xor_fold`, ~0.5 µs
+      against ~0.8 µs for a byte loop) against its two hex digits (a dict look-up);
+    * numbers: ``int()`` of each field; reads of up to :data:`MAX_LINES` lines.
+
+Common to both:
+
+* range and continuity: the limits of :class:`~.lineplate_checks.PlateLimits`
+  (:func:`constants`, cached until the codec's limits change; packed for C), compared in
+  the same floating-point operations as the numpy code, so the decisions are bit-for-bit
+  the same (integers below 2**53 are exact as doubles; the C code is built without fused
+  multiply-adds or excess precision);
+* the track's last row is kept between calls (``codec._fast_last``: a list, or six packed
+  int64 from C) and handed back to the numpy track (:func:`sync`) before anything else
+  reads it;
 * samples are written into a per-codec block and handed out as slices (:func:`new_block`).
 
-Anything else returns None *before any state changed* and the vectorised path decides.
-CR-only line ends always go to the vectorised path. Equivalence is tested
-(``tests/drivers/test_codec_lineplate_fast.py``).
+Anything else returns None *before any state changed* and the vectorised path decides: a
+message line, garbage, a bad checksum, a line that fails a check, an unlocked track. Line
+ends are CR LF or LF; a read ending in the CR of a CR LF is decided (the LF starts the next
+read), any other CR - CR-only line ends - goes to the vectorised path. Equivalence with
+the vectorised path is tested for both versions (``tests/drivers/test_codec_lineplate_fast*.py``).
 """
 
 from __future__ import annotations
 
+import math
 import re
 import struct
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -45,10 +66,13 @@ if TYPE_CHECKING:
     from drivers.codecs.lineplate import LineBatch, LinePlateCodec
 
 MAX_LINES: Final = 16
-"""Calls completing up to this many lines take the small-batch path."""
+"""Calls completing up to this many lines take the Python version of the small-batch path."""
 MAX_BYTES: Final = MAX_LINES * (wire.MAX_LINE + 2)
-_SAMPLE = struct.Struct("<dqqqqqq")
+_SAMPLE = struct.Struct("=dqqqqqq")
+"""One row of ``LINE_SAMPLE_DTYPE`` (native byte order, as the dtype)."""
 _SAMPLE_SIZE: Final = _SAMPLE.size
+_ROW = struct.Struct("=6q")
+"""The track's last row as the compiled version keeps it in ``codec._fast_last``."""
 BLOCK_ROWS: Final = 2048
 """Samples per block of :func:`new_block` (112 KiB; a new block every 2 s at 1 kHz)."""
 _M: Final = wire.SEQ_MODULUS
@@ -76,9 +100,11 @@ _BOUND: dict[str, Any] = {}
 
 
 def bind(**names: Any) -> None:
-    """Receive ``LineBatch``, ``LINE_SAMPLE_DTYPE`` and the structure regex from the codec
-    module (a function-level import per call would cost more than the decoding)."""
+    """Receive ``LineBatch``, ``LINE_SAMPLE_DTYPE`` and the shared empty samples from the
+    codec module (a function-level import per call would cost more than the decoding)."""
     _BOUND.update(names)
+    if _compiled is not None:
+        _compiled.bind(names["LineBatch"], names["empty"], new_block, BLOCK_ROWS)
 
 
 def xor_fold(body: bytes) -> int:
@@ -118,19 +144,26 @@ def sync(codec: LinePlateCodec) -> None:
         codec._fast_last = None
         track_last = codec._track._last
         assert track_last is not None  # mirrored only while locked
-        track_last[0] = last
+        track_last[0] = _ROW.unpack(last) if type(last) is bytes else last
 
 
 def constants(codec: LinePlateCodec) -> tuple[Any, ...]:
-    """The codec's limits as the Python numbers :func:`feed` compares (cached on the codec
-    until its ``limits`` or ``check_plausibility`` change)."""
+    """The codec's limits as the Python numbers :func:`feed_python` compares, and last, the
+    same packed for the compiled version (cached on the codec until its ``limits``,
+    ``check_plausibility`` or ``small_batch`` change).
+
+    A scale or capacity that is not a finite number turns the small-batch path off: the
+    numpy code rejects every line then (a comparison with NaN is false), which comparisons
+    written as "beyond the limit" would let through.
+    """
     limits = codec.limits
     period = limits.period_us
     scales = None if limits.scales is None else tuple(limits.scales.tolist())
     cap = limits.capacity_n
     floor = STEP_FLOOR_FRACTION * cap
+    finite = math.isfinite(cap) and (scales is None or all(map(math.isfinite, scales)))
     values = (
-        codec.small_batch and codec.check_plausibility,
+        codec.small_batch and codec.check_plausibility and finite,
         limits.max_gap,
         period,
         # The clock and step limits of a one-sample step, in the numpy code's operations
@@ -141,13 +174,25 @@ def constants(codec: LinePlateCodec) -> tuple[Any, ...]:
         cap,
         floor,
     )
-    codec._fast_constants = values
-    return values
+    packed = None
+    if _compiled is not None:
+        packed = _compiled.pack(
+            values, CLOCK_TOLERANCE, CLOCK_SLACK_US, MAX_FORCE_RATE_N_PER_S, MAX_GAP_S
+        )
+    codec._fast_constants = (*values, packed)
+    return codec._fast_constants
 
 
-def feed(codec: LinePlateCodec, data: bytes, consts: tuple[Any, ...], t_host_s: float) -> Any:
-    """The batch the vectorised path would return, or None when it must decide itself."""
-    buf = codec._residual + data
+def feed_python(
+    codec: LinePlateCodec, data: bytes, consts: tuple[Any, ...], t_host_s: float
+) -> Any:
+    """The batch the vectorised path would return, or None when it must decide itself.
+
+    The plain-Python version; :data:`feed` is the compiled one where it was built.
+    """
+    if not consts[0] or len(data) > MAX_BYTES:
+        return None
+    buf = codec._residual + bytes(data)
     # One match: whole FP lines, then nothing or a clean start of a line (what _keep_tail
     # keeps without counting).
     shape = _SHAPE(buf)
@@ -167,13 +212,15 @@ def feed(codec: LinePlateCodec, data: bytes, consts: tuple[Any, ...], t_host_s: 
     for line in lines:
         if xor_fold(line[0]) != _HEX_PAIR[line[7]]:
             return None
-    _, max_gap, period, clock_tol, allowed_1, scales, cap, floor = consts
-    last = codec._fast_last
+    _, max_gap, period, clock_tol, allowed_1, scales, cap, floor, _ = consts
+    last: Any = codec._fast_last
     if last is None:
         track = codec._track
         if not track.locked or track._last is None or track._jumping:
             return None
         last = track._last[0].tolist()
+    elif type(last) is bytes:  # kept by the compiled version
+        last = _ROW.unpack(last)
     p_seq, p_t, p_a, p_b, p_c, p_d = last
     last_seq = codec._last_seq
     gaps = resets = resyncs = 0
@@ -244,3 +291,28 @@ def feed(codec: LinePlateCodec, data: bytes, consts: tuple[Any, ...], t_host_s: 
     codec._block_next = start + count
     _set(batch, "samples", codec._block_rows[start : start + count])
     return batch
+
+
+def _load_compiled() -> ModuleType | None:
+    """The compiled small-batch path, if it was built and agrees with the wire constants."""
+    try:
+        from drivers.codecs import _lineplate_c
+    except ImportError:  # installed without a C compiler: the Python version decides
+        return None
+    if (
+        _lineplate_c.SEQ_MODULUS != wire.SEQ_MODULUS
+        or _lineplate_c.COUNT_LIMIT != wire.COUNT_LIMIT
+        or _lineplate_c.MAX_LINE != wire.MAX_LINE
+        or _lineplate_c.SAMPLE_SIZE != _SAMPLE_SIZE
+    ):
+        return None  # built from another version of the protocol constants
+    return _lineplate_c
+
+
+_compiled = _load_compiled()
+IMPLEMENTATION: str = "c" if _compiled is not None else "python"
+"""Which small-batch path :data:`feed` is: ``"c"`` (the compiled ``_lineplate_c``) or
+``"python"`` (:func:`feed_python`, where no C compiler was available at install)."""
+feed: Any = _compiled.feed if _compiled is not None else feed_python
+"""``feed(codec, data, consts, t_host_s)``: the batch the vectorised path would return, or
+None (no state changed) when it must decide itself; both versions decide alike."""
