@@ -7,6 +7,12 @@ call, next to a naive pure-Python parser measured in the same run
 naive parser's (above 1: the codec is faster). ``…_numpy_only`` is the codec with its
 small-batch path switched off, i.e. every call on the vectorised path as before.
 
+The line plate's small-batch path is compiled C where a compiler was found at install
+(``drivers/codecs/_lineplate_c.c``), plain Python otherwise:
+``lineplate_small_batch_c`` is 1.0 when the figures above were measured with the C version,
+0.0 with the Python one. With C, ``lineplate_codec_<n>line_lines_per_s_python`` is the same
+run with the Python version forced, for comparison.
+
 Each codec is fed a realistic stream in 4 KiB reads (what a busy reader thread gets from
 ``serial.read(4096)``), with the plausibility checks on. The figure is the number of
 frames (lines) decoded per second of CPU time of the decoding thread
@@ -27,7 +33,8 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Protocol, TypeVar
 
 import numpy as np
@@ -35,6 +42,7 @@ import numpy as np
 from clinic_app.bench.naive import NaiveLineParser, NaiveWitParser
 from drivers.calibration import STANDARD_GRAVITY
 from drivers.codecs import lineplate, rion, witmotion
+from drivers.codecs import lineplate_fast as plate_fast
 from drivers.codecs.lineplate_checks import PlateLimits
 from drivers.codecs.tilt import euler_from_gravity, up_for_tilt
 
@@ -147,6 +155,18 @@ def _plate_codec(small_batch: bool = True) -> lineplate.LinePlateCodec:
     return codec
 
 
+@contextmanager
+def _python_small_batch() -> Iterator[None]:
+    """Run the line plate's plain-Python small-batch path instead of the compiled one (the
+    codec looks ``lineplate_fast.feed`` up at every call)."""
+    compiled = plate_fast.feed
+    plate_fast.feed = plate_fast.feed_python
+    try:
+        yield
+    finally:
+        plate_fast.feed = compiled
+
+
 def _wit_codec(small_batch: bool = True) -> witmotion.WitMotionCodec:
     codec = witmotion.WitMotionCodec(output_rate_hz=200)
     codec.small_batch = small_batch
@@ -181,6 +201,11 @@ def _small_reads(quick: bool) -> dict[str, float]:
         if lines:
             slow = _rates(lambda: _plate_codec(False), line_stream, lambda c: c.lines, chunk)[0]
             figures[f"lineplate_codec_{label}_lines_per_s_numpy_only"] = slow
+        if lines and plate_fast.IMPLEMENTATION == "c":
+            with _python_small_batch():
+                python = _rates(_plate_codec, line_stream, lambda c: c.lines, chunk)[0]
+            figures[f"lineplate_codec_{label}_lines_per_s_python"] = python
+    figures["lineplate_small_batch_c"] = 1.0 if plate_fast.IMPLEMENTATION == "c" else 0.0
     return figures
 
 
