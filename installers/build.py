@@ -10,7 +10,9 @@ Steps:
 
 1. Build requirements: the runtime dependencies from ``pyproject.toml`` and PyInstaller
    (``dev`` extra) are installed into the running virtual environment; run outside one, the
-   script first creates ``build/venv`` and re-runs itself there.
+   script first creates ``build/venv`` and re-runs itself there. DorsiLab itself is
+   installed there in editable mode, which compiles its optional C module
+   (``drivers/codecs/_lineplate_c.c``) next to its source, where PyInstaller looks for it.
 2. PyInstaller with ``installers/dorsilab.spec`` -> ``dist/dorsilab/`` (``clinic-app``,
    ``clinic-app.exe`` on Windows; ``dist/DorsiLab.app`` on macOS).
 3. Packages: Linux ``dist/dorsilab-<v>-linux-<machine>.tar.gz`` and
@@ -97,6 +99,29 @@ def install_requirements() -> None:
             "--quiet",
             "--disable-pip-version-check",
             *requirements,
+        ],
+        check=True,
+    )
+
+
+def build_extension() -> None:
+    """Compile the optional C module in place (``pip install -e``; see ``setup.py``).
+
+    Without a C compiler pip says that building it failed and the bundle decodes the line
+    plate's small reads in plain Python (the spec prints a warning then).
+    """
+    print("build.py: compiling the optional C module in place", flush=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--editable",
+            str(REPO),
         ],
         check=True,
     )
@@ -295,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.check_only:
         if not args.no_install:
             install_requirements()
+            build_extension()
         summary["requirements_s"] = round(time.monotonic() - started, 1)
         t0 = time.monotonic()
         run_pyinstaller(version)

@@ -60,6 +60,12 @@ def test_no_qt_module_used_by_the_app_is_excluded_from_the_bundle() -> None:
     assert not used & excluded, f"spec excludes Qt modules the app imports: {used & excluded}"
 
 
+def test_spec_bundles_the_compiled_codec_module() -> None:
+    """Found on disk only as ``.so``/``.pyd``, which ``modules_under`` does not list."""
+    assert '"drivers.codecs._lineplate_c"' in SPEC.read_text(encoding="utf-8")
+    assert "drivers.codecs._lineplate_c" not in manifest.modules_under("drivers")
+
+
 def test_manifest_matches_pyproject_package_data() -> None:
     pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     declared = pyproject["tool"]["setuptools"]["package-data"]
