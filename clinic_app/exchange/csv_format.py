@@ -15,9 +15,10 @@ pseudonym and the invalid reason as a code.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,19 @@ import numpy.typing as npt
 
 from clinic_app.analysis.sway import SwayMetrics
 from clinic_app.exchange.collect import PatientBundle
-from clinic_app.exchange.csv_safety import Cell, SafeCsvWriter, number_text
+from clinic_app.exchange.csv_safety import (
+    LOOK_CLOSER,
+    Cell,
+    ReadyCell,
+    SafeCsvWriter,
+    format_cell,
+    number_text,
+    ready_cell,
+)
 from clinic_app.exchange.deidentify import Pseudonymizer, coded_reason, is_code
 from clinic_app.exchange.files import atomic_text
+from clinic_app.storage._util import from_json
+from clinic_app.storage.bulk import TrialTable
 
 IDENTITY_COLUMNS = (
     "patient_id",
@@ -83,7 +94,7 @@ METRIC_KEYS = tuple(
 """Every balance metric, as in ``result["metrics"]`` (the ``analyze --json`` keys)."""
 _NO_METRICS: tuple[None, ...] = (None,) * len(METRIC_KEYS)
 _RESULT_KEYS = (*LUNGE_COLUMNS, *BALANCE_COLUMNS)
-_PLAIN_NUMBER = frozenset({int, float, bool, type(None)})
+_PLAIN_NUMBER: frozenset[type] = frozenset({int, float, bool, type(None)})
 _PLAIN_RESULT = _PLAIN_NUMBER | {str}
 
 
@@ -98,50 +109,161 @@ def trial_columns(pseudonymizer: Pseudonymizer | None = None) -> list[str]:
 
 def trial_rows(
     bundle: PatientBundle, pseudonymizer: Pseudonymizer | None = None
-) -> Iterator[list[Cell]]:
-    """One row (in :func:`trial_columns` order) per trial of one patient."""
+) -> Iterator[list[ReadyCell]]:
+    """One row (in :func:`trial_columns` order) per trial of one patient, every cell a
+    :func:`~clinic_app.exchange.csv_safety.ready_cell` value."""
     pseudo = pseudonymizer
     patient = bundle.patient
-    # Cells of these types are kept as they are (the common case, checked without a call).
+    # Result values of these types pass to _ready's checks as they are; others (a nested
+    # object; for a de-identified table, any text that is not a code) become cells here.
     plain = _PLAIN_RESULT if pseudo is None else _PLAIN_NUMBER
     for session_bundle in bundle.sessions:
         session = session_bundle.session
+        if pseudo is None:
+            visit: list[Cell] = [
+                patient.id, patient.uid, patient.record_number, patient.last_name,
+                patient.first_name, session.id, session.uid, session.started_at,
+                session.is_voided, session.examiner, session.inclinometer_site,
+            ]  # fmt: skip
+        else:
+            visit = [
+                pseudo.pseudonym("patient", patient.uid),
+                pseudo.pseudonym("session", session.uid), session.started_at,
+                session.is_voided, pseudo.examiner(session.examiner),
+                _code(session.inclinometer_site),
+            ]  # fmt: skip
+        identity = [ready_cell(cell) for cell in visit]
         for item in session_bundle.trials:
             trial = item.trial
-            result = trial.result or {}
+            result = trial.result if type(trial.result) is dict else {}
             if pseudo is None:
-                identity: list[Cell] = [
-                    patient.id, patient.uid, patient.record_number, patient.last_name,
-                    patient.first_name, session.id, session.uid, session.started_at,
-                    session.is_voided, session.examiner, session.inclinometer_site, trial.id,
-                    trial.uid,
-                ]  # fmt: skip
+                first: list[Cell] = [trial.id, trial.uid]
                 reason: Cell = trial.invalid_reason
             else:
-                identity = [
-                    pseudo.pseudonym("patient", patient.uid),
-                    pseudo.pseudonym("session", session.uid), session.started_at,
-                    session.is_voided, pseudo.examiner(session.examiner),
-                    _code(session.inclinometer_site), pseudo.pseudonym("trial", trial.uid),
-                ]  # fmt: skip
+                first = [pseudo.pseudonym("trial", trial.uid)]
                 reason = coded_reason(trial)
-            values = [
-                trial.protocol, trial.side, trial.condition, trial.attempt, trial.practice,
-                trial.status, reason, trial.started_at, trial.ended_at,
+            values: list[Any] = [
+                *first, trial.protocol, trial.side, trial.condition, trial.attempt,
+                trial.practice, trial.status, reason, trial.started_at, trial.ended_at,
             ]  # fmt: skip
-            results = [
-                v if type(v) in plain else _result_cell(v, pseudo)
-                for v in map(result.get, _RESULT_KEYS)
-            ]
-            metrics = result.get("metrics")
-            if isinstance(metrics, dict) and metrics:
-                numbers: Iterable[Cell] = [
-                    v if type(v) in _PLAIN_NUMBER else _number(v)
-                    for v in map(metrics.get, METRIC_KEYS)
-                ]
-            else:
-                numbers = _NO_METRICS
-            yield [*identity, *values, *results, *numbers]
+            yield identity + _ready(values + _result_cells(result, plain, pseudo))
+
+
+def table_lines(table: TrialTable, *, excel: bool = False) -> list[str]:
+    """The lines :func:`trial_rows` gives one patient (not de-identified) in ``trials.csv``,
+    from the patient's flat :class:`~clinic_app.storage.bulk.TrialTable`.
+
+    The same text as the csv module writes, made faster: the visit's identity cells are
+    written once per visit, and a trial's cells are joined with commas directly when
+    none of them needs quotes (checked on the joined line: a comma, quote or line break
+    inside a cell shows as a character too many); a line that does goes through the csv
+    module.
+    """
+    end = "\r\n" if excel else "\n"
+    lines = []
+    visit_id = None
+    identity = ""
+    width = len(_TRIAL_CELLS)
+    for (
+        session_id, session_uid, session_started, voided_at, examiner, site, trial_id,
+        trial_uid, protocol, side, condition, attempt, practice, status, reason, started,
+        ended, result_text,
+    ) in table.rows:  # fmt: skip
+        if session_id != visit_id:
+            visit_id = session_id
+            visit = [session_id, session_uid, session_started, voided_at is not None, examiner]
+            identity = _csv_line(_ready([*table.patient, *visit, site]), end)[: -len(end)] + ","
+        result = from_json(result_text)
+        if type(result) is not dict:
+            result = {}
+        metrics = result.get("metrics")
+        texts = _texts(
+            (
+                trial_id, trial_uid, protocol, side, condition, attempt, bool(practice),
+                status, reason, started, ended,
+            ),
+            format_cell,
+        ) + _texts(map(result.get, _RESULT_KEYS), _result_text)  # fmt: skip
+        if isinstance(metrics, dict) and metrics:
+            texts += _texts(map(metrics.get, METRIC_KEYS), _metric_text)
+        else:
+            texts += _NO_METRIC_TEXTS
+        line = ",".join(texts)
+        if line.count(",") != width - 1 or '"' in line or "\n" in line or "\r" in line:
+            line = _csv_line(texts, end)[: -len(end)]  # the ending decides what is quoted
+        lines.append(identity + line + end)
+    return lines
+
+
+_TRIAL_CELLS = trial_columns()[len(IDENTITY_COLUMNS) :]
+"""The columns after the identity ones (a trial's own cells)."""
+
+
+_NO_METRIC_TEXTS = [""] * len(METRIC_KEYS)
+
+
+def _texts(values: Iterable[Any], other: Callable[[Any], str]) -> list[str]:
+    """Each value's cell text as :func:`format_cell` makes it; the common cells (None, int,
+    finite float, text that cannot start a formula) inline, any other through ``other``."""
+    return [
+        ""
+        if v is None
+        else v
+        if (kind := type(v)) is str and v[:1] not in LOOK_CLOSER
+        else str(v)
+        if kind is int or (kind is float and v - v == 0.0)
+        else other(v)
+        for v in values
+    ]
+
+
+def _result_text(value: Any) -> str:
+    """A result field's cell (:func:`_result_cell`, not de-identified) as text."""
+    return format_cell(_result_cell(value, None))
+
+
+def _metric_text(value: Any) -> str:
+    """A metric's cell as :func:`trial_rows` makes it, as text."""
+    return format_cell(value if type(value) in _PLAIN_NUMBER else _number(value))
+
+
+def _csv_line(cells: list[ReadyCell] | list[str], end: str) -> str:
+    """``cells`` as the csv module writes a row ending with ``end`` (which also decides
+    what is quoted: a carriage return in a cell is quoted when lines end with CRLF)."""
+    text = io.StringIO(newline="")
+    csv.writer(text, lineterminator=end).writerow(cells)
+    return text.getvalue()
+
+
+def _result_cells(
+    result: dict[str, Any], plain: frozenset[type], pseudo: Pseudonymizer | None
+) -> list[Any]:
+    """The lunge, balance and metric cells of one trial's result."""
+    cells = [
+        v if type(v) in plain else _result_cell(v, pseudo) for v in map(result.get, _RESULT_KEYS)
+    ]
+    metrics = result.get("metrics")
+    if isinstance(metrics, dict) and metrics:
+        cells += [
+            v if type(v) in _PLAIN_NUMBER else _number(v) for v in map(metrics.get, METRIC_KEYS)
+        ]
+    else:
+        cells += _NO_METRICS
+    return cells
+
+
+def _ready(values: list[Any]) -> list[ReadyCell]:
+    """:func:`ready_cell` of each value; the common cells (None, int, finite float, text that
+    cannot start a formula) are checked inline: a clinic-wide table has millions of them."""
+    return [
+        v
+        if v is None
+        or (kind := type(v)) is int
+        or (kind is float and v - v == 0.0)
+        or (kind is str and v[:1] not in LOOK_CLOSER)
+        else ready_cell(v)
+        for v in values
+    ]
 
 
 def write_trials_csv(
@@ -158,7 +280,7 @@ def write_trials_csv(
         writer.header(trial_columns(pseudonymizer))
         for bundle in bundles:
             rows = list(trial_rows(bundle, pseudonymizer))
-            writer.rows(rows)
+            writer.ready_rows(rows)
             count += len(rows)
     return count
 
@@ -176,8 +298,19 @@ def encode_trial_rows(
     count = 0
     for bundle in bundles:
         rows = list(trial_rows(bundle, pseudonymizer))
-        writer.rows(rows)
+        writer.ready_rows(rows)
         count += len(rows)
+    return count, text.getvalue()
+
+
+def encode_tables(tables: Iterable[TrialTable], *, excel: bool = False) -> tuple[int, str]:
+    """:func:`encode_trial_rows` (not de-identified) from the patients' flat tables."""
+    text = io.StringIO(newline="")
+    count = 0
+    for table in tables:
+        lines = table_lines(table, excel=excel)
+        text.write("".join(lines))
+        count += len(lines)
     return count, text.getvalue()
 
 

@@ -94,6 +94,15 @@ def run_export(db: Database, request: ExportRequest) -> list[Path]:
         from clinic_app.exchange.csv_format import write_trials_csv
 
         path = out / f"{stem}-trials.csv"
+        if pseudo is None:  # the flat tables: no records to build
+            from clinic_app.exchange.csv_format import encode_tables, write_trials_text
+            from clinic_app.storage.bulk import export_patient_ids, iter_trial_tables
+
+            ids = export_patient_ids(db) if request.patient_ids is None else request.patient_ids
+            tables = iter_trial_tables(db, ids)
+            texts = (encode_tables([table], excel=request.excel)[1] for table in tables)
+            write_trials_text(path, texts, None, excel=request.excel)
+            return [path]
         bundles = iter_bundles(db, request.patient_ids, recordings=False, plans=False)
         write_trials_csv(path, bundles, pseudo, excel=request.excel)
         return [path]

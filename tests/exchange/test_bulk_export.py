@@ -10,12 +10,14 @@ with several versions, and batches smaller than the clinic.
 from __future__ import annotations
 
 import io
+import json
 import math
 import re
 import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -23,7 +25,20 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from clinic_app.exchange.collect import PatientBundle, collect_patient, iter_bundles
+from clinic_app.exchange.collect import (
+    PatientBundle,
+    SessionBundle,
+    TrialBundle,
+    collect_patient,
+    iter_bundles,
+)
+from clinic_app.exchange.csv_format import (
+    BALANCE_COLUMNS,
+    LUNGE_COLUMNS,
+    METRIC_KEYS,
+    table_lines,
+    trial_rows,
+)
 from clinic_app.exchange.csv_safety import (
     FORMULA_PREFIXES,
     WHITE_SPACE,
@@ -33,7 +48,13 @@ from clinic_app.exchange.csv_safety import (
 from clinic_app.exchange.export import ExportRequest, run_export
 from clinic_app.exchange.fhir_codes import NAMESPACE, name_uuid
 from clinic_app.storage import Database, NotFoundError, StorageError
-from clinic_app.storage.bulk import export_patient_ids, iter_patient_records, patient_recordings
+from clinic_app.storage.bulk import (
+    TrialTable,
+    export_patient_ids,
+    iter_patient_records,
+    iter_trial_tables,
+    patient_recordings,
+)
 from tests.exchange.conftest import _incl, _plate, add_visit
 
 
@@ -211,7 +232,12 @@ def test_every_format_writes_the_same_bytes_as_reading_patient_by_patient(
         for patient in db.search_patients("", limit=None):
             yield collect_patient(db, patient.id, recordings=recordings)
 
+    def tables_from_records(db: Database, ids: Any) -> Iterator[TrialTable]:
+        for patient in db.search_patients("", limit=None):
+            yield _table_of(collect_patient(db, patient.id, recordings=False))
+
     monkeypatch.setattr("clinic_app.exchange.export.iter_bundles", per_patient)
+    monkeypatch.setattr("clinic_app.storage.bulk.iter_trial_tables", tables_from_records)
     single = run_export(clinic, ExportRequest(fmt=fmt, out_dir=single_dir, **options))
     assert [p.relative_to(bulk_dir) for p in bulk] == [p.relative_to(single_dir) for p in single]
     assert _files(bulk_dir) == _files(single_dir)
@@ -280,3 +306,127 @@ def test_rows_writes_what_row_writes(rows: list[list[Any]]) -> None:
 @given(st.lists(st.one_of(st.text(max_size=40), st.integers(), st.floats()), max_size=4))
 def test_name_uuid_is_uuid5(parts: list[Any]) -> None:
     assert name_uuid(*parts) == str(uuid.uuid5(NAMESPACE, "/".join(str(p) for p in parts)))
+
+
+# --------------------------------------------------- the CSV's flat tables and its records
+def _table_of(bundle: PatientBundle) -> TrialTable:
+    """The :class:`TrialTable` the batched query gives, built from a patient's records."""
+    patient = bundle.patient
+    rows = [
+        (
+            v.session.id, v.session.uid, v.session.started_at, v.session.voided_at,
+            v.session.examiner, v.session.inclinometer_site, t.trial.id, t.trial.uid,
+            t.trial.protocol, t.trial.side, t.trial.condition, t.trial.attempt,
+            int(t.trial.practice), t.trial.status, t.trial.invalid_reason,
+            t.trial.started_at, t.trial.ended_at,
+            None if t.trial.result is None else json.dumps(t.trial.result),
+        )
+        for v in bundle.sessions
+        for t in v.trials
+    ]  # fmt: skip
+    ident = (patient.id, patient.uid, patient.record_number, patient.last_name, patient.first_name)
+    return TrialTable(ident, rows)
+
+
+def test_the_batched_tables_are_the_records_tables(clinic: Database) -> None:
+    ids = export_patient_ids(clinic)
+    tables = list(iter_trial_tables(clinic, ids, batch_size=2))
+    expected = [_table_of(collect_patient(clinic, i, recordings=False)) for i in ids]
+    assert [t.patient for t in tables] == [t.patient for t in expected]
+    for got, want in zip(tables, expected, strict=True):
+        assert [r[:-1] for r in got.rows] == [r[:-1] for r in want.rows]
+        assert [json.loads(r[-1]) if r[-1] else None for r in got.rows] == [
+            json.loads(r[-1]) if r[-1] else None for r in want.rows
+        ]
+    with pytest.raises(NotFoundError, match="no patient with id 999"):
+        list(iter_trial_tables(clinic, [1, 999]))
+
+
+_RESULT_VALUES = st.one_of(
+    _CELLS, st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=2), st.none()),
+    st.sampled_from([float("inf"), float("-inf"), 1e-05, -0.0, 2**70]),
+)  # fmt: skip
+_JSON_VALUES = _RESULT_VALUES.filter(lambda v: not isinstance(v, np.generic))
+"""What a stored result can hold (numpy scalars never reach JSON)."""
+_RESULT_KEYS = [*LUNGE_COLUMNS, *BALANCE_COLUMNS, "metrics", "extra"]
+
+
+@given(
+    results=st.lists(
+        st.one_of(
+            st.none(),
+            st.lists(st.integers(), max_size=1),
+            st.dictionaries(
+                st.sampled_from(_RESULT_KEYS),
+                st.one_of(
+                    _JSON_VALUES,
+                    st.dictionaries(st.sampled_from([*METRIC_KEYS, "x"]), _JSON_VALUES),
+                ),
+            ),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    texts=st.lists(_TEXT | st.text(max_size=6), min_size=4, max_size=4),
+    practice=st.booleans(),
+    voided=st.booleans(),
+    excel=st.booleans(),
+)
+@example(
+    results=[{"capture": "a,b", "metrics": {"n": 1.5}}], texts=["=1", "x", "y", "z"],
+    practice=False, voided=False, excel=False,
+)  # fmt: skip
+@example(
+    results=[{"site": "a\rb"}], texts=["a", "b", "c", "d"], practice=True, voided=True,
+    excel=True,
+)  # fmt: skip
+def test_table_lines_are_what_the_csv_module_writes_of_trial_rows(
+    results: list[Any], texts: list[str], practice: bool, voided: bool, excel: bool
+) -> None:
+    """Whatever a result holds (text needing quotes or a formula guard, booleans, ±inf,
+    nested values, huge integers), the fast lines equal the csv module's rows."""
+    last, examiner, reason, uid = texts
+    allow_nan = {"allow_nan": True}
+    patient_row = (7, uid, "MRN-7", last, "Zoë")
+    session = (3, uid, "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z" if voided else None,
+               examiner, "tibial_crest_15cm")  # fmt: skip
+    rows = [
+        (*session, 10 + i, uid, "lunge", "left", None, i + 1, int(practice), "valid", reason,
+         "2026-01-01T00:00:00Z", None, None if r is None else json.dumps(r, **allow_nan))
+        for i, r in enumerate(results)
+    ]  # fmt: skip
+    table = TrialTable(patient_row, rows)
+    fields = dict(zip(("id", "uid", "record_number", "last_name", "first_name"), patient_row))
+    bundle = PatientBundle(
+        _any_patient(fields),
+        (
+            SessionBundle(
+                _any_session(session), tuple(TrialBundle(_any_trial(r), {}) for r in rows), ()
+            ),
+        ),
+    )
+    reference = io.StringIO(newline="")
+    SafeCsvWriter(reference, excel=excel, byte_order_mark=False).ready_rows(trial_rows(bundle))
+    assert "".join(table_lines(table, excel=excel)) == reference.getvalue()
+
+
+def _any_patient(fields: dict[str, Any]) -> Any:
+    return SimpleNamespace(**fields)
+
+
+def _any_session(row: tuple[Any, ...]) -> Any:
+    session_id, uid, started, voided_at, examiner, site = row
+    return SimpleNamespace(
+        id=session_id, uid=uid, started_at=started, voided_at=voided_at,
+        is_voided=voided_at is not None, examiner=examiner, inclinometer_site=site,
+    )  # fmt: skip
+
+
+def _any_trial(row: tuple[Any, ...]) -> Any:
+    (_, _, _, _, _, _, trial_id, uid, protocol, side, condition, attempt, practice, status,
+     reason, started, ended, result) = row  # fmt: skip
+    return SimpleNamespace(
+        id=trial_id, uid=uid, protocol=protocol, side=side, condition=condition,
+        attempt=attempt, practice=bool(practice), status=status, invalid_reason=reason,
+        started_at=started, ended_at=ended, result=None if result is None else json.loads(result),
+    )  # fmt: skip
