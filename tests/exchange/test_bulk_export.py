@@ -386,13 +386,12 @@ def test_table_lines_are_what_the_csv_module_writes_of_trial_rows(
     """Whatever a result holds (text needing quotes or a formula guard, booleans, ±inf,
     nested values, huge integers), the fast lines equal the csv module's rows."""
     last, examiner, reason, uid = texts
-    allow_nan = {"allow_nan": True}
     patient_row = (7, uid, "MRN-7", last, "Zoë")
     session = (3, uid, "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z" if voided else None,
                examiner, "tibial_crest_15cm")  # fmt: skip
     rows = [
         (*session, 10 + i, uid, "lunge", "left", None, i + 1, int(practice), "valid", reason,
-         "2026-01-01T00:00:00Z", None, None if r is None else json.dumps(r, **allow_nan))
+         "2026-01-01T00:00:00Z", None, None if r is None else json.dumps(r, allow_nan=True))
         for i, r in enumerate(results)
     ]  # fmt: skip
     table = TrialTable(patient_row, rows)
