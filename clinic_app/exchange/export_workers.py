@@ -32,11 +32,16 @@ from clinic_app.exchange.fhir_bundle import FhirOptions
 from clinic_app.storage import Database
 
 BATCH_PATIENTS = 100
-"""Patients a worker reads and encodes per task: a FHIR batch is then ~12 MB of text."""
-MIN_PATIENTS = 8 * BATCH_PATIENTS
+"""Patients a worker reads and encodes per task (CSV, JSON): 1-4 MB of text on the
+issue's clinic, ten visits a patient."""
+FHIR_BATCH_PATIENTS = 10
+"""The same for FHIR, whose resources are some ten times larger (~1 MB a batch)."""
+MIN_PATIENTS = 800
 """Fewer patients than this are exported in this process (the workers' start-up would
 cost more than they save)."""
-MAX_WORKERS = 4
+MAX_WORKERS = 2
+"""Each worker is a Python process of some 60 MB; two keep a whole export (this process,
+its workers and multiprocessing's resource tracker) within 250 MB (issue 18 §2)."""
 
 EncodedFormat = Literal["csv", "json", "fhir"]
 
@@ -96,11 +101,11 @@ def encoded_batches(
     An exception raised in a worker (a damaged chunk, a patient deleted meanwhile) is
     raised here, where its batch would have been given; work not yet started is dropped.
     """
+    size = FHIR_BATCH_PATIENTS if job.fmt == "fhir" else BATCH_PATIENTS
     batches = [
-        list(patient_ids[start : start + BATCH_PATIENTS])
-        for start in range(0, len(patient_ids), BATCH_PATIENTS)
+        list(patient_ids[start : start + size]) for start in range(0, len(patient_ids), size)
     ]
-    limit = 2 * workers
+    limit = 2 * workers  # each worker has the next batch waiting when it finishes one
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),

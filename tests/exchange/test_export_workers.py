@@ -43,6 +43,7 @@ def test_workers_write_the_bytes_of_the_in_process_export(
     options: dict[str, Any],
 ) -> None:
     monkeypatch.setattr(export_workers, "BATCH_PATIENTS", 2)  # several batches, one empty
+    monkeypatch.setattr(export_workers, "FHIR_BATCH_PATIENTS", 3)
     here, there = tmp_path / "here", tmp_path / "workers"
     here.mkdir()
     there.mkdir()
@@ -68,7 +69,7 @@ def test_chosen_patients_in_workers_are_in_the_order_asked(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(export_workers, "BATCH_PATIENTS", 1)
-    ids = [6, 1, 4]
+    ids = [6, 1, 4]  # not the name order
     for workers, folder in ((0, tmp_path / "a"), (2, tmp_path / "b")):
         folder.mkdir()
         request = ExportRequest(fmt="csv", out_dir=folder, patient_ids=ids, workers=workers)
