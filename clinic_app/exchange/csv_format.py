@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 
 from clinic_app.analysis.sway import SwayMetrics
 from clinic_app.exchange.collect import PatientBundle
@@ -185,11 +186,14 @@ def table_lines(table: TrialTable, *, excel: bool = False) -> list[str]:
             format_cell,
         ) + _texts(map(result.get, _RESULT_KEYS), _result_text)  # fmt: skip
         if isinstance(metrics, dict) and metrics:
-            texts += _texts(map(metrics.get, METRIC_KEYS), _metric_text)
+            numbers = list(map(metrics.get, METRIC_KEYS))
+            joined = _fixed_floats(numbers)
+            metric_texts = [joined] if joined else _texts(numbers, _metric_text)
         else:
-            texts += _NO_METRIC_TEXTS
-        line = ",".join(texts)
+            numbers, metric_texts = [], _NO_METRIC_TEXTS
+        line = ",".join(texts + metric_texts)
         if line.count(",") != width - 1 or '"' in line or "\n" in line or "\r" in line:
+            texts += _texts(numbers, _metric_text) if numbers else _NO_METRIC_TEXTS
             line = _csv_line(texts, end)[: -len(end)]  # the ending decides what is quoted
         lines.append(identity + line + end)
     return lines
@@ -200,6 +204,24 @@ _TRIAL_CELLS = trial_columns()[len(IDENTITY_COLUMNS) :]
 
 
 _NO_METRIC_TEXTS = [""] * len(METRIC_KEYS)
+
+
+def _fixed_floats(values: list[Any]) -> str | None:
+    """``values`` as cells joined by commas, formatted by orjson, when every one is a float
+    that ``repr`` writes in fixed notation (1e-4 <= |x| < 1e16); None otherwise.
+
+    Both write the shortest digits that read back as the same float, and in that range the
+    same text (tested, boundaries included); orjson formats a row's metrics some 15 times
+    faster than ``repr`` one by one, which was a third of a clinic-wide CSV.
+    """
+    if not values or set(map(type, values)) != {float}:
+        return None
+    total = sum(values)
+    if total - total != 0.0:
+        return None  # NaN or infinity: an empty cell
+    if min(map(abs, values)) < 1e-4 or max(map(abs, values)) >= 1e16:
+        return None  # repr writes an exponent (or 0.0, checked by _texts)
+    return orjson.dumps(values)[1:-1].decode("ascii")
 
 
 def _texts(values: Iterable[Any], other: Callable[[Any], str]) -> list[str]:

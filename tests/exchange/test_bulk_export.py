@@ -36,6 +36,7 @@ from clinic_app.exchange.csv_format import (
     BALANCE_COLUMNS,
     LUNGE_COLUMNS,
     METRIC_KEYS,
+    _fixed_floats,
     table_lines,
     trial_rows,
 )
@@ -429,3 +430,26 @@ def _any_trial(row: tuple[Any, ...]) -> Any:
         attempt=attempt, practice=bool(practice), status=status, invalid_reason=reason,
         started_at=started, ended_at=ended, result=None if result is None else json.loads(result),
     )  # fmt: skip
+
+
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=16))
+@example([1e-4, 9999999999999998.0, -0.5])
+@example([9.999999999999999e-05])
+@example([1e16])
+@example([0.0, 1.5])
+def test_metrics_through_orjson_are_what_repr_writes(values: list[float]) -> None:
+    joined = _fixed_floats(values)
+    if joined is not None:  # else the row's metrics go through format_cell one by one
+        assert joined == ",".join(format_cell(v) for v in values)
+        assert all(1e-4 <= abs(v) < 1e16 for v in values)
+
+
+def test_metrics_through_orjson_cover_every_fixed_notation_float() -> None:
+    """Dense random floats of every magnitude repr writes in fixed notation, in rows."""
+    rng = np.random.default_rng(18)
+    mantissa = rng.uniform(1.0, 10.0, 150_000) * rng.choice([-1.0, 1.0], 150_000)
+    values = (mantissa * 10.0 ** rng.integers(-4, 16, 150_000)).tolist()
+    values = [v for v in values if 1e-4 <= abs(v) < 1e16]
+    for start in range(0, len(values), 15):
+        row = values[start : start + 15]
+        assert _fixed_floats(row) == ",".join(map(repr, row))
