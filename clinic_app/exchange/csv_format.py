@@ -162,18 +162,28 @@ def table_lines(table: TrialTable, *, excel: bool = False) -> list[str]:
     """
     end = "\r\n" if excel else "\n"
     lines = []
-    visit_id = None
-    identity = ""
     width = len(_TRIAL_CELLS)
     for (
-        session_id, session_uid, session_started, voided_at, examiner, site, trial_id,
-        trial_uid, protocol, side, condition, attempt, practice, status, reason, started,
-        ended, result_text,
-    ) in table.rows:  # fmt: skip
-        if session_id != visit_id:
-            visit_id = session_id
-            visit = [session_id, session_uid, session_started, voided_at is not None, examiner]
-            identity = _csv_line(_ready([*table.patient, *visit, site]), end)[: -len(end)] + ","
+        session_id,
+        session_uid,
+        session_started,
+        voided_at,
+        examiner,
+        site,
+    ), trials in table.visits:
+        visit = [session_id, session_uid, session_started, voided_at is not None, examiner, site]
+        identity = _csv_line(_ready([*table.patient, *visit]), end)[: -len(end)] + ","
+        lines += _trial_lines(trials, identity, end, width)
+    return lines
+
+
+def _trial_lines(trials: list[tuple[Any, ...]], identity: str, end: str, width: int) -> list[str]:
+    """The lines of one visit's trials (see :func:`table_lines`)."""
+    lines = []
+    for (
+        trial_id, trial_uid, protocol, side, condition, attempt, practice, status, reason,
+        started, ended, result_text,
+    ) in trials:  # fmt: skip
         result = from_json(result_text)
         if type(result) is not dict:
             result = {}
@@ -199,8 +209,8 @@ def table_lines(table: TrialTable, *, excel: bool = False) -> list[str]:
     return lines
 
 
-_TRIAL_CELLS = trial_columns()[len(IDENTITY_COLUMNS) :]
-"""The columns after the identity ones (a trial's own cells)."""
+_TRIAL_CELLS = trial_columns()[IDENTITY_COLUMNS.index("trial_id") :]
+"""The columns after the visit's identity (a trial's own cells)."""
 
 
 _NO_METRIC_TEXTS = [""] * len(METRIC_KEYS)

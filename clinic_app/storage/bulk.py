@@ -126,44 +126,38 @@ def patient_recordings(db: StoreBase, patient_id: int) -> dict[int, dict[str, np
     return out
 
 
+VISIT_FIELDS = ("id", "uid", "started_at", "voided_at", "examiner", "inclinometer_site")
+"""The columns of a visit in a :class:`TrialTable`."""
 TRIAL_TABLE_FIELDS = (
-    "session_id", "session_uid", "session_started_at", "voided_at", "examiner",
-    "inclinometer_site", "trial_id", "trial_uid", "protocol", "side", "condition", "attempt",
-    "practice", "status", "invalid_reason", "started_at", "ended_at", "result",
+    "id", "uid", "protocol", "side", "condition", "attempt", "practice", "status",
+    "invalid_reason", "started_at", "ended_at", "result",
 )  # fmt: skip
-"""The columns of a :class:`TrialTable` row (``result`` is the stored JSON text)."""
-_TRIAL_TABLE_SQL = (
-    "SELECT s.patient_id, s.id, s.uid, s.started_at, s.voided_at, s.examiner, "
-    "s.inclinometer_site, t.id, t.uid, t.protocol, t.side, t.condition, t.attempt, "
-    "t.practice, t.status, t.invalid_reason, t.started_at, t.ended_at, t.result "
-    "FROM sessions s JOIN trials t ON t.session_id = s.id WHERE {where} "
-    # the visits' index, then each visit's trials by the trials' index: no sort
-    "ORDER BY s.patient_id, s.started_at, s.id, t.id"
-)
+"""The columns of a trial in a :class:`TrialTable` (``result`` is the stored JSON text)."""
 
 
 @dataclass(frozen=True, slots=True)
 class TrialTable:
-    """One patient's trials as flat rows, for a table export (``trials.csv``).
+    """One patient's visits and trials as plain rows, for a table export (``trials.csv``).
 
     Attributes
     ----------
     patient : tuple
         ``(id, uid, record_number, last_name, first_name)``.
-    rows : list of tuple
-        One per trial, visits oldest first and trials in recording order (as
-        :func:`iter_patient_records` orders them), columns :data:`TRIAL_TABLE_FIELDS`.
+    visits : list of (tuple, list of tuple)
+        Each visit (columns :data:`VISIT_FIELDS`) with its trials (columns
+        :data:`TRIAL_TABLE_FIELDS`), visits oldest first and trials in recording order, as
+        :func:`iter_patient_records` orders them.
     """
 
     patient: tuple[Any, ...]
-    rows: list[tuple[Any, ...]]
+    visits: list[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]
 
 
 def iter_trial_tables(
     db: StoreBase, patient_ids: Sequence[int], batch_size: int = BATCH_PATIENTS
 ) -> Iterator[TrialTable]:
-    """Each patient's :class:`TrialTable`, in the order of ``patient_ids``: two queries per
-    batch and no record objects, for the clinic-wide CSV (the records' dataclasses and
+    """Each patient's :class:`TrialTable`, in the order of ``patient_ids``: three queries
+    per batch and no record objects, for the clinic-wide CSV (the records' dataclasses and
     parsed JSON columns that :func:`iter_patient_records` builds cost more than the
     table's cells).
 
@@ -172,10 +166,13 @@ def iter_trial_tables(
     NotFoundError
         If a patient does not exist.
     """
+    visit_columns = ", ".join(VISIT_FIELDS)
+    trial_columns = ", ".join(TRIAL_TABLE_FIELDS)
     for start in range(0, len(patient_ids), batch_size):
         ids = [int(i) for i in patient_ids[start : start + batch_size]]
         among, wanted = in_clause("id", ids, "p")
-        visits_among, _ = in_clause("s.patient_id", ids, "p")
+        visits_among, _ = in_clause("patient_id", ids, "p")
+        # As in _read_batch, each ORDER BY follows an index: SQLite never sorts.
         with db._lock, db.sql.snapshot():
             patients = _fetch(
                 db,
@@ -183,17 +180,32 @@ def iter_trial_tables(
                 f"WHERE {among}",
                 wanted,
             )
-            rows = _fetch(db, _TRIAL_TABLE_SQL.format(where=visits_among), wanted)
+            sessions = _fetch(
+                db,
+                f"SELECT patient_id, {visit_columns} FROM sessions WHERE {visits_among} "
+                "ORDER BY patient_id, started_at, id",
+                wanted,
+            )
+            trials = _fetch(
+                db,
+                f"SELECT session_id, {trial_columns} FROM trials WHERE session_id IN "
+                f"(SELECT id FROM sessions WHERE {visits_among}) ORDER BY session_id, id",
+                wanted,
+            )
         by_id = {row[0]: row for row in patients}
         missing = [i for i in ids if i not in by_id]
         if missing:
             raise NotFoundError(f"There is no patient with id {missing[0]}.")
-        rows_of: dict[int, list[tuple[Any, ...]]] = {}
-        for row in rows:
-            rows_of.setdefault(row[0], []).append(row[1:])
-        del rows
+        trials_of: dict[int, list[tuple[Any, ...]]] = {}
+        for row in trials:
+            trials_of.setdefault(row[0], []).append(row[1:])
+        visits_of: dict[int, list[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]] = {}
+        for row in sessions:
+            visit = row[1:]
+            visits_of.setdefault(row[0], []).append((visit, trials_of.get(visit[0], [])))
+        del trials, sessions, trials_of
         for patient_id in ids:
-            yield TrialTable(by_id[patient_id], rows_of.get(patient_id, []))
+            yield TrialTable(by_id[patient_id], visits_of.get(patient_id, []))
 
 
 # ---------------------------------------------------------------------------- internals

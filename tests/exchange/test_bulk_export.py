@@ -34,6 +34,7 @@ from clinic_app.exchange.collect import (
 )
 from clinic_app.exchange.csv_format import (
     BALANCE_COLUMNS,
+    IDENTITY_COLUMNS,
     LUNGE_COLUMNS,
     METRIC_KEYS,
     _fixed_floats,
@@ -311,22 +312,24 @@ def test_name_uuid_is_uuid5(parts: list[Any]) -> None:
 
 # --------------------------------------------------- the CSV's flat tables and its records
 def _table_of(bundle: PatientBundle) -> TrialTable:
-    """The :class:`TrialTable` the batched query gives, built from a patient's records."""
+    """The :class:`TrialTable` the batched queries give, built from a patient's records."""
     patient = bundle.patient
-    rows = [
+    visits = [
         (
-            v.session.id, v.session.uid, v.session.started_at, v.session.voided_at,
-            v.session.examiner, v.session.inclinometer_site, t.trial.id, t.trial.uid,
-            t.trial.protocol, t.trial.side, t.trial.condition, t.trial.attempt,
-            int(t.trial.practice), t.trial.status, t.trial.invalid_reason,
-            t.trial.started_at, t.trial.ended_at,
-            None if t.trial.result is None else json.dumps(t.trial.result),
+            (v.session.id, v.session.uid, v.session.started_at, v.session.voided_at,
+             v.session.examiner, v.session.inclinometer_site),
+            [
+                (t.trial.id, t.trial.uid, t.trial.protocol, t.trial.side, t.trial.condition,
+                 t.trial.attempt, int(t.trial.practice), t.trial.status, t.trial.invalid_reason,
+                 t.trial.started_at, t.trial.ended_at,
+                 None if t.trial.result is None else json.dumps(t.trial.result))
+                for t in v.trials
+            ],
         )
         for v in bundle.sessions
-        for t in v.trials
     ]  # fmt: skip
     ident = (patient.id, patient.uid, patient.record_number, patient.last_name, patient.first_name)
-    return TrialTable(ident, rows)
+    return TrialTable(ident, visits)
 
 
 def test_the_batched_tables_are_the_records_tables(clinic: Database) -> None:
@@ -335,9 +338,12 @@ def test_the_batched_tables_are_the_records_tables(clinic: Database) -> None:
     expected = [_table_of(collect_patient(clinic, i, recordings=False)) for i in ids]
     assert [t.patient for t in tables] == [t.patient for t in expected]
     for got, want in zip(tables, expected, strict=True):
-        assert [r[:-1] for r in got.rows] == [r[:-1] for r in want.rows]
-        assert [json.loads(r[-1]) if r[-1] else None for r in got.rows] == [
-            json.loads(r[-1]) if r[-1] else None for r in want.rows
+        assert [visit for visit, _ in got.visits] == [visit for visit, _ in want.visits]
+        got_trials = [t for _, trials in got.visits for t in trials]
+        want_trials = [t for _, trials in want.visits for t in trials]
+        assert [t[:-1] for t in got_trials] == [t[:-1] for t in want_trials]
+        assert [json.loads(t[-1]) if t[-1] else None for t in got_trials] == [
+            json.loads(t[-1]) if t[-1] else None for t in want_trials
         ]
     with pytest.raises(NotFoundError, match="no patient with id 999"):
         list(iter_trial_tables(clinic, [1, 999]))
@@ -391,11 +397,11 @@ def test_table_lines_are_what_the_csv_module_writes_of_trial_rows(
     session = (3, uid, "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z" if voided else None,
                examiner, "tibial_crest_15cm")  # fmt: skip
     rows = [
-        (*session, 10 + i, uid, "lunge", "left", None, i + 1, int(practice), "valid", reason,
+        (10 + i, uid, "lunge", "left", None, i + 1, int(practice), "valid", reason,
          "2026-01-01T00:00:00Z", None, None if r is None else json.dumps(r, allow_nan=True))
         for i, r in enumerate(results)
     ]  # fmt: skip
-    table = TrialTable(patient_row, rows)
+    table = TrialTable(patient_row, [(session, rows)])
     fields = dict(zip(("id", "uid", "record_number", "last_name", "first_name"), patient_row))
     bundle = PatientBundle(
         _any_patient(fields),
@@ -423,8 +429,8 @@ def _any_session(row: tuple[Any, ...]) -> Any:
 
 
 def _any_trial(row: tuple[Any, ...]) -> Any:
-    (_, _, _, _, _, _, trial_id, uid, protocol, side, condition, attempt, practice, status,
-     reason, started, ended, result) = row  # fmt: skip
+    (trial_id, uid, protocol, side, condition, attempt, practice, status, reason, started,
+     ended, result) = row  # fmt: skip
     return SimpleNamespace(
         id=trial_id, uid=uid, protocol=protocol, side=side, condition=condition,
         attempt=attempt, practice=bool(practice), status=status, invalid_reason=reason,
@@ -453,3 +459,26 @@ def test_metrics_through_orjson_cover_every_fixed_notation_float() -> None:
     for start in range(0, len(values), 15):
         row = values[start : start + 15]
         assert _fixed_floats(row) == ",".join(map(repr, row))
+
+
+def test_plain_rows_take_the_joined_path(
+    clinic: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The csv module writes each visit's identity once and no trial line of plain cells
+    (the joined path once fell back on every line: the equality tests cannot see that)."""
+    import clinic_app.exchange.csv_format as csv_format
+
+    written: list[Any] = []
+    real = csv_format._csv_line
+
+    def counted(cells: list[Any], end: str) -> str:
+        written.append(cells)
+        return real(cells, end)
+
+    monkeypatch.setattr(csv_format, "_csv_line", counted)
+    tables = list(iter_trial_tables(clinic, export_patient_ids(clinic)))
+    lines = [line for table in tables for line in table_lines(table)]
+    visits = {visit[0] for table in tables for visit, _ in table.visits}
+    assert len(lines) > len(visits) > 1
+    assert len(written) == len(visits)
+    assert all(len(cells) == IDENTITY_COLUMNS.index("trial_id") for cells in written)
