@@ -15,16 +15,14 @@ pseudonym and the invalid reason as a code.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import orjson
 
 from clinic_app.analysis.sway import SwayMetrics
 from clinic_app.exchange.collect import PatientBundle
@@ -33,14 +31,11 @@ from clinic_app.exchange.csv_safety import (
     Cell,
     ReadyCell,
     SafeCsvWriter,
-    format_cell,
     number_text,
     ready_cell,
 )
 from clinic_app.exchange.deidentify import Pseudonymizer, coded_reason, is_code
 from clinic_app.exchange.files import atomic_text
-from clinic_app.storage._util import from_json
-from clinic_app.storage.bulk import TrialTable
 
 IDENTITY_COLUMNS = (
     "patient_id",
@@ -150,123 +145,6 @@ def trial_rows(
             yield identity + _ready(values + _result_cells(result, plain, pseudo))
 
 
-def table_lines(table: TrialTable, *, excel: bool = False) -> list[str]:
-    """The lines :func:`trial_rows` gives one patient (not de-identified) in ``trials.csv``,
-    from the patient's flat :class:`~clinic_app.storage.bulk.TrialTable`.
-
-    The same text as the csv module writes, made faster: the visit's identity cells are
-    written once per visit, and a trial's cells are joined with commas directly when
-    none of them needs quotes (checked on the joined line: a comma, quote or line break
-    inside a cell shows as a character too many); a line that does goes through the csv
-    module.
-    """
-    end = "\r\n" if excel else "\n"
-    lines = []
-    width = len(_TRIAL_CELLS)
-    for (
-        session_id,
-        session_uid,
-        session_started,
-        voided_at,
-        examiner,
-        site,
-    ), trials in table.visits:
-        visit = [session_id, session_uid, session_started, voided_at is not None, examiner, site]
-        identity = _csv_line(_ready([*table.patient, *visit]), end)[: -len(end)] + ","
-        lines += _trial_lines(trials, identity, end, width)
-    return lines
-
-
-def _trial_lines(trials: list[tuple[Any, ...]], identity: str, end: str, width: int) -> list[str]:
-    """The lines of one visit's trials (see :func:`table_lines`)."""
-    lines = []
-    for (
-        trial_id, trial_uid, protocol, side, condition, attempt, practice, status, reason,
-        started, ended, result_text,
-    ) in trials:  # fmt: skip
-        result = from_json(result_text)
-        if type(result) is not dict:
-            result = {}
-        metrics = result.get("metrics")
-        texts = _texts(
-            (
-                trial_id, trial_uid, protocol, side, condition, attempt, bool(practice),
-                status, reason, started, ended,
-            ),
-            format_cell,
-        ) + _texts(map(result.get, _RESULT_KEYS), _result_text)  # fmt: skip
-        if isinstance(metrics, dict) and metrics:
-            numbers = list(map(metrics.get, METRIC_KEYS))
-            joined = _fixed_floats(numbers)
-            metric_texts = [joined] if joined else _texts(numbers, _metric_text)
-        else:
-            numbers, metric_texts = [], _NO_METRIC_TEXTS
-        line = ",".join(texts + metric_texts)
-        if line.count(",") != width - 1 or '"' in line or "\n" in line or "\r" in line:
-            texts += _texts(numbers, _metric_text) if numbers else _NO_METRIC_TEXTS
-            line = _csv_line(texts, end)[: -len(end)]  # the ending decides what is quoted
-        lines.append(identity + line + end)
-    return lines
-
-
-_TRIAL_CELLS = trial_columns()[IDENTITY_COLUMNS.index("trial_id") :]
-"""The columns after the visit's identity (a trial's own cells)."""
-
-
-_NO_METRIC_TEXTS = [""] * len(METRIC_KEYS)
-
-
-def _fixed_floats(values: list[Any]) -> str | None:
-    """``values`` as cells joined by commas, formatted by orjson, when every one is a float
-    that ``repr`` writes in fixed notation (1e-4 <= |x| < 1e16); None otherwise.
-
-    Both write the shortest digits that read back as the same float, and in that range the
-    same text (tested, boundaries included); orjson formats a row's metrics some 15 times
-    faster than ``repr`` one by one, which was a third of a clinic-wide CSV.
-    """
-    if not values or set(map(type, values)) != {float}:
-        return None
-    total = sum(values)
-    if total - total != 0.0:
-        return None  # NaN or infinity: an empty cell
-    if min(map(abs, values)) < 1e-4 or max(map(abs, values)) >= 1e16:
-        return None  # repr writes an exponent (or 0.0, checked by _texts)
-    return orjson.dumps(values)[1:-1].decode("ascii")
-
-
-def _texts(values: Iterable[Any], other: Callable[[Any], str]) -> list[str]:
-    """Each value's cell text as :func:`format_cell` makes it; the common cells (None, int,
-    finite float, text that cannot start a formula) inline, any other through ``other``."""
-    return [
-        ""
-        if v is None
-        else v
-        if (kind := type(v)) is str and v[:1] not in LOOK_CLOSER
-        else str(v)
-        if kind is int or (kind is float and v - v == 0.0)
-        else other(v)
-        for v in values
-    ]
-
-
-def _result_text(value: Any) -> str:
-    """A result field's cell (:func:`_result_cell`, not de-identified) as text."""
-    return format_cell(_result_cell(value, None))
-
-
-def _metric_text(value: Any) -> str:
-    """A metric's cell as :func:`trial_rows` makes it, as text."""
-    return format_cell(value if type(value) in _PLAIN_NUMBER else _number(value))
-
-
-def _csv_line(cells: list[ReadyCell] | list[str], end: str) -> str:
-    """``cells`` as the csv module writes a row ending with ``end`` (which also decides
-    what is quoted: a carriage return in a cell is quoted when lines end with CRLF)."""
-    text = io.StringIO(newline="")
-    csv.writer(text, lineterminator=end).writerow(cells)
-    return text.getvalue()
-
-
 def _result_cells(
     result: dict[str, Any], plain: frozenset[type], pseudo: Pseudonymizer | None
 ) -> list[Any]:
@@ -332,17 +210,6 @@ def encode_trial_rows(
         rows = list(trial_rows(bundle, pseudonymizer))
         writer.ready_rows(rows)
         count += len(rows)
-    return count, text.getvalue()
-
-
-def encode_tables(tables: Iterable[TrialTable], *, excel: bool = False) -> tuple[int, str]:
-    """:func:`encode_trial_rows` (not de-identified) from the patients' flat tables."""
-    text = io.StringIO(newline="")
-    count = 0
-    for table in tables:
-        lines = table_lines(table, excel=excel)
-        text.write("".join(lines))
-        count += len(lines)
     return count, text.getvalue()
 
 

@@ -95,7 +95,8 @@ def run_export(db: Database, request: ExportRequest) -> list[Path]:
 
         path = out / f"{stem}-trials.csv"
         if pseudo is None:  # the flat tables: no records to build
-            from clinic_app.exchange.csv_format import encode_tables, write_trials_text
+            from clinic_app.exchange.csv_format import write_trials_text
+            from clinic_app.exchange.csv_table import encode_tables
             from clinic_app.storage.bulk import export_patient_ids, iter_trial_tables
 
             ids = export_patient_ids(db) if request.patient_ids is None else request.patient_ids

@@ -133,7 +133,7 @@ def encode_batch(db: Database, job: EncodeJob, patient_ids: Sequence[int]) -> tu
     from clinic_app.exchange.collect import iter_bundles
 
     if job.fmt == "csv" and job.pseudonymizer is None:
-        from clinic_app.exchange.csv_format import encode_tables
+        from clinic_app.exchange.csv_table import encode_tables
         from clinic_app.storage.bulk import iter_trial_tables
 
         return encode_tables(iter_trial_tables(db, patient_ids), excel=job.excel)
