@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from clinic_app.exchange.recordings import RecordingError
@@ -39,6 +39,7 @@ cells = st.one_of(
 
 
 @settings(max_examples=60, deadline=None)
+@example(rows=[[math.nan] * 3], fmt=FORMATS[0], delimiter="\t", decorate="comments")  # found here
 @given(
     rows=st.lists(st.lists(cells, min_size=3, max_size=3), min_size=1, max_size=40),
     fmt=st.sampled_from(FORMATS),

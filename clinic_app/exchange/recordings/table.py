@@ -145,6 +145,8 @@ def parse_table(name: str, text: str, delimiter: str | None = None, *, fast: boo
             if not _skipped(line)
         ]
         lines = [n for n, _ in numbered]
+        if not lines:  # only comments and blank lines (tabs around empty cells) below it
+            raise RecordingError(name, "has a header but no data rows", line=header_line_no)
         body = "\n".join(line for _, line in numbered)
         raw = body.encode("utf-8")
     else:
