@@ -158,6 +158,18 @@ def _seed(path: Path, rng: random.Random) -> list[int]:
     """Fill the database; return the ids of the regulars."""
     Database.open(path, backup_on_start=False).close()  # the real schema
     patients, sessions, trials, regulars = bench_rows(rng)
+    insert_rows(path, patients, sessions, trials)
+    return regulars
+
+
+def insert_rows(
+    path: Path,
+    patients: list[tuple[Any, ...]],
+    sessions: list[tuple[Any, ...]],
+    trials: list[tuple[Any, ...]],
+) -> None:
+    """Insert :func:`bench_rows`' rows into the database at ``path`` (its schema made) and
+    update the query planner's statistics."""
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA synchronous = OFF")  # a throw-away file: seed fast
     conn.execute("BEGIN")
@@ -180,7 +192,6 @@ def _seed(path: Path, rng: random.Random) -> list[int]:
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
     conn.close()
-    return regulars
 
 
 def _queries(rng: random.Random, n: int) -> list[str]:

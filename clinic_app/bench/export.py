@@ -48,7 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
-from clinic_app.bench.db import bench_rows
+from clinic_app.bench.db import bench_rows, insert_rows
 from clinic_app.storage import Database
 from clinic_app.storage.recordings import encode_samples
 from clinic_app.storage.search import search_columns
@@ -153,28 +153,8 @@ def seed_visits_clinic(path: Path, quick: bool) -> int:
         sessions = [s for s in sessions if s[1] <= N_QUICK]
         kept = {s[0] for s in sessions}
         trials = [t for t in trials if t[0] in kept]
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA synchronous = OFF")  # a throw-away file: seed fast
-    conn.execute("BEGIN")
-    conn.executemany(
-        "INSERT INTO patients (id, record_number, first_name, last_name, birth_date, sex,"
-        " height_cm, mass_kg, search_text, sort_name, created_at, updated_at, deleted_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        patients,
-    )
-    conn.executemany(
-        "INSERT INTO sessions (id, patient_id, started_at, ended_at, examiner, status,"
-        " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        sessions,
-    )
-    conn.executemany(
-        "INSERT INTO trials (session_id, protocol, side, condition, attempt, practice, status,"
-        " result, started_at, ended_at) VALUES (?, ?, ?, ?, 1, 0, 'valid', ?, ?, ?)",
-        [(*t[:4], _measured(t[4], rng), *t[5:]) for t in trials],
-    )
-    conn.execute("COMMIT")
-    conn.execute("ANALYZE")
-    conn.close()
+    trials = [(*t[:4], _measured(t[4], rng), *t[5:]) for t in trials]
+    insert_rows(path, patients, sessions, trials)
     Database.open(path).close()  # the day's backup now, not inside the first export
     return sum(1 for row in patients if row[-1] is None)  # --all leaves out the deleted
 

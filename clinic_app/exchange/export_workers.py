@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from clinic_app.exchange.deidentify import Pseudonymizer
 from clinic_app.exchange.fhir_bundle import FhirOptions
+from clinic_app.exchange.pipeline import submitted_in_order
 from clinic_app.storage import Database
 
 BATCH_PATIENTS = 100
@@ -112,16 +112,7 @@ def encoded_batches(
         initializer=_start_worker,
         initargs=(job,),
     )
-    pending: deque[Future[tuple[int, Any]]] = deque()
-    try:
-        for batch in batches:
-            pending.append(pool.submit(_encode_in_worker, batch))
-            if len(pending) >= limit:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    yield from submitted_in_order(pool, _encode_in_worker, batches, limit)
 
 
 def encode_batch(db: Database, job: EncodeJob, patient_ids: Sequence[int]) -> tuple[int, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -48,6 +48,16 @@ def ordered_map(
         return
     limit = max(1, ahead if ahead is not None else 2 * workers)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="export")
+    yield from submitted_in_order(pool, func, items, limit)
+
+
+def submitted_in_order(
+    pool: Executor, func: Callable[[T], R], items: Iterable[T], limit: int
+) -> Iterator[R]:
+    """``func`` of each item run by ``pool`` (threads or processes), results in the items'
+    order, at most ``limit`` items submitted and not yet given back; ``pool`` is shut
+    down at the end, work not yet started cancelled (also on an exception or when the
+    caller stops early)."""
     pending: deque[Future[R]] = deque()
     try:
         for item in items:

@@ -21,20 +21,14 @@ from clinic_app.exchange import export_workers
 from clinic_app.exchange.export import ExportRequest, run_export
 from clinic_app.storage import Database, StorageError
 from clinic_app.storage.bulk import patient_recordings
-from tests.exchange.test_bulk_export import _files, clinic  # noqa: F401  (fixture)
-
-
-@pytest.mark.parametrize(
-    ("fmt", "options"),
-    [
-        ("csv", {}),
-        ("csv", {"excel": True, "deidentify": True}),
-        ("json", {}),
-        ("json", {"recordings": False, "deidentify": True}),
-        ("fhir", {}),
-        ("fhir-transaction", {"deidentify": True}),
-    ],
+from tests.exchange.test_bulk_export import (  # noqa: F401  (clinic: a fixture)
+    FORMATS_AND_OPTIONS,
+    _files,
+    clinic,
 )
+
+
+@pytest.mark.parametrize(("fmt", "options"), FORMATS_AND_OPTIONS)
 def test_workers_write_the_bytes_of_the_in_process_export(
     clinic: Database,  # noqa: F811
     tmp_path: Path,
