@@ -35,7 +35,7 @@ from clinic_app.exchange.csv_safety import (
     ready_cell,
 )
 from clinic_app.exchange.deidentify import Pseudonymizer, coded_reason, is_code
-from clinic_app.exchange.files import atomic_text
+from clinic_app.exchange.files import atomic_binary, atomic_text
 
 IDENTITY_COLUMNS = (
     "patient_id",
@@ -200,9 +200,9 @@ def encode_trial_rows(
     pseudonymizer: Pseudonymizer | None = None,
     *,
     excel: bool = False,
-) -> tuple[int, str]:
-    """The rows of ``bundles`` as ``trials.csv`` has them (no header, no byte-order mark),
-    and their number: an export worker's batch."""
+) -> tuple[int, bytes]:
+    """The rows of ``bundles`` as ``trials.csv`` has them (UTF-8, no header, no byte-order
+    mark), and their number: an export worker's batch."""
     text = io.StringIO(newline="")
     writer = SafeCsvWriter(text, excel=excel, byte_order_mark=False)
     count = 0
@@ -210,15 +210,19 @@ def encode_trial_rows(
         rows = list(trial_rows(bundle, pseudonymizer))
         writer.ready_rows(rows)
         count += len(rows)
-    return count, text.getvalue()
+    return count, text.getvalue().encode("utf-8")
 
 
-def write_trials_text(
-    path: Path, batches: Iterable[str], pseudonymizer: Pseudonymizer | None, *, excel: bool
+def write_trials_encoded(
+    path: Path, batches: Iterable[bytes], pseudonymizer: Pseudonymizer | None, *, excel: bool
 ) -> None:
-    """``trials.csv`` from rows already encoded by :func:`encode_trial_rows`, atomically."""
-    with atomic_text(path) as out:
-        SafeCsvWriter(out, excel=excel).header(trial_columns(pseudonymizer))
+    """``trials.csv`` from rows already encoded by :func:`encode_trial_rows` (or
+    :func:`~clinic_app.exchange.csv_table.encode_tables`), atomically. The rows arrive as
+    UTF-8, encoded where they were made (a worker), so this process only copies them."""
+    header = io.StringIO(newline="")
+    SafeCsvWriter(header, excel=excel).header(trial_columns(pseudonymizer))
+    with atomic_binary(path) as out:
+        out.write(header.getvalue().encode("utf-8"))
         for batch in batches:
             out.write(batch)
 

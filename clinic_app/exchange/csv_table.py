@@ -41,15 +41,11 @@ from clinic_app.exchange.csv_safety import LOOK_CLOSER, ReadyCell, format_cell
 from clinic_app.storage.bulk import TrialTable
 
 
-def encode_tables(tables: Iterable[TrialTable], *, excel: bool = False) -> tuple[int, str]:
-    """:func:`encode_trial_rows` (not de-identified) from the patients' flat tables."""
-    text = io.StringIO(newline="")
-    count = 0
-    for table in tables:
-        lines = table_lines(table, excel=excel)
-        text.write("".join(lines))
-        count += len(lines)
-    return count, text.getvalue()
+def encode_tables(tables: Iterable[TrialTable], *, excel: bool = False) -> tuple[int, bytes]:
+    """:func:`~clinic_app.exchange.csv_format.encode_trial_rows` (not de-identified) from the
+    patients' flat tables: their lines in UTF-8, and how many."""
+    lines = [line for table in tables for line in table_lines(table, excel=excel)]
+    return len(lines), "".join(lines).encode("utf-8")
 
 
 def table_lines(table: TrialTable, *, excel: bool = False) -> list[str]:

@@ -95,14 +95,14 @@ def run_export(db: Database, request: ExportRequest) -> list[Path]:
 
         path = out / f"{stem}-trials.csv"
         if pseudo is None:  # the flat tables: no records to build
-            from clinic_app.exchange.csv_format import write_trials_text
+            from clinic_app.exchange.csv_format import write_trials_encoded
             from clinic_app.exchange.csv_table import encode_tables
             from clinic_app.storage.bulk import export_patient_ids, iter_trial_tables
 
             ids = export_patient_ids(db) if request.patient_ids is None else request.patient_ids
             tables = iter_trial_tables(db, ids)
-            texts = (encode_tables([table], excel=request.excel)[1] for table in tables)
-            write_trials_text(path, texts, None, excel=request.excel)
+            encoded = (encode_tables([table], excel=request.excel)[1] for table in tables)
+            write_trials_encoded(path, encoded, None, excel=request.excel)
             return [path]
         bundles = iter_bundles(db, request.patient_ids, recordings=False, plans=False)
         write_trials_csv(path, bundles, pseudo, excel=request.excel)
@@ -158,10 +158,10 @@ def _export_in_workers(
     )
     batches = (encoded for _, encoded in workers.encoded_batches(job, ids, count))
     if fmt == "csv":
-        from clinic_app.exchange.csv_format import write_trials_text
+        from clinic_app.exchange.csv_format import write_trials_encoded
 
         path = out / f"{stem}-trials.csv"
-        write_trials_text(path, batches, pseudo, excel=request.excel)
+        write_trials_encoded(path, batches, pseudo, excel=request.excel)
     elif fmt == "json":
         from clinic_app.exchange.json_export import write_json_encoded
 
