@@ -4,9 +4,10 @@ Reading a patient's records and encoding them is Python work that holds the inte
 lock, so threads cannot share it out (issue 18 §2: on the issue's clinic of 10,000
 patients and 100,000 visits, nine tenths of a CSV, JSON or FHIR export is that work). Each
 worker process opens the database read-only (:meth:`Database.open_reader`), takes a batch
-of :data:`BATCH_PATIENTS` patients, reads them in one snapshot as the in-process export
-does (:func:`~clinic_app.exchange.collect.iter_bundles`), encodes them exactly as it does,
-and hands back the batch's bytes; this process writes the batches in the patients' order.
+of patients, reads them in one snapshot as the in-process export does
+(:func:`~clinic_app.exchange.collect.iter_bundles`, or for a CSV
+:func:`~clinic_app.storage.bulk.iter_trial_tables`), encodes them exactly as it does, and
+hands back the batch's bytes; this process writes the batches in the patients' order.
 The file is therefore byte for byte the in-process export's (tested), and it appears only
 when complete.
 
