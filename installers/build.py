@@ -90,18 +90,16 @@ def install_requirements() -> None:
     """pip-install the build requirements into the running virtual environment."""
     requirements = build_requirements()
     print(f"build.py: installing build requirements into {sys.prefix}", flush=True)
+    _pip_install(*requirements)
+
+
+def _pip_install(*arguments: str) -> None:
+    """``pip install --quiet ARGUMENTS`` into the running virtual environment."""
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            *requirements,
-        ],
+        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         *arguments],
         check=True,
-    )
+    )  # fmt: skip
 
 
 def build_extension() -> None:
@@ -111,20 +109,7 @@ def build_extension() -> None:
     plate's small reads in plain Python (the spec prints a warning then).
     """
     print("build.py: compiling the optional C module in place", flush=True)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--no-deps",
-            "--editable",
-            str(REPO),
-        ],
-        check=True,
-    )
+    _pip_install("--no-deps", "--editable", str(REPO))
 
 
 def windows_version_file(version: str, folder: Path = BUILD) -> Path:
