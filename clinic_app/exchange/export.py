@@ -8,15 +8,17 @@ patients, and every file appears only when complete (:mod:`clinic_app.exchange.f
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Literal
 
+from clinic_app.exchange import export_workers
 from clinic_app.exchange.collect import iter_bundles
 from clinic_app.exchange.deidentify import Pseudonymizer
 from clinic_app.storage import Database
+from clinic_app.storage.bulk import export_patient_ids, iter_trial_tables
 
 FORMATS = ("csv", "json", "fhir", "fhir-transaction", "raw")
 """``fhir`` is a FHIR ``collection`` Bundle, ``fhir-transaction`` a ``transaction`` Bundle
@@ -86,94 +88,66 @@ def run_export(db: Database, request: ExportRequest) -> list[Path]:
     pseudo = Pseudonymizer.for_clinic(db) if request.deidentify else None
     stem = export_stem(db, request, pseudo)
     out = request.out_dir
-    if request.fmt in ("csv", "json", "fhir", "fhir-transaction"):
-        by_workers = _export_in_workers(db, request, pseudo, stem)
-        if by_workers is not None:
-            return by_workers
-    if request.fmt == "csv":
-        from clinic_app.exchange.csv_format import write_trials_csv
+    if request.fmt == "raw":
+        from clinic_app.exchange.raw import write_raw_recordings
 
-        path = out / f"{stem}-trials.csv"
-        if pseudo is None:  # the flat tables: no records to build
-            from clinic_app.exchange.csv_format import write_trials_encoded
-            from clinic_app.exchange.csv_table import encode_tables
-            from clinic_app.storage.bulk import export_patient_ids, iter_trial_tables
-
-            ids = export_patient_ids(db) if request.patient_ids is None else request.patient_ids
-            tables = iter_trial_tables(db, ids)
-            encoded = (encode_tables([table], excel=request.excel)[1] for table in tables)
-            write_trials_encoded(path, encoded, None, excel=request.excel)
-            return [path]
-        bundles = iter_bundles(db, request.patient_ids, recordings=False, plans=False)
-        write_trials_csv(path, bundles, pseudo, excel=request.excel)
-        return [path]
-    if request.fmt == "json":
-        from clinic_app.exchange.json_export import write_json_export
-
-        path = out / f"{stem}.json"
-        bundles = iter_bundles(db, request.patient_ids, recordings=request.recordings)
-        write_json_export(path, bundles, pseudo, recordings=request.recordings)
-        return [path]
-    if request.fmt in ("fhir", "fhir-transaction"):
-        from clinic_app.exchange.fhir_bundle import FhirOptions, write_fhir_bundle
-
-        transaction = request.fmt == "fhir-transaction"
-        path = out / f"{stem}-fhir{'-transaction' if transaction else ''}.json"
-        kind: Literal["collection", "transaction"] = "transaction" if transaction else "collection"
-        options = FhirOptions.from_settings(db, bundle_type=kind)
-        bundles = iter_bundles(db, request.patient_ids, recordings=False, plans=False)
-        write_fhir_bundle(path, bundles, options, pseudo)
-        return [path]
-    from clinic_app.exchange.raw import write_raw_recordings
-
-    written: list[Path] = []
-    for bundle in iter_bundles(db, request.patient_ids, recordings=True, plans=False):
-        written += write_raw_recordings(out / stem, bundle, pseudo, excel=request.excel)
-    return written
-
-
-def _export_in_workers(
-    db: Database, request: ExportRequest, pseudo: Pseudonymizer | None, stem: str
-) -> list[Path] | None:
-    """The export encoded by worker processes, or None when it is better done here."""
-    from clinic_app.exchange import export_workers as workers
-    from clinic_app.storage.bulk import export_patient_ids
-
+        written: list[Path] = []
+        for bundle in iter_bundles(db, request.patient_ids, recordings=True, plans=False):
+            written += write_raw_recordings(out / stem, bundle, pseudo, excel=request.excel)
+        return written
     ids = export_patient_ids(db) if request.patient_ids is None else list(request.patient_ids)
-    count = workers.workers_for(db, len(ids), request.workers)
-    if not count:
-        return None
-    out = request.out_dir
+    workers = export_workers.workers_for(db, len(ids), request.workers)
     fhir = None
     if request.fmt in ("fhir", "fhir-transaction"):
         from clinic_app.exchange.fhir_bundle import FhirOptions
 
-        transaction = request.fmt == "fhir-transaction"
-        fhir = FhirOptions.from_settings(
-            db, bundle_type="transaction" if transaction else "collection"
+        kind: Literal["collection", "transaction"] = (
+            "transaction" if request.fmt == "fhir-transaction" else "collection"
         )
-    fmt: workers.EncodedFormat = "fhir" if fhir is not None else request.fmt  # type: ignore[assignment]
-    job = workers.EncodeJob(
-        fmt, str(db.path), pseudo, recordings=request.recordings, excel=request.excel, fhir=fhir
-    )
-    batches = (encoded for _, encoded in workers.encoded_batches(job, ids, count))
-    if fmt == "csv":
-        from clinic_app.exchange.csv_format import write_trials_encoded
+        fhir = FhirOptions.from_settings(db, bundle_type=kind)
+    by_workers: Iterator[bytes] | None = None
+    if workers:  # a database file (the workers open it read-only)
+        job = export_workers.EncodeJob(
+            "fhir" if fhir is not None else request.fmt,  # type: ignore[arg-type]
+            str(db.path),
+            pseudo,
+            recordings=request.recordings,
+            excel=request.excel,
+            fhir=fhir,
+        )
+        by_workers = (encoded for _, encoded in export_workers.encoded_batches(job, ids, workers))
+    if request.fmt == "csv":
+        from clinic_app.exchange.csv_format import write_trials_csv, write_trials_encoded
+        from clinic_app.exchange.csv_table import encode_tables
 
         path = out / f"{stem}-trials.csv"
-        write_trials_encoded(path, batches, pseudo, excel=request.excel)
-    elif fmt == "json":
-        from clinic_app.exchange.json_export import write_json_encoded
+        if by_workers is None and pseudo is not None:
+            bundles = iter_bundles(db, ids, recordings=False, plans=False)
+            write_trials_csv(path, bundles, pseudo, excel=request.excel)
+            return [path]
+        if by_workers is None:  # the flat tables: no records to build
+            tables = iter_trial_tables(db, ids)
+            by_workers = (encode_tables([table], excel=request.excel)[1] for table in tables)
+        write_trials_encoded(path, by_workers, pseudo, excel=request.excel)
+        return [path]
+    if request.fmt == "json":
+        from clinic_app.exchange.json_export import write_json_encoded, write_json_export
 
         path = out / f"{stem}.json"
-        write_json_encoded(
-            path, batches, deidentified=pseudo is not None, recordings=request.recordings
-        )
-    else:
-        from clinic_app.exchange.fhir_bundle import write_fhir_encoded
+        if by_workers is None:
+            bundles = iter_bundles(db, ids, recordings=request.recordings)
+            write_json_export(path, bundles, pseudo, recordings=request.recordings)
+        else:
+            write_json_encoded(
+                path, by_workers, deidentified=pseudo is not None, recordings=request.recordings
+            )
+        return [path]
+    from clinic_app.exchange.fhir_bundle import write_fhir_bundle, write_fhir_encoded
 
-        assert fhir is not None
-        suffix = "-transaction" if fhir.bundle_type == "transaction" else ""
-        path = out / f"{stem}-fhir{suffix}.json"
-        write_fhir_encoded(path, batches, fhir)
+    assert fhir is not None
+    path = out / f"{stem}-fhir{'-transaction' if fhir.bundle_type == 'transaction' else ''}.json"
+    if by_workers is None:
+        write_fhir_bundle(path, iter_bundles(db, ids, recordings=False, plans=False), fhir, pseudo)
+    else:
+        write_fhir_encoded(path, by_workers, fhir)
     return [path]

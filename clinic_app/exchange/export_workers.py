@@ -25,12 +25,14 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from clinic_app.exchange.deidentify import Pseudonymizer
-from clinic_app.exchange.fhir_bundle import FhirOptions
 from clinic_app.exchange.pipeline import submitted_in_order
 from clinic_app.storage import Database
+
+if TYPE_CHECKING:  # a CSV or JSON worker need not import the FHIR and pseudonym modules
+    from clinic_app.exchange.deidentify import Pseudonymizer
+    from clinic_app.exchange.fhir_bundle import FhirOptions
 
 BATCH_PATIENTS = 100
 """Patients a worker reads and encodes per task (CSV, JSON): 1-4 MB of text on the
